@@ -1,0 +1,11 @@
+/**
+ * Registers every shared WGSL include (shaders/common/*.wgsl) with the loader, so shaders can
+ * `#include "common/x.wgsl"`. Imported for its side effect by engine/kernels/context.ts.
+ *
+ * Extend: add one import and one `wgslRegister` line per new common file.
+ */
+
+import { wgslRegister } from './wgsl-loader.ts';
+import reduce from '../../shaders/common/reduce.wgsl';
+
+wgslRegister('common/reduce.wgsl', reduce);
