@@ -135,7 +135,7 @@ export function gpuUpload(device: GPUDevice, ref: BufferRef, data: ArrayBufferVi
     padded.set(bytes);
     bytes = padded;
   }
-  device.queue.writeBuffer(b.buffer, (b.offset ?? 0) + offset, bytes);
+  device.queue.writeBuffer(b.buffer, (b.offset ?? 0) + offset, bytes as Uint8Array<ArrayBuffer>);
 }
 
 /** Reads `size` bytes of `ref` from `offset` (both multiples of 4) back to the CPU. */

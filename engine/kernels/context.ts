@@ -76,7 +76,7 @@ export class ParamsWriter {
     this.words.push(this.view.getUint32(0, true));
     return this;
   }
-  bytes(): Uint8Array {
+  bytes(): Uint8Array<ArrayBuffer> {
     const n = Math.max(4, Math.ceil(this.words.length / 4) * 4);
     const out = new Uint32Array(n);
     for (let i = 0; i < this.words.length; i++) out[i] = this.words[i]! >>> 0;
@@ -96,7 +96,7 @@ export interface PlanSpec {
   source: string;
   defines?: WgslDefines;
   entryPoint?: string;
-  params: Uint8Array;
+  params: Uint8Array<ArrayBuffer>;
   /** Buffers at bindings 1..n; `null` leaves a binding out (a variant that does not declare it). */
   buffers: (BufferRef | null)[];
   workgroups: [number, number?, number?];
@@ -108,7 +108,7 @@ export interface DispatchPlan extends KernelPlan {
   bindGroup: GPUBindGroup;
   paramsBuffer: GPUBuffer;
   workgroups: [number, number, number];
-  writeParams(bytes: Uint8Array): void;
+  writeParams(bytes: Uint8Array<ArrayBuffer>): void;
 }
 
 export async function planCreate(ctx: KernelContext, spec: PlanSpec): Promise<DispatchPlan> {

@@ -279,7 +279,7 @@ export async function harnessPerf(ctx: KernelContext, c: KernelCase, opts: { ite
     const built = await c.build(env);
     const refs = built.outputs.map((o) => {
       const b = env.scratch(o.bytes, `out:${o.name}`);
-      if (o.init) ctx.device.queue.writeBuffer(b, 0, new Uint8Array(o.init.buffer, o.init.byteOffset, o.init.byteLength));
+      if (o.init) ctx.device.queue.writeBuffer(b, 0, new Uint8Array(o.init.buffer as ArrayBuffer, o.init.byteOffset, o.init.byteLength));
       return b;
     });
     plans = await built.plans(refs);
