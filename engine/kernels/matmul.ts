@@ -1,0 +1,105 @@
+/**
+ * Tiled matrix-matrix product for prefill (shaders/matmul.wgsl): Y = X W^T (+ bias) or
+ * Y += X W^T, with W [rows x cols] in its GGUF block layout, X [m x cols] and Y [m x rows] f32.
+ *
+ *   const p = await matmulPlan(ctx, { format: 'Q8_0', rows, cols, maxM: 512, weight, x, y });
+ *   p.setM(137);               // tokens of the next submit (writes the plans' uniforms)
+ *   p.encode(pass);
+ *
+ * `setM` goes through queue.writeBuffer, so every encode in one submit sees the last value:
+ * use one plan per distinct token count inside a submit. Weights larger than one storage
+ * binding are split by rows as in matvec.ts; each slice writes its columns of Y.
+ * Tile sizes: 128 x 128 (tm = tn = 8) by default, 64 x 64 (4) for small problems.
+ *
+ * Extend: an epilogue = a define in the shader + a flag here.
+ */
+
+import { LongreadError } from '../errors.ts';
+import { gpuRefSize, type BufferRef } from '../gpu/buffer-pool.ts';
+import { baseDefines, ParamsWriter, planCreate, type DispatchPlan, type KernelContext, type KernelPlan } from './context.ts';
+import { weightRowBytes, weightSplit, type WeightFormat, type WeightPart, type WeightSlice } from './weight-layout.ts';
+import source from '../../shaders/matmul.wgsl';
+
+export interface MatmulArgs {
+  format: WeightFormat;
+  /** Rows of W = columns of Y (N). */
+  rows: number;
+  /** Columns of W and X (K). */
+  cols: number;
+  /** Largest token count this plan is used with (sizes the checks). */
+  maxM: number;
+  /** Initial token count (default maxM). */
+  m?: number;
+  weight: BufferRef | WeightPart[];
+  /** [m x cols] f32 */
+  x: BufferRef;
+  /** [m x rows] f32 */
+  y: BufferRef;
+  /** [rows] f32 added to every row of Y */
+  bias?: BufferRef;
+  /** Y += X W^T */
+  accumulate?: boolean;
+  /** Per-invocation tile (4 or 8); default from the shape. */
+  tile?: 4 | 8;
+}
+
+export interface MatmulPlan extends KernelPlan {
+  readonly slices: readonly WeightSlice[];
+  /** Sets the token count for the next submit (1..maxM). */
+  setM(m: number): void;
+}
+
+export async function matmulPlan(ctx: KernelContext, a: MatmulArgs): Promise<MatmulPlan> {
+  const rowBytes = weightRowBytes(a.format, a.cols);
+  const tile = a.tile ?? (a.maxM >= 96 && a.rows >= 512 ? 8 : 4);
+  const need = (name: string, ref: BufferRef, bytes: number) => {
+    if (gpuRefSize(ref) < bytes) throw new LongreadError('internal', `matmul: ${name} binding holds ${gpuRefSize(ref)} bytes, needs ${bytes}.`, 'Allocate the activation buffers for maxM tokens.');
+  };
+  need('x', a.x, a.maxM * a.cols * 4);
+  need('y', a.y, a.maxM * a.rows * 4);
+  if (a.bias) need('bias', a.bias, a.rows * 4);
+  const slices = weightSplit(a.format, a.rows, a.cols, a.weight, {
+    maxStorageBufferBindingSize: ctx.maxStorageBufferBindingSize,
+    minStorageBufferOffsetAlignment: Number(ctx.device.limits.minStorageBufferOffsetAlignment),
+  });
+  const defines = baseDefines(ctx, {
+    FMT: a.format,
+    TM: `${tile}u`,
+    TN: `${tile}u`,
+    BIAS: a.bias !== undefined,
+    ACCUMULATE: a.accumulate === true,
+  });
+  const bm = 16 * tile;
+  const params = (s: WeightSlice, m: number) => new ParamsWriter().u32(m).u32(s.rows).u32(a.cols).u32(rowBytes).u32(s.rowStart).u32(a.rows).bytes();
+  let m = a.m ?? a.maxM;
+  const plans: DispatchPlan[] = await Promise.all(
+    slices.map((s) =>
+      planCreate(ctx, {
+        name: 'matmul.wgsl',
+        source,
+        defines,
+        params: params(s, m),
+        buffers: [{ buffer: s.buffer, offset: s.offset, size: s.size }, a.x, a.y, a.bias ?? null],
+        workgroups: [Math.ceil(s.rows / bm), Math.ceil(m / bm)],
+      }),
+    ),
+  );
+  return {
+    slices,
+    setM(next) {
+      if (!(next >= 1 && next <= a.maxM && Number.isInteger(next))) throw new LongreadError('internal', `matmul: token count ${next} outside 1..${a.maxM}.`, 'Create the plan with a larger maxM.');
+      if (next === m) return;
+      m = next;
+      plans.forEach((p, i) => {
+        p.writeParams(params(slices[i]!, m));
+        p.workgroups[1] = Math.ceil(m / bm);
+      });
+    },
+    encode(pass) {
+      for (const p of plans) p.encode(pass);
+    },
+    dispose() {
+      for (const p of plans) p.dispose();
+    },
+  };
+}

@@ -1,0 +1,157 @@
+// Tiled matrix-matrix product for prefill: Y[m, n] = sum_k X[m, k] * W[n, k]  (+ bias[n])
+// (Y += when ACCUMULATE), with W [n x k] in its GGUF block layout (FMT) read as u32 words,
+// X [m x k] and Y [m x y_stride] f32 row-major. f32 FMA throughout (the fallback path; the
+// int8 subgroup-matrix path is separate).
+//
+// Params (uniform):
+//   m         rows of X (tokens)
+//   n         rows of W in this binding (one dispatch per binding of rows)
+//   k         columns of X and W
+//   row_bytes bytes per W row
+//   y_base    column of Y (and index of bias) of this binding's first W row
+//   y_stride  row stride of Y in elements (all W rows, across bindings)
+// Bindings: 0 uniform P, 1 W array<u32>, 2 X f32, 3 Y f32, 4 bias f32 (BIAS only).
+// Tiling: 256 invocations as 16 x 16; a workgroup computes a BM x BN tile (BM = 16 TM,
+// BN = 16 TN) stepping BK = 16 along k through workgroup memory, which holds X and W
+// transposed (k-major) so the inner loop reads vec4s. Invocation (tx, ty) owns rows
+// 4 (16 i + ty) + c and columns 4 (16 j + tx) + c (c < 4): neighbouring invocations read
+// neighbouring vec4s (no bank conflicts). W is dequantized to f32 once per tile (dq8).
+// Defines: FMT, TM, TN (multiples of 4), BIAS, ACCUMULATE.
+// Extend: an epilogue (activation, residual) goes in the store loop at the end.
+
+struct Params {
+  m: u32,
+  n: u32,
+  k: u32,
+  row_bytes: u32,
+  y_base: u32,
+  y_stride: u32,
+}
+
+@group(0) @binding(0) var<uniform> P: Params;
+@group(0) @binding(1) var<storage, read> W: array<u32>;
+@group(0) @binding(2) var<storage, read> X: array<f32>;
+@group(0) @binding(3) var<storage, read_write> Y: array<f32>;
+#ifdef BIAS
+@group(0) @binding(4) var<storage, read> B: array<f32>;
+#endif
+
+#include "common/quant.wgsl"
+
+const BK = 16u;
+const BM = 16u * TM;
+const BN = 16u * TN;
+const MV = TM / 4u;
+const NV = TN / 4u;
+
+var<workgroup> xs: array<vec4<f32>, BK * BM / 4u>;
+var<workgroup> ws: array<vec4<f32>, BK * BN / 4u>;
+
+fn xs_put(kk: u32, mi: u32, v: f32) {
+  xs[kk * (BM / 4u) + (mi >> 2u)][mi & 3u] = v;
+}
+
+fn ws_put(kk: u32, ni: u32, v: f32) {
+  ws[kk * (BN / 4u) + (ni >> 2u)][ni & 3u] = v;
+}
+
+@compute @workgroup_size(256)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let tx = lid & 15u;
+  let ty = lid >> 4u;
+  let n0 = wid.x * BN;
+  let m0 = wid.y * BM;
+  var acc: array<array<vec4<f32>, NV * 4u>, MV * 4u>;
+  for (var i = 0u; i < MV * 4u; i++) {
+    for (var j = 0u; j < NV * 4u; j++) {
+      acc[i][j] = vec4<f32>(0.0);
+    }
+  }
+
+  for (var k0 = 0u; k0 < P.k; k0 += BK) {
+    // X tile: BM rows x BK, as runs of 4 along k (BM * BK / 4 runs; 256 invocations).
+    for (var t = lid; t < BM * BK / 4u; t += 256u) {
+      let mi = t >> 2u;
+      let kc = (t & 3u) * 4u;
+      let m = m0 + mi;
+      for (var c = 0u; c < 4u; c++) {
+        let kk = k0 + kc + c;
+        var v = 0.0;
+        if (m < P.m && kk < P.k) {
+          v = X[m * P.k + kk];
+        }
+        xs_put(kc + c, mi, v);
+      }
+    }
+    // W tile: BN rows x BK, dequantized 8 weights at a time.
+    for (var t = lid; t < BN * BK / 8u; t += 256u) {
+      let ni = t >> 1u;
+      let kc = (t & 1u) * 8u;
+      let n = n0 + ni;
+      let kk = k0 + kc;
+      let rb = n * P.row_bytes;
+      if (n < P.n && kk + 8u <= P.k) {
+        let q = dq8(rb, kk);
+        let a = q.d * q.a + vec4<f32>(q.m);
+        let b = q.d * q.b + vec4<f32>(q.m);
+        for (var c = 0u; c < 4u; c++) {
+          ws_put(kc + c, ni, a[c]);
+          ws_put(kc + 4u + c, ni, b[c]);
+        }
+      } else {
+        for (var c = 0u; c < 8u; c++) {
+          var v = 0.0;
+          if (n < P.n && kk + c < P.k) {
+            v = dq1(rb, kk + c);
+          }
+          ws_put(kc + c, ni, v);
+        }
+      }
+    }
+    workgroupBarrier();
+    for (var kk = 0u; kk < BK; kk++) {
+      var a: array<vec4<f32>, MV>;
+      var b: array<vec4<f32>, NV>;
+      for (var i = 0u; i < MV; i++) {
+        a[i] = xs[kk * (BM / 4u) + i * 16u + ty];
+      }
+      for (var j = 0u; j < NV; j++) {
+        b[j] = ws[kk * (BN / 4u) + j * 16u + tx];
+      }
+      for (var i = 0u; i < MV; i++) {
+        for (var ci = 0u; ci < 4u; ci++) {
+          let av = a[i][ci];
+          for (var j = 0u; j < NV; j++) {
+            acc[i * 4u + ci][j] += av * b[j];
+          }
+        }
+      }
+    }
+    workgroupBarrier();
+  }
+
+  for (var i = 0u; i < MV; i++) {
+    for (var ci = 0u; ci < 4u; ci++) {
+      let m = m0 + (i * 16u + ty) * 4u + ci;
+      if (m >= P.m) {
+        continue;
+      }
+      for (var j = 0u; j < NV; j++) {
+        for (var cj = 0u; cj < 4u; cj++) {
+          let n = n0 + (j * 16u + tx) * 4u + cj;
+          if (n < P.n) {
+            let yi = m * P.y_stride + P.y_base + n;
+            var v = acc[i * 4u + ci][j][cj];
+#ifdef BIAS
+            v += B[P.y_base + n];
+#endif
+#ifdef ACCUMULATE
+            v += Y[yi];
+#endif
+            Y[yi] = v;
+          }
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,152 @@
+// Matrix-vector product for decode: y[r] = sum_k W[r, k] * x[k]  (+ bias[r]) (y += when ACCUMULATE)
+// with W [rows x cols] in its GGUF block layout (FMT), read as u32 words; x and y f32.
+//
+// Params (uniform):
+//   rows      rows of W in this binding (one dispatch covers one binding of rows)
+//   cols      K, elements per row (a multiple of the block size for quantized formats)
+//   row_bytes bytes per W row (blocks * block bytes)
+//   y_base    index in y (and bias) of this binding's first row (row splits of big tensors)
+// Bindings: 0 uniform P, 1 W array<u32> (rows * row_bytes bytes), 2 x (cols f32), 3 y (f32),
+//           4 bias (f32, BIAS only).
+// Work split: a workgroup of WG invocations owns R consecutive rows; invocation t takes the
+// 8-weight chunks t, t + WG, ... of each row, so neighbouring invocations read neighbouring
+// bytes (coalesced), and x is loaded once per chunk and reused for the R rows. Partial sums are
+// reduced with subgroupAdd (SUBGROUPS) then across subgroups in workgroup memory, or with a
+// plain tree in workgroup memory.
+// Defines: FMT, WG (power of two), R, SUBGROUPS, X_VEC4 (cols % 4 == 0: x read as vec4),
+//          BIAS, ACCUMULATE.
+// Extend: formats live in common/quant.wgsl; a fused epilogue goes in the last block of main.
+
+#ifdef SUBGROUPS
+enable subgroups;
+#endif
+
+struct Params {
+  rows: u32,
+  cols: u32,
+  row_bytes: u32,
+  y_base: u32,
+}
+
+@group(0) @binding(0) var<uniform> P: Params;
+@group(0) @binding(1) var<storage, read> W: array<u32>;
+#ifdef X_VEC4
+@group(0) @binding(2) var<storage, read> X: array<vec4<f32>>;
+#else
+@group(0) @binding(2) var<storage, read> X: array<f32>;
+#endif
+@group(0) @binding(3) var<storage, read_write> Y: array<f32>;
+#ifdef BIAS
+@group(0) @binding(4) var<storage, read> B: array<f32>;
+#endif
+
+#include "common/quant.wgsl"
+
+#ifdef SUBGROUPS
+var<workgroup> red: array<f32, WG * R / 4u>;
+#else
+var<workgroup> red: array<f32, WG * R>;
+#endif
+
+fn x8(k: u32) -> array<vec4<f32>, 2> {
+#ifdef X_VEC4
+  return array<vec4<f32>, 2>(X[k >> 2u], X[(k >> 2u) + 1u]);
+#else
+  return array<vec4<f32>, 2>(vec4<f32>(X[k], X[k + 1u], X[k + 2u], X[k + 3u]), vec4<f32>(X[k + 4u], X[k + 5u], X[k + 6u], X[k + 7u]));
+#endif
+}
+
+fn x1(k: u32) -> f32 {
+#ifdef X_VEC4
+  return X[k >> 2u][k & 3u];
+#else
+  return X[k];
+#endif
+}
+
+@compute @workgroup_size(WG)
+fn main(
+  @builtin(workgroup_id) wid: vec3<u32>,
+  @builtin(num_workgroups) nwg: vec3<u32>,
+  @builtin(local_invocation_index) lid: u32,
+#ifdef SUBGROUPS
+  @builtin(subgroup_invocation_id) sg_lane: u32,
+  @builtin(subgroup_size) sg_size: u32,
+#endif
+) {
+  let row0 = (wid.x + wid.y * nwg.x) * R;
+  var acc: array<f32, R>;
+  var rb: array<u32, R>;
+  for (var r = 0u; r < R; r++) {
+    acc[r] = 0.0;
+    // Rows past the end re-read row 0 (in bounds) and are dropped at the store.
+    rb[r] = select(0u, (row0 + r) * P.row_bytes, row0 + r < P.rows);
+  }
+  let full = P.cols >> 3u;
+  for (var c = lid; c < full; c += WG) {
+    let k = c * 8u;
+    let xv = x8(k);
+    let xs = dot(xv[0] + xv[1], vec4<f32>(1.0));
+    for (var r = 0u; r < R; r++) {
+      let q = dq8(rb[r], k);
+      acc[r] += q.d * (dot(q.a, xv[0]) + dot(q.b, xv[1])) + q.m * xs;
+    }
+  }
+  if (Q_FLOAT) {
+    // Tail of rows whose length is not a multiple of 8 (float formats only).
+    for (var k = full * 8u + lid; k < P.cols; k += WG) {
+      let xk = x1(k);
+      for (var r = 0u; r < R; r++) {
+        acc[r] += dq1(rb[r], k) * xk;
+      }
+    }
+  }
+
+#ifdef SUBGROUPS
+  // One partial per subgroup and row; WG / 4 bounds the number of subgroups (size >= 4).
+  let nsg = WG / sg_size;
+  let sg = lid / sg_size;
+  for (var r = 0u; r < R; r++) {
+    let s = subgroupAdd(acc[r]);
+    if (sg_lane == 0u) {
+      red[sg * R + r] = s;
+    }
+  }
+  workgroupBarrier();
+  if (lid < R) {
+    var s = 0.0;
+    for (var i = 0u; i < nsg; i++) {
+      s += red[i * R + lid];
+    }
+    acc[0] = s;
+  }
+#else
+  for (var r = 0u; r < R; r++) {
+    red[r * WG + lid] = acc[r];
+  }
+  workgroupBarrier();
+  for (var stride = WG / 2u; stride > 0u; stride >>= 1u) {
+    if (lid < stride) {
+      for (var r = 0u; r < R; r++) {
+        red[r * WG + lid] += red[r * WG + lid + stride];
+      }
+    }
+    workgroupBarrier();
+  }
+  if (lid < R) {
+    acc[0] = red[lid * WG];
+  }
+#endif
+
+  if (lid < R && row0 + lid < P.rows) {
+    let yi = P.y_base + row0 + lid;
+    var v = acc[0];
+#ifdef BIAS
+    v += B[yi];
+#endif
+#ifdef ACCUMULATE
+    v += Y[yi];
+#endif
+    Y[yi] = v;
+  }
+}

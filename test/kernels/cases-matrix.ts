@@ -1,0 +1,149 @@
+/**
+ * Harness cases for the quantized matrix kernels: matvec (decode) and tiled matmul (prefill)
+ * for every weight format, the fused bias / residual variants, and weights split over several
+ * bindings (a forced small binding limit, and a tensor given as two row parts).
+ * Shapes are not multiples of the tiles: rows % 4 != 0, tokens % 64 != 0, float rows % 8 != 0.
+ *
+ * Extend: add a format to WEIGHT_FORMATS (weight-layout.ts) and it is covered here.
+ */
+
+import { matvecPlan } from '../../engine/kernels/matvec.ts';
+import { matmulPlan } from '../../engine/kernels/matmul.ts';
+import { WEIGHT_FORMATS, weightFormatLayout, weightRowBytes, type WeightFormat } from '../../engine/kernels/weight-layout.ts';
+import type { KernelContext } from '../../engine/kernels/context.ts';
+import type { KernelCase } from './harness.ts';
+import { matmulRef, randomWeights } from './weights-ref.ts';
+
+/** A row length with several blocks and, for float formats, a tail that is not a multiple of 8. */
+function colsFor(fmt: WeightFormat): number {
+  const l = weightFormatLayout(fmt);
+  if (fmt === 'F32') return 77;
+  if (fmt === 'F16') return 130;
+  if (fmt === 'BF16') return 96;
+  return l.blockWeights === 256 ? 768 : 288;
+}
+
+interface MatvecCaseOpts {
+  rows: number;
+  cols?: number;
+  bias?: boolean;
+  accumulate?: boolean;
+  /** Forces slices of at most this many bytes (tests the row split on any device). */
+  maxBinding?: number;
+  /** Upload the tensor as two row parts in two buffers. */
+  parts?: boolean;
+  wg?: number;
+  name?: string;
+}
+
+function matvecCase(fmt: WeightFormat, o: MatvecCaseOpts): KernelCase {
+  const cols = o.cols ?? colsFor(fmt);
+  const tag = [o.bias ? 'bias' : '', o.accumulate ? 'acc' : '', o.maxBinding ? 'split' : '', o.parts ? 'parts' : ''].filter(Boolean).join('+');
+  return {
+    op: `matvec-${fmt}`,
+    name: o.name ?? `${o.rows}x${cols}${tag ? ` ${tag}` : ''}`,
+    maxNmse: 1e-9,
+    build({ rng, input, ctx }) {
+      const w = randomWeights(fmt, o.rows, cols, rng);
+      const x = rng.normal(cols);
+      const b = rng.normal(o.rows);
+      const y0 = rng.normal(o.rows);
+      const expected = matmulRef(x, w.values, 1, o.rows, cols);
+      for (let r = 0; r < o.rows; r++) expected[r] = expected[r]! + (o.bias ? b[r]! : 0) + (o.accumulate ? y0[r]! : 0);
+      const xBuf = input(x);
+      const bBuf = o.bias ? input(b) : undefined;
+      let weight: Parameters<typeof matvecPlan>[1]['weight'];
+      if (o.parts) {
+        const rb = weightRowBytes(fmt, cols);
+        const r0 = Math.floor(o.rows / 3);
+        weight = [
+          { buffer: input(w.bytes.slice(0, r0 * rb)), rows: r0 },
+          { buffer: input(w.bytes.slice(r0 * rb)), rows: o.rows - r0 },
+        ];
+      } else weight = input(w.bytes);
+      const kctx: KernelContext = o.maxBinding ? { ...ctx, maxStorageBufferBindingSize: o.maxBinding } : ctx;
+      return {
+        outputs: [{ name: 'y', bytes: o.rows * 4, expected, ...(o.accumulate ? { init: y0 } : {}) }],
+        plans: async ([y]) => {
+          const p = await matvecPlan(kctx, { format: fmt, rows: o.rows, cols, weight, x: xBuf, y: y!, ...(bBuf ? { bias: bBuf } : {}), accumulate: o.accumulate, ...(o.wg ? { wg: o.wg } : {}) });
+          if ((o.maxBinding || o.parts) && p.slices.length < 2) throw new Error(`expected a split weight, got ${p.slices.length} slice`);
+          return [p];
+        },
+        bytes: w.bytes.length + cols * 4 + o.rows * 4,
+        flops: 2 * o.rows * cols,
+      };
+    },
+  };
+}
+
+interface MatmulCaseOpts {
+  m: number;
+  rows: number;
+  cols?: number;
+  bias?: boolean;
+  accumulate?: boolean;
+  maxBinding?: number;
+  tile?: 4 | 8;
+  /** Plan built for more tokens, then setM(m). */
+  maxM?: number;
+}
+
+function matmulCase(fmt: WeightFormat, o: MatmulCaseOpts): KernelCase {
+  const cols = o.cols ?? colsFor(fmt);
+  const tag = [o.bias ? 'bias' : '', o.accumulate ? 'acc' : '', o.maxBinding ? 'split' : '', o.tile ? `tile${o.tile}` : '', o.maxM ? 'setM' : ''].filter(Boolean).join('+');
+  return {
+    op: `matmul-${fmt}`,
+    name: `${o.m}x${o.rows}x${cols}${tag ? ` ${tag}` : ''}`,
+    maxNmse: 1e-9,
+    build({ rng, input, ctx }) {
+      const maxM = o.maxM ?? o.m;
+      const w = randomWeights(fmt, o.rows, cols, rng);
+      const x = rng.normal(maxM * cols);
+      const b = rng.normal(o.rows);
+      const y0 = rng.normal(o.m * o.rows);
+      const expected = matmulRef(x, w.values, o.m, o.rows, cols);
+      for (let i = 0; i < o.m * o.rows; i++) expected[i] = expected[i]! + (o.bias ? b[i % o.rows]! : 0) + (o.accumulate ? y0[i]! : 0);
+      const xBuf = input(x);
+      const wBuf = input(w.bytes);
+      const bBuf = o.bias ? input(b) : undefined;
+      const kctx: KernelContext = o.maxBinding ? { ...ctx, maxStorageBufferBindingSize: o.maxBinding } : ctx;
+      // y holds maxM rows; only the first m are checked, the rest must stay untouched (sentinels
+      // cover the region end only when m == maxM, so the padded part is checked as "init" data).
+      const yRows = maxM;
+      const init = new Float32Array(yRows * o.rows);
+      init.set(y0);
+      const exp = new Float32Array(yRows * o.rows);
+      exp.set(expected);
+      const needInit = o.accumulate || maxM > o.m;
+      return {
+        outputs: [{ name: 'y', bytes: yRows * o.rows * 4, expected: exp, ...(needInit ? { init } : {}) }],
+        plans: async ([y]) => {
+          const p = await matmulPlan(kctx, { format: fmt, rows: o.rows, cols, maxM, weight: wBuf, x: xBuf, y: y!, ...(bBuf ? { bias: bBuf } : {}), accumulate: o.accumulate, ...(o.tile ? { tile: o.tile } : {}) });
+          if (maxM !== o.m) p.setM(o.m);
+          if (o.maxBinding && p.slices.length < 2) throw new Error(`expected a split weight, got ${p.slices.length} slice`);
+          return [p];
+        },
+        bytes: w.bytes.length + maxM * cols * 4 + o.m * o.rows * 4,
+        flops: 2 * o.m * o.rows * cols,
+      };
+    },
+  };
+}
+
+export const MATVEC_CASES: KernelCase[] = [
+  ...WEIGHT_FORMATS.map((f) => matvecCase(f, { rows: 37 })),
+  matvecCase('Q4_K', { rows: 45, bias: true }),
+  matvecCase('Q8_0', { rows: 29, accumulate: true }),
+  matvecCase('F16', { rows: 23, bias: true, accumulate: true, wg: 32 }),
+  matvecCase('Q6_K', { rows: 300, maxBinding: 100_000 }),
+  matvecCase('Q4_0', { rows: 101, parts: true }),
+  matvecCase('F32', { rows: 5, cols: 1031, name: 'debug' }),
+];
+
+export const MATMUL_CASES: KernelCase[] = [
+  ...WEIGHT_FORMATS.map((f) => matmulCase(f, { m: 19, rows: 70 })),
+  matmulCase('F32', { m: 130, rows: 150, cols: 40, tile: 8 }),
+  matmulCase('Q4_K', { m: 21, rows: 33, bias: true, maxM: 40 }),
+  matmulCase('Q5_0', { m: 7, rows: 45, accumulate: true, bias: true }),
+  matmulCase('Q3_K', { m: 9, rows: 300, maxBinding: 50_000 }),
+];
