@@ -38,7 +38,7 @@ export function f32ToF16(x: number): number {
 }
 
 /** f16 field offsets (within a block) that must hold sane positive scales. */
-const SCALES: Partial<Record<WeightFormat, number[]>> = {
+export const SCALES: Partial<Record<WeightFormat, number[]>> = {
   Q4_0: [0],
   Q4_1: [0, 2],
   Q5_0: [0],
@@ -253,4 +253,37 @@ export function matmulRef(x: Float32Array, w: Float32Array, m: number, n: number
     }
   }
   return y;
+}
+
+/**
+ * Random bytes of a [rows x cols] tensor with valid scale fields and float values in (-2, 2),
+ * without the dequantized copy (fast enough for the bench's 500 MB tensors).
+ */
+export function randomWeightBytes(fmt: WeightFormat, rows: number, cols: number, seed: number): Uint8Array {
+  const l = weightFormatLayout(fmt);
+  const n = Math.ceil((rows * weightRowBytes(fmt, cols)) / 4);
+  const words = new Uint32Array(n);
+  let s = seed >>> 0 || 1;
+  for (let i = 0; i < n; i++) {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    words[i] = s >>> 0;
+  }
+  const bytes = new Uint8Array(words.buffer);
+  if (fmt === 'F16') for (let i = 0; i < n; i++) words[i] = words[i]! & 0xbbffbbff; // exponent < 15: |v| < 2
+  else if (fmt === 'BF16') for (let i = 0; i < n; i++) words[i] = words[i]! & 0xbfffbfff;
+  else if (fmt === 'F32') for (let i = 0; i < n; i++) words[i] = words[i]! & 0xbfffffff;
+  else {
+    const scales = SCALES[fmt] ?? [];
+    const h = f32ToF16(l.blockWeights === 256 ? 0.02 : 0.1);
+    const nb = (rows * cols) / l.blockWeights;
+    for (let b = 0; b < nb; b++) {
+      for (const p of scales) {
+        bytes[b * l.blockBytes + p] = h & 255;
+        bytes[b * l.blockBytes + p + 1] = h >> 8;
+      }
+    }
+  }
+  return bytes;
 }
