@@ -1,0 +1,148 @@
+/**
+ * Byte-level BPE (`tokenizer.ggml.model = gpt2`), llama.cpp's llm_tokenizer_bpe_session: each
+ * pre-token word is UTF-8 encoded, every byte becomes its GPT-2 alias character (one symbol per
+ * byte), then the adjacent pair with the lowest merge rank is merged (leftmost first) until no
+ * ranked pair is left. Llama 3 style vocabularies (`ignoreMerges`) take a whole word that is
+ * already a token as is.
+ *
+ * Symbols are small integers: token ids, plus extra ids for merge parts that are not tokens
+ * (a malformed vocab can have those; llama.cpp compares strings, we compare ids, same result).
+ * Words are cached. Extend: non-byte-level BPE variants would get their own initial-symbol step.
+ */
+import { MergeHeap } from './heap.ts';
+import { BYTE_TO_CHAR, utf8Encode } from './unicode.ts';
+import type { Vocab } from './vocab.ts';
+
+const CACHE_MAX = 1 << 16;
+
+export class BpeModel {
+  private readonly symId = new Map<string, number>();
+  private readonly symText: string[] = [];
+  /** pair key (a * nSym + b) -> rank */
+  private readonly pairRank = new Map<number, number>();
+  private readonly rankResult: Int32Array;
+  private readonly byteSym = new Int32Array(256);
+  private readonly nTokens: number;
+  private nSym = 0;
+  private readonly cache = new Map<string, number[]>();
+  private readonly heap = new MergeHeap();
+  private readonly top = new Float64Array(4);
+
+  constructor(private readonly vocab: Vocab) {
+    this.nTokens = vocab.tokens.length;
+    for (let i = 0; i < this.nTokens; i++) this.intern(vocab.tokens[i]!);
+    for (let b = 0; b < 256; b++) this.byteSym[b] = this.intern(BYTE_TO_CHAR[b]!);
+    const merges = vocab.merges;
+    const parsed: [number, number, number][] = [];
+    for (let i = 0; i < merges.length; i++) {
+      const w = merges[i]!;
+      const pos = w.indexOf(' ', 1);
+      const first = pos >= 0 ? w.slice(0, pos) : '';
+      const second = pos >= 0 ? w.slice(pos + 1) : '';
+      parsed.push([this.intern(first), this.intern(second), this.intern(first + second)]);
+    }
+    // Keys use the final symbol count, so intern everything before building the pair map.
+    this.rankResult = new Int32Array(merges.length);
+    const n = this.nSymbols();
+    for (let i = 0; i < parsed.length; i++) {
+      const [a, b, r] = parsed[i]!;
+      const key = a * n + b;
+      if (!this.pairRank.has(key)) this.pairRank.set(key, i);
+      this.rankResult[i] = r;
+    }
+  }
+
+  private nSymbols(): number {
+    return this.nSym;
+  }
+
+  private intern(s: string): number {
+    let id = this.symId.get(s);
+    if (id === undefined) {
+      id = this.nSym++;
+      this.symId.set(s, id);
+      this.symText.push(s);
+    }
+    return id;
+  }
+
+  /** Token ids of one pre-token word (raw text, before byte aliasing). */
+  encodeWord(word: string, out: number[]): void {
+    const cached = this.cache.get(word);
+    if (cached !== undefined) {
+      for (const t of cached) out.push(t);
+      return;
+    }
+    const res = this.encodeUncached(word);
+    if (this.cache.size >= CACHE_MAX) this.cache.clear();
+    this.cache.set(word, res);
+    for (const t of res) out.push(t);
+  }
+
+  private encodeUncached(word: string): number[] {
+    const bytes = utf8Encode(word);
+    const len = bytes.length;
+    if (len === 0) return [];
+    if (this.vocab.ignoreMerges) {
+      let s = '';
+      for (let i = 0; i < len; i++) s += BYTE_TO_CHAR[bytes[i]!];
+      const id = this.vocab.tokenToId.get(s);
+      if (id !== undefined) return [id];
+    }
+    if (len === 1) return this.finish([this.byteSym[bytes[0]!]!]);
+    const sym = new Int32Array(len);
+    const next = new Int32Array(len);
+    const prev = new Int32Array(len);
+    for (let i = 0; i < len; i++) {
+      sym[i] = this.byteSym[bytes[i]!]!;
+      prev[i] = i - 1;
+      next[i] = i + 1 < len ? i + 1 : -1;
+    }
+    const n = this.nSym;
+    const heap = this.heap;
+    heap.clear();
+    const add = (l: number, r: number): void => {
+      if (l < 0 || r < 0) return;
+      const rank = this.pairRank.get(sym[l]! * n + sym[r]!);
+      if (rank !== undefined) heap.push(rank, l, sym[l]!, sym[r]!);
+    };
+    for (let i = 1; i < len; i++) add(i - 1, i);
+    const top = this.top;
+    while (heap.pop(top)) {
+      const l = top[1]!;
+      const r = next[l]!;
+      // Stale: either side merged away or grown since the pair was queued.
+      if (sym[l] === -1 || r < 0 || sym[l] !== top[2] || sym[r] !== top[3]) continue;
+      sym[l] = this.rankResult[top[0]!]!;
+      sym[r] = -1;
+      next[l] = next[r]!;
+      if (next[r]! >= 0) prev[next[r]!] = l;
+      add(prev[l]!, l);
+      add(l, next[l]!);
+    }
+    const syms: number[] = [];
+    for (let i = 0; i !== -1; i = next[i]!) syms.push(sym[i]!);
+    return this.finish(syms);
+  }
+
+  /** Symbols -> token ids; a symbol that is not a token falls back per byte (llama.cpp). */
+  private finish(syms: number[]): number[] {
+    const out: number[] = [];
+    for (const s of syms) {
+      if (s < this.nTokens) {
+        out.push(s);
+        continue;
+      }
+      // llama.cpp looks up each byte of the aliased text as a one-byte string; only ASCII can hit.
+      const text = this.symText[s]!;
+      for (let i = 0; i < text.length; i++) {
+        const c = text.charCodeAt(i);
+        if (c < 0x80) {
+          const id = this.vocab.tokenToId.get(text[i]!);
+          if (id !== undefined) out.push(id);
+        }
+      }
+    }
+    return out;
+  }
+}

@@ -1,0 +1,201 @@
+/**
+ * BPE pre-tokenizers: split text into words before merging, chosen by `tokenizer.ggml.pre`.
+ * Each splitter is a faithful port of llama.cpp's hand-written matcher in src/unicode.cpp
+ * (`unicode_regex_split_custom_*`), which is what GGUF models are actually tokenized with; the
+ * regex each one implements is quoted above it. Splitters work like llama.cpp's: they refine a
+ * list of chunk lengths (in code points), and a chunk boundary is never crossed.
+ *
+ * Extend: write `split<Name>(cps, spans)` (port the llama.cpp matcher or express the regex),
+ * add its kind to `PreKind`, map the `tokenizer.ggml.pre` names in `preKindFromName`, and list
+ * its steps in `PRE_STEPS`.
+ */
+import {
+  asciiLower, cptFlagsTable, CPT_LETTER, CPT_NUMBER, CPT_PUNCTUATION, CPT_WHITESPACE,
+} from './unicode.ts';
+
+export type PreKind = 'default' | 'gpt2' | 'llama3' | 'qwen2';
+
+/** `tokenizer.ggml.pre` value -> splitter, as llama.cpp's llama_vocab::impl::load maps them. */
+export function preKindFromName(pre: string | undefined): PreKind | null {
+  if (pre === undefined || pre === '' || pre === 'default') return 'default';
+  if (['llama3', 'llama-v3', 'llama-bpe', 'falcon3', 'falcon-h1', 'pixtral', 'midm-2.0', 'lfm2', 'jina-v5-nano', 'dbrx', 'smaug-bpe', 'chatglm-bpe'].includes(pre)) return 'llama3';
+  if (['qwen2', 'deepseek-r1-qwen', 'kormo', 'f2llmv2', 'stablelm2', 'hunyuan', 'solar-open', 'grok-2'].includes(pre)) return 'qwen2';
+  if (['gpt-2', 'phi-2', 'jina-es', 'jina-de', 'gigachat', 'jina-v2-es', 'jina-v2-de', 'a.x-4.0', 'mellum', 'modern-bert', 'mpt', 'olmo', 'jais', 'trillion', 'granite-docling'].includes(pre)) return 'gpt2';
+  return null;
+}
+
+type Splitter = (cps: Uint32Array, spans: number[]) => number[];
+const OUT = 0xffffffff;
+
+/**
+ * Runs one llama.cpp-style matcher over every chunk. `step(pos, end)` returns the end of the
+ * word starting at pos (exclusive); chunk ends act as end-of-text.
+ */
+function eachChunk(spans: number[], step: (pos: number, end: number) => number): number[] {
+  const out: number[] = [];
+  let start = 0;
+  for (const len of spans) {
+    const end = start + len;
+    for (let pos = start; pos < end; ) {
+      const next = step(pos, end);
+      out.push(next - pos);
+      pos = next;
+    }
+    start = end;
+  }
+  return out;
+}
+
+/** GPT-2: 's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+ */
+export const splitGpt2: Splitter = (cps, spans) => {
+  const F = cptFlagsTable();
+  return eachChunk(spans, (pos, end) => {
+    const cpt = (p: number): number => (p < end ? cps[p]! : OUT);
+    const fl = (p: number): number => (p < end ? F[cps[p]!]! : 0);
+    const c = cpt(pos);
+    if (c === 0x27 && pos + 1 < end) {
+      const n1 = cpt(pos + 1);
+      if (n1 === 0x73 || n1 === 0x74 || n1 === 0x6d || n1 === 0x64) return pos + 2;
+      if (pos + 2 < end) {
+        const n2 = cpt(pos + 2);
+        if ((n1 === 0x72 && n2 === 0x65) || (n1 === 0x76 && n2 === 0x65) || (n1 === 0x6c && n2 === 0x6c)) return pos + 3;
+      }
+    }
+    let p = pos;
+    let f2 = c === 0x20 ? fl(p + 1) : fl(p);
+    if (f2 & CPT_LETTER) {
+      if (c === 0x20) p++;
+      while (f2 & CPT_LETTER) f2 = fl(++p);
+      return p;
+    }
+    if (f2 & CPT_NUMBER) {
+      if (c === 0x20) p++;
+      while (f2 & CPT_NUMBER) f2 = fl(++p);
+      return p;
+    }
+    if (!(f2 & (CPT_WHITESPACE | CPT_LETTER | CPT_NUMBER)) && f2) {
+      if (c === 0x20) p++;
+      while (!(f2 & (CPT_WHITESPACE | CPT_LETTER | CPT_NUMBER)) && f2) f2 = fl(++p);
+      return p;
+    }
+    let nws = 0;
+    while (fl(pos + nws) & CPT_WHITESPACE) nws++;
+    if (nws > 1 && cpt(pos + nws) !== OUT) return pos + nws - 1;
+    if (nws > 0) return pos + nws;
+    return pos + 1;
+  });
+};
+
+/**
+ * Llama 3 (digits: \p{N}{1,3}) and Qwen2 (digits: \p{N}):
+ * (?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+
+ */
+function splitLlama3Like(maxDigits: number): Splitter {
+  return (cps, spans) => {
+    const F = cptFlagsTable();
+    return eachChunk(spans, (pos, end) => {
+      const cpt = (p: number): number => (p < end ? cps[p]! : OUT);
+      const fl = (p: number): number => (p < end ? F[cps[p]!]! : 0);
+      const c = cpt(pos);
+      const f = fl(pos);
+      if (c === 0x27 && pos + 1 < end) {
+        const n1 = asciiLower(cpt(pos + 1));
+        if (n1 === 0x73 || n1 === 0x74 || n1 === 0x6d || n1 === 0x64) return pos + 2;
+        if (pos + 2 < end) {
+          const n2 = asciiLower(cpt(pos + 2));
+          if ((n1 === 0x72 && n2 === 0x65) || (n1 === 0x76 && n2 === 0x65) || (n1 === 0x6c && n2 === 0x6c)) return pos + 3;
+        }
+      }
+      let p = pos;
+      if (!(c === 0x0d || c === 0x0a || f & CPT_NUMBER)) {
+        if (f & CPT_LETTER || fl(p + 1) & CPT_LETTER) {
+          p++;
+          while (fl(p) & CPT_LETTER) p++;
+          return p;
+        }
+      }
+      if (f & CPT_NUMBER) {
+        // llama.cpp emits groups of maxDigits inside one step; one group per call is the same split.
+        while (fl(p) & CPT_NUMBER && p - pos < maxDigits) p++;
+        return p;
+      }
+      let f2 = c === 0x20 ? fl(p + 1) : f;
+      if (!(f2 & (CPT_WHITESPACE | CPT_LETTER | CPT_NUMBER)) && f) {
+        if (c === 0x20) p++;
+        while (!(f2 & (CPT_WHITESPACE | CPT_LETTER | CPT_NUMBER)) && f2) f2 = fl(++p);
+        let c2 = cpt(p);
+        while (c2 === 0x0d || c2 === 0x0a) c2 = cpt(++p);
+        return p;
+      }
+      let nws = 0;
+      let lastRN = 0;
+      while (fl(pos + nws) & CPT_WHITESPACE) {
+        const c2 = cpt(pos + nws);
+        if (c2 === 0x0d || c2 === 0x0a) lastRN = pos + nws + 1;
+        nws++;
+      }
+      if (lastRN > 0) return lastRN;
+      if (nws > 1 && cpt(pos + nws) !== OUT) return pos + nws - 1;
+      if (nws > 0) return pos + nws;
+      return pos + 1;
+    });
+  };
+}
+
+export const splitLlama3 = splitLlama3Like(3);
+export const splitQwen2 = splitLlama3Like(1);
+
+/**
+ * Splits every chunk at the runs matched by `match` (llama.cpp's std::regex fallback keeps the
+ * matches and the gaps between them as separate chunks).
+ */
+function splitRuns(isMember: (cp: number) => boolean, maxRun = Infinity, exactRun = false): Splitter {
+  return (cps, spans) => {
+    const out: number[] = [];
+    let start = 0;
+    for (const len of spans) {
+      const end = start + len;
+      let gap = start;
+      for (let p = start; p < end; ) {
+        if (!isMember(cps[p]!)) { p++; continue; }
+        let q = p;
+        while (q < end && q - p < maxRun && isMember(cps[q]!)) q++;
+        if (exactRun && q - p < maxRun) { p = q; continue; }
+        if (p > gap) out.push(p - gap);
+        out.push(q - p);
+        gap = p = q;
+      }
+      if (end > gap) out.push(end - gap);
+      start = end;
+    }
+    return out;
+  };
+}
+
+/** ASCII members of llama.cpp's collapsed `[\p{P}\$\+<=>\^~\|]` class: all ASCII punctuation and symbols but '`'. */
+const isDefaultPunct = (cp: number): boolean => {
+  if (cp < 128) return cp !== 0x60 && ((cp >= 0x21 && cp <= 0x2f) || (cp >= 0x3a && cp <= 0x40) || (cp >= 0x5b && cp <= 0x5e) || cp === 0x5f || (cp >= 0x7b && cp <= 0x7e));
+  const f = cptFlagsTable()[cp]!;
+  return !(f & CPT_WHITESPACE) && (f & 0xff) === CPT_PUNCTUATION;
+};
+const isNumberCat = (cp: number): boolean => (cp < 128 ? cp >= 0x30 && cp <= 0x39 : !(cptFlagsTable()[cp]! & CPT_WHITESPACE) && (cptFlagsTable()[cp]! & 0xff) === CPT_NUMBER);
+const isAsciiDigit = (cp: number): boolean => cp >= 0x30 && cp <= 0x39;
+
+/**
+ * llama.cpp's default BPE pre-tokenizer (missing or "default" `tokenizer.ggml.pre`), four regexes
+ * applied in turn: [\p{P}\$\+<=>\^~\|]+, the GPT-2 regex, \p{N}+, [0-9][0-9][0-9].
+ * Note: the first, third and fourth regexes run through llama.cpp's "collapsed" std::regex path.
+ */
+const PRE_STEPS: Record<PreKind, Splitter[]> = {
+  default: [splitRuns(isDefaultPunct), splitGpt2, splitRuns(isNumberCat), splitRuns(isAsciiDigit, 3, true)],
+  gpt2: [splitGpt2],
+  llama3: [splitLlama3],
+  qwen2: [splitQwen2],
+};
+
+/** Word lengths (in code points) covering cps[0..n). */
+export function preTokenize(kind: PreKind, cps: Uint32Array, n: number): number[] {
+  let spans = n > 0 ? [n] : [];
+  for (const step of PRE_STEPS[kind]) spans = step(cps, spans);
+  return spans;
+}

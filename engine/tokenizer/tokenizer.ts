@@ -1,0 +1,183 @@
+/**
+ * The tokenizer of a GGUF model: `tokenizerFromGguf(metadata)` builds it from the `tokenizer.*`
+ * keys (see vocab.ts) and it encodes and decodes exactly like llama.cpp's llama_tokenize /
+ * llama_token_to_piece for SentencePiece (`llama`) and byte-level BPE (`gpt2`) vocabularies.
+ *
+ * Untrusted text is never special: `encode` parses special-token text (<|im_end|>, <s>, ...) only
+ * when asked with `parseSpecial: true`, which only chat-template markers should use (see
+ * chat-template.ts). Extend: a new vocabulary type is one model class (like BpeModel/SpmModel)
+ * plus a branch in `encodeText` and in `pieceBytes`.
+ */
+import { LongreadError } from '../errors.ts';
+import { BpeModel } from './bpe.ts';
+import { preTokenize } from './pre-tokenize.ts';
+import { SpecialSplitter } from './special-split.ts';
+import { SpmModel } from './spm.ts';
+import { StreamDecoder } from './stream-decoder.ts';
+import { CHAR_TO_BYTE, codePoints, utf8Decode, utf8Encode } from './unicode.ts';
+import {
+  ATTR_BYTE, ATTR_CONTROL, ATTR_NORMAL, ATTR_UNKNOWN, ATTR_USER_DEFINED, vocabFromMetadata,
+  type Metadata, type Vocab,
+} from './vocab.ts';
+
+export interface EncodeOptions {
+  /** Add BOS / EOS as the vocabulary's add_bos_token / add_eos_token flags say. Default false. */
+  addSpecial?: boolean;
+  /** Turn special-token text into special tokens. Default false: untrusted text is never special. */
+  parseSpecial?: boolean;
+}
+
+export interface DecodeOptions {
+  /** Drop control and unknown tokens (llama.cpp's special=false). Default true. */
+  skipSpecial?: boolean;
+}
+
+export class Tokenizer {
+  readonly vocab: Vocab;
+  private readonly spm: SpmModel | null;
+  private readonly bpe: BpeModel | null;
+  private readonly splitter: SpecialSplitter;
+  private readonly pieceCache: (Uint8Array | undefined)[];
+
+  constructor(vocab: Vocab) {
+    this.vocab = vocab;
+    this.spm = vocab.model === 'llama' ? new SpmModel(vocab) : null;
+    this.bpe = vocab.model === 'gpt2' ? new BpeModel(vocab) : null;
+    this.splitter = new SpecialSplitter(vocab);
+    this.pieceCache = new Array(vocab.tokens.length);
+  }
+
+  get vocabSize(): number { return this.vocab.tokens.length; }
+  /** -1 when the vocabulary has none. */
+  get bosId(): number { return this.vocab.bosId; }
+  get eosId(): number { return this.vocab.eosId; }
+  get eotId(): number { return this.vocab.eotId; }
+  get eogIds(): Set<number> { return this.vocab.eogIds; }
+  get addBos(): boolean { return this.vocab.addBos; }
+  get addEos(): boolean { return this.vocab.addEos; }
+
+  isEog(id: number): boolean { return this.vocab.eogIds.has(id); }
+  /** Control or unknown token: no text unless rendered with special on. */
+  isSpecial(id: number): boolean { return (this.vocab.attrs[id]! & (ATTR_CONTROL | ATTR_UNKNOWN)) !== 0; }
+  tokenId(text: string): number | undefined { return this.vocab.tokenToId.get(text); }
+
+  encode(text: string, opts: EncodeOptions = {}): number[] {
+    const v = this.vocab;
+    const addSpecial = opts.addSpecial ?? false;
+    const out: number[] = [];
+    if (addSpecial && v.addBos) {
+      if (v.bosId < 0) throw noSpecial('BOS', 'bos_token_id');
+      out.push(v.bosId);
+    }
+    let prevSpecial = true;
+    for (const f of this.splitter.split(text, opts.parseSpecial ?? false)) {
+      if ('token' in f) {
+        out.push(f.token);
+        prevSpecial = true;
+      } else {
+        this.encodeText(text.slice(f.start, f.end), prevSpecial, out);
+        prevSpecial = false;
+      }
+    }
+    if (addSpecial && v.addEos) {
+      if (v.eosId < 0) throw noSpecial('EOS', 'eos_token_id');
+      out.push(v.eosId);
+    }
+    return out;
+  }
+
+  private encodeText(text: string, prevSpecial: boolean, out: number[]): void {
+    if (this.spm) {
+      // SPM: a space before the first fragment and after each special token, spaces as U+2581.
+      const t = (this.vocab.addSpacePrefix && prevSpecial ? ' ' : '') + text;
+      this.spm.encode(t.replaceAll(' ', '\u2581'), out);
+      return;
+    }
+    const bpe = this.bpe!;
+    const { cps, offsets, n } = codePoints(text);
+    let pos = 0;
+    for (const len of preTokenize(this.vocab.pre, cps, n)) {
+      bpe.encodeWord(text.slice(offsets[pos]!, offsets[pos + len]!), out);
+      pos += len;
+    }
+  }
+
+  /** The bytes a token stands for, llama.cpp token_to_piece(special = true). */
+  pieceBytes(id: number): Uint8Array {
+    if (!Number.isInteger(id) || id < 0 || id >= this.vocab.tokens.length) {
+      throw new LongreadError('bad-request', `Token id ${id} is outside the vocabulary (0..${this.vocab.tokens.length - 1}).`,
+        'Pass ids produced by this model\'s tokenizer.', { id, vocabSize: this.vocab.tokens.length });
+    }
+    let p = this.pieceCache[id];
+    if (p === undefined) {
+      p = this.computePiece(id);
+      this.pieceCache[id] = p;
+    }
+    return p;
+  }
+
+  private computePiece(id: number): Uint8Array {
+    const text = this.vocab.tokens[id]!;
+    const attr = this.vocab.attrs[id]!;
+    if (attr & (ATTR_CONTROL | ATTR_UNKNOWN | ATTR_USER_DEFINED)) return utf8Encode(text);
+    if (attr & ATTR_NORMAL) {
+      if (this.spm) return utf8Encode(text.replaceAll('\u2581', ' '));
+      // Byte-level alias chars back to bytes (llama_decode_text); unknown chars stay verbatim.
+      const bytes: number[] = [];
+      for (const ch of text) {
+        const b = ch.length === 1 ? CHAR_TO_BYTE.get(ch.charCodeAt(0)) : undefined;
+        if (b !== undefined) bytes.push(b);
+        else for (const x of utf8Encode(`[UNK_BYTE_${ch}]`)) bytes.push(x);
+      }
+      return Uint8Array.from(bytes);
+    }
+    if (attr & ATTR_BYTE) {
+      const m = /^<0x([0-9A-Fa-f]{2})>$/.exec(text);
+      return Uint8Array.of(m ? parseInt(m[1]!, 16) : 0);
+    }
+    return new Uint8Array(0);
+  }
+
+  /** Text of one token (may be part of a UTF-8 sequence: use a stream decoder for output). */
+  tokenToPiece(id: number, opts: DecodeOptions = {}): string {
+    if ((opts.skipSpecial ?? true) && this.isSpecial(id)) return '';
+    return utf8Decode(this.pieceBytes(id));
+  }
+
+  /**
+   * Ids -> text, as llama_detokenize(remove_special=false, unparse_special=!skipSpecial) without
+   * its clean-up of spaces before punctuation: for space-prefix vocabularies the first token's
+   * leading space is dropped, so decode(encode(text)) === text.
+   */
+  decode(ids: readonly number[], opts: DecodeOptions = {}): string {
+    const skip = opts.skipSpecial ?? true;
+    const parts: Uint8Array[] = [];
+    let total = 0;
+    ids.forEach((id, i) => {
+      let p = this.pieceBytes(id);
+      if (skip && this.isSpecial(id)) p = new Uint8Array(0);
+      if (i === 0 && this.vocab.addSpacePrefix && p.length > 0 && p[0] === 0x20) p = p.subarray(1);
+      parts.push(p);
+      total += p.length;
+    });
+    const all = new Uint8Array(total);
+    let o = 0;
+    for (const p of parts) { all.set(p, o); o += p.length; }
+    return utf8Decode(all);
+  }
+
+  /** Incremental decoder for generated tokens: never emits a broken UTF-8 sequence. */
+  createStreamDecoder(opts: DecodeOptions = {}): StreamDecoder {
+    return new StreamDecoder((id) => ((opts.skipSpecial ?? true) && this.isSpecial(id) ? new Uint8Array(0) : this.pieceBytes(id)));
+  }
+}
+
+function noSpecial(what: string, key: string): LongreadError {
+  return new LongreadError('tokenizer-invalid', `The vocabulary asks for a ${what} token but has none (tokenizer.ggml.${key}).`,
+    'Tokenize without addSpecial, or fix the model metadata.', { field: `tokenizer.ggml.${key}` });
+}
+
+/** Builds the tokenizer of a GGUF file from its metadata record. */
+export function tokenizerFromGguf(metadata: Metadata): Tokenizer {
+  return new Tokenizer(vocabFromMetadata(metadata));
+}
