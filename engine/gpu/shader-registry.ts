@@ -7,5 +7,7 @@
 
 import { wgslRegister } from './wgsl-loader.ts';
 import reduce from '../../shaders/common/reduce.wgsl';
+import kvPage from '../../shaders/common/kv-page.wgsl';
 
 wgslRegister('common/reduce.wgsl', reduce);
+wgslRegister('common/kv-page.wgsl', kvPage);

@@ -1,0 +1,214 @@
+// Split-K decode attention over the paged f16 KV cache: one query token, GQA.
+//
+// Pass 1 `main`: one workgroup per (chunk of CHUNK pages, kv head). The G query heads that share
+// the KV head are processed together so each K/V page is read from memory once. Per page:
+// K block staged in workgroup memory (coalesced vec4 loads, rows padded to dodge bank
+// conflicts), scores for (token, head), per-head max by a tree, online softmax rescale, then
+// P.V with V read as vec4<u32> (8 halves) straight from memory, accumulated by
+// (head, 8-dim column, token group) threads. Writes a partial (acc[HD], m, l) per
+// (q head, chunk). Tokens at or past kv_len are never touched (stale pages may hold anything).
+// Pass 2 `reduce`: one workgroup per q head merges the chunk partials (log-sum-exp).
+// Optional tap (define PROBS): pass 1 also writes the scaled scores into `probs`, pass 2 writes
+// per-head (max, sum) after the partials, pass 3 `probs_norm` turns scores into probabilities.
+// Without PROBS none of this is compiled or dispatched.
+//
+// Defines: HD (64 | 128), G (q heads per kv head; G * HD / 8 <= WG), WG = 256, PROBS.
+// Bindings (strides in elements):
+//   0 params
+//   1 q      f32 [n_heads, HD]; head h uses kv head h / G
+//   2 pages  arena as vec4<u32> (engine/kernels/kv-layout.ts)
+//   3 table  u32 page table
+//   4 part   f32 [n_heads, max_chunks, HD + 2] partials (acc, m, l), then [n_heads, 2] stats
+//   5 out    f32 [n_heads, HD]
+//   6 probs  f32 [n_heads, probs_stride] (PROBS only)
+
+#define WG 256
+#include "common/kv-page.wgsl"
+
+struct Params {
+  n_heads: u32,
+  kv_len: u32,
+  chunk_pages: u32,
+  n_chunks: u32,
+  max_chunks: u32,
+  table_offset: u32,
+  max_pages: u32,
+  probs_stride: u32,
+  scale: f32,
+  _p0: u32,
+  _p1: u32,
+  _p2: u32,
+}
+
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read> q: array<f32>;
+@group(0) @binding(2) var<storage, read> pages: array<vec4<u32>>;
+@group(0) @binding(3) var<storage, read> table: array<u32>;
+@group(0) @binding(4) var<storage, read_write> part: array<f32>;
+@group(0) @binding(5) var<storage, read_write> out: array<f32>;
+#ifdef PROBS
+@group(0) @binding(6) var<storage, read_write> probs: array<f32>;
+#endif
+
+const KS: u32 = KV_HW + 1u;          // padded K row stride in workgroup memory (odd: no bank conflicts)
+const COLS: u32 = HD / 8u;           // vec4<u32> columns of a row
+const TG: u32 = WG / (G * COLS);     // token groups of the P.V phase
+const ROWS: u32 = G * 64u;           // (head, token) pairs of a page
+const PS: u32 = HD + 2u;             // partial stride
+const NEG: f32 = -3.0e38;
+
+var<workgroup> k_sh: array<u32, 64u * KS>;
+var<workgroup> q_sh: array<f32, G * HD>;
+var<workgroup> s_sh: array<f32, ROWS>;
+var<workgroup> red: array<f32, ROWS>;
+var<workgroup> m_run: array<f32, G>;
+var<workgroup> l_comb: array<f32, TG * G>;
+
+fn f16x8(v: vec4<u32>) -> array<vec4<f32>, 2> {
+  return array<vec4<f32>, 2>(vec4<f32>(unpack2x16float(v.x), unpack2x16float(v.y)), vec4<f32>(unpack2x16float(v.z), unpack2x16float(v.w)));
+}
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let chunk = wid.x;
+  let kvh = wid.y;
+  let h0 = kvh * G;
+  for (var i = lid; i < G * HD; i += WG) { q_sh[i] = q[h0 * HD + i] * params.scale; }
+  if (lid < G) { m_run[lid] = NEG; }
+  let col = lid % COLS;
+  let g = (lid / COLS) % G;
+  let tg = lid / (COLS * G);
+  let acc_on = tg < TG;
+  var acc0 = vec4<f32>(0.0);
+  var acc1 = vec4<f32>(0.0);
+  var l_part = 0.0;
+  let n_pages = (params.kv_len + KV_PAGE - 1u) / KV_PAGE;
+  let p_begin = chunk * params.chunk_pages;
+  let p_end = min(p_begin + params.chunk_pages, n_pages);
+  workgroupBarrier();
+  for (var pg = p_begin; pg < p_end; pg++) {
+    let phys = table[params.table_offset + kvh * params.max_pages + pg];
+    let base4 = kv_page_base(phys) / 4u;
+    let ntok = min(KV_PAGE, params.kv_len - pg * KV_PAGE);
+    // Stage K: 64 * HW words = 16 * HD / 4 ... as vec4: 8 * HD loads.
+    for (var i = lid; i < 8u * HD; i += WG) {
+      let kv = pages[base4 + i];
+      let w = i * 4u;
+      let o = (w / KV_HW) * KS + w % KV_HW;
+      k_sh[o] = kv.x;
+      k_sh[o + 1u] = kv.y;
+      k_sh[o + 2u] = kv.z;
+      k_sh[o + 3u] = kv.w;
+    }
+    workgroupBarrier();
+    for (var i = lid; i < ROWS; i += WG) {
+      let h = i / 64u;
+      let t = i % 64u;
+      var s = NEG;
+      if (t < ntok) {
+        var d = 0.0;
+        for (var w = 0u; w < KV_HW; w++) {
+          let kk = unpack2x16float(k_sh[t * KS + w]);
+          d += kk.x * q_sh[h * HD + 2u * w] + kk.y * q_sh[h * HD + 2u * w + 1u];
+        }
+        s = d;
+#ifdef PROBS
+        probs[(h0 + h) * params.probs_stride + pg * KV_PAGE + t] = s;
+#endif
+      }
+      s_sh[i] = s;
+      red[i] = s;
+    }
+    workgroupBarrier();
+    for (var step = 32u; step > 0u; step >>= 1u) {
+      for (var i = lid; i < G * step; i += WG) {
+        let o = (i / step) * 64u + i % step;
+        red[o] = max(red[o], red[o + step]);
+      }
+      workgroupBarrier();
+    }
+    for (var i = lid; i < ROWS; i += WG) {
+      let h = i / 64u;
+      let mn = max(m_run[h], red[h * 64u]);
+      s_sh[i] = select(0.0, exp(s_sh[i] - mn), i % 64u < ntok);
+    }
+    workgroupBarrier();
+    if (acc_on) {
+      let mo = m_run[g];
+      let alpha = exp(mo - max(mo, red[g * 64u]));
+      acc0 *= alpha;
+      acc1 *= alpha;
+      l_part *= alpha;
+      let vbase = base4 + KV_V_OFFSET / 4u + col;
+      for (var t = tg; t < ntok; t += TG) {
+        let p = s_sh[g * 64u + t];
+        let v = f16x8(pages[vbase + t * (KV_HW / 4u)]);
+        acc0 += p * v[0];
+        acc1 += p * v[1];
+        l_part += p;
+      }
+    }
+    workgroupBarrier();
+    if (lid < G) { m_run[lid] = max(m_run[lid], red[lid * 64u]); }
+  }
+  // Merge the token groups through workgroup memory (k_sh reused as f32 bits).
+  workgroupBarrier();
+  if (acc_on) {
+    let o = (tg * G + g) * HD + col * 8u;
+    for (var j = 0u; j < 4u; j++) {
+      k_sh[o + j] = bitcast<u32>(acc0[j]);
+      k_sh[o + 4u + j] = bitcast<u32>(acc1[j]);
+    }
+    if (col == 0u) { l_comb[tg * G + g] = l_part; }
+  }
+  workgroupBarrier();
+  for (var i = lid; i < G * HD; i += WG) {
+    let h = i / HD;
+    let d = i % HD;
+    var a = 0.0;
+    for (var j = 0u; j < TG; j++) { a += bitcast<f32>(k_sh[(j * G + h) * HD + d]); }
+    let o = ((h0 + h) * params.max_chunks + chunk) * PS;
+    part[o + d] = a;
+    if (d == 0u) {
+      var l = 0.0;
+      for (var j = 0u; j < TG; j++) { l += l_comb[j * G + h]; }
+      part[o + HD] = m_run[h];
+      part[o + HD + 1u] = l;
+    }
+  }
+}
+
+@compute @workgroup_size(HD)
+fn reduce(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) d: u32) {
+  let h = wid.x;
+  let base = h * params.max_chunks * PS;
+  var m = NEG;
+  for (var c = 0u; c < params.n_chunks; c++) { m = max(m, part[base + c * PS + HD]); }
+  var l = 0.0;
+  var a = 0.0;
+  for (var c = 0u; c < params.n_chunks; c++) {
+    let w = exp(part[base + c * PS + HD] - m);
+    l += part[base + c * PS + HD + 1u] * w;
+    a += part[base + c * PS + d] * w;
+  }
+  out[h * HD + d] = a / l;
+#ifdef PROBS
+  if (d == 0u) {
+    let st = params.n_heads * params.max_chunks * PS + h * 2u;
+    part[st] = m;
+    part[st + 1u] = l;
+  }
+#endif
+}
+
+#ifdef PROBS
+@compute @workgroup_size(WG)
+fn probs_norm(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let h = wid.y;
+  let t = wid.x * WG + lid;
+  if (t >= params.kv_len) { return; }
+  let st = params.n_heads * params.max_chunks * PS + h * 2u;
+  let o = h * params.probs_stride + t;
+  probs[o] = exp(probs[o] - part[st]) / part[st + 1u];
+}
+#endif

@@ -1,0 +1,161 @@
+// Causal flash attention for prefill, reading K/V from the paged f16 cache (GQA).
+// Query token i of this batch sits at absolute position q_start + i (q_start = tokens already
+// in the cache before the batch; the batch's own K/V must already be appended) and attends to
+// cache tokens 0 ..= q_start + i.
+//
+// One workgroup per (block of BQ query tokens, kv head); its ROWS = BQ * G rows are the
+// (query, q head) pairs sharing that KV head, so each K/V tile is read once for all of them.
+// Per tile of KT = 32 keys (half a page): K and V staged in workgroup memory, scores per
+// (row, key), online softmax per row (one invocation per row), then P.V by (row, 8-dim column)
+// invocations.
+//
+// Defines: HD (64 | 128), G (q heads per kv head, <= 16), WG = 256.
+// Bindings (strides in elements):
+//   0 params
+//   1 q      f32, (t, h, d) at t * q_stride + h * HD + d   (RoPE applied)
+//   2 pages  arena as vec4<u32> (engine/kernels/kv-layout.ts)
+//   3 table  u32 page table
+//   4 out    f32, (t, h, d) at t * out_stride + h * HD + d
+
+#define WG 256
+#include "common/kv-page.wgsl"
+
+struct Params {
+  tokens: u32,
+  q_start: u32,
+  q_stride: u32,
+  out_stride: u32,
+  table_offset: u32,
+  max_pages: u32,
+  scale: f32,
+  _p0: u32,
+}
+
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read> q: array<f32>;
+@group(0) @binding(2) var<storage, read> pages: array<vec4<u32>>;
+@group(0) @binding(3) var<storage, read> table: array<u32>;
+@group(0) @binding(4) var<storage, read_write> out: array<f32>;
+
+const KT: u32 = 32u;
+const BQ: u32 = 16u / G;
+const ROWS: u32 = BQ * G;
+const QS: u32 = HD + 1u;            // padded q row stride
+const KS: u32 = KV_HW + 1u;         // padded K row stride (words)
+const COLS: u32 = HD / 8u;
+const V4: u32 = KV_HW / 4u;         // vec4 words per V row
+const NEG: f32 = -3.0e38;
+
+var<workgroup> q_sh: array<f32, ROWS * QS>;
+var<workgroup> k_sh: array<u32, KT * KS>;
+var<workgroup> v_sh: array<vec4<u32>, KT * V4>;
+var<workgroup> s_sh: array<f32, ROWS * KT>;
+var<workgroup> m_sh: array<f32, ROWS>;
+var<workgroup> l_sh: array<f32, ROWS>;
+var<workgroup> a_sh: array<f32, ROWS>;
+
+fn row_query(qb: u32, r: u32) -> u32 { return qb * BQ + r / G; }
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let qb = wid.x;
+  let kvh = wid.y;
+  for (var i = lid; i < ROWS * HD; i += WG) {
+    let r = i / HD;
+    let d = i % HD;
+    let qi = row_query(qb, r);
+    var x = 0.0;
+    if (qi < params.tokens) { x = q[qi * params.q_stride + (kvh * G + r % G) * HD + d] * params.scale; }
+    q_sh[r * QS + d] = x;
+  }
+  if (lid < ROWS) {
+    m_sh[lid] = NEG;
+    l_sh[lid] = 0.0;
+  }
+  let pr = lid / COLS;          // P.V row of this invocation
+  let pc = lid % COLS;          // P.V column (8 dims)
+  let pv_on = pr < ROWS;
+  var acc0 = vec4<f32>(0.0);
+  var acc1 = vec4<f32>(0.0);
+  let last_q = min(params.tokens, (qb + 1u) * BQ) - 1u;
+  let kv_end = params.q_start + last_q + 1u;       // keys this block may see
+  let n_tiles = (kv_end + KT - 1u) / KT;
+  for (var tile = 0u; tile < n_tiles; tile++) {
+    let k0 = tile * KT;
+    let page = k0 / KV_PAGE;
+    let slot0 = k0 % KV_PAGE;
+    let phys = table[params.table_offset + kvh * params.max_pages + page];
+    let base4 = kv_page_base(phys) / 4u;
+    workgroupBarrier();
+    for (var i = lid; i < KT * V4; i += WG) {
+      let t = i / V4;
+      let c = i % V4;
+      let kv = pages[base4 + (slot0 + t) * V4 + c];
+      let o = t * KS + c * 4u;
+      k_sh[o] = kv.x;
+      k_sh[o + 1u] = kv.y;
+      k_sh[o + 2u] = kv.z;
+      k_sh[o + 3u] = kv.w;
+      v_sh[i] = pages[base4 + KV_V_OFFSET / 4u + (slot0 + t) * V4 + c];
+    }
+    workgroupBarrier();
+    for (var i = lid; i < ROWS * KT; i += WG) {
+      let r = i / KT;
+      let j = i % KT;
+      let qi = row_query(qb, r);
+      var s = NEG;
+      if (qi < params.tokens && k0 + j <= params.q_start + qi) {
+        var d = 0.0;
+        for (var w = 0u; w < KV_HW; w++) {
+          let kk = unpack2x16float(k_sh[j * KS + w]);
+          d += kk.x * q_sh[r * QS + 2u * w] + kk.y * q_sh[r * QS + 2u * w + 1u];
+        }
+        s = d;
+      }
+      s_sh[i] = s;
+    }
+    workgroupBarrier();
+    if (lid < ROWS) {
+      let mo = m_sh[lid];
+      var mt = mo;
+      for (var j = 0u; j < KT; j++) { mt = max(mt, s_sh[lid * KT + j]); }
+      var l = 0.0;
+      for (var j = 0u; j < KT; j++) {
+        let s = s_sh[lid * KT + j];
+        let p = select(0.0, exp(s - mt), s > NEG);
+        s_sh[lid * KT + j] = p;
+        l += p;
+      }
+      let alpha = exp(mo - mt);
+      a_sh[lid] = alpha;
+      m_sh[lid] = mt;
+      l_sh[lid] = l_sh[lid] * alpha + l;
+    }
+    workgroupBarrier();
+    if (pv_on) {
+      let alpha = a_sh[pr];
+      acc0 *= alpha;
+      acc1 *= alpha;
+      // keys at or past kv_end may be stale (NaN): 0 * NaN would poison the sum
+      let nk = min(KT, kv_end - k0);
+      for (var j = 0u; j < nk; j++) {
+        let p = s_sh[pr * KT + j];
+        let v = v_sh[j * V4 + pc];
+        acc0 += p * vec4<f32>(unpack2x16float(v.x), unpack2x16float(v.y));
+        acc1 += p * vec4<f32>(unpack2x16float(v.z), unpack2x16float(v.w));
+      }
+    }
+  }
+  workgroupBarrier();
+  if (pv_on) {
+    let qi = row_query(qb, pr);
+    if (qi < params.tokens) {
+      let inv = 1.0 / l_sh[pr];
+      let o = qi * params.out_stride + (kvh * G + pr % G) * HD + pc * 8u;
+      for (var j = 0u; j < 4u; j++) {
+        out[o + j] = acc0[j] * inv;
+        out[o + 4u + j] = acc1[j] * inv;
+      }
+    }
+  }
+}

@@ -1,0 +1,176 @@
+/**
+ * Harness cases for the paged KV cache and attention: KV append, split-K decode attention
+ * (with and without the probabilities tap), causal prefill flash attention with a query offset.
+ * Head dims 64 and 128, GQA ratios 1, 3, 4, 8; KV lengths that end mid-page.
+ *
+ * Every arena is poisoned: unused pages and the tail of the last page hold f16 NaN, and
+ * physical pages are a random permutation, so reading a wrong page or a stale slot fails.
+ */
+
+import { decodeAttentionPlan } from '../../engine/kernels/attention-decode.ts';
+import { prefillAttentionPlan } from '../../engine/kernels/attention-prefill.ts';
+import { kvAppendPlan } from '../../engine/kernels/kv-append.ts';
+import { KV_PAGE_NONE, kvPagesFor, type KvLayerView } from '../../engine/kernels/kv-layout.ts';
+import { attention, kvArenaPoisoned, kvPagesRead, kvPagesWrite, type PageMap } from '../../engine/reference/ops-attention.ts';
+import { f16BitsToF32 } from '../../engine/reference/ops-f16.ts';
+import type { HarnessEnv, KernelCase } from './harness.ts';
+
+interface PagedSetup {
+  arena: Uint32Array;
+  table: Uint32Array;
+  map: PageMap;
+  maxPages: number;
+  tableOffset: number;
+}
+
+/** Random page table (with a leading offset of other layers' entries) over a poisoned arena. */
+function pagedSetup(env: HarnessEnv, maxTokens: number, nKv: number, hd: number): PagedSetup {
+  const maxPages = kvPagesFor(maxTokens) + 1;
+  const tableOffset = 3;
+  const phys = nKv * maxPages + 2; // spare pages stay poisoned
+  const perm = [...Array(phys).keys()];
+  for (let i = perm.length - 1; i > 0; i--) {
+    const j = env.rng.int(i + 1);
+    [perm[i], perm[j]] = [perm[j]!, perm[i]!];
+  }
+  const table = new Uint32Array(tableOffset + nKv * maxPages).fill(KV_PAGE_NONE);
+  for (let h = 0; h < nKv; h++) for (let p = 0; p < maxPages; p++) table[tableOffset + h * maxPages + p] = perm[h * maxPages + p]!;
+  const map: PageMap = (h, p) => table[tableOffset + h * maxPages + p]!;
+  return { arena: kvArenaPoisoned(phys, hd), table, map, maxPages, tableOffset };
+}
+
+
+function kvAppendCase(name: string, nKv: number, hd: number, cached: number, tokens: number): KernelCase {
+  return {
+    op: `kv-append-hd${hd}`,
+    name,
+    maxNmse: 0,
+    build(env) {
+      const { rng, input, ctx } = env;
+      const s = pagedSetup(env, cached + tokens, nKv, hd);
+      // existing tokens [0, cached)
+      kvPagesWrite(s.arena, rng.normal(cached * nKv * hd), rng.normal(cached * nKv * hd), cached, nKv, hd, s.map);
+      const k = rng.normal(tokens * nKv * hd, 2);
+      const v = rng.normal(tokens * nKv * hd);
+      const expected = Uint32Array.from(s.arena);
+      kvPagesWrite(expected, k, v, tokens, nKv, hd, s.map, cached);
+      const idx = new Uint32Array(tokens).map((_, i) => cached + i);
+      const kb = input(k);
+      const vb = input(v);
+      const ib = input(idx);
+      const tb = input(s.table);
+      return {
+        outputs: [
+          {
+            name: 'pages',
+            bytes: s.arena.byteLength,
+            init: s.arena,
+            expected,
+            // pack2x16float may round either way at a tie: allow 1 ulp per half
+            check: (got, exp) => {
+              for (let i = 0; i < exp.length; i++) {
+                if (got[i] === exp[i]) continue;
+                for (const sh of [0, 16]) {
+                  const a = (got[i]! >>> sh) & 0xffff;
+                  const b = (exp[i]! >>> sh) & 0xffff;
+                  if (Math.abs(a - b) > 1 || Number.isNaN(f16BitsToF32(a)) !== Number.isNaN(f16BitsToF32(b))) return `word ${i} is 0x${got[i]!.toString(16)}, expected 0x${exp[i]!.toString(16)}`;
+                }
+              }
+              return null;
+            },
+          },
+        ],
+        plans: async ([pages]) => {
+          const kv: KvLayerView = { pages: pages!, pageTable: tb, tableOffset: s.tableOffset, maxPages: s.maxPages, nKvHeads: nKv, headDim: hd };
+          return [await kvAppendPlan(ctx, { k: kb, v: vb, cacheIndex: ib, kv, tokens })];
+        },
+      };
+    },
+  };
+}
+
+/** Builds q, a filled cache of kvLen tokens and the reference over f16-rounded K/V. */
+function attentionInputs(env: HarnessEnv, nHeads: number, nKv: number, hd: number, kvLen: number, tokens: number) {
+  const s = pagedSetup(env, kvLen, nKv, hd);
+  const k = env.rng.normal(kvLen * nKv * hd);
+  const v = env.rng.normal(kvLen * nKv * hd);
+  kvPagesWrite(s.arena, k, v, kvLen, nKv, hd, s.map);
+  // the reference sees exactly what the cache holds (f16-rounded)
+  const kr = kvPagesRead(s.arena, 'k', kvLen, nKv, hd, s.map);
+  const vr = kvPagesRead(s.arena, 'v', kvLen, nKv, hd, s.map);
+  const q = env.rng.normal(tokens * nHeads * hd, 2.5);
+  return { s, q, kr, vr };
+}
+
+function decodeCase(name: string, nHeads: number, nKv: number, hd: number, kvLen: number, opts: { probs?: boolean; target?: number } = {}): KernelCase {
+  return {
+    op: `attn-decode-hd${hd}`,
+    name,
+    maxNmse: 1e-9,
+    build(env) {
+      const { input, ctx } = env;
+      const { s, q, kr, vr } = attentionInputs(env, nHeads, nKv, hd, kvLen, 1);
+      const ref = attention(q, kr, vr, kvLen, { tokens: 1, nHeads, nKvHeads: nKv, headDim: hd, qStart: kvLen - 1, scale: 1 / Math.sqrt(hd) });
+      const qb = input(q);
+      const pb = input(s.arena);
+      const tb = input(s.table);
+      const outputs = [{ name: 'out', bytes: nHeads * hd * 4, expected: ref.out }];
+      if (opts.probs) outputs.push({ name: 'probs', bytes: nHeads * kvLen * 4, expected: ref.probs });
+      return {
+        outputs,
+        plans: async ([out, probs]) => {
+          const kv: KvLayerView = { pages: pb, pageTable: tb, tableOffset: s.tableOffset, maxPages: s.maxPages, nKvHeads: nKv, headDim: hd };
+          const p = await decodeAttentionPlan(ctx, { q: qb, out: out!, kv, nHeads, maxKvLen: kvLen, ...(probs ? { probs } : {}), ...(opts.target ? { targetWorkgroups: opts.target } : {}) });
+          p.update(kvLen);
+          return [p];
+        },
+        bytes: kvLen * nKv * hd * 4,
+        flops: 4 * kvLen * nHeads * hd,
+      };
+    },
+  };
+}
+
+function prefillCase(name: string, nHeads: number, nKv: number, hd: number, qStart: number, tokens: number): KernelCase {
+  return {
+    op: `attn-prefill-hd${hd}`,
+    name,
+    maxNmse: 1e-9,
+    build(env) {
+      const { input, ctx } = env;
+      const kvLen = qStart + tokens;
+      const { s, q, kr, vr } = attentionInputs(env, nHeads, nKv, hd, kvLen, tokens);
+      const ref = attention(q, kr, vr, kvLen, { tokens, nHeads, nKvHeads: nKv, headDim: hd, qStart, scale: 1 / Math.sqrt(hd) });
+      const qb = input(q);
+      const pb = input(s.arena);
+      const tb = input(s.table);
+      return {
+        outputs: [{ name: 'out', bytes: tokens * nHeads * hd * 4, expected: ref.out }],
+        plans: async ([out]) => {
+          const kv: KvLayerView = { pages: pb, pageTable: tb, tableOffset: s.tableOffset, maxPages: s.maxPages, nKvHeads: nKv, headDim: hd };
+          return [await prefillAttentionPlan(ctx, { q: qb, out: out!, kv, nHeads, tokens, qStart })];
+        },
+        flops: 2 * tokens * (qStart + tokens / 2) * nHeads * hd * 2,
+      };
+    },
+  };
+}
+
+export const ATTENTION_CASES: KernelCase[] = [
+  kvAppendCase('debug', 1, 64, 0, 2),
+  kvAppendCase('kv=2 cached=61 +7 (crosses a page)', 2, 64, 61, 7),
+  kvAppendCase('kv=3 cached=100 +1', 3, 128, 100, 1),
+  decodeCase('debug', 2, 1, 64, 5),
+  decodeCase('heads=8 kv=2 len=300 chunked', 8, 2, 64, 300, { target: 4 }),
+  decodeCase('heads=6 kv=2 len=200 (G=3)', 6, 2, 128, 200),
+  decodeCase('debug', 2, 2, 128, 3),
+  decodeCase('heads=4 kv=4 len=129', 4, 4, 128, 129),
+  decodeCase('heads=16 kv=2 len=777 probs chunked', 16, 2, 128, 777, { probs: true, target: 6 }),
+  decodeCase('heads=4 kv=1 len=70 probs', 4, 1, 64, 70, { probs: true }),
+  prefillCase('debug', 2, 1, 64, 0, 3),
+  prefillCase('heads=4 kv=2 start=0 t=45', 4, 2, 64, 0, 45),
+  prefillCase('heads=8 kv=2 start=70 t=21', 8, 2, 64, 70, 21),
+  prefillCase('debug', 1, 1, 128, 0, 2),
+  prefillCase('heads=6 kv=2 start=33 t=40 (G=3)', 6, 2, 128, 33, 40),
+  prefillCase('heads=16 kv=1 start=5 t=9 (G=16)', 16, 1, 128, 5, 9),
+];
