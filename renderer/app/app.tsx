@@ -1,0 +1,61 @@
+/**
+ * The app shell: header (name, engine badge, theme), a three-column layout (library | document
+ * viewer | side panel with Chat / Inspector / Models / Engine tabs), the jobs bar with progress
+ * and cancel, and notices. Features live in features/*; this file only arranges them.
+ */
+
+import { useApp } from '../store/react.ts';
+import type { PanelId } from '../store/ui-slice.ts';
+import { EngineBadge } from '../features/engine/engine-badge.tsx';
+import { EnginePanel } from '../features/engine/engine-panel.tsx';
+import { Notices } from '../features/engine/notices.tsx';
+import { ThemeToggle } from '../features/engine/theme-toggle.tsx';
+import { Tabs, type TabDef } from './tabs.tsx';
+import { useAppliedTheme } from './theme.ts';
+
+const TABS: readonly TabDef<PanelId>[] = [
+  { id: 'chat', label: 'Chat' },
+  { id: 'inspector', label: 'Inspector' },
+  { id: 'models', label: 'Models' },
+  { id: 'engine', label: 'Engine' },
+];
+
+function SidePanel() {
+  const panel = useApp((s) => s.panel);
+  const setPanel = useApp((s) => s.setPanel);
+  return (
+    <aside className="side-panel" aria-label="Side panel">
+      <Tabs tabs={TABS} value={panel} onChange={setPanel} label="Panels" />
+      <div role="tabpanel" id={`tabpanel-${panel}`} aria-labelledby={`tab-${panel}`} className="tabpanel" data-testid={`panel-${panel}`}>
+        {panel === 'engine' && <EnginePanel />}
+        {panel !== 'engine' && <p className="panel-body muted">This panel needs a loaded model.</p>}
+      </div>
+    </aside>
+  );
+}
+
+export function App() {
+  useAppliedTheme();
+  const connection = useApp((s) => s.connection);
+  return (
+    <div className="app">
+      <header className="app-header">
+        <h1 className="app-name">Longread</h1>
+        <div className="header-spacer" />
+        <EngineBadge />
+        <ThemeToggle />
+      </header>
+      {connection === 'closed' && (
+        <div className="banner banner-error" role="alert">
+          The connection to the engine was lost. <button type="button" className="btn btn-small" onClick={() => window.location.reload()}>Reconnect</button>
+        </div>
+      )}
+      <div className="app-main">
+        <nav className="sidebar" aria-label="Library" />
+        <main className="viewer-column" aria-label="Document" />
+        <SidePanel />
+      </div>
+      <Notices />
+    </div>
+  );
+}
