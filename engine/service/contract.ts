@@ -233,8 +233,16 @@ export interface AttentionHeatmap {
   binCharStarts: number[];
   /** rows = answer tokens, cols = bins; mean over heads/layers for the 'avg' selection. */
   answerTokens: string[];
-  /** data[layer][head] = Float32 row-major [answerTokens x bins]; layer/head index `-1` = average. */
+  /**
+   * Matrices keyed `heatmapKey(layer, head)` ("layer:head"), each row-major [answerTokens x bins];
+   * layer / head index `-1` = average ("-1:-1" is the mean over all layers and heads).
+   */
   values: Record<string, number[]>;
+}
+
+/** Key of one matrix in `AttentionHeatmap.values`; -1 for the average over layers or heads. */
+export function heatmapKey(layer: number, head: number): string {
+  return `${layer}:${head}`;
 }
 
 export type TelemetryEvent =
