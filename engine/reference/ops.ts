@@ -52,3 +52,17 @@ export function softmax(x: Float32Array, rows: number, n: number, scale = 1): Fl
   }
   return out;
 }
+
+/**
+ * Embedding lookup: out[t, :] = table[ids[t], :] * scale; ids >= vocab give zero rows.
+ * table: [vocab, dim] (already dequantized); out: [tokens, dim]
+ */
+export function embedding(table: Float32Array, vocab: number, dim: number, ids: ArrayLike<number>, scale = 1): Float32Array {
+  const out = new Float32Array(ids.length * dim);
+  for (let t = 0; t < ids.length; t++) {
+    const id = ids[t]!;
+    if (id >= vocab) continue;
+    for (let i = 0; i < dim; i++) out[t * dim + i] = table[id * dim + i]! * scale;
+  }
+  return out;
+}
