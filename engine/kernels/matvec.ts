@@ -5,6 +5,12 @@
  *   const p = await matvecPlan(ctx, { format: 'Q4_K', rows, cols, weight, x, y });
  *   p.encode(pass);            // as often as needed; one dispatch per weight slice
  *
+ * Quantized formats take the integer path by default (activation: 'int8'): the plan first
+ * quantizes x to int8 per 32-element block into its own scratch (matvec-xq.wgsl), then
+ * multiplies with dot4I8Packed (matvec-q8.wgsl), like llama.cpp's quantized paths; x then
+ * carries int8 precision (NMSE ~1e-5). activation: 'f32' keeps x in f32 (matvec.wgsl, exact
+ * to f32 rounding, ALU-bound for 4-6 bit formats). Float formats always use the f32 path.
+ *
  * Weights larger than one storage binding are split by rows (weightSplit): pass one buffer or
  * the tensor's row parts (`WeightPart[]`, e.g. a 280 MB output matrix uploaded in two buffers);
  * the plan binds each slice separately and writes its rows at their place in y.
@@ -14,10 +20,12 @@
  */
 
 import { LongreadError } from '../errors.ts';
-import { gpuBinding, gpuRefSize, type BufferRef } from '../gpu/buffer-pool.ts';
+import { gpuBinding, gpuRefSize, STORAGE, type BufferRef } from '../gpu/buffer-pool.ts';
 import { baseDefines, dispatch2d, ParamsWriter, planCreate, type DispatchPlan, type KernelContext, type KernelPlan } from './context.ts';
 import { weightFormatLayout, weightRowBytes, weightSplit, type WeightFormat, type WeightPart, type WeightSlice } from './weight-layout.ts';
 import source from '../../shaders/matvec.wgsl';
+import sourceQ8 from '../../shaders/matvec-q8.wgsl';
+import sourceXq from '../../shaders/matvec-xq.wgsl';
 
 export interface MatvecArgs {
   format: WeightFormat;
@@ -37,24 +45,32 @@ export interface MatvecArgs {
   wg?: number;
   /** Rows per workgroup; default 4. */
   rowsPerWorkgroup?: number;
+  /** 'int8' (default for quantized formats): x quantized per 32-block; 'f32': exact path. */
+  activation?: 'int8' | 'f32';
 }
 
 export interface MatvecPlan extends KernelPlan {
   /** One dispatch per weight slice. */
   readonly slices: readonly WeightSlice[];
+  /** The path taken. */
+  readonly activation: 'int8' | 'f32';
 }
 
 /** The tuned defaults (bench/kernels measures the alternatives). */
-export function matvecDefaults(format: WeightFormat, cols: number): { wg: number; rowsPerWorkgroup: number } {
-  void format;
+export function matvecDefaults(format: WeightFormat, cols: number, activation: 'int8' | 'f32' = weightFormatLayout(format).float ? 'f32' : 'int8'): { wg: number; rowsPerWorkgroup: number } {
+  if (activation === 'int8') {
+    const units = cols / 32;
+    return { wg: units >= 128 ? 128 : units >= 64 ? 64 : 32, rowsPerWorkgroup: 4 };
+  }
   const chunks = Math.ceil(cols / 8);
   return { wg: chunks >= 512 ? 128 : chunks >= 128 ? 64 : 32, rowsPerWorkgroup: 4 };
 }
 
 export async function matvecPlan(ctx: KernelContext, a: MatvecArgs): Promise<MatvecPlan> {
-  weightFormatLayout(a.format);
+  const layout = weightFormatLayout(a.format);
   const rowBytes = weightRowBytes(a.format, a.cols);
-  const d = matvecDefaults(a.format, a.cols);
+  const activation = layout.float ? 'f32' : (a.activation ?? 'int8');
+  const d = matvecDefaults(a.format, a.cols, activation);
   const wg = a.wg ?? d.wg;
   const r = a.rowsPerWorkgroup ?? d.rowsPerWorkgroup;
   if (wg & (wg - 1) || wg < 8 || wg > 256) throw new LongreadError('internal', `matvec: workgroup size ${wg} is not a power of two in 8..256.`, 'Pass wg = 32, 64, 128 or 256.');
@@ -66,33 +82,53 @@ export async function matvecPlan(ctx: KernelContext, a: MatvecArgs): Promise<Mat
     maxStorageBufferBindingSize: ctx.maxStorageBufferBindingSize,
     minStorageBufferOffsetAlignment: Number(limits.minStorageBufferOffsetAlignment),
   });
-  const defines = baseDefines(ctx, {
-    FMT: a.format,
-    WG: `${wg}u`,
-    R: `${r}u`,
-    X_VEC4: a.cols % 4 === 0,
-    BIAS: a.bias !== undefined,
-    ACCUMULATE: a.accumulate === true,
-  });
-  const plans: DispatchPlan[] = await Promise.all(
-    slices.map((s) =>
-      planCreate(ctx, {
-        name: 'matvec.wgsl',
-        source,
-        defines,
-        params: new ParamsWriter().u32(s.rows).u32(a.cols).u32(rowBytes).u32(s.rowStart).bytes(),
-        buffers: [{ buffer: s.buffer, offset: s.offset, size: s.size }, a.x, a.y, a.bias ?? null],
-        workgroups: dispatch2d(ctx, Math.ceil(s.rows / r)),
+  const common = { FMT: a.format, WG: `${wg}u`, R: `${r}u`, BIAS: a.bias !== undefined, ACCUMULATE: a.accumulate === true };
+  const groups = (s: WeightSlice) => dispatch2d(ctx, Math.ceil(s.rows / r));
+  const params = (s: WeightSlice) => new ParamsWriter().u32(s.rows).u32(a.cols).u32(rowBytes).u32(s.rowStart).bytes();
+  const wref = (s: WeightSlice) => ({ buffer: s.buffer, offset: s.offset, size: s.size });
+  const plans: DispatchPlan[] = [];
+  const scratch: GPUBuffer[] = [];
+  if (activation === 'int8') {
+    const blocks = a.cols / 32;
+    const xq = ctx.device.createBuffer({ size: a.cols, usage: STORAGE, label: 'matvec:xq' });
+    const xs = ctx.device.createBuffer({ size: blocks * 16, usage: STORAGE, label: 'matvec:xs' });
+    scratch.push(xq, xs);
+    plans.push(
+      await planCreate(ctx, {
+        name: 'matvec-xq.wgsl',
+        source: sourceXq,
+        params: new ParamsWriter().u32(blocks).bytes(),
+        buffers: [a.x, xq, xs],
+        workgroups: dispatch2d(ctx, Math.ceil(blocks / 64)),
       }),
-    ),
-  );
+    );
+    for (const s of slices) {
+      plans.push(
+        await planCreate(ctx, {
+          name: 'matvec-q8.wgsl',
+          source: sourceQ8,
+          defines: baseDefines(ctx, common),
+          params: params(s),
+          buffers: [wref(s), xq, xs, a.y, a.bias ?? null],
+          workgroups: groups(s),
+        }),
+      );
+    }
+  } else {
+    const defines = baseDefines(ctx, { ...common, X_VEC4: a.cols % 4 === 0 });
+    for (const s of slices) {
+      plans.push(await planCreate(ctx, { name: 'matvec.wgsl', source, defines, params: params(s), buffers: [wref(s), a.x, a.y, a.bias ?? null], workgroups: groups(s) }));
+    }
+  }
   return {
     slices,
+    activation,
     encode(pass) {
       for (const p of plans) p.encode(pass);
     },
     dispose() {
       for (const p of plans) p.dispose();
+      for (const b of scratch) b.destroy();
     },
   };
 }

@@ -16,9 +16,11 @@ import type { BufferRef } from '../gpu/buffer-pool.ts';
 import { wgslRegister } from '../gpu/wgsl-loader.ts';
 import quantBytes from '../../shaders/common/quant-bytes.wgsl';
 import quant from '../../shaders/common/quant.wgsl';
+import quantDot from '../../shaders/common/quant-dot.wgsl';
 
 wgslRegister('common/quant-bytes.wgsl', quantBytes);
 wgslRegister('common/quant.wgsl', quant);
+wgslRegister('common/quant-dot.wgsl', quantDot);
 
 export type WeightFormat = 'F32' | 'F16' | 'BF16' | 'Q4_0' | 'Q4_1' | 'Q5_0' | 'Q5_1' | 'Q8_0' | 'Q2_K' | 'Q3_K' | 'Q4_K' | 'Q5_K' | 'Q6_K';
 

@@ -34,11 +34,30 @@ interface MatvecCaseOpts {
   parts?: boolean;
   wg?: number;
   name?: string;
+  /** Matvec path for quantized formats (default int8, the plan's default). */
+  activation?: 'int8' | 'f32';
+}
+
+/**
+ * x as the int8 path sees it: per 32-block dx = max|x| / 127 and q = round(x / dx), in f32
+ * arithmetic like matvec-xq.wgsl, returned as dx * q.
+ */
+export function int8Activation(x: Float32Array): Float32Array {
+  const out = new Float32Array(x.length);
+  for (let b = 0; b < x.length; b += 32) {
+    let amax = 0;
+    for (let i = b; i < b + 32; i++) amax = Math.max(amax, Math.abs(x[i]!));
+    const dx = Math.fround(amax / 127);
+    const inv = amax > 0 ? Math.fround(1 / dx) : 0;
+    for (let i = b; i < b + 32; i++) out[i] = Math.fround(dx * Math.max(-127, Math.min(127, Math.round(Math.fround(x[i]! * inv)))));
+  }
+  return out;
 }
 
 function matvecCase(fmt: WeightFormat, o: MatvecCaseOpts): KernelCase {
   const cols = o.cols ?? colsFor(fmt);
-  const tag = [o.bias ? 'bias' : '', o.accumulate ? 'acc' : '', o.maxBinding ? 'split' : '', o.parts ? 'parts' : ''].filter(Boolean).join('+');
+  const int8 = !weightFormatLayout(fmt).float && o.activation !== 'f32';
+  const tag = [int8 ? '' : weightFormatLayout(fmt).float ? '' : 'f32-x', o.bias ? 'bias' : '', o.accumulate ? 'acc' : '', o.maxBinding ? 'split' : '', o.parts ? 'parts' : ''].filter(Boolean).join('+');
   return {
     op: `matvec-${fmt}`,
     name: o.name ?? `${o.rows}x${cols}${tag ? ` ${tag}` : ''}`,
@@ -48,7 +67,8 @@ function matvecCase(fmt: WeightFormat, o: MatvecCaseOpts): KernelCase {
       const x = rng.normal(cols);
       const b = rng.normal(o.rows);
       const y0 = rng.normal(o.rows);
-      const expected = matmulRef(x, w.values, 1, o.rows, cols);
+      // The int8 path is exact up to f32 rounding given its quantized x.
+      const expected = matmulRef(int8 ? int8Activation(x) : x, w.values, 1, o.rows, cols);
       for (let r = 0; r < o.rows; r++) expected[r] = expected[r]! + (o.bias ? b[r]! : 0) + (o.accumulate ? y0[r]! : 0);
       const xBuf = input(x);
       const bBuf = o.bias ? input(b) : undefined;
@@ -65,7 +85,7 @@ function matvecCase(fmt: WeightFormat, o: MatvecCaseOpts): KernelCase {
       return {
         outputs: [{ name: 'y', bytes: o.rows * 4, expected, ...(o.accumulate ? { init: y0 } : {}) }],
         plans: async ([y]) => {
-          const p = await matvecPlan(kctx, { format: fmt, rows: o.rows, cols, weight, x: xBuf, y: y!, ...(bBuf ? { bias: bBuf } : {}), accumulate: o.accumulate, ...(o.wg ? { wg: o.wg } : {}) });
+          const p = await matvecPlan(kctx, { format: fmt, rows: o.rows, cols, weight, x: xBuf, y: y!, ...(bBuf ? { bias: bBuf } : {}), accumulate: o.accumulate, ...(o.wg ? { wg: o.wg } : {}), ...(o.activation ? { activation: o.activation } : {}) });
           if ((o.maxBinding || o.parts) && p.slices.length < 2) throw new Error(`expected a split weight, got ${p.slices.length} slice`);
           return [p];
         },
@@ -132,6 +152,9 @@ function matmulCase(fmt: WeightFormat, o: MatmulCaseOpts): KernelCase {
 
 export const MATVEC_CASES: KernelCase[] = [
   ...WEIGHT_FORMATS.map((f) => matvecCase(f, { rows: 37 })),
+  ...WEIGHT_FORMATS.filter((f) => !weightFormatLayout(f).float).map((f) => matvecCase(f, { rows: 35, activation: 'f32' })),
+  matvecCase('Q4_0', { rows: 21, cols: 32 * 301 }),
+  matvecCase('Q5_K', { rows: 19, accumulate: true, bias: true, activation: 'f32' }),
   matvecCase('Q4_K', { rows: 45, bias: true }),
   matvecCase('Q8_0', { rows: 29, accumulate: true }),
   matvecCase('F16', { rows: 23, bias: true, accumulate: true, wg: 32 }),
