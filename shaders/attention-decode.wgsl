@@ -50,15 +50,16 @@ struct Params {
 @group(0) @binding(6) var<storage, read_write> probs: array<f32>;
 #endif
 
-const KS: u32 = KV_HW + 1u;          // padded K row stride in workgroup memory (odd: no bank conflicts)
+const KS4: u32 = KV_HW / 4u + 1u;    // padded K row stride in vec4<u32>: rows t..t+7 of a 128-bit
+                                     // load phase hit distinct bank groups (t * KS4 * 4 mod 32)
 const COLS: u32 = HD / 8u;           // vec4<u32> columns of a row
 const TG: u32 = WG / (G * COLS);     // token groups of the P.V phase
 const ROWS: u32 = G * 64u;           // (head, token) pairs of a page
 const PS: u32 = HD + 2u;             // partial stride
 const NEG: f32 = -3.0e38;
 
-var<workgroup> k_sh: array<u32, 64u * KS>;
-var<workgroup> q_sh: array<f32, G * HD>;
+var<workgroup> k_sh: array<vec4<u32>, 64u * KS4>;
+var<workgroup> q_sh: array<vec4<f32>, G * HD / 4u>;
 var<workgroup> s_sh: array<f32, ROWS>;
 var<workgroup> red: array<f32, ROWS>;
 var<workgroup> m_run: array<f32, G>;
@@ -73,7 +74,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let chunk = wid.x;
   let kvh = wid.y;
   let h0 = kvh * G;
-  for (var i = lid; i < G * HD; i += WG) { q_sh[i] = q[h0 * HD + i] * params.scale; }
+  for (var i = lid; i < G * HD / 4u; i += WG) {
+    let o = h0 * HD + 4u * i;
+    q_sh[i] = vec4<f32>(q[o], q[o + 1u], q[o + 2u], q[o + 3u]) * params.scale;
+  }
   if (lid < G) { m_run[lid] = NEG; }
   let col = lid % COLS;
   let g = (lid / COLS) % G;
@@ -90,15 +94,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     let phys = table[params.table_offset + kvh * params.max_pages + pg];
     let base4 = kv_page_base(phys) / 4u;
     let ntok = min(KV_PAGE, params.kv_len - pg * KV_PAGE);
-    // Stage K: 64 * HW words = 16 * HD / 4 ... as vec4: 8 * HD loads.
+    // Stage K: 64 rows of HW / 4 vec4<u32> (8 * HD loads in all), coalesced.
     for (var i = lid; i < 8u * HD; i += WG) {
-      let kv = pages[base4 + i];
-      let w = i * 4u;
-      let o = (w / KV_HW) * KS + w % KV_HW;
-      k_sh[o] = kv.x;
-      k_sh[o + 1u] = kv.y;
-      k_sh[o + 2u] = kv.z;
-      k_sh[o + 3u] = kv.w;
+      k_sh[(i / (KV_HW / 4u)) * KS4 + i % (KV_HW / 4u)] = pages[base4 + i];
     }
     workgroupBarrier();
     for (var i = lid; i < ROWS; i += WG) {
@@ -106,12 +104,12 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       let t = i % 64u;
       var s = NEG;
       if (t < ntok) {
-        var d = 0.0;
-        for (var w = 0u; w < KV_HW; w++) {
-          let kk = unpack2x16float(k_sh[t * KS + w]);
-          d += kk.x * q_sh[h * HD + 2u * w] + kk.y * q_sh[h * HD + 2u * w + 1u];
+        var d = vec4<f32>(0.0);
+        for (var c = 0u; c < KV_HW / 4u; c++) {
+          let kk = f16x8(k_sh[t * KS4 + c]);
+          d += kk[0] * q_sh[h * (HD / 4u) + 2u * c] + kk[1] * q_sh[h * (HD / 4u) + 2u * c + 1u];
         }
-        s = d;
+        s = d.x + d.y + d.z + d.w;
 #ifdef PROBS
         probs[(h0 + h) * params.probs_stride + pg * KV_PAGE + t] = s;
 #endif
@@ -151,14 +149,12 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     workgroupBarrier();
     if (lid < G) { m_run[lid] = max(m_run[lid], red[lid * 64u]); }
   }
-  // Merge the token groups through workgroup memory (k_sh reused as f32 bits).
+  // Merge the token groups through workgroup memory (k_sh reused as f32 bits, HD / 4 vec4 per row).
   workgroupBarrier();
   if (acc_on) {
-    let o = (tg * G + g) * HD + col * 8u;
-    for (var j = 0u; j < 4u; j++) {
-      k_sh[o + j] = bitcast<u32>(acc0[j]);
-      k_sh[o + 4u + j] = bitcast<u32>(acc1[j]);
-    }
+    let o = (tg * G + g) * (HD / 4u) + col * 2u;
+    k_sh[o] = bitcast<vec4<u32>>(acc0);
+    k_sh[o + 1u] = bitcast<vec4<u32>>(acc1);
     if (col == 0u) { l_comb[tg * G + g] = l_part; }
   }
   workgroupBarrier();
@@ -166,7 +162,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     let h = i / HD;
     let d = i % HD;
     var a = 0.0;
-    for (var j = 0u; j < TG; j++) { a += bitcast<f32>(k_sh[(j * G + h) * HD + d]); }
+    for (var j = 0u; j < TG; j++) { a += bitcast<f32>(k_sh[(j * G + h) * (HD / 4u) + d / 4u][d % 4u]); }
     let o = ((h0 + h) * params.max_chunks + chunk) * PS;
     part[o + d] = a;
     if (d == 0u) {
