@@ -6,10 +6,11 @@
 // One workgroup per (block of BQ query tokens, kv head); its ROWS = BQ * G rows are the
 // (query, q head) pairs sharing that KV head, so each K/V tile is read once for all of them.
 // Per tile of KT = 32 keys (half a page): K and V staged in workgroup memory, scores per
-// (row, key), online softmax per row (one invocation per row), then P.V by (row, 8-dim column)
-// invocations.
+// (row pair, key) invocations (each K row read as vec4<u32> once for two rows; q rows are
+// broadcast reads), online softmax per row (one invocation per row), then P.V by
+// (row, 8-dim column) invocations.
 //
-// Defines: HD (64 | 128), G (q heads per kv head, <= 16), WG = 256.
+// Defines: HD (64 | 128), G (q heads per kv head, <= 16). WG is fixed at 256 (8 row pairs x 32 keys).
 // Bindings (strides in elements):
 //   0 params
 //   1 q      f32, (t, h, d) at t * q_stride + h * HD + d   (RoPE applied)
@@ -40,14 +41,14 @@ struct Params {
 const KT: u32 = 32u;
 const BQ: u32 = 16u / G;
 const ROWS: u32 = BQ * G;
-const QS: u32 = HD + 1u;            // padded q row stride
-const KS: u32 = KV_HW + 1u;         // padded K row stride (words)
+const Q4: u32 = HD / 4u;            // vec4<f32> per q row
+const V4: u32 = KV_HW / 4u;         // vec4<u32> per K / V row
+const KS4: u32 = V4 + 1u;           // padded K row stride (vec4): conflict-free 128-bit loads
 const COLS: u32 = HD / 8u;
-const V4: u32 = KV_HW / 4u;         // vec4 words per V row
 const NEG: f32 = -3.0e38;
 
-var<workgroup> q_sh: array<f32, ROWS * QS>;
-var<workgroup> k_sh: array<u32, KT * KS>;
+var<workgroup> q_sh: array<vec4<f32>, 16u * Q4>;
+var<workgroup> k_sh: array<vec4<u32>, KT * KS4>;
 var<workgroup> v_sh: array<vec4<u32>, KT * V4>;
 var<workgroup> s_sh: array<f32, ROWS * KT>;
 var<workgroup> m_sh: array<f32, ROWS>;
@@ -60,13 +61,16 @@ fn row_query(qb: u32, r: u32) -> u32 { return qb * BQ + r / G; }
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let qb = wid.x;
   let kvh = wid.y;
-  for (var i = lid; i < ROWS * HD; i += WG) {
-    let r = i / HD;
-    let d = i % HD;
+  for (var i = lid; i < 16u * Q4; i += WG) {
+    let r = i / Q4;
+    let d = (i % Q4) * 4u;
     let qi = row_query(qb, r);
-    var x = 0.0;
-    if (qi < params.tokens) { x = q[qi * params.q_stride + (kvh * G + r % G) * HD + d] * params.scale; }
-    q_sh[r * QS + d] = x;
+    var x = vec4<f32>(0.0);
+    if (r < ROWS && qi < params.tokens) {
+      let o = qi * params.q_stride + (kvh * G + r % G) * HD + d;
+      x = vec4<f32>(q[o], q[o + 1u], q[o + 2u], q[o + 3u]) * params.scale;
+    }
+    q_sh[i] = x;
   }
   if (lid < ROWS) {
     m_sh[lid] = NEG;
@@ -90,29 +94,33 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     for (var i = lid; i < KT * V4; i += WG) {
       let t = i / V4;
       let c = i % V4;
-      let kv = pages[base4 + (slot0 + t) * V4 + c];
-      let o = t * KS + c * 4u;
-      k_sh[o] = kv.x;
-      k_sh[o + 1u] = kv.y;
-      k_sh[o + 2u] = kv.z;
-      k_sh[o + 3u] = kv.w;
+      k_sh[t * KS4 + c] = pages[base4 + (slot0 + t) * V4 + c];
       v_sh[i] = pages[base4 + KV_V_OFFSET / 4u + (slot0 + t) * V4 + c];
     }
     workgroupBarrier();
-    for (var i = lid; i < ROWS * KT; i += WG) {
-      let r = i / KT;
-      let j = i % KT;
-      let qi = row_query(qb, r);
-      var s = NEG;
-      if (qi < params.tokens && k0 + j <= params.q_start + qi) {
-        var d = 0.0;
-        for (var w = 0u; w < KV_HW; w++) {
-          let kk = unpack2x16float(k_sh[j * KS + w]);
-          d += kk.x * q_sh[r * QS + 2u * w] + kk.y * q_sh[r * QS + 2u * w + 1u];
-        }
-        s = d;
+    {
+      // 8 row pairs x 32 keys = 256 invocations: rows r0 = 2 * (lid / KT) and r0 + 1, key j.
+      let j = lid % KT;
+      let r0 = 2u * (lid / KT);
+      var d0 = vec4<f32>(0.0);
+      var d1 = vec4<f32>(0.0);
+      for (var c = 0u; c < V4; c++) {
+        let kv = k_sh[j * KS4 + c];
+        let ka = vec4<f32>(unpack2x16float(kv.x), unpack2x16float(kv.y));
+        let kb = vec4<f32>(unpack2x16float(kv.z), unpack2x16float(kv.w));
+        d0 += ka * q_sh[r0 * Q4 + 2u * c] + kb * q_sh[r0 * Q4 + 2u * c + 1u];
+        d1 += ka * q_sh[(r0 + 1u) * Q4 + 2u * c] + kb * q_sh[(r0 + 1u) * Q4 + 2u * c + 1u];
       }
-      s_sh[i] = s;
+      for (var e = 0u; e < 2u; e++) {
+        let r = r0 + e;
+        let qi = row_query(qb, r);
+        var s = NEG;
+        if (r < ROWS && qi < params.tokens && k0 + j <= params.q_start + qi) {
+          let d = select(d0, d1, e == 1u);
+          s = d.x + d.y + d.z + d.w;
+        }
+        if (r < ROWS) { s_sh[r * KT + j] = s; }
+      }
     }
     workgroupBarrier();
     if (lid < ROWS) {

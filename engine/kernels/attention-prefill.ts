@@ -43,6 +43,12 @@ export async function prefillAttentionPlan(ctx: KernelContext, a: PrefillAttenti
     });
   }
   const bq = Math.floor(16 / G);
+  const checkGrid = (tokens: number) => {
+    if (Math.ceil(tokens / bq) > ctx.maxWorkgroupsPerDimension) {
+      throw new LongreadError('context-too-large', `Prefill attention: ${tokens} query tokens in one dispatch exceed the GPU's workgroup grid (${ctx.maxWorkgroupsPerDimension * bq} at ${G} heads per KV head).`, 'Prefill in chunks of at most a few thousand tokens.', { tokens });
+    }
+  };
+  checkGrid(a.tokens);
   const params = (tokens: number, qStart: number) =>
     new ParamsWriter()
       .u32(tokens)
@@ -65,6 +71,7 @@ export async function prefillAttentionPlan(ctx: KernelContext, a: PrefillAttenti
     encode: (pass) => plan.encode(pass),
     dispose: () => plan.dispose(),
     update({ tokens, qStart }) {
+      checkGrid(tokens);
       plan.writeParams(params(tokens, qStart));
       plan.workgroups[0] = Math.ceil(tokens / bq);
     },
