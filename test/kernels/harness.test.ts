@@ -5,7 +5,8 @@ import { gpuAcquire, type Gpu } from '../../engine/gpu/device.ts';
 import { kernelContextCreate, type KernelContext } from '../../engine/kernels/context.ts';
 import { rmsNormPlan } from '../../engine/kernels/rmsnorm.ts';
 import { rmsNorm } from '../../engine/reference/ops.ts';
-import { harnessRun, type KernelCase } from './harness.ts';
+import { harnessPerf, harnessRun, type KernelCase } from './harness.ts';
+import { GpuTimer } from '../../engine/gpu/timing.ts';
 
 function brokenCase(kind: 'oob' | 'short' | 'wrong' | 'ok'): KernelCase {
   const rows = 3;
@@ -60,6 +61,26 @@ describe('kernel harness', () => {
   it('catches wrong values through the NMSE bound', async () => {
     const r = await harnessRun(ctx, brokenCase('wrong'), 7);
     expect(r.errors.join()).toMatch(/NMSE .* over the bound/);
+  });
+  it('perf mode times a case with timestamps (when offered) and with the wall clock', async () => {
+    for (const timestamps of gpu.hasTimestamps ? [true, false] : [false]) {
+      const r = await harnessPerf(ctx, brokenCase('ok'), { iters: 3, timestamps });
+      expect(r.ms).toBeGreaterThan(0);
+      expect(Number.isFinite(r.ms)).toBe(true);
+      expect(r.timer).toBe(timestamps ? 'timestamp' : 'wall');
+    }
+  });
+  it('GpuTimer gives one row per timed pass, in order', async () => {
+    const t = new GpuTimer(ctx.device, gpu.hasTimestamps, 4);
+    const enc = ctx.device.createCommandEncoder();
+    for (const label of ['a', 'b']) t.beginPass(enc, label).end();
+    t.resolve(enc);
+    ctx.device.queue.submit([enc.finish()]);
+    const rows = await t.read();
+    expect(rows.map((r) => r.label)).toEqual(['a', 'b']);
+    for (const r of rows) expect(gpu.hasTimestamps ? r.ms >= 0 : Number.isNaN(r.ms)).toBe(true);
+    expect(await t.read()).toEqual([]);
+    t.dispose();
   });
   it('pool reuses released buffers by size class and refuses oversize bindings', () => {
     const a = ctx.pool.acquire(1000);

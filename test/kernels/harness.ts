@@ -280,7 +280,7 @@ export async function harnessPerf(ctx: KernelContext, c: KernelCase, opts: { ite
     const refs = built.outputs.map((o) => {
       const b = env.scratch(o.bytes, `out:${o.name}`);
       if (o.init) ctx.device.queue.writeBuffer(b, 0, new Uint8Array(o.init.buffer as ArrayBuffer, o.init.byteOffset, o.init.byteLength));
-      return b;
+      return { buffer: b, offset: 0, size: o.bytes };
     });
     plans = await built.plans(refs);
     const times: number[] = [];
