@@ -25,66 +25,59 @@ export function preKindFromName(pre: string | undefined): PreKind | null {
 }
 
 type Splitter = (cps: Uint32Array, spans: number[]) => number[];
-const OUT = 0xffffffff;
 
-/**
- * Runs one llama.cpp-style matcher over every chunk. `step(pos, end)` returns the end of the
- * word starting at pos (exclusive); chunk ends act as end-of-text.
- */
-function eachChunk(spans: number[], step: (pos: number, end: number) => number): number[] {
+/** GPT-2: 's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+ */
+export const splitGpt2: Splitter = (cps, spans) => {
+  const F = cptFlagsTable();
   const out: number[] = [];
   let start = 0;
   for (const len of spans) {
     const end = start + len;
     for (let pos = start; pos < end; ) {
-      const next = step(pos, end);
+      const next = gpt2Word(cps, F, pos, end);
       out.push(next - pos);
       pos = next;
     }
     start = end;
   }
   return out;
-}
-
-/** GPT-2: 's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+ */
-export const splitGpt2: Splitter = (cps, spans) => {
-  const F = cptFlagsTable();
-  return eachChunk(spans, (pos, end) => {
-    const cpt = (p: number): number => (p < end ? cps[p]! : OUT);
-    const fl = (p: number): number => (p < end ? F[cps[p]!]! : 0);
-    const c = cpt(pos);
-    if (c === 0x27 && pos + 1 < end) {
-      const n1 = cpt(pos + 1);
-      if (n1 === 0x73 || n1 === 0x74 || n1 === 0x6d || n1 === 0x64) return pos + 2;
-      if (pos + 2 < end) {
-        const n2 = cpt(pos + 2);
-        if ((n1 === 0x72 && n2 === 0x65) || (n1 === 0x76 && n2 === 0x65) || (n1 === 0x6c && n2 === 0x6c)) return pos + 3;
-      }
-    }
-    let p = pos;
-    let f2 = c === 0x20 ? fl(p + 1) : fl(p);
-    if (f2 & CPT_LETTER) {
-      if (c === 0x20) p++;
-      while (f2 & CPT_LETTER) f2 = fl(++p);
-      return p;
-    }
-    if (f2 & CPT_NUMBER) {
-      if (c === 0x20) p++;
-      while (f2 & CPT_NUMBER) f2 = fl(++p);
-      return p;
-    }
-    if (!(f2 & (CPT_WHITESPACE | CPT_LETTER | CPT_NUMBER)) && f2) {
-      if (c === 0x20) p++;
-      while (!(f2 & (CPT_WHITESPACE | CPT_LETTER | CPT_NUMBER)) && f2) f2 = fl(++p);
-      return p;
-    }
-    let nws = 0;
-    while (fl(pos + nws) & CPT_WHITESPACE) nws++;
-    if (nws > 1 && cpt(pos + nws) !== OUT) return pos + nws - 1;
-    if (nws > 0) return pos + nws;
-    return pos + 1;
-  });
 };
+
+/** End of the GPT-2 word starting at pos; code points at or past `end` read as out of range. */
+function gpt2Word(cps: Uint32Array, F: Uint16Array, pos: number, end: number): number {
+  const c = cps[pos]!;
+  if (c === 0x27 && pos + 1 < end) {
+    const n1 = cps[pos + 1]!;
+    if (n1 === 0x73 || n1 === 0x74 || n1 === 0x6d || n1 === 0x64) return pos + 2;
+    if (pos + 2 < end) {
+      const n2 = cps[pos + 2]!;
+      if ((n1 === 0x72 && n2 === 0x65) || (n1 === 0x76 && n2 === 0x65) || (n1 === 0x6c && n2 === 0x6c)) return pos + 3;
+    }
+  }
+  let p = pos;
+  let f2 = c === 0x20 ? (p + 1 < end ? F[cps[p + 1]!]! : 0) : F[c]!;
+  if (f2 & CPT_LETTER) {
+    if (c === 0x20) p++;
+    while (f2 & CPT_LETTER) { p++; f2 = p < end ? F[cps[p]!]! : 0; }
+    return p;
+  }
+  if (f2 & CPT_NUMBER) {
+    if (c === 0x20) p++;
+    while (f2 & CPT_NUMBER) { p++; f2 = p < end ? F[cps[p]!]! : 0; }
+    return p;
+  }
+  if (!(f2 & (CPT_WHITESPACE | CPT_LETTER | CPT_NUMBER)) && f2) {
+    if (c === 0x20) p++;
+    while (!(f2 & (CPT_WHITESPACE | CPT_LETTER | CPT_NUMBER)) && f2) { p++; f2 = p < end ? F[cps[p]!]! : 0; }
+    return p;
+  }
+  let q = pos;
+  while (q < end && F[cps[q]!]! & CPT_WHITESPACE) q++;
+  const nws = q - pos;
+  if (nws > 1 && q < end) return q - 1;
+  if (nws > 0) return q;
+  return pos + 1;
+}
 
 /**
  * Llama 3 (digits: \p{N}{1,3}) and Qwen2 (digits: \p{N}):
@@ -93,53 +86,64 @@ export const splitGpt2: Splitter = (cps, spans) => {
 function splitLlama3Like(maxDigits: number): Splitter {
   return (cps, spans) => {
     const F = cptFlagsTable();
-    return eachChunk(spans, (pos, end) => {
-      const cpt = (p: number): number => (p < end ? cps[p]! : OUT);
-      const fl = (p: number): number => (p < end ? F[cps[p]!]! : 0);
-      const c = cpt(pos);
-      const f = fl(pos);
-      if (c === 0x27 && pos + 1 < end) {
-        const n1 = asciiLower(cpt(pos + 1));
-        if (n1 === 0x73 || n1 === 0x74 || n1 === 0x6d || n1 === 0x64) return pos + 2;
-        if (pos + 2 < end) {
-          const n2 = asciiLower(cpt(pos + 2));
-          if ((n1 === 0x72 && n2 === 0x65) || (n1 === 0x76 && n2 === 0x65) || (n1 === 0x6c && n2 === 0x6c)) return pos + 3;
-        }
+    const out: number[] = [];
+    let start = 0;
+    for (const len of spans) {
+      const end = start + len;
+      for (let pos = start; pos < end; ) {
+        const next = llama3Word(cps, F, pos, end, maxDigits);
+        out.push(next - pos);
+        pos = next;
       }
-      let p = pos;
-      if (!(c === 0x0d || c === 0x0a || f & CPT_NUMBER)) {
-        if (f & CPT_LETTER || fl(p + 1) & CPT_LETTER) {
-          p++;
-          while (fl(p) & CPT_LETTER) p++;
-          return p;
-        }
-      }
-      if (f & CPT_NUMBER) {
-        // llama.cpp emits groups of maxDigits inside one step; one group per call is the same split.
-        while (fl(p) & CPT_NUMBER && p - pos < maxDigits) p++;
-        return p;
-      }
-      let f2 = c === 0x20 ? fl(p + 1) : f;
-      if (!(f2 & (CPT_WHITESPACE | CPT_LETTER | CPT_NUMBER)) && f) {
-        if (c === 0x20) p++;
-        while (!(f2 & (CPT_WHITESPACE | CPT_LETTER | CPT_NUMBER)) && f2) f2 = fl(++p);
-        let c2 = cpt(p);
-        while (c2 === 0x0d || c2 === 0x0a) c2 = cpt(++p);
-        return p;
-      }
-      let nws = 0;
-      let lastRN = 0;
-      while (fl(pos + nws) & CPT_WHITESPACE) {
-        const c2 = cpt(pos + nws);
-        if (c2 === 0x0d || c2 === 0x0a) lastRN = pos + nws + 1;
-        nws++;
-      }
-      if (lastRN > 0) return lastRN;
-      if (nws > 1 && cpt(pos + nws) !== OUT) return pos + nws - 1;
-      if (nws > 0) return pos + nws;
-      return pos + 1;
-    });
+      start = end;
+    }
+    return out;
   };
+}
+
+function llama3Word(cps: Uint32Array, F: Uint16Array, pos: number, end: number, maxDigits: number): number {
+  const c = cps[pos]!;
+  const f = F[c]!;
+  if (c === 0x27 && pos + 1 < end) {
+    const n1 = asciiLower(cps[pos + 1]!);
+    if (n1 === 0x73 || n1 === 0x74 || n1 === 0x6d || n1 === 0x64) return pos + 2;
+    if (pos + 2 < end) {
+      const n2 = asciiLower(cps[pos + 2]!);
+      if ((n1 === 0x72 && n2 === 0x65) || (n1 === 0x76 && n2 === 0x65) || (n1 === 0x6c && n2 === 0x6c)) return pos + 3;
+    }
+  }
+  let p = pos;
+  if (!(c === 0x0d || c === 0x0a || f & CPT_NUMBER)) {
+    if (f & CPT_LETTER || (p + 1 < end && F[cps[p + 1]!]! & CPT_LETTER)) {
+      p++;
+      while (p < end && F[cps[p]!]! & CPT_LETTER) p++;
+      return p;
+    }
+  }
+  if (f & CPT_NUMBER) {
+    // llama.cpp emits all groups of maxDigits in one step; one group per call is the same split.
+    while (p < end && F[cps[p]!]! & CPT_NUMBER && p - pos < maxDigits) p++;
+    return p;
+  }
+  let f2 = c === 0x20 ? (p + 1 < end ? F[cps[p + 1]!]! : 0) : f;
+  if (!(f2 & (CPT_WHITESPACE | CPT_LETTER | CPT_NUMBER)) && f) {
+    if (c === 0x20) p++;
+    while (!(f2 & (CPT_WHITESPACE | CPT_LETTER | CPT_NUMBER)) && f2) { p++; f2 = p < end ? F[cps[p]!]! : 0; }
+    while (p < end && (cps[p] === 0x0d || cps[p] === 0x0a)) p++;
+    return p;
+  }
+  let q = pos;
+  let lastRN = 0;
+  while (q < end && F[cps[q]!]! & CPT_WHITESPACE) {
+    const c2 = cps[q]!;
+    if (c2 === 0x0d || c2 === 0x0a) lastRN = q + 1;
+    q++;
+  }
+  if (lastRN > 0) return lastRN;
+  const nws = q - pos;
+  if (nws > 1 && q < end) return q - 1;
+  if (nws > 0) return q;
+  return pos + 1;
 }
 
 export const splitLlama3 = splitLlama3Like(3);

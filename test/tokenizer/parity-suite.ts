@@ -63,7 +63,7 @@ export function paritySuite(name: HfName, opts: SuiteOptions = {}): void {
     for (const t of texts.slice(0, 2000)) {
       const ids = f.tok.encode(t);
       const back = f.tok.decode(ids);
-      if (!t.includes('\ufffd') && t.isWellFormed()) expect(back).toBe(t);
+      expect(back).toBe(t); // the corpus has no lone surrogates
       if (!opts.peerCleansSpaces) expect(back).toBe(peer.detokenize(ids, false));
     }
   });
