@@ -10,6 +10,13 @@ import { EngineBadge } from '../features/engine/engine-badge.tsx';
 import { EnginePanel } from '../features/engine/engine-panel.tsx';
 import { Notices } from '../features/engine/notices.tsx';
 import { ThemeToggle } from '../features/engine/theme-toggle.tsx';
+import { JobsBar } from '../features/engine/jobs-bar.tsx';
+import { ChatPanel } from '../features/chat/chat-panel.tsx';
+import { DocumentViewer } from '../features/documents/document-viewer.tsx';
+import { DropZone, WindowDropTarget } from '../features/documents/drop-zone.tsx';
+import { ChatList, Library } from '../features/documents/library.tsx';
+import { InspectorPanel } from '../features/inspector/inspector-panel.tsx';
+import { ModelsPanel } from '../features/models/models-panel.tsx';
 import { Tabs, type TabDef } from './tabs.tsx';
 import { useAppliedTheme } from './theme.ts';
 
@@ -27,8 +34,10 @@ function SidePanel() {
     <aside className="side-panel" aria-label="Side panel">
       <Tabs tabs={TABS} value={panel} onChange={setPanel} label="Panels" />
       <div role="tabpanel" id={`tabpanel-${panel}`} aria-labelledby={`tab-${panel}`} className="tabpanel" data-testid={`panel-${panel}`}>
+        {panel === 'chat' && <ChatPanel />}
+        {panel === 'inspector' && <InspectorPanel />}
+        {panel === 'models' && <ModelsPanel />}
         {panel === 'engine' && <EnginePanel />}
-        {panel !== 'engine' && <p className="panel-body muted">This panel needs a loaded model.</p>}
       </div>
     </aside>
   );
@@ -51,11 +60,19 @@ export function App() {
         </div>
       )}
       <div className="app-main">
-        <nav className="sidebar" aria-label="Library" />
-        <main className="viewer-column" aria-label="Document" />
+        <nav className="sidebar" aria-label="Documents and chats">
+          <DropZone />
+          <Library />
+          <ChatList />
+        </nav>
+        <main className="viewer-column" aria-label="Document">
+          <DocumentViewer />
+        </main>
         <SidePanel />
       </div>
+      <JobsBar />
       <Notices />
+      <WindowDropTarget />
     </div>
   );
 }

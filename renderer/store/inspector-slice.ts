@@ -6,16 +6,14 @@
  * Heatmap values are keyed `heatmapKey(layer, head)`; -1 stands for the average.
  */
 
-import type { AttentionHeatmap, KvTierSample, SparsitySample, TelemetryEvent } from '../../engine/service/contract.ts';
+import { heatmapKey, type AttentionHeatmap, type KvTierSample, type SparsitySample, type TelemetryEvent } from '../../engine/service/contract.ts';
 import type { WireError } from '../../engine/errors.ts';
 import { toWireError } from './errors.ts';
 import type { SliceCreator } from './types.ts';
 
 export const KV_HISTORY_MAX = 600;
 
-export function heatmapKey(layer: number, head: number): string {
-  return `${layer}:${head}`;
-}
+export { heatmapKey };
 
 export interface InspectorSlice {
   sparsity: SparsitySample | null;
@@ -23,6 +21,8 @@ export interface InspectorSlice {
   heatmap: AttentionHeatmap | null;
   heatmapError: WireError | null;
   heatmapLoading: boolean;
+  /** The answer the last heatmap request was for (success or not). */
+  heatmapFor: string | null;
   heatmapLayer: number;
   heatmapHead: number;
   telemetrySubscribed: boolean;
@@ -39,6 +39,7 @@ export const createInspectorSlice: SliceCreator<InspectorSlice> = (set, get, { c
   heatmap: null,
   heatmapError: null,
   heatmapLoading: false,
+  heatmapFor: null,
   heatmapLayer: -1,
   heatmapHead: -1,
   telemetrySubscribed: false,
@@ -62,13 +63,14 @@ export const createInspectorSlice: SliceCreator<InspectorSlice> = (set, get, { c
   },
 
   async loadHeatmap(messageId) {
-    set({ heatmapLoading: true, heatmapError: null });
+    set({ heatmapLoading: true, heatmapError: null, heatmapFor: messageId });
     try {
       const heatmap = await client.call('telemetry.heatmap', { messageId });
       const keep = heatmap.values[heatmapKey(get().heatmapLayer, get().heatmapHead)] !== undefined;
+      if (get().heatmapFor !== messageId) return;
       set({ heatmap, heatmapLoading: false, ...(keep ? {} : { heatmapLayer: -1, heatmapHead: -1 }) });
     } catch (e) {
-      set({ heatmap: null, heatmapLoading: false, heatmapError: toWireError(e) });
+      if (get().heatmapFor === messageId) set({ heatmap: null, heatmapLoading: false, heatmapError: toWireError(e) });
     }
   },
 

@@ -1,0 +1,114 @@
+/**
+ * Models: the loaded model (architecture, quantization, context, memory), the bundled model as
+ * the default, and any other GGUF file opened by path (model.inspect first, to show what it
+ * is and what it needs, then model.load with progress in the jobs bar). Unload frees the GPU.
+ */
+
+import { useState, type FormEvent } from 'react';
+import type { ModelInfo } from '../../../engine/service/contract.ts';
+import { ErrorBox } from '../../components/error-box.tsx';
+import { formatBytes, formatCount } from '../../components/format.ts';
+import { useApp } from '../../store/react.ts';
+
+export function ModelsPanel() {
+  const status = useApp((s) => s.status);
+  const loading = useApp((s) => Object.values(s.jobs).some((j) => j.method === 'model.load'));
+  const error = useApp((s) => s.modelError);
+  const candidate = useApp((s) => s.candidate);
+  const path = useApp((s) => s.candidatePath);
+  const setPath = useApp((s) => s.setCandidatePath);
+  const inspect = useApp((s) => s.inspectModel);
+  const inspecting = useApp((s) => s.inspecting);
+  const load = useApp((s) => s.loadModel);
+  const unload = useApp((s) => s.unloadModel);
+  const [ctx, setCtx] = useState('');
+
+  const model = status?.model ?? null;
+  const bundled = status?.bundledModelPath ?? null;
+  const onInspect = (e: FormEvent) => {
+    e.preventDefault();
+    void inspect(path);
+  };
+  const contextLength = Number(ctx) > 0 ? Number(ctx) : undefined;
+
+  return (
+    <section className="panel-body models" aria-label="Models" data-testid="models">
+      <h2 className="panel-title">Loaded model</h2>
+      {model ? (
+        <>
+          <ModelCard info={model} testId="loaded-model" />
+          <button type="button" className="btn" onClick={() => void unload()} disabled={loading}>
+            Unload
+          </button>
+        </>
+      ) : (
+        <div>
+          <p className="muted">{status?.modelState === 'loading' || loading ? 'Loading…' : 'No model is loaded.'}</p>
+          {bundled ? (
+            <button type="button" className="btn-primary" onClick={() => void load(undefined, contextLength)} disabled={loading || !status?.gpu} data-testid="load-bundled">
+              Load the bundled model
+            </button>
+          ) : (
+            <p className="muted small">No bundled model is installed; open a GGUF file below.</p>
+          )}
+        </div>
+      )}
+      {error && <ErrorBox error={error} />}
+
+      <h2 className="panel-title">Open a GGUF file</h2>
+      <form className="model-open" onSubmit={onInspect}>
+        <input type="text" value={path} onChange={(e) => setPath(e.target.value)} placeholder="/path/to/model.gguf" aria-label="Path of a GGUF model file on this machine" data-testid="model-path" />
+        <button type="submit" className="btn" disabled={!path.trim() || inspecting}>
+          {inspecting ? 'Reading…' : 'Inspect'}
+        </button>
+      </form>
+      <label className="model-ctx">
+        Context length{' '}
+        <input type="text" inputMode="numeric" size={8} value={ctx} onChange={(e) => setCtx(e.target.value.replace(/\D/g, ''))} placeholder="model default" aria-label="Context length to allocate (tokens); empty for the model default" />
+      </label>
+      {candidate && (
+        <>
+          <ModelCard info={candidate} testId="candidate-model" />
+          <button type="button" className="btn-primary" onClick={() => void load(candidate.path, contextLength)} disabled={loading || !status?.gpu} data-testid="load-candidate">
+            Load {candidate.name}
+          </button>
+        </>
+      )}
+    </section>
+  );
+}
+
+function ModelCard({ info, testId }: { info: ModelInfo; testId: string }) {
+  const m = info.memory;
+  return (
+    <dl className="kv-list model-card" data-testid={testId}>
+      <dt>Name</dt>
+      <dd>{info.name}{info.bundled ? ' (bundled)' : ''}</dd>
+      <dt>Architecture</dt>
+      <dd data-testid="model-architecture">{info.architecture}</dd>
+      <dt>Quantization</dt>
+      <dd title={Object.entries(info.typeMix).map(([k, v]) => `${k}: ${v}`).join(', ')}>{info.quantization}</dd>
+      <dt>Parameters</dt>
+      <dd>{formatCount(info.parameterCount)}</dd>
+      <dt>Context</dt>
+      <dd>
+        {info.loadedContextLength ? `${info.loadedContextLength.toLocaleString('en-US')} allocated of ` : ''}
+        {info.contextLength.toLocaleString('en-US')} tokens
+      </dd>
+      <dt>Shape</dt>
+      <dd>
+        {info.layers} layers · {info.embeddingLength} wide · {info.heads} heads ({info.kvHeads} KV) · head {info.headDim}
+      </dd>
+      <dt>Tokenizer</dt>
+      <dd>
+        {info.tokenizer} · {formatCount(info.vocabSize)} tokens{info.hasChatTemplate ? ' · chat template' : ''}
+      </dd>
+      <dt>File</dt>
+      <dd title={info.path}>{formatBytes(info.fileBytes)}</dd>
+      <dt>GPU memory</dt>
+      <dd data-testid="model-memory">
+        {formatBytes(m.totalBytes)} = weights {formatBytes(m.weightsBytes)} + KV {formatBytes(m.kvBytes)} ({formatBytes(m.kvBytesPerToken)}/token) + activations {formatBytes(m.activationBytes)}
+      </dd>
+    </dl>
+  );
+}
