@@ -9,10 +9,14 @@ import { errorToWire } from '../errors.ts';
 import type { Command } from './commands/command.ts';
 import { gpuCommand } from './commands/gpu.ts';
 import { serveCommand } from './commands/serve.ts';
+import { infoCommand } from './commands/info.ts';
+import { importCommand } from './commands/import.ts';
 
 const COMMANDS: Command[] = [
   gpuCommand,
   serveCommand,
+  infoCommand,
+  importCommand,
 ];
 
 function usage(): string {

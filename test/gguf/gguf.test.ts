@@ -1,0 +1,136 @@
+/**
+ * GGUF reader/writer round trips, a cross-check against @huggingface/gguf, and the block
+ * formats: dequantizers against an independent transcription (test/kernels/weights-ref.ts),
+ * quantizers' round-trip error per format, f16/bf16 conversions.
+ */
+import { writeFile, mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { gguf as hfGguf } from '@huggingface/gguf';
+import { GgmlType, ggmlTypeInfo, ggmlTypeName } from '../../engine/formats/ggml-types.ts';
+import { GgufValueType, ggufOpen, ggufParse } from '../../engine/formats/gguf-read.ts';
+import { ggufSerialize, ggufWrite } from '../../engine/formats/gguf-write.ts';
+import { DEQUANTIZABLE, QUANTIZABLE, dequantize, f16ToF32, f32ToBf16, f32ToF16, bf16ToF32, quantize } from '../../engine/formats/quant.ts';
+import { randomWeights } from '../kernels/weights-ref.ts';
+import type { WeightFormat } from '../../engine/kernels/weight-layout.ts';
+import { LongreadError } from '../../engine/errors.ts';
+
+function rng(seed: number) {
+  let s = seed >>> 0 || 1;
+  return () => {
+    s ^= s << 13; s ^= s >>> 17; s ^= s << 5;
+    return (s >>> 0) / 4294967296;
+  };
+}
+
+describe('GGUF round trip', () => {
+  it('keeps every metadata type, nested arrays and tensors', async () => {
+    const r = rng(7);
+    const f32 = new Float32Array(64).map(() => r() - 0.5);
+    const spec = {
+      metadata: {
+        'general.architecture': 'llama',
+        'a.u8': 200, 'a.i8': -5, 'a.u16': 60000, 'a.i16': -300, 'a.u32': 4000000000, 'a.i32': -7, 'a.f32': 1.5,
+        'a.bool': true, 'a.str': 'héllo ▁ 世界', 'a.u64': 2n ** 40n, 'a.i64': -(2n ** 40n), 'a.f64': Math.PI,
+        'a.arr_str': ['x', '', 'zz'], 'a.arr_f32': [0.5, -1.25], 'a.nested': [[1, 2], [3]], 'a.empty': [],
+      },
+      types: {
+        'a.u8': GgufValueType.UINT8, 'a.i8': GgufValueType.INT8, 'a.u16': GgufValueType.UINT16, 'a.i16': GgufValueType.INT16,
+        'a.i32': GgufValueType.INT32, 'a.f32': GgufValueType.FLOAT32, 'a.f64': GgufValueType.FLOAT64,
+        'a.nested': { array: { array: GgufValueType.UINT8 } },
+      },
+      tensors: [
+        { name: 'w', dims: [64], type: GgmlType.F32, data: new Uint8Array(f32.buffer) },
+        { name: 'q', dims: [32, 2], type: GgmlType.Q8_0, data: quantize(GgmlType.Q8_0, f32) },
+      ],
+    };
+    const bytes = await ggufSerialize(spec);
+    const f = ggufParse(bytes);
+    expect(f.version).toBe(3);
+    for (const [k, v] of Object.entries(spec.metadata)) {
+      if (k === 'a.f32') expect(f.metadata[k]).toBeCloseTo(1.5);
+      else expect(f.metadata[k]).toEqual(v);
+    }
+    expect(f.metadataTypes['a.nested']).toEqual({ array: { array: GgufValueType.UINT8 } });
+    expect(f.tensors.map((t) => [t.name, t.dims, t.type, t.nbytes])).toEqual([['w', [64], 0, 256], ['q', [32, 2], 8, 68]]);
+    expect(f.tensors.every((t) => t.offset % f.alignment === 0)).toBe(true);
+    // Re-serialising with the read types reproduces the same bytes.
+    const again = await ggufSerialize({ metadata: f.metadata, types: f.metadataTypes, tensors: f.tensors.map((t) => ({ ...t, data: bytes.slice(t.offset, t.offset + t.nbytes) })) });
+    expect(Buffer.from(again).equals(Buffer.from(bytes))).toBe(true);
+  });
+
+  it('streams to disk atomically, reads lazily, and agrees with @huggingface/gguf', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'gguf-'));
+    const file = path.join(dir, 'm.gguf');
+    const data = new Float32Array(1024).map((_, i) => i / 7);
+    await ggufWrite(file, { metadata: { 'general.architecture': 'llama', 'llama.context_length': 4096 }, tensors: [{ name: 'a', dims: [32, 32], type: GgmlType.F32, data: () => new Uint8Array(data.buffer) }], alignment: 64 });
+    const f = await ggufOpen(file);
+    expect(f.alignment).toBe(64);
+    const t = await f.readTensor(f.tensors[0]!);
+    expect(new Float32Array(t.buffer)[100]).toBeCloseTo(100 / 7);
+    await f.close();
+    const hf = await hfGguf(file, { allowLocalFile: true });
+    expect(Number(hf.metadata['llama.context_length'])).toBe(4096);
+    expect(hf.tensorInfos.map((x) => [x.name, x.shape.map(Number), Number(x.offset) + f.dataOffset])).toEqual(f.tensors.map((x) => [x.name, x.dims, x.offset]));
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('reports a missing file as a typed error', async () => {
+    const e = await ggufOpen('/nonexistent/x.gguf').catch((x: unknown) => x);
+    expect((e as LongreadError).code).toBe('io-error');
+  });
+});
+
+describe('block formats', () => {
+  const FORMATS: WeightFormat[] = ['Q4_0', 'Q4_1', 'Q5_0', 'Q5_1', 'Q8_0', 'Q2_K', 'Q3_K', 'Q4_K', 'Q5_K', 'Q6_K', 'F16', 'BF16', 'F32'];
+  it.each(FORMATS)('%s dequantizes like the independent reference', (fmt) => {
+    const r = rng(fmt.length * 31 + 5);
+    const harnessRng = { next: r, normal: (n: number) => Float32Array.from({ length: n }, () => (r() + r() + r() - 1.5) * 1.4), u32: (n: number) => Uint32Array.from({ length: n }, () => Math.floor(r() * 2 ** 32)) };
+    const w = randomWeights(fmt, 3, 512, harnessRng as never);
+    const t = GgmlType[fmt as keyof typeof GgmlType];
+    const ours = dequantize(t, w.bytes, 3 * 512);
+    for (let i = 0; i < ours.length; i++) expect(ours[i]).toBe(w.values[i]);
+  });
+
+  const BOUNDS: Partial<Record<GgmlType, number>> = {
+    [GgmlType.F32]: 0, [GgmlType.F16]: 1e-6, [GgmlType.BF16]: 2e-5, [GgmlType.Q8_0]: 5e-5, [GgmlType.Q4_0]: 1.5e-2,
+    [GgmlType.Q4_1]: 1e-2, [GgmlType.Q5_0]: 4e-3, [GgmlType.Q5_1]: 3e-3, [GgmlType.Q4_K]: 1.5e-2, [GgmlType.Q6_K]: 1.5e-3,
+  };
+  it.each(QUANTIZABLE.map((t) => [ggmlTypeName(t), t] as const))('%s quantizes within its error bound', (_n, t) => {
+    const r = rng(t + 11);
+    const n = 256 * 8;
+    const x = Float32Array.from({ length: n }, () => (r() + r() + r() + r() - 2) * 0.8);
+    const q = quantize(t, x);
+    const { blockSize, typeSize } = ggmlTypeInfo(t);
+    expect(q.length).toBe((n / blockSize) * typeSize);
+    const y = dequantize(t, q, n);
+    let err = 0;
+    let pow = 0;
+    for (let i = 0; i < n; i++) { err += (x[i]! - y[i]!) ** 2; pow += x[i]! ** 2; }
+    expect(err / pow).toBeLessThanOrEqual(BOUNDS[t]!);
+  });
+
+  it('matches ggml on known Q8_0 and Q4_0 bytes', () => {
+    const x = Float32Array.from({ length: 32 }, (_, i) => (i - 16) / 4);
+    const q8 = quantize(GgmlType.Q8_0, x);
+    // amax = 4, d = 4/127 -> f16 0x2808; x=-4 -> -127
+    expect(q8[0]! | (q8[1]! << 8)).toBe(f32ToF16(4 / 127));
+    expect((q8[2]! << 24) >> 24).toBe(-127);
+    const q4 = quantize(GgmlType.Q4_0, x);
+    // max by magnitude is -4 -> d = 0.5; -4 * (1/0.5) + 8.5 = 0.5 -> 0
+    expect(f16ToF32(q4[0]! | (q4[1]! << 8))).toBe(0.5);
+    expect(q4[2]! & 15).toBe(0);
+  });
+
+  it('converts f16 and bf16 exactly at the edges', () => {
+    expect(f32ToF16(65504)).toBe(0x7bff);
+    expect(f32ToF16(65520)).toBe(0x7c00); // rounds to inf
+    expect(f32ToF16(2 ** -24)).toBe(1); // smallest subnormal
+    expect(f32ToF16(-0)).toBe(0x8000);
+    expect(Number.isNaN(f16ToF32(f32ToF16(NaN)))).toBe(true);
+    expect(f32ToBf16(1)).toBe(0x3f80);
+    expect(bf16ToF32(f32ToBf16(3.140625))).toBe(3.140625);
+    for (const t of DEQUANTIZABLE) expect(ggmlTypeInfo(t).typeSize).toBeGreaterThan(0);
+  });
+});
