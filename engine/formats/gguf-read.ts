@@ -239,8 +239,8 @@ function parseHeader(buf: Uint8Array, fileSize: number, file?: string): GgufFile
     infos.push({ name, dims, type, rel, at });
   }
   const dataOffset = Math.ceil(c.pos / alignment) * alignment;
-  if (dataOffset > fileSize) throw invalid('tensor data would start past the end of the file', c.pos, 'data offset', file);
-  const dataBytes = fileSize - dataOffset;
+  if (dataOffset > fileSize && infos.length > 0) throw invalid('tensor data would start past the end of the file', c.pos, 'data offset', file);
+  const dataBytes = Math.max(0, fileSize - dataOffset);
   const tensors: GgufTensorInfo[] = [];
   for (const t of infos) {
     const { blockSize, typeSize } = ggmlTypeInfo(t.type);
