@@ -97,6 +97,10 @@ export interface DocumentInfo {
   addedAt: number;
   /** Tokens under the loaded model's tokenizer, when known. */
   tokens?: number;
+  /** Text encoding the file was decoded with (text, HTML, Markdown), e.g. "utf-8" or "windows-1252". */
+  encoding?: string;
+  /** What ingest had to do that the user may want to know (encoding fallback, removed running headers...). */
+  notes?: string[];
 }
 
 /** Half-open character range [start, end) in the document's normalised text. */
