@@ -12,7 +12,7 @@
 // per-head (max, sum) after the partials, pass 3 `probs_norm` turns scores into probabilities.
 // Without PROBS none of this is compiled or dispatched.
 //
-// Defines: HD (64 | 128), G (q heads per kv head; G * HD / 8 <= WG), WG = 256, PROBS.
+// Defines: HD (multiple of 8, <= 128), G (q heads per kv head; G * HD / 8 <= WG), WG = 256, PROBS.
 // Bindings (strides in elements):
 //   0 params
 //   1 q      f32 [n_heads, HD]; head h uses kv head h / G
@@ -53,12 +53,13 @@ struct Params {
 const KS4: u32 = KV_HW / 4u + 1u;    // padded K row stride in vec4<u32>: rows t..t+7 of a 128-bit
                                      // load phase hit distinct bank groups (t * KS4 * 4 mod 32)
 const COLS: u32 = HD / 8u;           // vec4<u32> columns of a row
-const TG: u32 = WG / (G * COLS);     // token groups of the P.V phase
+const TG: u32 = min(64u, WG / (G * COLS)); // token groups of the P.V phase (<= tokens per page)
 const ROWS: u32 = G * 64u;           // (head, token) pairs of a page
 const PS: u32 = HD + 2u;             // partial stride
 const NEG: f32 = -3.0e38;
 
-var<workgroup> k_sh: array<vec4<u32>, 64u * KS4>;
+// also holds the TG * G * HD / 4 merge values at the end (<= 512 vec4)
+var<workgroup> k_sh: array<vec4<u32>, max(64u * KS4, 512u)>;
 var<workgroup> q_sh: array<vec4<f32>, G * HD / 4u>;
 var<workgroup> s_sh: array<f32, ROWS>;
 var<workgroup> red: array<f32, ROWS>;

@@ -10,7 +10,7 @@
 // broadcast reads), online softmax per row (one invocation per row), then P.V by
 // (row, 8-dim column) invocations.
 //
-// Defines: HD (64 | 128), G (q heads per kv head, <= 16). WG is fixed at 256 (8 row pairs x 32 keys).
+// Defines: HD (multiple of 8, <= 128), G (q heads per kv head, <= 16). WG is fixed at 256 (8 row pairs x 32 keys).
 // Bindings (strides in elements):
 //   0 params
 //   1 q      f32, (t, h, d) at t * q_stride + h * HD + d   (RoPE applied)

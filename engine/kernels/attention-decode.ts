@@ -1,6 +1,6 @@
 /**
  * Split-K decode attention over the paged KV cache (shaders/attention-decode.wgsl): one query
- * token, GQA, head dims 64 and 128.
+ * token, GQA, head dims 8..128 (multiples of 8; 64 and 128 are the tuned ones).
  *
  *   const p = await decodeAttentionPlan(ctx, { q, out, kv: layerView, nHeads, maxKvLen })
  *   p.update(kvLen)   // each step, before the submit: tokens in the cache incl. the new one
@@ -50,8 +50,8 @@ export function decodeChunking(kvLen: number, nKvHeads: number, target: number):
 export async function decodeAttentionPlan(ctx: KernelContext, a: DecodeAttentionArgs): Promise<DecodeAttentionPlan> {
   const { nKvHeads, headDim } = a.kv;
   const G = a.nHeads / nKvHeads;
-  if (!Number.isInteger(G) || (headDim !== 64 && headDim !== 128) || (G * headDim) / 8 > 256) {
-    throw new LongreadError('model-unsupported', `Decode attention: ${a.nHeads} heads over ${nKvHeads} KV heads with head dim ${headDim} is not supported.`, 'Supported: head dim 64 or 128, heads a multiple of KV heads, at most 32 (hd 64) or 16 (hd 128) query heads per KV head.', {
+  if (!Number.isInteger(G) || headDim % 8 || headDim > 128 || (G * headDim) / 8 > 256) {
+    throw new LongreadError('model-unsupported', `Decode attention: ${a.nHeads} heads over ${nKvHeads} KV heads with head dim ${headDim} is not supported.`, 'Supported: head dims that are multiples of 8 up to 128, heads a multiple of KV heads, at most 2048 / headDim query heads per KV head.', {
       nHeads: a.nHeads,
       nKvHeads,
       headDim,

@@ -35,8 +35,8 @@ export interface PrefillAttentionPlan extends KernelPlan {
 export async function prefillAttentionPlan(ctx: KernelContext, a: PrefillAttentionArgs): Promise<PrefillAttentionPlan> {
   const { nKvHeads, headDim } = a.kv;
   const G = a.nHeads / nKvHeads;
-  if (!Number.isInteger(G) || G > 16 || (headDim !== 64 && headDim !== 128)) {
-    throw new LongreadError('model-unsupported', `Prefill attention: ${a.nHeads} heads over ${nKvHeads} KV heads with head dim ${headDim} is not supported.`, 'Supported: head dim 64 or 128, at most 16 query heads per KV head.', {
+  if (!Number.isInteger(G) || G > 16 || headDim % 8 || headDim > 128) {
+    throw new LongreadError('model-unsupported', `Prefill attention: ${a.nHeads} heads over ${nKvHeads} KV heads with head dim ${headDim} is not supported.`, 'Supported: head dims that are multiples of 8 up to 128, at most 16 query heads per KV head.', {
       nHeads: a.nHeads,
       nKvHeads,
       headDim,

@@ -1,7 +1,8 @@
 /**
  * Harness cases for the paged KV cache and attention: KV append, split-K decode attention
  * (with and without the probabilities tap), causal prefill flash attention with a query offset.
- * Head dims 64 and 128, GQA ratios 1, 3, 4, 8; KV lengths that end mid-page.
+ * Head dims 64 and 128 (plus 8 = stories260K and 96), GQA ratios 1..16; KV lengths that end
+ * mid-page.
  *
  * Every arena is poisoned: unused pages and the tail of the last page hold f16 NaN, and
  * physical pages are a random permutation, so reading a wrong page or a stale slot fails.
@@ -167,6 +168,10 @@ export const ATTENTION_CASES: KernelCase[] = [
   decodeCase('heads=4 kv=4 len=129', 4, 4, 128, 129),
   decodeCase('heads=16 kv=2 len=777 probs chunked', 16, 2, 128, 777, { probs: true, target: 6 }),
   decodeCase('heads=4 kv=1 len=70 probs', 4, 1, 64, 70, { probs: true }),
+  decodeCase('stories260K shape hd=8 heads=8 kv=4 len=100 probs', 8, 4, 8, 100, { probs: true }),
+  decodeCase('hd=96 heads=6 kv=3 len=65', 6, 3, 96, 65),
+  prefillCase('stories260K shape hd=8 heads=8 kv=4 start=10 t=70', 8, 4, 8, 10, 70),
+  prefillCase('hd=96 heads=4 kv=1 start=3 t=20', 4, 1, 96, 3, 20),
   prefillCase('debug', 2, 1, 64, 0, 3),
   prefillCase('heads=4 kv=2 start=0 t=45', 4, 2, 64, 0, 45),
   prefillCase('heads=8 kv=2 start=70 t=21', 8, 2, 64, 70, 21),
