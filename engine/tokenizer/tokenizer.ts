@@ -11,7 +11,7 @@
 import { LongreadError } from '../errors.ts';
 import { BpeModel } from './bpe.ts';
 import { preTokenize } from './pre-tokenize.ts';
-import { SpecialSplitter } from './special-split.ts';
+import { SpecialSplitter, type Fragment } from './special-split.ts';
 import { SpmModel } from './spm.ts';
 import { StreamDecoder } from './stream-decoder.ts';
 import { CHAR_TO_BYTE, codePoints, utf8Decode, utf8Encode } from './unicode.ts';
@@ -25,6 +25,12 @@ export interface EncodeOptions {
   addSpecial?: boolean;
   /** Turn special-token text into special tokens. Default false: untrusted text is never special. */
   parseSpecial?: boolean;
+}
+
+/** A piece of a prompt: template-owned text may contain special tokens, untrusted text never does. */
+export interface PromptPart {
+  text: string;
+  special: boolean;
 }
 
 export interface DecodeOptions {
@@ -62,15 +68,38 @@ export class Tokenizer {
   tokenId(text: string): number | undefined { return this.vocab.tokenToId.get(text); }
 
   encode(text: string, opts: EncodeOptions = {}): number[] {
+    return this.encodeFragments(text, this.splitter.split(text, opts.parseSpecial ?? false), opts.addSpecial ?? false);
+  }
+
+  /**
+   * Tokenizes the concatenation of `parts` as one text (same ids as encoding the joined string),
+   * except that special tokens are recognised only inside parts with `special: true`. This is how
+   * a chat prompt keeps its template markers and still never lets document text become one.
+   */
+  encodeParts(parts: readonly PromptPart[], opts: { addSpecial?: boolean } = {}): number[] {
+    const frags: Fragment[] = [];
+    let off = 0;
+    for (const p of parts) {
+      for (const f of this.splitter.split(p.text, p.special)) {
+        if ('token' in f) { frags.push(f); continue; }
+        const last = frags[frags.length - 1];
+        if (last !== undefined && !('token' in last) && last.end === off + f.start) last.end = off + f.end;
+        else frags.push({ start: off + f.start, end: off + f.end });
+      }
+      off += p.text.length;
+    }
+    return this.encodeFragments(parts.map((p) => p.text).join(''), frags, opts.addSpecial ?? false);
+  }
+
+  private encodeFragments(text: string, frags: readonly Fragment[], addSpecial: boolean): number[] {
     const v = this.vocab;
-    const addSpecial = opts.addSpecial ?? false;
     const out: number[] = [];
     if (addSpecial && v.addBos) {
       if (v.bosId < 0) throw noSpecial('BOS', 'bos_token_id');
       out.push(v.bosId);
     }
     let prevSpecial = true;
-    for (const f of this.splitter.split(text, opts.parseSpecial ?? false)) {
+    for (const f of frags) {
       if ('token' in f) {
         out.push(f.token);
         prevSpecial = true;
