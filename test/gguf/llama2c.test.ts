@@ -1,0 +1,68 @@
+/**
+ * The llama2.c importer against the real peer: the stories260K GGUF it writes loads in
+ * llama.cpp, tokenizes the prompt as SentencePiece does, and llama.cpp's greedy continuation
+ * reproduces the golden text of the reference C implementation byte for byte.
+ */
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { importLlama2c } from '../../engine/formats/llama2c.ts';
+import { ggufOpen } from '../../engine/formats/gguf-read.ts';
+import { LongreadError } from '../../engine/errors.ts';
+import { llamaCpp } from '../peer/llama-cpp.ts';
+
+const MODELS = path.resolve(__dirname, '..', '..', '..', 'shared', 'models', 'stories260K');
+let dir: string;
+let gguf: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'l2c-'));
+  gguf = path.join(dir, 'stories260K.gguf');
+  await importLlama2c(path.join(MODELS, 'stories260K.bin'), path.join(MODELS, 'tok512.bin'), gguf);
+});
+afterAll(async () => rm(dir, { recursive: true, force: true }));
+
+describe('llama2.c import', () => {
+  it('writes a llama GGUF with the SentencePiece vocabulary', async () => {
+    const f = await ggufOpen(gguf);
+    expect(f.metadata['general.architecture']).toBe('llama');
+    expect(f.metadata['llama.attention.head_count_kv']).toBe(4);
+    const tokens = f.metadata['tokenizer.ggml.tokens'] as string[];
+    expect(tokens.slice(0, 4)).toEqual(['<unk>', '<s>', '</s>', '<0x00>']);
+    expect(tokens.some((t) => t.startsWith('\u2581'))).toBe(true);
+    expect(f.tensors.find((t) => t.name === 'output.weight')).toBeUndefined(); // tied classifier
+    await f.close();
+  });
+
+  it('rejects a truncated checkpoint with a typed error', async () => {
+    const bad = path.join(dir, 'bad.bin');
+    const buf = await readFile(path.join(MODELS, 'stories260K.bin'));
+    await (await import('node:fs/promises')).writeFile(bad, buf.subarray(0, 5000));
+    const e = await importLlama2c(bad, path.join(MODELS, 'tok512.bin'), path.join(dir, 'x.gguf')).catch((x: unknown) => x);
+    expect((e as LongreadError).code).toBe('checkpoint-invalid');
+  });
+
+  it.each([
+    ['Once upon a time', 'greedy-once-upon-a-time-n256.txt', 256],
+    ['Lily and Ben went to the park. They saw', 'greedy-lily-and-ben-n200.txt', 200],
+  ])('llama.cpp reproduces the golden text for "%s"', async (prompt, goldenFile, positions) => {
+    const { llama } = await llamaCpp();
+    const model = await llama.loadModel({ modelPath: gguf });
+    const ctx = await model.createContext({ contextSize: 512, threads: 1 });
+    const seq = ctx.getSequence();
+    const toks: number[] = [model.tokens.bos, ...model.tokenize(prompt)];
+    expect(toks[0]).toBe(1);
+    const out = [...toks];
+    for await (const t of seq.evaluate(toks, { temperature: 0 })) {
+      out.push(t);
+      if (out.length > positions) break; // BOS + `positions` tokens (run.c -n counts steps after BOS)
+    }
+    // The reference prints pieces after BOS, dropping the leading space of the first one.
+    const text = (model.detokenize(out.slice(1)) as string).replace(/^ /, '');
+    const golden = await readFile(path.join(MODELS, goldenFile), 'utf8');
+    expect(text + "\n").toBe(golden); // run.c ends its output with a newline
+    await ctx.dispose();
+    await model.dispose();
+  });
+});
