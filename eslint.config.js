@@ -63,6 +63,7 @@ export default tseslint.config(
   },
   {
     files: ['electron/**/*.ts'],
+    ignores: ['electron/**/*.test.ts'],
     rules: {
       'no-restricted-syntax': ['error',
         { selector: "Property[key.name='webSecurity'][value.value=false]", message: 'Never disable webSecurity.' },

@@ -122,11 +122,10 @@ export async function importLlama2c(checkpoint: string, tokenizer: string, out: 
     throw bad(checkpoint, `holds ${ck.length} bytes but the header implies ${28 + 4 * floats}`);
   }
   const arrays: Record<string, Float32Array> = {};
-  let off = 28;
   const aligned = new Uint8Array(ck.length - 28);
   aligned.set(ck.subarray(28));
   const all = new Float32Array(aligned.buffer);
-  off = 0;
+  let off = 0;
   for (const [name, n] of layout) {
     arrays[name] = all.subarray(off, off + n);
     off += n;

@@ -68,7 +68,7 @@ describe('GGUF fuzzing', () => {
           for (const t of f.tensors) expect(t.offset + t.nbytes).toBeLessThanOrEqual(input.length);
           valid++;
         } catch (e) {
-          if (!(e instanceof LongreadError)) throw new Error(`untyped error on mutation ${batch * 1000 + i}: ${String(e)}`);
+          if (!(e instanceof LongreadError)) throw new Error(`untyped error on mutation ${batch * 1000 + i}: ${String(e)}`, { cause: e });
           typed++;
         }
         slowest = Math.max(slowest, performance.now() - t0);

@@ -3,7 +3,7 @@
  * formats: dequantizers against an independent transcription (test/kernels/weights-ref.ts),
  * quantizers' round-trip error per format, f16/bf16 conversions.
  */
-import { writeFile, mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
