@@ -11,12 +11,14 @@ import { gpuCommand } from './commands/gpu.ts';
 import { serveCommand } from './commands/serve.ts';
 import { infoCommand } from './commands/info.ts';
 import { importCommand } from './commands/import.ts';
+import { tokenizeCommand } from './commands/tokenize.ts';
 
 const COMMANDS: Command[] = [
   gpuCommand,
   serveCommand,
   infoCommand,
   importCommand,
+  tokenizeCommand,
 ];
 
 function usage(): string {
