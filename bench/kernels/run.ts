@@ -53,6 +53,7 @@ const MATMUL_SHAPES: { fmt: WeightFormat; m: number; n: number; k: number }[] = 
       { fmt: 'F32', m: 4096, n: 4096, k: 4096 },
       { fmt: 'Q8_0', m: 512, n: 14336, k: 4096 },
       { fmt: 'Q4_K', m: 512, n: 14336, k: 4096 },
+      { fmt: 'F32', m: 4096, n: 4096, k: 4096 }, // again: run-to-run spread
     ];
 
 interface Timing {
@@ -153,6 +154,40 @@ async function benchMatvec(ctx: KernelContext, timer: GpuTimer, rows: Row[], swe
   }
 }
 
+/**
+ * Diagnostics for shapes far under the bandwidth ceiling: the same bytes as rows x cols in other
+ * aspect ratios, one L2-resident copy, and one unit per invocation.
+ */
+async function diagMatvec(ctx: KernelContext, timer: GpuTimer): Promise<void> {
+  const cases: { n: number; k: number; copies: number; wg?: number; r?: number; fmt: WeightFormat }[] = [
+    { n: 14336, k: 4096, copies: 8, fmt: 'Q4_0' },
+    { n: 14336, k: 4096, copies: 1, fmt: 'Q4_0' },
+    { n: 28672, k: 2048, copies: 8, fmt: 'Q4_0' },
+    { n: 7168, k: 8192, copies: 8, fmt: 'Q4_0' },
+    { n: 57344, k: 1024, copies: 8, fmt: 'Q4_0' },
+    { n: 14336, k: 4096, copies: 8, wg: 128, r: 1, fmt: 'Q4_0' },
+    { n: 14336, k: 4096, copies: 8, wg: 32, r: 1, fmt: 'Q4_0' },
+    { n: 57344, k: 4096, copies: 2, fmt: 'Q4_0' },
+    { n: 14336, k: 4096, copies: 3, fmt: 'F16' },
+    { n: 28672, k: 2048, copies: 3, fmt: 'F16' },
+  ];
+  for (const c of cases) {
+    const data = randomWeightBytes(c.fmt, c.n, c.k, 4242);
+    const ws = Array.from({ length: c.copies }, () => gpuBufferFrom(ctx.device, data, STORAGE, 'w'));
+    const x = gpuBufferFrom(ctx.device, new Float32Array(c.k).map(() => Math.random() - 0.5), STORAGE, 'x');
+    const ys = Array.from({ length: c.copies }, () => ctx.device.createBuffer({ size: c.n * 4, usage: STORAGE }));
+    const plans: KernelPlan[] = [];
+    for (let i = 0; i < c.copies; i++) plans.push(await matvecPlan(ctx, { format: c.fmt, rows: c.n, cols: c.k, weight: ws[i]!, x, y: ys[i]!, ...(c.wg ? { wg: c.wg, rowsPerWorkgroup: c.r } : {}) }));
+    for (const iters of [64, 8]) {
+      const t = await timeMs(ctx, timer, (pass, i) => plans[i % c.copies]!.encode(pass), iters, 7);
+      const ms = best(t);
+      console.log(`  diag ${c.fmt} ${c.n}x${c.k} copies ${c.copies}${c.wg ? ` wg${c.wg} r${c.r}` : ''} iters ${iters}: gpu ${(ms * 1000).toFixed(1)} us (host ${(t.host * 1000).toFixed(1)}) ${(data.length / ms / 1e6).toFixed(0)} GB/s`);
+    }
+    for (const p of plans) p.dispose();
+    for (const b of [...ws, ...ys, x]) b.destroy();
+  }
+}
+
 async function benchAttention(ctx: KernelContext, timer: GpuTimer, rows: Row[]): Promise<void> {
   const nKv = 8;
   const hd = 128;
@@ -212,6 +247,7 @@ async function main(): Promise<void> {
   if (!args.has('--no-check') && !(await check(ctx))) process.exitCode = 1;
   const rows: Row[] = [];
   const timer = new GpuTimer(ctx.device, gpu.hasTimestamps, 4);
+  if (args.has('--diag')) await diagMatvec(ctx, timer);
   await benchMatvec(ctx, timer, rows, !args.has('--no-sweep'));
   await benchAttention(ctx, timer, rows);
   await benchMatmul(ctx, timer, rows);

@@ -58,12 +58,14 @@ export interface MatvecPlan extends KernelPlan {
 
 /** The tuned defaults (bench/kernels measures the alternatives). */
 export function matvecDefaults(format: WeightFormat, cols: number, activation: 'int8' | 'f32' = weightFormatLayout(format).float ? 'f32' : 'int8'): { wg: number; rowsPerWorkgroup: number } {
+  // Measured on an H100 (BENCHMARKS.md, Kernels): wg 64 with 2 rows (int8) / 4 rows (f32)
+  // led or tied on [14336 x 4096] and [128256 x 2048]; short rows take smaller groups.
   if (activation === 'int8') {
     const units = cols / 32;
-    return { wg: units >= 128 ? 128 : units >= 64 ? 64 : 32, rowsPerWorkgroup: 4 };
+    return { wg: units >= 64 ? 64 : 32, rowsPerWorkgroup: 2 };
   }
   const chunks = Math.ceil(cols / 8);
-  return { wg: chunks >= 512 ? 128 : chunks >= 128 ? 64 : 32, rowsPerWorkgroup: 4 };
+  return { wg: chunks >= 128 ? 64 : 32, rowsPerWorkgroup: 4 };
 }
 
 export async function matvecPlan(ctx: KernelContext, a: MatvecArgs): Promise<MatvecPlan> {

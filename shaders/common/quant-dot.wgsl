@@ -123,14 +123,19 @@ fn dotq(rb: u32, u: u32, x: XQ) -> f32 {
 }
 #endif
 
-#if FMT == Q4_K
-fn qk_sm(sb: u32, j: u32) -> vec2<f32> {
-  if (j < 4u) {
-    return vec2<f32>(f32(qb_u8(sb + j) & 63u), f32(qb_u8(sb + j + 4u) & 63u));
-  }
-  let a = qb_u8(sb + j + 4u);
-  return vec2<f32>(f32((a & 15u) | ((qb_u8(sb + j - 4u) >> 6u) << 4u)), f32((a >> 4u) | ((qb_u8(sb + j) >> 6u) << 4u)));
+// K-quant 6-bit scale/min pair j (0..7) from the 3 scale words at word index si, without
+// divergent branches (neighbouring lanes take different j).
+fn qk_sm(si: u32, j: u32) -> vec2<f32> {
+  let sh = (j & 3u) * 8u;
+  let b0 = (W[si] >> sh) & 0xFFu;
+  let b1 = (W[si + 1u] >> sh) & 0xFFu;
+  let b2 = (W[si + 2u] >> sh) & 0xFFu;
+  let lo = vec2<u32>(b0 & 63u, b1 & 63u);
+  let hi = vec2<u32>((b2 & 15u) | ((b0 >> 6u) << 4u), (b2 >> 4u) | ((b1 >> 6u) << 4u));
+  return vec2<f32>(select(hi, lo, j < 4u));
 }
+
+#if FMT == Q4_K
 fn dotq(rb: u32, u: u32, x: XQ) -> f32 {
   let blk = rb + (u >> 3u) * 144u;
   let wi = blk >> 2u;
@@ -140,20 +145,13 @@ fn dotq(rb: u32, u: u32, x: XQ) -> f32 {
   let m4 = vec4<u32>(0x0F0F0F0Fu);
   let q0 = (vec4<u32>(W[qi], W[qi + 1u], W[qi + 2u], W[qi + 3u]) >> sh) & m4;
   let q1 = (vec4<u32>(W[qi + 4u], W[qi + 5u], W[qi + 6u], W[qi + 7u]) >> sh) & m4;
-  let sm = qk_sm(blk + 4u, j);
+  let sm = qk_sm(wi + 1u, j);
   let dd = unpack2x16float(W[wi]);
   return dd.x * sm.x * x.s.x * f32(dp4(q0, x.lo) + dp4(q1, x.hi)) - dd.y * sm.y * (x.s.y + x.s.z);
 }
 #endif
 
 #if FMT == Q5_K
-fn qk_sm(sb: u32, j: u32) -> vec2<f32> {
-  if (j < 4u) {
-    return vec2<f32>(f32(qb_u8(sb + j) & 63u), f32(qb_u8(sb + j + 4u) & 63u));
-  }
-  let a = qb_u8(sb + j + 4u);
-  return vec2<f32>(f32((a & 15u) | ((qb_u8(sb + j - 4u) >> 6u) << 4u)), f32((a >> 4u) | ((qb_u8(sb + j) >> 6u) << 4u)));
-}
 fn dotq(rb: u32, u: u32, x: XQ) -> f32 {
   let blk = rb + (u >> 3u) * 176u;
   let wi = blk >> 2u;
@@ -167,7 +165,7 @@ fn dotq(rb: u32, u: u32, x: XQ) -> f32 {
   let h1 = ((vec4<u32>(W[wi + 8u], W[wi + 9u], W[wi + 10u], W[wi + 11u]) >> hj) & m1) << vec4<u32>(4u);
   let q0 = ((vec4<u32>(W[qi], W[qi + 1u], W[qi + 2u], W[qi + 3u]) >> sh) & m4) | h0;
   let q1 = ((vec4<u32>(W[qi + 4u], W[qi + 5u], W[qi + 6u], W[qi + 7u]) >> sh) & m4) | h1;
-  let sm = qk_sm(blk + 4u, j);
+  let sm = qk_sm(wi + 1u, j);
   let dd = unpack2x16float(W[wi]);
   return dd.x * sm.x * x.s.x * f32(dp4(q0, x.lo) + dp4(q1, x.hi)) - dd.y * sm.y * (x.s.y + x.s.z);
 }

@@ -16,15 +16,17 @@
 
 #include "common/quant-bytes.wgsl"
 
-// K-quant 6-bit scale/min pair j (0..7) from the 12 scale bytes at byte sb (get_scale_min_k4).
+// K-quant 6-bit scale/min pair j (0..7) (get_scale_min_k4) from the 12 scale bytes at byte sb
+// (4-aligned), without divergent branches.
 fn qk_scale_min(sb: u32, j: u32) -> vec2<f32> {
-  if (j < 4u) {
-    return vec2<f32>(f32(qb_u8(sb + j) & 63u), f32(qb_u8(sb + j + 4u) & 63u));
-  }
-  let a = qb_u8(sb + j + 4u);
-  let sc = (a & 15u) | ((qb_u8(sb + j - 4u) >> 6u) << 4u);
-  let m = (a >> 4u) | ((qb_u8(sb + j) >> 6u) << 4u);
-  return vec2<f32>(f32(sc), f32(m));
+  let si = sb >> 2u;
+  let sh = (j & 3u) * 8u;
+  let b0 = (W[si] >> sh) & 0xFFu;
+  let b1 = (W[si + 1u] >> sh) & 0xFFu;
+  let b2 = (W[si + 2u] >> sh) & 0xFFu;
+  let lo = vec2<u32>(b0 & 63u, b1 & 63u);
+  let hi = vec2<u32>((b2 & 15u) | ((b0 >> 6u) << 4u), (b2 >> 4u) | ((b1 >> 6u) << 4u));
+  return vec2<f32>(select(hi, lo, j < 4u));
 }
 
 struct Q8 {
