@@ -112,7 +112,7 @@ function makeSegment(items: PdfItem[]): Segment {
 function median(xs: number[]): number {
   if (xs.length === 0) return 0;
   const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
+  return s[Math.floor((s.length - 1) / 2)]!;
 }
 
 /** The x of a column gutter among `segs`, or null when they form one column. */
@@ -228,6 +228,8 @@ export function stripRunning(lines: Line[], keys: Set<string>): { kept: Line[]; 
 export function joinLines(a: string, b: string): string {
   if (a.endsWith('\u00AD')) return a.slice(0, -1) + b;
   if (/\p{L}-$/u.test(a) && /^\p{Ll}/u.test(b)) return a.slice(0, -1) + b;
+  // A compound broken at its hyphen before a capital or digit keeps the hyphen ("Anglo-Saxon").
+  if (/\p{L}-$/u.test(a) && /^[\p{Lu}\p{N}]/u.test(b)) return a + b;
   if (/[-\u2010\u2013\u2014/]$/u.test(a) && !/\p{L}-$/u.test(a)) return a + b;
   return `${a} ${b}`;
 }

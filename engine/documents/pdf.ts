@@ -63,7 +63,7 @@ function mapPdfError(file: string, e: unknown): LongreadError {
   if (name === 'PasswordException') {
     return new LongreadError('document-unsupported', `${file} is protected by a password.`, 'Remove the password (print to PDF, or qpdf --decrypt) and open it again.', { file });
   }
-  return new LongreadError('document-invalid', `${file} could not be read as a PDF: ${msg}.`, 'The PDF is damaged or truncated; re-download it or re-export it.', { file, cause: name || 'Error' });
+  return new LongreadError('document-invalid', `${file} could not be read as a PDF: ${msg.replace(/\.$/, '')}.`, 'The PDF is damaged or truncated; re-download it or re-export it.', { file, cause: name || 'Error' });
 }
 
 interface OutlineEntry {
