@@ -73,6 +73,19 @@ const MAX_NESTING = 4;
 export const GGUF_DEFAULT_ALIGNMENT = 32;
 const SCALAR_SIZE: Record<number, number> = { 0: 1, 1: 1, 2: 2, 3: 2, 4: 4, 5: 4, 6: 4, 7: 1, 10: 8, 11: 8, 12: 8 };
 
+/**
+ * What one parse allocated, for the fuzzer: every allocation whose size comes from the file goes
+ * through `Cursor.alloc`, which records the on-disk bytes that back it (never more than remain:
+ * checked before allocating) and an estimate of the JS heap it costs (8 bytes per array slot or
+ * object entry, 2 per string byte).
+ */
+export interface GgufParseStats {
+  /** Largest single allocation, in the file bytes that back it. */
+  largestFileBytes: number;
+  /** Sum of the estimated heap bytes of all allocations. */
+  totalHeapBytes: number;
+}
+
 /** Thrown internally when the header window ends early but the file has more bytes. */
 class NeedMore extends Error {}
 
@@ -94,8 +107,15 @@ class Cursor {
     /** Total file size: bounds checks use it; reads past `buf` ask for a bigger window. */
     readonly fileSize: number,
     readonly file?: string,
+    readonly stats: GgufParseStats = { largestFileBytes: 0, totalHeapBytes: 0 },
   ) {
     this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  }
+  /** The one gate for file-sized allocations: `fileBytes` must still be in the file. */
+  alloc(fileBytes: number, heapBytes: number, field: string): void {
+    if (fileBytes > this.remaining()) throw invalid(`needs ${fileBytes} bytes but only ${this.remaining()} remain`, this.pos, field, this.file);
+    this.stats.largestFileBytes = Math.max(this.stats.largestFileBytes, fileBytes);
+    this.stats.totalHeapBytes += heapBytes;
   }
   remaining(): number {
     return this.fileSize - this.pos;
@@ -126,6 +146,7 @@ class Cursor {
   str(field: string): string {
     const n = this.count(field, 1);
     this.need(n, field);
+    this.alloc(n, 2 * n, field);
     const s = this.dec.decode(this.buf.subarray(this.pos, this.pos + n));
     this.pos += n;
     return s;
@@ -160,6 +181,7 @@ function readValue(c: Cursor, type: number, field: string, depth: number): { val
       }
       const minEach = et === GgufValueType.STRING ? 8 : et === GgufValueType.ARRAY ? 12 : SCALAR_SIZE[et]!;
       const n = c.count(`${field}[count]`, minEach);
+      c.alloc(n * minEach, 8 * n, `${field}[count]`);
       const out: GgufValue[] = new Array(n);
       let inner: GgufTypeSpec = et;
       for (let i = 0; i < n; i++) {
@@ -178,8 +200,8 @@ function unsupportedType(t: number, at: number, field: string, file?: string): L
   return new LongreadError('gguf-invalid', `${file ? file + ': ' : ''}unknown metadata value type ${t} at byte ${at} (${field})`, 'The file is damaged or uses a GGUF extension Longread does not know. Re-export it with a current llama.cpp.', { offset: at, field });
 }
 
-function parseHeader(buf: Uint8Array, fileSize: number, file?: string): GgufFile {
-  const c = new Cursor(buf, fileSize, file);
+function parseHeader(buf: Uint8Array, fileSize: number, file?: string, stats?: GgufParseStats): GgufFile {
+  const c = new Cursor(buf, fileSize, file, stats);
   if (fileSize < 24) throw invalid(`file is only ${fileSize} bytes`, 0, 'header', file);
   const magic = c.u32('magic');
   if (magic !== MAGIC) throw invalid('not a GGUF file (bad magic)', 0, 'magic', file);
@@ -193,6 +215,7 @@ function parseHeader(buf: Uint8Array, fileSize: number, file?: string): GgufFile
   // Minimum sizes: a tensor info is >= 8 (name len) + 4 (n_dims) + 4 (type) + 8 (offset); a KV >= 8 + 4 + 1.
   const nTensors = c.count('tensor_count', 24);
   const nKv = c.count('metadata_kv_count', 13);
+  c.alloc(24 * nTensors + 13 * nKv, 64 * nTensors + 16 * nKv, 'counts');
   const metadata: Record<string, GgufValue> = Object.create(null) as Record<string, GgufValue>;
   const metadataTypes: Record<string, GgufTypeSpec> = Object.create(null) as Record<string, GgufTypeSpec>;
   for (let i = 0; i < nKv; i++) {
@@ -268,10 +291,10 @@ function parseHeader(buf: Uint8Array, fileSize: number, file?: string): GgufFile
   return { version, metadata, metadataTypes, tensors, alignment, dataOffset, fileSize, ...(file ? { path: file } : {}) };
 }
 
-/** Parses a whole GGUF file held in memory. */
-export function ggufParse(bytes: Uint8Array, file?: string): GgufFile {
+/** Parses a whole GGUF file held in memory (`stats`, if given, receives what the parse allocated). */
+export function ggufParse(bytes: Uint8Array, file?: string, stats?: GgufParseStats): GgufFile {
   try {
-    return parseHeader(bytes, bytes.length, file);
+    return parseHeader(bytes, bytes.length, file, stats);
   } catch (e) {
     if (e instanceof NeedMore) throw invalid('truncated', bytes.length, 'header', file);
     throw e;

@@ -2,12 +2,14 @@
  * GGUF fuzzing: 100,000 mutated files (bit flips, byte stores, truncation, huge counts and
  * lengths, unknown types, moved tensor offsets, alignment values) from valid seeds. Each parse
  * must end in a typed error or a valid parse; no crash, no parse over 1 s, and no allocation
- * larger than the file (the parser has no allocation path that is not bounded by the bytes that
- * remain: checked here by measuring heap growth over each batch).
+ * larger than the file: every file-sized allocation of the parser goes through one gate
+ * (`Cursor.alloc`) whose per-parse stats are checked here (largest allocation <= file bytes; the
+ * estimated heap of the whole parse <= 16x the file, JS arrays costing 8 bytes a slot), and heap
+ * growth over each batch of 1000 parses is measured as a backstop.
  */
 import { describe, expect, it } from 'vitest';
 import { GgmlType } from '../../engine/formats/ggml-types.ts';
-import { ggufParse } from '../../engine/formats/gguf-read.ts';
+import { ggufParse, type GgufParseStats } from '../../engine/formats/gguf-read.ts';
 import { ggufSerialize } from '../../engine/formats/gguf-write.ts';
 import { quantize } from '../../engine/formats/quant.ts';
 import { LongreadError } from '../../engine/errors.ts';
@@ -58,13 +60,15 @@ describe('GGUF fuzzing', () => {
     let typed = 0;
     let slowest = 0;
     let maxHeapGrowth = 0;
+    let worstRatio = 0;
     for (let batch = 0; batch < N / 1000; batch++) {
       const heap0 = process.memoryUsage().heapUsed;
       for (let i = 0; i < 1000; i++) {
         const input = mutate(base[i & 1]!, r);
         const t0 = performance.now();
+        const stats: GgufParseStats = { largestFileBytes: 0, totalHeapBytes: 0 };
         try {
-          const f = ggufParse(input);
+          const f = ggufParse(input, undefined, stats);
           for (const t of f.tensors) expect(t.offset + t.nbytes).toBeLessThanOrEqual(input.length);
           valid++;
         } catch (e) {
@@ -72,12 +76,16 @@ describe('GGUF fuzzing', () => {
           typed++;
         }
         slowest = Math.max(slowest, performance.now() - t0);
+        if (stats.largestFileBytes > input.length) throw new Error(`mutation ${batch * 1000 + i}: allocation of ${stats.largestFileBytes} bytes in a ${input.length}-byte file`);
+        worstRatio = Math.max(worstRatio, stats.totalHeapBytes / Math.max(1, input.length));
       }
       maxHeapGrowth = Math.max(maxHeapGrowth, process.memoryUsage().heapUsed - heap0);
     }
     expect(valid + typed).toBe(N);
     expect(typed).toBeGreaterThan(N / 10);
     expect(slowest).toBeLessThan(1000);
+    expect(worstRatio).toBeGreaterThan(0); // the gate saw the allocations
+    expect(worstRatio).toBeLessThanOrEqual(16);
     // 1000 parses of <2 KB files: a single allocation "larger than the file" would show as MBs.
     expect(maxHeapGrowth).toBeLessThan(64 << 20);
   });

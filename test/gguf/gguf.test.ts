@@ -12,6 +12,7 @@ import { GgmlType, ggmlTypeInfo, ggmlTypeName } from '../../engine/formats/ggml-
 import { GgufValueType, ggufOpen, ggufParse } from '../../engine/formats/gguf-read.ts';
 import { ggufSerialize, ggufWrite } from '../../engine/formats/gguf-write.ts';
 import { DEQUANTIZABLE, QUANTIZABLE, dequantize, f16ToF32, f32ToBf16, f32ToF16, bf16ToF32, quantize } from '../../engine/formats/quant.ts';
+import { randomBlocks } from '../../engine/formats/quant-random.ts';
 import { randomWeights } from '../kernels/weights-ref.ts';
 import type { WeightFormat } from '../../engine/kernels/weight-layout.ts';
 import { LongreadError } from '../../engine/errors.ts';
@@ -71,7 +72,7 @@ describe('GGUF round trip', () => {
     expect(new Float32Array(t.buffer)[100]).toBeCloseTo(100 / 7);
     await f.close();
     const hf = await hfGguf(file, { allowLocalFile: true });
-    expect(Number(hf.metadata['llama.context_length'])).toBe(4096);
+    expect(Number((hf.metadata as Record<string, unknown>)['llama.context_length'])).toBe(4096);
     expect(hf.tensorInfos.map((x) => [x.name, x.shape.map(Number), Number(x.offset) + f.dataOffset])).toEqual(f.tensors.map((x) => [x.name, x.dims, x.offset]));
     await rm(dir, { recursive: true, force: true });
   });
@@ -121,6 +122,34 @@ describe('block formats', () => {
     // max by magnitude is -4 -> d = 0.5; -4 * (1/0.5) + 8.5 = 0.5 -> 0
     expect(f16ToF32(q4[0]! | (q4[1]! << 8))).toBe(0.5);
     expect(q4[2]! & 15).toBe(0);
+  });
+
+  it.each(DEQUANTIZABLE.map((t) => [ggmlTypeName(t), t] as const))('%s random blocks are valid with moderate values', (_n, t) => {
+    const r = rng(t * 7 + 3);
+    const { blockSize, typeSize } = ggmlTypeInfo(t);
+    const nBlocks = Math.max(1, 1024 / blockSize);
+    const b = randomBlocks(t, nBlocks, r);
+    expect(b.length).toBe(nBlocks * typeSize);
+    const y = dequantize(t, b, nBlocks * blockSize);
+    let maxAbs = 0;
+    const distinct = new Set<number>();
+    for (const v of y) { expect(Number.isFinite(v)).toBe(true); maxAbs = Math.max(maxAbs, Math.abs(v)); distinct.add(v); }
+    expect(maxAbs).toBeGreaterThan(1e-3);
+    expect(maxAbs).toBeLessThan(64);
+    expect(distinct.size).toBeGreaterThan(8);
+  });
+
+  it('random blocks exist for every known type, with the block size of bytes', () => {
+    const r = rng(99);
+    for (const t of Object.values(GgmlType).filter((v): v is GgmlType => typeof v === 'number')) {
+      expect(randomBlocks(t, 3, r).length).toBe(3 * ggmlTypeInfo(t).typeSize);
+    }
+    // Q8_K keeps its block sums consistent with its quants.
+    const q = randomBlocks(GgmlType.Q8_K, 1, r);
+    const dv = new DataView(q.buffer);
+    let s0 = 0;
+    for (let j = 0; j < 16; j++) s0 += dv.getInt8(4 + j);
+    expect(dv.getInt16(260, true)).toBe(s0);
   });
 
   it('converts f16 and bf16 exactly at the edges', () => {
