@@ -175,20 +175,23 @@ export class Tokenizer {
 
   /**
    * Ids -> text, as llama_detokenize(remove_special=false, unparse_special=!skipSpecial) without
-   * its clean-up of spaces before punctuation: for space-prefix vocabularies the first token's
-   * leading space is dropped, so decode(encode(text)) === text.
+   * its clean-up of spaces before punctuation. For space-prefix (SentencePiece) vocabularies the
+   * leading space of the first piece of text is dropped even after a skipped BOS (Hugging Face
+   * does the same; llama.cpp keeps it after BOS), so decode(encode(text, any options)) === text.
    */
   decode(ids: readonly number[], opts: DecodeOptions = {}): string {
     const skip = opts.skipSpecial ?? true;
     const parts: Uint8Array[] = [];
     let total = 0;
-    ids.forEach((id, i) => {
+    let first = true;
+    for (const id of ids) {
       let p = this.pieceBytes(id);
-      if (skip && this.isSpecial(id)) p = new Uint8Array(0);
-      if (i === 0 && this.vocab.addSpacePrefix && p.length > 0 && p[0] === 0x20) p = p.subarray(1);
+      if (skip && this.isSpecial(id)) continue;
+      if (first && this.vocab.addSpacePrefix && p.length > 0 && p[0] === 0x20) p = p.subarray(1);
+      first = false;
       parts.push(p);
       total += p.length;
-    });
+    }
     const all = new Uint8Array(total);
     let o = 0;
     for (const p of parts) { all.set(p, o); o += p.length; }
