@@ -1,0 +1,164 @@
+/**
+ * Generation sessions over a loaded model: the generation loop, stop conditions, cancellation,
+ * streaming and KV prefix reuse.
+ *
+ *   const s = sessionCreate(model)
+ *   const r = await s.generate({ promptTokens, maxTokens: 256, temperature: 0, topK: 40, topP: 0.95,
+ *                                minP: 0.05, seed: 1, stop: ['\n\n'], signal, onToken(text, id, i) {} })
+ *   const r2 = await s.generate({ promptTokens: [...samePrefix, ...question2], ... })  // prefix not prefilled again
+ *   s.reset()
+ *
+ * The session remembers which tokens' K/V are in the cache (prompt + fed generated tokens); a new
+ * prompt reuses the longest common prefix (at least one token is always run, for its logits)
+ * and prefills only the rest. Each decode step is one submit with GPU-side sampling; only the
+ * token id comes back. Stops: end-of-generation ids (not shown), stop strings (cut before the
+ * string), maxTokens, the loaded context, or the AbortSignal (checked before every step, so a
+ * cancel returns within one token, with stopReason 'cancelled'). Text is streamed through the
+ * tokenizer's stream decoder, so no callback ever sees half a UTF-8 character.
+ *
+ * Taps (`taps: { attention: true }`): result.attention holds the attention of the decoded tokens
+ * over the prompt positions, summed per layer and head (engine/telemetry/attention-tap.ts).
+ *
+ * Extend: speculative decoding replaces `forward.decode` by a draft + verify step that returns
+ * several ids; everything after it (stops, streaming) stays.
+ */
+
+import { LongreadError } from '../errors.ts';
+import { kvCacheTruncate } from '../kv/kv-cache.ts';
+import type { LoadedModel } from '../models/index.ts';
+import type { GenerationStats } from '../service/contract.ts';
+import type { AttentionSums, AttentionTap, TapRequest } from '../telemetry/attention-tap.ts';
+import { StopMatcher } from './stop.ts';
+
+export interface GenerateRequest {
+  promptTokens: number[];
+  maxTokens: number;
+  temperature: number;
+  topK?: number;
+  topP?: number;
+  minP?: number;
+  seed?: number;
+  stop?: string[];
+  signal?: AbortSignal;
+  onPrefillProgress?: (done: number, total: number) => void;
+  /** text: newly released text (may be '' while a stop-string prefix is held back) */
+  onToken?: (text: string, id: number, index: number) => void;
+  taps?: TapRequest;
+}
+
+export interface GenerateResult {
+  /** generated ids (an end-of-generation id included when that ended it) */
+  tokens: number[];
+  text: string;
+  stats: GenerationStats;
+  attention?: AttentionSums;
+}
+
+export interface Session {
+  generate(req: GenerateRequest): Promise<GenerateResult>;
+  /** Forgets the cached prefix (the next generate prefills everything). */
+  reset(): void;
+  /** Tokens whose K/V are in the cache. */
+  readonly cachedTokens: readonly number[];
+}
+
+export function sessionCreate(model: LoadedModel): Session {
+  const { forward, kv, tokenizer } = model;
+  let cached: number[] = [];
+  let busy = false;
+
+  async function generate(req: GenerateRequest): Promise<GenerateResult> {
+    if (busy) throw new LongreadError('bad-request', 'A generation is already running on this session.', 'Wait for it to finish or cancel it first.');
+    const prompt = req.promptTokens;
+    if (prompt.length === 0) throw new LongreadError('bad-request', 'The prompt is empty.', 'Pass at least one prompt token (e.g. BOS).');
+    if (prompt.length >= kv.maxTokens) {
+      throw new LongreadError('context-too-large', `The prompt has ${prompt.length} tokens; the loaded context holds ${kv.maxTokens}.`,
+        'Shorten the document or question, or load the model with a longer context.', { promptTokens: prompt.length, contextLength: kv.maxTokens });
+    }
+    busy = true;
+    let tap: AttentionTap | undefined;
+    try {
+      // Longest common prefix with what the cache holds; always run >= 1 token for logits.
+      let reuse = 0;
+      while (reuse < cached.length && reuse < prompt.length - 1 && cached[reuse] === prompt[reuse]) reuse++;
+      kvCacheTruncate(kv, reuse);
+      cached = prompt.slice(0, reuse);
+      forward.reseed(req.seed ?? 0);
+      const sampler = { config: { temperature: req.temperature, topK: req.topK ?? 0, topP: req.topP ?? 1, minP: req.minP ?? 0 } };
+      if (req.taps?.attention) tap = await forward.tapCreate(prompt.length);
+
+      const t0 = performance.now();
+      const stats: GenerationStats = { promptTokens: prompt.length, generatedTokens: 0, prefillMs: 0, decodeMs: 0, prefillTokensPerSecond: 0, decodeTokensPerSecond: 0, reusedPrefix: reuse, stopReason: 'max-tokens' };
+      const tokens: number[] = [];
+      const decoder = tokenizer.createStreamDecoder();
+      const stops = new StopMatcher(req.stop ?? []);
+      const finish = async (reason: GenerationStats['stopReason']): Promise<GenerateResult> => {
+        stats.stopReason = reason;
+        if (reason !== 'stop-string') {
+          const rest = stops.flush(decoder.flush());
+          if (rest && req.onToken) req.onToken(rest, -1, tokens.length);
+        }
+        stats.generatedTokens = tokens.length;
+        const result: GenerateResult = { tokens, text: stops.output, stats };
+        if (tap) result.attention = await tap.read();
+        return result;
+      };
+      if (req.signal?.aborted) return await finish('cancelled');
+
+      let id: number;
+      try {
+        id = await forward.prefill(prompt.slice(reuse), reuse, sampler, req.onPrefillProgress, req.signal);
+      } catch (e) {
+        // the cache past `reuse` is in an unknown state
+        kvCacheTruncate(kv, reuse);
+        if (e instanceof LongreadError && e.code === 'cancelled') return await finish('cancelled');
+        throw e;
+      }
+      cached = prompt.slice();
+      const t1 = performance.now();
+      stats.prefillMs = t1 - t0;
+      stats.prefillTokensPerSecond = ((prompt.length - reuse) * 1000) / Math.max(1e-3, stats.prefillMs);
+
+      let pos = prompt.length;
+      let reason: GenerationStats['stopReason'] = 'max-tokens';
+      for (;;) {
+        tokens.push(id);
+        if (tokenizer.isEog(id)) {
+          reason = 'eos';
+          break;
+        }
+        const piece = stops.push(decoder.push(id));
+        req.onToken?.(piece, id, tokens.length - 1);
+        if (stops.stopped) {
+          reason = 'stop-string';
+          break;
+        }
+        if (tokens.length >= req.maxTokens || pos + 1 > kv.maxTokens) break;
+        if (req.signal?.aborted) {
+          reason = 'cancelled';
+          break;
+        }
+        id = await forward.decode(pos, sampler, tap);
+        cached.push(tokens[tokens.length - 1]!);
+        pos++;
+      }
+      stats.decodeMs = performance.now() - t1;
+      stats.decodeTokensPerSecond = tokens.length > 1 ? ((tokens.length - 1) * 1000) / Math.max(1e-3, stats.decodeMs) : 0;
+      return await finish(reason);
+    } finally {
+      tap?.dispose();
+      busy = false;
+    }
+  }
+
+  return {
+    generate,
+    reset() {
+      cached = [];
+      kvCacheTruncate(kv, 0);
+    },
+    get cachedTokens() {
+      return cached;
+    },
+  };
+}

@@ -1,0 +1,342 @@
+/**
+ * The GPU forward pass of the llama-family block (llama, qwen2, qwen3; flags in hparams.ts),
+ * built from the kernels in engine/kernels/ over the paged KV cache (engine/kv/kv-cache.ts).
+ *
+ *   const f = await gpuForwardCreate(ctx, hp, weights, kv, { chunk: 512 })
+ *   const first = await f.prefill(tokens, start, sampler, onChunk)  // chunks of <= 512 tokens, 1 submit each
+ *   const next = await f.decode(pos, sampler)                       // ONE submit; feeds the last sampled id
+ *
+ * Prefill runs tokens through matmul kernels in chunks, writing K/V into the cache; its last
+ * submit also computes the logits of the last token and samples the next one on the GPU.
+ * Decode records the whole token (embedding -> layers -> norm -> classifier -> sampling) into
+ * one command buffer; the sampled id stays on the GPU as the next step's input and only its
+ * 4 bytes are read back. The attention tap (per-layer probabilities of each decoded token,
+ * summed over steps) is compiled only when asked for.
+ *
+ * Extend: a new block flag gets its op in `layerPlans`, for both `T = 1` (matvec) and `T > 1`
+ * (matmul) shapes; compare with engine/reference/forward.ts (test/parity/gpu-vs-ref.test.ts).
+ */
+
+import { LongreadError } from '../errors.ts';
+import { STORAGE } from '../gpu/buffer-pool.ts';
+import { attentionTapCreate, type AttentionTap } from '../telemetry/attention-tap.ts';
+import { decodeAttentionPlan, type DecodeAttentionPlan } from '../kernels/attention-decode.ts';
+import { prefillAttentionPlan } from '../kernels/attention-prefill.ts';
+import type { KernelContext, KernelPlan } from '../kernels/context.ts';
+import { swigluPlan } from '../kernels/elementwise.ts';
+import { embeddingPlan } from '../kernels/embedding.ts';
+import { kvAppendPlan } from '../kernels/kv-append.ts';
+import { matmulPlan } from '../kernels/matmul.ts';
+import { matvecPlan } from '../kernels/matvec.ts';
+import { qkNormPlan, rmsNormPlan } from '../kernels/rmsnorm.ts';
+import { ropePlan, ropeTable, type RopeTable } from '../kernels/rope.ts';
+import { argmaxPlan, samplePlan, type SamplePlan, type SamplingConfig } from '../kernels/sample.ts';
+import { kvCacheEnsure, type KvCache } from '../kv/kv-cache.ts';
+import type { GpuTensor } from './gpu-weights.ts';
+import type { ModelHparams } from './hparams.ts';
+
+/** Activations of T tokens, f32 row-major. */
+interface Acts {
+  T: number;
+  ids: GPUBuffer; // u32 [T] token ids
+  pos: GPUBuffer; // u32 [T] positions = cache slots
+  x: GPUBuffer; // [T, dim] residual stream
+  xn: GPUBuffer; // [T, dim] normed
+  q: GPUBuffer; // [T, nHeads * hd]
+  k: GPUBuffer; // [T, nKvHeads * hd]
+  v: GPUBuffer; // [T, nKvHeads * hd]
+  att: GPUBuffer; // [T, nHeads * hd]
+  gate: GPUBuffer; // [T, ffn]
+  up: GPUBuffer; // [T, ffn]
+  act: GPUBuffer; // [T, ffn]
+}
+
+function actsCreate(device: GPUDevice, hp: ModelHparams, T: number, ids?: GPUBuffer): Acts {
+  const f = (n: number, label: string) => device.createBuffer({ size: Math.max(16, n * 4), usage: STORAGE, label: `act${T}:${label}` });
+  const qd = hp.nHeads * hp.headDim;
+  const kd = hp.nKvHeads * hp.headDim;
+  return {
+    T,
+    ids: ids ?? f(T, 'ids'),
+    pos: f(T, 'pos'),
+    x: f(T * hp.dim, 'x'),
+    xn: f(T * hp.dim, 'xn'),
+    q: f(T * qd, 'q'),
+    k: f(T * kd, 'k'),
+    v: f(T * kd, 'v'),
+    att: f(T * qd, 'att'),
+    gate: f(T * hp.ffnDim, 'gate'),
+    up: f(T * hp.ffnDim, 'up'),
+    act: f(T * hp.ffnDim, 'act'),
+  };
+}
+
+function actsDispose(a: Acts, keepIds: boolean): void {
+  for (const [k, b] of Object.entries(a)) if (typeof b === 'object' && !(keepIds && k === 'ids')) (b as GPUBuffer).destroy();
+}
+
+export interface Sampler {
+  /** temperature <= 0: greedy argmax */
+  config: SamplingConfig;
+}
+
+export interface GpuForward {
+  /** Runs tokens at positions start.. (chunked), returns the id sampled after the last one. */
+  prefill(tokens: readonly number[], start: number, sampler: Sampler, onChunk?: (done: number, total: number) => void, signal?: AbortSignal): Promise<number>;
+  /** Feeds the last sampled id at position `pos`, returns the next sampled id. */
+  decode(pos: number, sampler: Sampler, tap?: AttentionTap): Promise<number>;
+  /** Restarts the sampler's random stream. */
+  reseed(seed: number): void;
+  /** Logits of the last step (tests and parity tools). */
+  readLogits(): Promise<Float32Array>;
+  tapCreate(promptLen: number): Promise<AttentionTap>;
+  dispose(): void;
+}
+
+interface LayerPlans {
+  plans: KernelPlan[];
+  attn?: DecodeAttentionPlan;
+  /** the attention plan when a tap is on (probs written) */
+  attnTapped?: DecodeAttentionPlan;
+  /** T = 1: the plans after attention (plans = pre-attention + post) */
+  post?: KernelPlan[];
+  /** T > 1: the prefill attention plan (re-targeted per chunk) */
+  prefillAttn?: { update(u: { tokens: number; qStart: number }): void };
+}
+
+export async function gpuForwardCreate(ctx: KernelContext, hp: ModelHparams, w: Map<string, GpuTensor>, kv: KvCache, opts: { chunk?: number } = {}): Promise<GpuForward> {
+  const device = ctx.device;
+  const chunk = Math.max(1, Math.min(opts.chunk ?? 512, kv.maxTokens));
+  const wt = (name: string) => {
+    const t = w.get(name);
+    if (!t) throw new LongreadError('internal', `GPU forward: tensor ${name} was not uploaded.`, 'This is a bug in Longread; please report it.');
+    return t;
+  };
+  const ropeFreqs = w.get('rope_freqs.weight');
+  const rope: RopeTable = ropeTable(ctx, ropeFreqs ? { ...hp.rope, freqFactors: await readF32(device, ropeFreqs.buffer, hp.rope.nRot / 2) } : hp.rope);
+  const outW = hp.tiedOutput ? wt('token_embd.weight') : wt('output.weight');
+  const embW = wt('token_embd.weight');
+  const qd = hp.nHeads * hp.headDim;
+  const kd = hp.nKvHeads * hp.headDim;
+  const scale = 1 / Math.sqrt(hp.headDim);
+
+  // Decode state: the sampled id buffer is the next step's input ids.
+  const tok = device.createBuffer({ size: 16, usage: STORAGE, label: 'decode:tok' });
+  const one = actsCreate(device, hp, 1, tok);
+  const logits = device.createBuffer({ size: hp.vocab * 4, usage: STORAGE, label: 'logits' });
+  const staging = device.createBuffer({ size: 4, usage: 0x01 | 0x08, label: 'decode:readback' }); // MAP_READ | COPY_DST
+
+  /** The block for T tokens: matvec when T = 1, matmul otherwise. */
+  async function layerPlans(a: Acts, l: number, qStart: number): Promise<LayerPlans> {
+    const T = a.T;
+    const p = `blk.${l}.`;
+    const lin = (name: string, x: GPUBuffer, y: GPUBuffer, rows: number, cols: number, extra: { bias?: GPUBuffer; accumulate?: boolean } = {}): Promise<KernelPlan> => {
+      const t = wt(name);
+      return T === 1
+        ? matvecPlan(ctx, { format: t.format, rows, cols, weight: t.buffer, x, y, ...extra })
+        : matmulPlan(ctx, { format: t.format, rows, cols, maxM: T, weight: t.buffer, x, y, ...extra });
+    };
+    const bias = (n: string) => (hp.qkvBias ? { bias: wt(`${p}${n}.bias`).buffer } : {});
+    const plans: KernelPlan[] = [
+      await rmsNormPlan(ctx, { x: a.x, weight: wt(`${p}attn_norm.weight`).buffer, out: a.xn, rows: T, dim: hp.dim, eps: hp.eps }),
+      await lin(`${p}attn_q.weight`, a.xn, a.q, qd, hp.dim, bias('attn_q')),
+      await lin(`${p}attn_k.weight`, a.xn, a.k, kd, hp.dim, bias('attn_k')),
+      await lin(`${p}attn_v.weight`, a.xn, a.v, kd, hp.dim, bias('attn_v')),
+    ];
+    if (hp.qkNorm) {
+      plans.push(
+        await qkNormPlan(ctx, { x: a.q, weight: wt(`${p}attn_q_norm.weight`).buffer, tokens: T, heads: hp.nHeads, headDim: hp.headDim, eps: hp.eps }),
+        await qkNormPlan(ctx, { x: a.k, weight: wt(`${p}attn_k_norm.weight`).buffer, tokens: T, heads: hp.nKvHeads, headDim: hp.headDim, eps: hp.eps }),
+      );
+    }
+    plans.push(
+      await ropePlan(ctx, { x: a.q, positions: a.pos, table: rope, tokens: T, heads: hp.nHeads, headDim: hp.headDim }),
+      await ropePlan(ctx, { x: a.k, positions: a.pos, table: rope, tokens: T, heads: hp.nKvHeads, headDim: hp.headDim }),
+      await kvAppendPlan(ctx, { k: a.k, v: a.v, cacheIndex: a.pos, kv: kv.views[l]!, tokens: T }),
+    );
+    const out: LayerPlans = { plans };
+    const post: KernelPlan[] = [
+      await lin(`${p}attn_output.weight`, a.att, a.x, hp.dim, qd, { accumulate: true }),
+      await rmsNormPlan(ctx, { x: a.x, weight: wt(`${p}ffn_norm.weight`).buffer, out: a.xn, rows: T, dim: hp.dim, eps: hp.eps }),
+      await lin(`${p}ffn_gate.weight`, a.xn, a.gate, hp.ffnDim, hp.dim),
+      await lin(`${p}ffn_up.weight`, a.xn, a.up, hp.ffnDim, hp.dim),
+      await swigluPlan(ctx, { gate: a.gate, up: a.up, out: a.act, n: T * hp.ffnDim }),
+      await lin(`${p}ffn_down.weight`, a.act, a.x, hp.dim, hp.ffnDim, { accumulate: true }),
+    ];
+    if (T === 1) {
+      out.attn = await decodeAttentionPlan(ctx, { q: a.q, out: a.att, kv: kv.views[l]!, nHeads: hp.nHeads, maxKvLen: kv.maxPages * 64, scale });
+      out.post = post;
+    } else {
+      const attn = await prefillAttentionPlan(ctx, { q: a.q, out: a.att, kv: kv.views[l]!, nHeads: hp.nHeads, tokens: T, qStart, scale });
+      out.prefillAttn = attn;
+      plans.push(attn);
+    }
+    plans.push(...post);
+    return out;
+  }
+
+  // Decode plans (T = 1) and the shared tail: final norm, classifier, token selection.
+  const decodeEmbed = await embeddingPlan(ctx, { table: embW.buffer, format: embW.format, vocab: hp.vocab, dim: hp.dim, ids: tok, out: one.x, tokens: 1 });
+  const decodeLayers: LayerPlans[] = [];
+  for (let l = 0; l < hp.nLayers; l++) decodeLayers.push(await layerPlans(one, l, 0));
+  const tail: KernelPlan[] = [
+    await rmsNormPlan(ctx, { x: one.x, weight: wt('output_norm.weight').buffer, out: one.xn, rows: 1, dim: hp.dim, eps: hp.eps }),
+    await matvecPlan(ctx, { format: outW.format, rows: hp.vocab, cols: hp.dim, weight: outW.buffer, x: one.xn, y: logits }),
+  ];
+  const greedy = await argmaxPlan(ctx, { logits, out: tok, rows: 1, vocab: hp.vocab });
+  const sampler: SamplePlan = await samplePlan(ctx, { logits, out: tok, vocab: hp.vocab, seed: 0 });
+  let samplerConfig = '';
+
+  function encodeSelect(pass: GPUComputePassEncoder, s: Sampler): void {
+    if (s.config.temperature <= 0) return greedy.encode(pass);
+    const key = JSON.stringify(s.config);
+    if (key !== samplerConfig) {
+      sampler.configure(s.config);
+      samplerConfig = key;
+    }
+    sampler.encode(pass);
+  }
+
+  async function submitAndRead(enc: GPUCommandEncoder): Promise<number> {
+    enc.copyBufferToBuffer(tok, 0, staging, 0, 4);
+    device.queue.submit([enc.finish()]);
+    await staging.mapAsync(0x0001);
+    const id = new Uint32Array(staging.getMappedRange(0, 4))[0]!;
+    staging.unmap();
+    return id;
+  }
+
+  // Prefill plan sets by chunk length (the full chunk plus the last remainder).
+  const prefillSets = new Map<number, { acts: Acts; embed: KernelPlan; layers: LayerPlans[]; attn: { update(u: { tokens: number; qStart: number }): void }[] }>();
+  async function prefillSet(T: number) {
+    let s = prefillSets.get(T);
+    if (s) return s;
+    if (prefillSets.size >= 2) {
+      for (const [n, old] of prefillSets) {
+        if (n === chunk) continue;
+        for (const l of old.layers) for (const p of l.plans) p.dispose();
+        old.embed.dispose();
+        actsDispose(old.acts, false);
+        prefillSets.delete(n);
+      }
+    }
+    const acts = actsCreate(device, hp, T);
+    const embed = await embeddingPlan(ctx, { table: embW.buffer, format: embW.format, vocab: hp.vocab, dim: hp.dim, ids: acts.ids, out: acts.x, tokens: T });
+    const layers: LayerPlans[] = [];
+    for (let l = 0; l < hp.nLayers; l++) layers.push(await layerPlans(acts, l, 0));
+    const attn = layers.map((l) => l.prefillAttn!);
+    s = { acts, embed, layers, attn };
+    prefillSets.set(T, s);
+    return s;
+  }
+
+  const api: GpuForward = {
+    async prefill(tokens, start, s, onChunk, signal) {
+      if (tokens.length === 0) throw new LongreadError('bad-request', 'Prefill of an empty token list.', 'Pass at least one prompt token.');
+      for (const id of tokens) {
+        if (!(Number.isInteger(id) && id >= 0 && id < hp.vocab)) throw new LongreadError('bad-request', `Token id ${id} is outside the vocabulary (0..${hp.vocab - 1}).`, 'Pass ids from this model\'s tokenizer.');
+      }
+      kvCacheEnsure(kv, start + tokens.length);
+      let id = -1;
+      for (let c = 0; c < tokens.length; c += chunk) {
+        if (signal?.aborted) throw new LongreadError('cancelled', 'Prefill was cancelled.', 'Start it again when you are ready.');
+        const T = Math.min(chunk, tokens.length - c);
+        const set = await prefillSet(T);
+        const q0 = start + c;
+        device.queue.writeBuffer(set.acts.ids, 0, Uint32Array.from(tokens.slice(c, c + T)));
+        device.queue.writeBuffer(set.acts.pos, 0, Uint32Array.from({ length: T }, (_, i) => q0 + i));
+        for (const a of set.attn) a.update({ tokens: T, qStart: q0 });
+        const enc = device.createCommandEncoder({ label: 'prefill' });
+        let pass = enc.beginComputePass({ label: 'prefill' });
+        set.embed.encode(pass);
+        for (const l of set.layers) for (const p of l.plans) p.encode(pass);
+        pass.end();
+        const last = c + T >= tokens.length;
+        if (!last) {
+          device.queue.submit([enc.finish()]);
+          await device.queue.onSubmittedWorkDone();
+        } else {
+          enc.copyBufferToBuffer(set.acts.x, (T - 1) * hp.dim * 4, one.x, 0, hp.dim * 4);
+          pass = enc.beginComputePass({ label: 'prefill-tail' });
+          for (const p of tail) p.encode(pass);
+          encodeSelect(pass, s);
+          pass.end();
+          id = await submitAndRead(enc);
+        }
+        onChunk?.(c + T, tokens.length);
+      }
+      return id;
+    },
+
+    async decode(pos, s, tap) {
+      kvCacheEnsure(kv, pos + 1);
+      device.queue.writeBuffer(one.pos, 0, Uint32Array.of(pos));
+      const enc = device.createCommandEncoder({ label: 'decode' });
+      const pass = enc.beginComputePass({ label: 'decode' });
+      decodeEmbed.encode(pass);
+      decodeLayers.forEach((l, i) => {
+        const attn = tap ? l.attnTapped! : l.attn!;
+        attn.update(pos + 1);
+        const n = l.plans.length - l.post!.length;
+        for (let j = 0; j < n; j++) l.plans[j]!.encode(pass);
+        attn.encode(pass);
+        if (tap) tap.encodeLayer(pass, i);
+        for (const p of l.post!) p.encode(pass);
+      });
+      for (const p of tail) p.encode(pass);
+      encodeSelect(pass, s);
+      pass.end();
+      return submitAndRead(enc);
+    },
+
+    reseed(seed) {
+      sampler.reseed(seed);
+    },
+
+    readLogits: () => readF32(device, logits, hp.vocab),
+
+    async tapCreate(promptLen) {
+      const maxKvLen = kv.maxPages * 64;
+      const tap = await attentionTapCreate(ctx, { nLayers: hp.nLayers, nHeads: hp.nHeads, maxKvLen, promptLen });
+      for (let l = 0; l < hp.nLayers; l++) {
+        decodeLayers[l]!.attnTapped?.dispose();
+        decodeLayers[l]!.attnTapped = await decodeAttentionPlan(ctx, { q: one.q, out: one.att, kv: kv.views[l]!, nHeads: hp.nHeads, maxKvLen, scale, probs: tap.probs[l]! });
+      }
+      return tap;
+    },
+
+    dispose() {
+      for (const l of decodeLayers) {
+        for (const p of l.plans) p.dispose();
+        l.attn?.dispose();
+        l.attnTapped?.dispose();
+      }
+      for (const s of prefillSets.values()) {
+        for (const l of s.layers) for (const p of l.plans) p.dispose();
+        s.embed.dispose();
+        actsDispose(s.acts, false);
+      }
+      for (const p of tail) p.dispose();
+      decodeEmbed.dispose();
+      greedy.dispose();
+      sampler.dispose();
+      actsDispose(one, false);
+      logits.destroy();
+      staging.destroy();
+      rope.dispose();
+    },
+  };
+  return api;
+}
+
+async function readF32(device: GPUDevice, buf: GPUBuffer, n: number): Promise<Float32Array> {
+  const staging = device.createBuffer({ size: n * 4, usage: 0x01 | 0x08, label: 'readback:f32' });
+  const enc = device.createCommandEncoder();
+  enc.copyBufferToBuffer(buf, 0, staging, 0, n * 4);
+  device.queue.submit([enc.finish()]);
+  await staging.mapAsync(0x0001);
+  const out = new Float32Array(staging.getMappedRange().slice(0));
+  staging.unmap();
+  staging.destroy();
+  return out;
+}

@@ -1,0 +1,187 @@
+/**
+ * The model runtime's entry points for the service layer and the CLI:
+ *
+ *   modelInspect(path): Promise<ModelInfo>            header only, no GPU; memory estimate included
+ *   modelLoad(gpu, path, { contextLength?, onProgress?(done, total), signal?, chunk? }): Promise<LoadedModel>
+ *   sessionCreate(model) -> session.generate({...}) / session.reset()   (engine/decode/session.ts)
+ *
+ * Loading checks the requested context against the model's own (`context-too-large`), plans the
+ * GPU memory (weights + KV cache at the requested context + activations, reported in
+ * ModelInfo.memory) before allocating anything, then allocates the KV cache and uploads the
+ * weights inside error scopes: an out-of-memory becomes `context-too-large` (KV) or
+ * `model-too-large` (weights) with a hint, never a crash.
+ *
+ * Extend: a new architecture registers in registry.ts; nothing here changes.
+ */
+
+import path from 'node:path';
+import { LongreadError, throwIfCancelled } from '../errors.ts';
+import type { Gpu } from '../gpu/device.ts';
+import { kernelContextCreate, type KernelContext } from '../kernels/context.ts';
+import { kvBytesPerToken, kvCacheBytes, kvCacheCreate, kvCacheDispose, type KvCache } from '../kv/kv-cache.ts';
+import type { ModelInfo } from '../service/contract.ts';
+import { tokenizerFromGguf, type Tokenizer } from '../tokenizer/tokenizer.ts';
+import { gpuForwardCreate, type GpuForward } from './gpu-forward.ts';
+import { weightsUpload } from './gpu-weights.ts';
+import { tensorMapCheck, type ModelHparams } from './hparams.ts';
+import { modelFileOpen, type ModelFile } from './model-file.ts';
+import { architectureFor } from './registry.ts';
+
+export interface LoadedModel {
+  info: ModelInfo;
+  tokenizer: Tokenizer;
+  /** the GGUF `tokenizer.chat_template` (Jinja), or null */
+  chatTemplate: string | null;
+  hp: ModelHparams;
+  /** runtime internals (the session drives them) */
+  forward: GpuForward;
+  kv: KvCache;
+  ctx: KernelContext;
+  dispose(): void;
+}
+
+export interface ModelLoadOptions {
+  /** tokens to allocate KV for (default: the model's context, capped at 8192 to keep loads cheap) */
+  contextLength?: number;
+  onProgress?: (done: number, total: number) => void;
+  signal?: AbortSignal;
+  /** prefill chunk (tokens per submit), default 512 */
+  chunk?: number;
+}
+
+/** Default allocated context when none is asked for. */
+export const DEFAULT_CONTEXT = 8192;
+
+interface Planned {
+  file: ModelFile;
+  hp: ModelHparams;
+  names: string[];
+  info: ModelInfo;
+}
+
+function plan(p: string, contextLength: number | undefined, chunk: number): Planned {
+  const file = modelFileOpen(p);
+  try {
+    const arch = architectureFor(file.metadata, p);
+    const hp = arch.hparams(file.metadata, new Set(file.tensors.keys()));
+    const map = arch.tensorMap(hp);
+    tensorMapCheck(map, file.tensors, p);
+    const names = map.filter((s) => file.tensors.has(s.name)).map((s) => s.name);
+    const ctxLen = contextLength ?? Math.min(hp.contextLength, DEFAULT_CONTEXT);
+    const typeMix: Record<string, number> = {};
+    const typeBytes: Record<string, number> = {};
+    let params = 0;
+    let weightsBytes = 0;
+    for (const n of names) {
+      const t = file.tensors.get(n)!;
+      typeMix[t.type] = (typeMix[t.type] ?? 0) + 1;
+      if (t.dims.filter((d) => d > 1).length >= 2) typeBytes[t.type] = (typeBytes[t.type] ?? 0) + t.bytes;
+      params += t.elements;
+      weightsBytes += t.bytes;
+    }
+    const quantization = Object.entries(typeBytes).sort((a, b) => b[1] - a[1])[0]?.[0] ?? 'F32';
+    const shape = { nLayers: hp.nLayers, nKvHeads: hp.nKvHeads, headDim: hp.headDim };
+    const kvBytes = kvCacheBytes({ ...shape, maxTokens: ctxLen });
+    const T = Math.min(chunk, ctxLen);
+    const actFloats = T * (3 * hp.dim + 2 * hp.nHeads * hp.headDim + 2 * hp.nKvHeads * hp.headDim + 3 * hp.ffnDim) + 2 * hp.vocab;
+    const activationBytes = 2 * actFloats * 4; // the full chunk set + a remainder set
+    const tmodel = file.metadata['tokenizer.ggml.model'];
+    const info: ModelInfo = {
+      path: p,
+      name: typeof file.metadata['general.name'] === 'string' ? (file.metadata['general.name'] as string) : path.basename(p, '.gguf'),
+      architecture: hp.arch,
+      quantization,
+      typeMix,
+      parameterCount: params,
+      fileBytes: file.fileBytes,
+      contextLength: hp.contextLength,
+      loadedContextLength: ctxLen,
+      layers: hp.nLayers,
+      embeddingLength: hp.dim,
+      heads: hp.nHeads,
+      kvHeads: hp.nKvHeads,
+      headDim: hp.headDim,
+      vocabSize: hp.vocab,
+      tokenizer: typeof tmodel === 'string' ? tmodel : 'none',
+      hasChatTemplate: typeof file.metadata['tokenizer.chat_template'] === 'string',
+      memory: { weightsBytes, kvBytesPerToken: kvBytesPerToken(shape), kvBytes, activationBytes, totalBytes: weightsBytes + kvBytes + activationBytes },
+      bundled: false,
+    };
+    return { file, hp, names, info };
+  } catch (e) {
+    file.close();
+    throw e;
+  }
+}
+
+export async function modelInspect(p: string): Promise<ModelInfo> {
+  const planned = plan(p, undefined, 512);
+  planned.file.close();
+  return planned.info;
+}
+
+export async function modelLoad(gpu: Gpu, p: string, opts: ModelLoadOptions = {}): Promise<LoadedModel> {
+  const chunk = opts.chunk ?? 512;
+  const { file, hp, names, info } = plan(p, opts.contextLength, chunk);
+  const device = gpu.device;
+  let kv: KvCache | null = null;
+  let weights: Awaited<ReturnType<typeof weightsUpload>> | null = null;
+  try {
+    const ctxLen = info.loadedContextLength!;
+    if (!(Number.isInteger(ctxLen) && ctxLen >= 1)) throw new LongreadError('bad-request', `Context length ${ctxLen} is not a positive integer.`, 'Pass a context length of at least 1 token.');
+    if (ctxLen > hp.contextLength) {
+      throw new LongreadError('context-too-large', `${path.basename(p)} supports at most ${hp.contextLength} tokens of context; ${ctxLen} were requested.`,
+        `Ask for at most ${hp.contextLength} tokens, or use a model trained for longer contexts.`, { file: p, contextLength: ctxLen, modelContextLength: hp.contextLength });
+    }
+    const tokenizer = tokenizerFromGguf(file.metadata);
+    throwIfCancelled(opts.signal, 'Loading the model');
+    const ctx = kernelContextCreate(gpu);
+    device.pushErrorScope('out-of-memory');
+    try {
+      kv = kvCacheCreate(device, { nLayers: hp.nLayers, nKvHeads: hp.nKvHeads, headDim: hp.headDim, maxTokens: ctxLen });
+    } finally {
+      const oom = await device.popErrorScope();
+      if (oom) {
+        throw new LongreadError('context-too-large', `The KV cache for ${ctxLen} tokens (${info.memory.kvBytes} bytes) does not fit in GPU memory: ${oom.message}`,
+          'Load the model with a shorter context, or use a smaller model.', { contextLength: ctxLen, kvBytes: info.memory.kvBytes });
+      }
+    }
+    weights = await weightsUpload(device, file, names, opts.onProgress, opts.signal);
+    device.pushErrorScope('out-of-memory');
+    device.pushErrorScope('validation');
+    const forward = await gpuForwardCreate(ctx, hp, weights, kv, { chunk });
+    const validation = await device.popErrorScope();
+    const oom = await device.popErrorScope();
+    if (oom) {
+      forward.dispose();
+      throw new LongreadError('model-too-large', `The model's working buffers do not fit in GPU memory: ${oom.message}`, 'Use a smaller model or quantization, or a shorter context.', { activationBytes: info.memory.activationBytes });
+    }
+    if (validation) {
+      forward.dispose();
+      throw new LongreadError('gpu-validation', `GPU validation error while building the forward pass: ${validation.message}`, 'This is a bug in Longread; please report it.');
+    }
+    file.close();
+    const w = weights;
+    const k = kv;
+    return {
+      info,
+      tokenizer,
+      chatTemplate: tokenizer.vocab.chatTemplate,
+      hp,
+      forward,
+      kv: k,
+      ctx,
+      dispose() {
+        forward.dispose();
+        kvCacheDispose(k);
+        for (const t of w.values()) t.buffer.destroy();
+        ctx.pool.dispose();
+      },
+    };
+  } catch (e) {
+    file.close();
+    if (kv) kvCacheDispose(kv);
+    if (weights) for (const t of weights.values()) t.buffer.destroy();
+    throw e;
+  }
+}

@@ -1,0 +1,36 @@
+/**
+ * Loads a GGUF file into the CPU reference forward pass (engine/reference/forward.ts): hparams
+ * and tensor map from the architecture module, every tensor dequantized to f32 on first use.
+ * Tiny models only (tests, parity tools); the GPU path is modelLoad (index.ts).
+ *
+ * Extend: nothing per architecture; the registry decides.
+ */
+import { dequantize } from '../reference/dequant.ts';
+import { refModelCreate, type RefModel } from '../reference/forward.ts';
+import { tokenizerFromGguf, type Tokenizer } from '../tokenizer/tokenizer.ts';
+import { tensorMapCheck, type ModelHparams } from './hparams.ts';
+import { modelFileOpen } from './model-file.ts';
+import { architectureFor } from './registry.ts';
+
+export interface RefLoaded {
+  hp: ModelHparams;
+  tokenizer: Tokenizer;
+  /** a fresh reference model (empty KV cache) over the same weights */
+  create(): RefModel;
+}
+
+export function refModelLoad(path: string): RefLoaded {
+  const file = modelFileOpen(path);
+  try {
+    const arch = architectureFor(file.metadata, path);
+    const hp = arch.hparams(file.metadata, new Set(file.tensors.keys()));
+    tensorMapCheck(arch.tensorMap(hp), file.tensors, path);
+    const weights = new Map<string, Float32Array>();
+    for (const t of file.tensors.values()) weights.set(t.name, dequantize(t.type, file.read(t.name), t.elements));
+    const rf = weights.get('rope_freqs.weight');
+    const hpr: ModelHparams = rf ? { ...hp, rope: { ...hp.rope, freqFactors: rf } } : hp;
+    return { hp: hpr, tokenizer: tokenizerFromGguf(file.metadata), create: () => refModelCreate(hpr, (n) => weights.get(n)) };
+  } finally {
+    file.close();
+  }
+}

@@ -1,0 +1,153 @@
+/**
+ * The readable CPU reference forward pass of the llama-family transformers (llama, qwen2,
+ * qwen3): plain loops over dequantized f32 weights, every tensor's shape in a comment. It is
+ * the oracle of the GPU runtime (engine/models/gpu-forward.ts) and reproduces the stories260K
+ * golden text (test/golden/). Slow on purpose; only tiny models go through it.
+ *
+ *   const m = refModelCreate(hp, (name) => f32 weights in ggml layout or undefined);
+ *   const logits = refForward(m, [1, 403, 9], 0);   // [3, vocab]; K/V of positions 0..2 cached
+ *   refForward(m, [next], 3);                        // continues from the cache
+ *
+ * Weights arrive in ggml layout: a matrix with dims [in, out] is row-major [out][in], so
+ * y[o] = sum_i W[o * in + i] x[i]. The KV cache holds f32 K (RoPE applied) and V per layer.
+ *
+ * Extend: a new architecture flag (hparams.ts) gets its branch in `layerForward`, where the
+ * matching step of the block happens.
+ */
+
+import { LongreadError } from '../errors.ts';
+import type { ModelHparams } from '../models/hparams.ts';
+import { attention } from './ops-attention.ts';
+import { rmsNorm, swiglu } from './ops.ts';
+import { rope } from './ops-rope.ts';
+
+export type RefWeightSource = (name: string) => Float32Array | undefined;
+
+export interface RefModel {
+  hp: ModelHparams;
+  w: RefWeightSource;
+  /** per layer: K [cached, nKvHeads, hd] (RoPE applied) and V, grown as tokens arrive */
+  k: Float32Array[];
+  v: Float32Array[];
+  /** tokens in the cache */
+  length: number;
+}
+
+export function refModelCreate(hp: ModelHparams, w: RefWeightSource): RefModel {
+  return { hp, w, k: [], v: [], length: 0 };
+}
+
+function weight(m: RefModel, name: string): Float32Array {
+  const t = m.w(name);
+  if (!t) throw new LongreadError('gguf-invalid', `Reference forward: tensor ${name} is missing.`, 'Load a complete model.', { field: name });
+  return t;
+}
+
+/** y = x W^T (+ b).  x: [rows, inDim]; W: [outDim, inDim] (ggml dims [inDim, outDim]); y: [rows, outDim] */
+export function linear(x: Float32Array, W: Float32Array, rows: number, inDim: number, outDim: number, b?: Float32Array): Float32Array {
+  const y = new Float32Array(rows * outDim);
+  for (let r = 0; r < rows; r++) {
+    for (let o = 0; o < outDim; o++) {
+      let s = 0;
+      const wo = o * inDim;
+      const xo = r * inDim;
+      for (let i = 0; i < inDim; i++) s += x[xo + i]! * W[wo + i]!;
+      y[r * outDim + o] = s + (b ? b[o]! : 0);
+    }
+  }
+  return y;
+}
+
+/**
+ * Runs `tokens` at positions start.. through the model; returns logits [tokens, vocab].
+ * `start` must equal the cache length (rewind with refTruncate to reuse a prefix).
+ */
+export function refForward(m: RefModel, tokens: readonly number[], start: number): Float32Array {
+  const { hp } = m;
+  if (start !== m.length) throw new LongreadError('internal', `Reference forward at position ${start} with ${m.length} cached tokens.`, 'Truncate the cache first (refTruncate).');
+  const T = tokens.length;
+  const D = hp.dim;
+  // x: [T, D] the residual stream
+  const emb = weight(m, 'token_embd.weight'); // [vocab, D]
+  let x: Float32Array = new Float32Array(T * D);
+  tokens.forEach((id, t) => {
+    if (!(id >= 0 && id < hp.vocab)) throw new LongreadError('bad-request', `Token id ${id} at position ${start + t} is outside the vocabulary (0..${hp.vocab - 1}).`, 'Pass ids from this model\'s tokenizer.');
+    x.set(emb.subarray(id * D, id * D + D), t * D);
+  });
+  const positions = tokens.map((_, t) => start + t);
+  for (let l = 0; l < hp.nLayers; l++) x = layerForward(m, l, x, T, positions);
+  m.length += T;
+  // final norm and classifier: logits [T, vocab]
+  const xn = rmsNorm(x, weight(m, 'output_norm.weight'), T, D, hp.eps);
+  const out = hp.tiedOutput ? emb : weight(m, 'output.weight'); // [vocab, D]
+  return linear(xn, out, T, D, hp.vocab);
+}
+
+/** One transformer block over x [T, D]; returns the new residual stream [T, D]. */
+function layerForward(m: RefModel, l: number, x: Float32Array, T: number, positions: number[]): Float32Array {
+  const { hp } = m;
+  const { dim: D, nHeads: H, nKvHeads: KH, headDim: hd, ffnDim: F } = hp;
+  const p = `blk.${l}.`;
+  const bias = (n: string) => (hp.qkvBias ? weight(m, `${p}${n}.bias`) : undefined);
+
+  // attention: xn [T, D] -> q [T, H, hd], k/v [T, KH, hd]
+  const xn = rmsNorm(x, weight(m, `${p}attn_norm.weight`), T, D, hp.eps);
+  let q = linear(xn, weight(m, `${p}attn_q.weight`), T, D, H * hd, bias('attn_q'));
+  let k = linear(xn, weight(m, `${p}attn_k.weight`), T, D, KH * hd, bias('attn_k'));
+  const v = linear(xn, weight(m, `${p}attn_v.weight`), T, D, KH * hd, bias('attn_v'));
+  if (hp.qkNorm) {
+    // per-head RMSNorm over hd: rows [T * heads, hd]
+    q = rmsNorm(q, weight(m, `${p}attn_q_norm.weight`), T * H, hd, hp.eps);
+    k = rmsNorm(k, weight(m, `${p}attn_k_norm.weight`), T * KH, hd, hp.eps);
+  }
+  q = rope(q, positions, T, H, hd, hp.rope);
+  k = rope(k, positions, T, KH, hd, hp.rope);
+
+  // append to the cache: K/V [cached + T, KH, hd]
+  const prev = m.length;
+  const kvLen = prev + T;
+  const grow = (old: Float32Array | undefined, add: Float32Array) => {
+    const out = new Float32Array(kvLen * KH * hd);
+    if (old) out.set(old.subarray(0, prev * KH * hd));
+    out.set(add, prev * KH * hd);
+    return out;
+  };
+  m.k[l] = grow(m.k[l], k);
+  m.v[l] = grow(m.v[l], v);
+
+  // causal GQA attention: att [T, H, hd]
+  const { out: att } = attention(q, m.k[l]!, m.v[l]!, kvLen, { tokens: T, nHeads: H, nKvHeads: KH, headDim: hd, qStart: prev, scale: 1 / Math.sqrt(hd) });
+  // x += att Wo^T: [T, D]
+  const o = linear(att, weight(m, `${p}attn_output.weight`), T, H * hd, D);
+  const x1 = new Float32Array(T * D);
+  for (let i = 0; i < x1.length; i++) x1[i] = x[i]! + o[i]!;
+
+  // feed-forward: x1 + down(silu(gate(xn2)) * up(xn2)); gate/up [T, F]
+  const xn2 = rmsNorm(x1, weight(m, `${p}ffn_norm.weight`), T, D, hp.eps);
+  const gate = linear(xn2, weight(m, `${p}ffn_gate.weight`), T, D, F);
+  const up = linear(xn2, weight(m, `${p}ffn_up.weight`), T, D, F);
+  const down = linear(swiglu(gate, up), weight(m, `${p}ffn_down.weight`), T, F, D);
+  for (let i = 0; i < x1.length; i++) x1[i] = x1[i]! + down[i]!;
+  return x1;
+}
+
+/** Drops cached positions >= length (keeps the prefix for the next refForward). */
+export function refTruncate(m: RefModel, length: number): void {
+  m.length = Math.min(m.length, length);
+}
+
+/** Greedy generation: feeds `prompt`, then appends the argmax token until `n` positions in all. */
+export function refGreedy(m: RefModel, prompt: readonly number[], n: number, stop: (id: number) => boolean = () => false): number[] {
+  const out = [...prompt];
+  let logits = refForward(m, prompt, m.length);
+  let last = logits.subarray((prompt.length - 1) * m.hp.vocab);
+  while (out.length < n) {
+    let best = 0;
+    for (let i = 1; i < m.hp.vocab; i++) if (last[i]! > last[best]!) best = i;
+    out.push(best);
+    if (stop(best) || out.length >= n) break;
+    logits = refForward(m, [best], m.length);
+    last = logits;
+  }
+  return out;
+}
