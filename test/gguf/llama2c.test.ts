@@ -6,7 +6,11 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { gguf as hfGguf } from '@huggingface/gguf';
+import { ggufSummary } from '../../engine/formats/gguf-summary.ts';
 import { importLlama2c } from '../../engine/formats/llama2c.ts';
 import { ggufOpen } from '../../engine/formats/gguf-read.ts';
 import { LongreadError } from '../../engine/errors.ts';
@@ -33,6 +37,33 @@ describe('llama2.c import', () => {
     expect(tokens.some((t) => t.startsWith('\u2581'))).toBe(true);
     expect(f.tensors.find((t) => t.name === 'output.weight')).toBeUndefined(); // tied classifier
     await f.close();
+  });
+
+  it('reads identically with @huggingface/gguf (metadata and tensor infos)', async () => {
+    const f = await ggufOpen(gguf);
+    await f.close();
+    const hf = await hfGguf(gguf, { allowLocalFile: true });
+    const hm = hf.metadata as Record<string, unknown>;
+    const norm = (v: unknown): unknown => (typeof v === 'bigint' ? Number(v) : Array.isArray(v) ? v.map(norm) : typeof v === 'number' ? Math.fround(v) : v);
+    const ours = Object.keys(f.metadata);
+    expect(ours.length).toBeGreaterThan(15);
+    for (const k of ours) expect(norm(hm[k]), k).toEqual(norm(f.metadata[k]));
+    expect(hf.tensorInfos.map((x) => [x.name, x.shape.map(Number), x.dtype, Number(x.offset) + f.dataOffset]))
+      .toEqual(f.tensors.map((x) => [x.name, x.dims, x.type, x.offset]));
+  });
+
+  it('summarises as `longread info` prints it', async () => {
+    const f = await ggufOpen(gguf);
+    const s = ggufSummary(f);
+    await f.close();
+    expect(s).toMatchObject({
+      architecture: 'llama', parameterCount: 260032, tensorCount: 47, typeMix: { F32: 47 }, contextLength: 512, blockCount: 5,
+      headCount: 8, headCountKv: 4, tokenizer: { model: 'llama', vocabSize: 512, addBos: true }, chatTemplate: false,
+      specialTokens: { bos: { id: 1, text: '<s>' }, eos: { id: 2, text: '</s>' }, unknown: { id: 0, text: '<unk>' } },
+    });
+    const root = path.resolve(__dirname, '..', '..');
+    const { stdout } = await promisify(execFile)(process.execPath, [path.join(root, 'bin', 'longread.mjs'), 'info', gguf], { cwd: root });
+    expect(JSON.parse(stdout)).toEqual(JSON.parse(JSON.stringify(s)));
   });
 
   it('rejects a truncated checkpoint with a typed error', async () => {
