@@ -11,7 +11,7 @@
 //           4 y f32, 5 bias f32 (BIAS only).
 // Work split: a workgroup of WG invocations owns R consecutive rows; invocation t takes the
 // 32-weight units t, t + WG, ...; reductions as in matvec.wgsl.
-// Defines: FMT, WG, R, SUBGROUPS, BIAS, ACCUMULATE.
+// Defines: FMT, WG, R, SUBGROUPS, BIAS, ACCUMULATE, UNIT64 (64-weight units, formats with dotq2).
 
 #ifdef SUBGROUPS
 enable subgroups;
@@ -58,6 +58,16 @@ fn main(
     acc[r] = 0.0;
     rb[r] = select(0u, (row0 + r) * P.row_bytes, row0 + r < P.rows);
   }
+#ifdef UNIT64
+  let units = P.cols >> 6u;
+  for (var c = lid; c < units; c += WG) {
+    let xa = XQ(XQW[4u * c], XQW[4u * c + 1u], XS[2u * c]);
+    let xb = XQ(XQW[4u * c + 2u], XQW[4u * c + 3u], XS[2u * c + 1u]);
+    for (var r = 0u; r < R; r++) {
+      acc[r] += dotq2(rb[r], c, xa, xb);
+    }
+  }
+#else
   let units = P.cols >> 5u;
   for (var u = lid; u < units; u += WG) {
     let x = XQ(XQW[2u * u], XQW[2u * u + 1u], XS[u]);
@@ -65,6 +75,7 @@ fn main(
       acc[r] += dotq(rb[r], u, x);
     }
   }
+#endif
 
 #ifdef SUBGROUPS
   let nsg = WG / sg_size;

@@ -47,7 +47,12 @@ export interface MatvecArgs {
   rowsPerWorkgroup?: number;
   /** 'int8' (default for quantized formats): x quantized per 32-block; 'f32': exact path. */
   activation?: 'int8' | 'f32';
+  /** int8 path, Q4_K / Q5_K: one invocation takes both sub-blocks sharing their nibble bytes (default true). */
+  unit64?: boolean;
 }
+
+/** Formats whose int8 dot has a 64-weight unit (shaders/common/quant-dot.wgsl dotq2). */
+const UNIT64_FORMATS: ReadonlySet<WeightFormat> = new Set(['Q4_K', 'Q5_K']);
 
 export interface MatvecPlan extends KernelPlan {
   /** One dispatch per weight slice. */
@@ -61,7 +66,7 @@ export function matvecDefaults(format: WeightFormat, cols: number, activation: '
   // Measured on an H100 (BENCHMARKS.md, Kernels): wg 64 with 2 rows (int8) / 4 rows (f32)
   // led or tied on [14336 x 4096] and [128256 x 2048]; short rows take smaller groups.
   if (activation === 'int8') {
-    const units = cols / 32;
+    const units = cols / (UNIT64_FORMATS.has(format) ? 64 : 32);
     return { wg: units >= 64 ? 64 : 32, rowsPerWorkgroup: 2 };
   }
   const chunks = Math.ceil(cols / 8);
@@ -109,7 +114,7 @@ export async function matvecPlan(ctx: KernelContext, a: MatvecArgs): Promise<Mat
         await planCreate(ctx, {
           name: 'matvec-q8.wgsl',
           source: sourceQ8,
-          defines: baseDefines(ctx, common),
+          defines: baseDefines(ctx, { ...common, UNIT64: a.unit64 !== false && UNIT64_FORMATS.has(a.format) }),
           params: params(s),
           buffers: [wref(s), xq, xs, a.y, a.bias ?? null],
           workgroups: groups(s),

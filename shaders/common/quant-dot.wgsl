@@ -12,6 +12,9 @@
 // Weights as signed int8 operands: all unsigned quant values here are < 128, so they are
 // valid non-negative int8 lanes; offsets (-8, -16, -32, -4 * hbit, mins) go through the sums in XS.
 //
+// Formats that define DOTQ2 also provide dotq2(rb, c, xa, xb) over 64-weight units (blocks 2c
+// and 2c+1 of x), which the kernel uses when compiled with UNIT64.
+//
 // Extend: add an `#if FMT == NEW` block with dotq; the CPU check is the same as for dq8.
 
 #include "common/quant-bytes.wgsl"
@@ -149,6 +152,24 @@ fn dotq(rb: u32, u: u32, x: XQ) -> f32 {
   let dd = unpack2x16float(W[wi]);
   return dd.x * sm.x * x.s.x * f32(dp4(q0, x.lo) + dp4(q1, x.hi)) - dd.y * sm.y * (x.s.y + x.s.z);
 }
+// Units of 64 weights (DOTQ2): chunk c = sub-blocks 2c (low nibbles) and 2c+1 (high nibbles)
+// of the same 32 qs bytes, so each byte is loaded once.
+const DOTQ2 = true;
+fn dotq2(rb: u32, c: u32, xa: XQ, xb: XQ) -> f32 {
+  let blk = rb + (c >> 2u) * 144u;
+  let wi = blk >> 2u;
+  let j = (c & 3u) * 2u;
+  let qi = wi + 4u + 8u * (c & 3u);
+  let m4 = vec4<u32>(0x0F0F0F0Fu);
+  let w0 = vec4<u32>(W[qi], W[qi + 1u], W[qi + 2u], W[qi + 3u]);
+  let w1 = vec4<u32>(W[qi + 4u], W[qi + 5u], W[qi + 6u], W[qi + 7u]);
+  let sa = dp4(w0 & m4, xa.lo) + dp4(w1 & m4, xa.hi);
+  let sb = dp4((w0 >> vec4<u32>(4u)) & m4, xb.lo) + dp4((w1 >> vec4<u32>(4u)) & m4, xb.hi);
+  let sma = qk_sm(wi + 1u, j);
+  let smb = qk_sm(wi + 1u, j + 1u);
+  let dd = unpack2x16float(W[wi]);
+  return dd.x * (sma.x * xa.s.x * f32(sa) + smb.x * xb.s.x * f32(sb)) - dd.y * (sma.y * (xa.s.y + xa.s.z) + smb.y * (xb.s.y + xb.s.z));
+}
 #endif
 
 #if FMT == Q5_K
@@ -168,6 +189,28 @@ fn dotq(rb: u32, u: u32, x: XQ) -> f32 {
   let sm = qk_sm(wi + 1u, j);
   let dd = unpack2x16float(W[wi]);
   return dd.x * sm.x * x.s.x * f32(dp4(q0, x.lo) + dp4(q1, x.hi)) - dd.y * sm.y * (x.s.y + x.s.z);
+}
+const DOTQ2 = true;
+fn dotq2(rb: u32, c: u32, xa: XQ, xb: XQ) -> f32 {
+  let blk = rb + (c >> 2u) * 176u;
+  let wi = blk >> 2u;
+  let j = (c & 3u) * 2u;
+  let qi = wi + 12u + 8u * (c & 3u);
+  let m4 = vec4<u32>(0x0F0F0F0Fu);
+  let m1 = vec4<u32>(0x01010101u);
+  let h0 = vec4<u32>(W[wi + 4u], W[wi + 5u], W[wi + 6u], W[wi + 7u]);
+  let h1 = vec4<u32>(W[wi + 8u], W[wi + 9u], W[wi + 10u], W[wi + 11u]);
+  let w0 = vec4<u32>(W[qi], W[qi + 1u], W[qi + 2u], W[qi + 3u]);
+  let w1 = vec4<u32>(W[qi + 4u], W[qi + 5u], W[qi + 6u], W[qi + 7u]);
+  let ja = vec4<u32>(j);
+  let jb = vec4<u32>(j + 1u);
+  let f4 = vec4<u32>(4u);
+  let sa = dp4((w0 & m4) | (((h0 >> ja) & m1) << f4), xa.lo) + dp4((w1 & m4) | (((h1 >> ja) & m1) << f4), xa.hi);
+  let sb = dp4(((w0 >> f4) & m4) | (((h0 >> jb) & m1) << f4), xb.lo) + dp4(((w1 >> f4) & m4) | (((h1 >> jb) & m1) << f4), xb.hi);
+  let sma = qk_sm(wi + 1u, j);
+  let smb = qk_sm(wi + 1u, j + 1u);
+  let dd = unpack2x16float(W[wi]);
+  return dd.x * (sma.x * xa.s.x * f32(sa) + smb.x * xb.s.x * f32(sb)) - dd.y * (sma.y * (xa.s.y + xa.s.z) + smb.y * (xb.s.y + xb.s.z));
 }
 #endif
 

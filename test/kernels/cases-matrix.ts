@@ -36,6 +36,7 @@ interface MatvecCaseOpts {
   name?: string;
   /** Matvec path for quantized formats (default int8, the plan's default). */
   activation?: 'int8' | 'f32';
+  unit64?: boolean;
 }
 
 /**
@@ -57,7 +58,7 @@ export function int8Activation(x: Float32Array): Float32Array {
 function matvecCase(fmt: WeightFormat, o: MatvecCaseOpts): KernelCase {
   const cols = o.cols ?? colsFor(fmt);
   const int8 = !weightFormatLayout(fmt).float && o.activation !== 'f32';
-  const tag = [int8 ? '' : weightFormatLayout(fmt).float ? '' : 'f32-x', o.bias ? 'bias' : '', o.accumulate ? 'acc' : '', o.maxBinding ? 'split' : '', o.parts ? 'parts' : ''].filter(Boolean).join('+');
+  const tag = [int8 ? '' : weightFormatLayout(fmt).float ? '' : 'f32-x', o.bias ? 'bias' : '', o.accumulate ? 'acc' : '', o.maxBinding ? 'split' : '', o.parts ? 'parts' : '', o.unit64 === false ? 'unit32' : ''].filter(Boolean).join('+');
   return {
     op: `matvec-${fmt}`,
     name: o.name ?? `${o.rows}x${cols}${tag ? ` ${tag}` : ''}`,
@@ -85,7 +86,7 @@ function matvecCase(fmt: WeightFormat, o: MatvecCaseOpts): KernelCase {
       return {
         outputs: [{ name: 'y', bytes: o.rows * 4, expected, ...(o.accumulate ? { init: y0 } : {}) }],
         plans: async ([y]) => {
-          const p = await matvecPlan(kctx, { format: fmt, rows: o.rows, cols, weight, x: xBuf, y: y!, ...(bBuf ? { bias: bBuf } : {}), accumulate: o.accumulate, ...(o.wg ? { wg: o.wg } : {}), ...(o.activation ? { activation: o.activation } : {}) });
+          const p = await matvecPlan(kctx, { format: fmt, rows: o.rows, cols, weight, x: xBuf, y: y!, ...(bBuf ? { bias: bBuf } : {}), accumulate: o.accumulate, ...(o.wg ? { wg: o.wg } : {}), ...(o.activation ? { activation: o.activation } : {}), ...(o.unit64 === false ? { unit64: false } : {}) });
           if ((o.maxBinding || o.parts) && p.slices.length < 2) throw new Error(`expected a split weight, got ${p.slices.length} slice`);
           return [p];
         },
@@ -154,6 +155,8 @@ export const MATVEC_CASES: KernelCase[] = [
   ...WEIGHT_FORMATS.map((f) => matvecCase(f, { rows: 37 })),
   ...WEIGHT_FORMATS.filter((f) => !weightFormatLayout(f).float).map((f) => matvecCase(f, { rows: 35, activation: 'f32' })),
   matvecCase('Q4_0', { rows: 21, cols: 32 * 301 }),
+  matvecCase('Q4_K', { rows: 27, unit64: false }),
+  matvecCase('Q5_K', { rows: 27, unit64: false }),
   matvecCase('Q5_K', { rows: 19, accumulate: true, bias: true, activation: 'f32' }),
   matvecCase('Q4_K', { rows: 45, bias: true }),
   matvecCase('Q8_0', { rows: 29, accumulate: true }),
