@@ -53,7 +53,8 @@ let llamaPromise: Promise<{ loadModel(o: { modelPath: string; vocabOnly: boolean
 export function peerLlama(): NonNullable<typeof llamaPromise> {
   if (llamaPromise === null) {
     llamaPromise = (async () => {
-      execFileSync('bash', ['tools/peer/install.sh'], { stdio: 'inherit' });
+      // Several test files (workers) may install at once on a clean clone: serialise with flock.
+      execFileSync('flock', [path.join(os.tmpdir(), 'longread-peer-install.lock'), 'bash', 'tools/peer/install.sh'], { stdio: 'inherit' });
       const mod = await import(path.resolve('.peer/node_modules/node-llama-cpp/dist/index.js'));
       return mod.getLlama({ gpu: false, build: 'never', logLevel: 'error', logger: () => {} });
     })();
