@@ -10,6 +10,10 @@
 // broadcast reads), online softmax per row (one invocation per row), then P.V by
 // (row, 8-dim column) invocations.
 //
+// Split-K (define SPLIT), for few query tokens over a long cache (speculative verification,
+// small chunks): grid z splits the key tiles; each split writes a partial (acc, m, l) per
+// (token, q head) into `part`, and `reduce` (one workgroup of HD per (token, q head)) merges them.
+//
 // Defines: HD (multiple of 8, <= 128), G (q heads per kv head, <= 16). WG is fixed at 256 (8 row pairs x 32 keys).
 // Bindings (strides in elements):
 //   0 params
@@ -17,6 +21,7 @@
 //   2 pages  arena as vec4<u32> (engine/kernels/kv-layout.ts)
 //   3 table  u32 page table
 //   4 out    f32, (t, h, d) at t * out_stride + h * HD + d
+//   5 part   f32 [n_splits, tokens, n_heads, HD + 2] partials (SPLIT only)
 
 #define WG 256
 #include "common/kv-page.wgsl"
@@ -29,7 +34,11 @@ struct Params {
   table_offset: u32,
   max_pages: u32,
   scale: f32,
+  tiles_per_split: u32,
+  n_splits: u32,
+  n_heads: u32,
   _p0: u32,
+  _p1: u32,
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -37,6 +46,9 @@ struct Params {
 @group(0) @binding(2) var<storage, read> pages: array<vec4<u32>>;
 @group(0) @binding(3) var<storage, read> table: array<u32>;
 @group(0) @binding(4) var<storage, read_write> out: array<f32>;
+#ifdef SPLIT
+@group(0) @binding(5) var<storage, read_write> part: array<f32>;
+#endif
 
 const KT: u32 = 32u;
 const BQ: u32 = 16u / G;
@@ -84,7 +96,14 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let last_q = min(params.tokens, (qb + 1u) * BQ) - 1u;
   let kv_end = params.q_start + last_q + 1u;       // keys this block may see
   let n_tiles = (kv_end + KT - 1u) / KT;
-  for (var tile = 0u; tile < n_tiles; tile++) {
+#ifdef SPLIT
+  let t_begin = wid.z * params.tiles_per_split;
+  let t_end = min(n_tiles, t_begin + params.tiles_per_split);
+#else
+  let t_begin = 0u;
+  let t_end = n_tiles;
+#endif
+  for (var tile = t_begin; tile < t_end; tile++) {
     let k0 = tile * KT;
     let page = k0 / KV_PAGE;
     let slot0 = k0 % KV_PAGE;
@@ -158,12 +177,46 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   if (pv_on) {
     let qi = row_query(qb, pr);
     if (qi < params.tokens) {
+#ifdef SPLIT
+      // unnormalised partial; an empty split leaves (0, NEG, 0)
+      let po = ((wid.z * params.tokens + qi) * params.n_heads + kvh * G + pr % G) * (HD + 2u);
+      for (var j = 0u; j < 4u; j++) {
+        part[po + pc * 8u + j] = acc0[j];
+        part[po + pc * 8u + 4u + j] = acc1[j];
+      }
+      if (pc == 0u) {
+        part[po + HD] = m_sh[pr];
+        part[po + HD + 1u] = l_sh[pr];
+      }
+#else
       let inv = 1.0 / l_sh[pr];
       let o = qi * params.out_stride + (kvh * G + pr % G) * HD + pc * 8u;
       for (var j = 0u; j < 4u; j++) {
         out[o + j] = acc0[j] * inv;
         out[o + 4u + j] = acc1[j] * inv;
       }
+#endif
     }
   }
 }
+
+#ifdef SPLIT
+@compute @workgroup_size(HD)
+fn reduce(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) d: u32) {
+  let qi = wid.x;
+  let h = wid.y;
+  let stride = params.tokens * params.n_heads * (HD + 2u);
+  let base = (qi * params.n_heads + h) * (HD + 2u);
+  var m = NEG;
+  for (var sp = 0u; sp < params.n_splits; sp++) { m = max(m, part[sp * stride + base + HD]); }
+  var l = 0.0;
+  var a = 0.0;
+  for (var sp = 0u; sp < params.n_splits; sp++) {
+    let o = sp * stride + base;
+    let w = exp(part[o + HD] - m);
+    l += part[o + HD + 1u] * w;
+    a += part[o + d] * w;
+  }
+  out[qi * params.out_stride + h * HD + d] = a / l;
+}
+#endif

@@ -8,10 +8,15 @@
  * absolute position qStart + i and sees cache tokens 0..=qStart+i, so chunked prefill and
  * speculative verification (several new tokens over an existing cache) use the same kernel.
  * `update({ tokens, qStart })` re-targets a plan (same buffers) for the next chunk.
+ *
+ * Few query tokens over a long cache (speculative verification, small chunks) would leave the
+ * GPU idle with one workgroup per (query block, KV head), so the plan then splits the key tiles
+ * over about `targetWorkgroups` (default 1024) workgroups and merges the partials in a second
+ * pass (SPLIT variant); `splits` tells which was chosen.
  */
 
 import { LongreadError } from '../errors.ts';
-import type { BufferRef } from '../gpu/buffer-pool.ts';
+import { STORAGE, type BufferRef } from '../gpu/buffer-pool.ts';
 import { ParamsWriter, planCreate, type KernelContext, type KernelPlan } from './context.ts';
 import type { KvLayerView } from './kv-layout.ts';
 import source from '../../shaders/attention-prefill.wgsl';
@@ -26,11 +31,16 @@ export interface PrefillAttentionArgs {
   scale?: number;
   qStride?: number;
   outStride?: number;
+  targetWorkgroups?: number;
 }
 
 export interface PrefillAttentionPlan extends KernelPlan {
   update(u: { tokens: number; qStart: number }): void;
+  /** key splits of the current configuration (1 = direct) */
+  readonly splits: number;
 }
+
+const KT = 32; // key tile of the shader
 
 export async function prefillAttentionPlan(ctx: KernelContext, a: PrefillAttentionArgs): Promise<PrefillAttentionPlan> {
   const { nKvHeads, headDim } = a.kv;
@@ -49,8 +59,18 @@ export async function prefillAttentionPlan(ctx: KernelContext, a: PrefillAttenti
     }
   };
   checkGrid(a.tokens);
-  const params = (tokens: number, qStart: number) =>
-    new ParamsWriter()
+  const target = a.targetWorkgroups ?? 1024;
+  const split = (tokens: number, qStart: number) => {
+    const blocks = Math.ceil(tokens / bq) * nKvHeads;
+    const tiles = Math.ceil((qStart + tokens) / KT);
+    let n = blocks * 2 > target ? 1 : Math.max(1, Math.min(tiles, Math.floor(target / blocks)));
+    const perSplit = Math.ceil(tiles / n);
+    n = Math.ceil(tiles / perSplit);
+    return { n, perSplit };
+  };
+  const params = (tokens: number, qStart: number) => {
+    const sp = split(tokens, qStart);
+    return new ParamsWriter()
       .u32(tokens)
       .u32(qStart)
       .u32(a.qStride ?? a.nHeads * headDim)
@@ -58,22 +78,48 @@ export async function prefillAttentionPlan(ctx: KernelContext, a: PrefillAttenti
       .u32(a.kv.tableOffset)
       .u32(a.kv.maxPages)
       .f32(a.scale ?? 1 / Math.sqrt(headDim))
+      .u32(sp.perSplit)
+      .u32(sp.n)
+      .u32(a.nHeads)
       .bytes();
-  const plan = await planCreate(ctx, {
-    name: 'attention-prefill.wgsl',
-    source,
-    defines: { HD: headDim, G },
-    params: params(a.tokens, a.qStart),
-    buffers: [a.q, a.kv.pages, a.kv.pageTable, a.out],
-    workgroups: [Math.ceil(a.tokens / bq), nKvHeads],
-  });
+  };
+  // Partials: splits * qBlocks <= target / nKvHeads, so splits * tokens <= that * bq.
+  const partFloats = Math.ceil((target * bq) / nKvHeads) * a.nHeads * (headDim + 2);
+  const part = ctx.device.createBuffer({ size: partFloats * 4, usage: STORAGE, label: 'attn-prefill:partials' });
+  const common = { name: 'attention-prefill.wgsl', source, params: params(a.tokens, a.qStart) };
+  const [direct, splitMain, splitReduce] = await Promise.all([
+    planCreate(ctx, { ...common, defines: { HD: headDim, G }, buffers: [a.q, a.kv.pages, a.kv.pageTable, a.out], workgroups: [1, nKvHeads] }),
+    planCreate(ctx, { ...common, defines: { HD: headDim, G, SPLIT: true }, buffers: [a.q, a.kv.pages, a.kv.pageTable, null, part], workgroups: [1, nKvHeads] }),
+    planCreate(ctx, { ...common, defines: { HD: headDim, G, SPLIT: true }, entryPoint: 'reduce', buffers: [null, null, null, a.out, part], workgroups: [1, a.nHeads] }),
+  ]);
+  let splits = 1;
+  const configure = (tokens: number, qStart: number) => {
+    checkGrid(tokens);
+    const bytes = params(tokens, qStart);
+    splits = split(tokens, qStart).n;
+    for (const p of [direct, splitMain, splitReduce]) p.writeParams(bytes);
+    direct.workgroups[0] = splitMain.workgroups[0] = Math.ceil(tokens / bq);
+    splitMain.workgroups[2] = splits;
+    splitReduce.workgroups[0] = tokens;
+  };
+  configure(a.tokens, a.qStart);
   return {
-    encode: (pass) => plan.encode(pass),
-    dispose: () => plan.dispose(),
+    get splits() {
+      return splits;
+    },
+    encode(pass) {
+      if (splits === 1) direct.encode(pass);
+      else {
+        splitMain.encode(pass);
+        splitReduce.encode(pass);
+      }
+    },
+    dispose() {
+      for (const p of [direct, splitMain, splitReduce]) p.dispose();
+      part.destroy();
+    },
     update({ tokens, qStart }) {
-      checkGrid(tokens);
-      plan.writeParams(params(tokens, qStart));
-      plan.workgroups[0] = Math.ceil(tokens / bq);
+      configure(tokens, qStart);
     },
   };
 }

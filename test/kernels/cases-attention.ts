@@ -132,7 +132,7 @@ function decodeCase(name: string, nHeads: number, nKv: number, hd: number, kvLen
   };
 }
 
-function prefillCase(name: string, nHeads: number, nKv: number, hd: number, qStart: number, tokens: number): KernelCase {
+function prefillCase(name: string, nHeads: number, nKv: number, hd: number, qStart: number, tokens: number, opts: { target?: number; splits?: number } = {}): KernelCase {
   return {
     op: `attn-prefill-hd${hd}`,
     name,
@@ -149,7 +149,9 @@ function prefillCase(name: string, nHeads: number, nKv: number, hd: number, qSta
         outputs: [{ name: 'out', bytes: tokens * nHeads * hd * 4, expected: ref.out }],
         plans: async ([out]) => {
           const kv: KvLayerView = { pages: pb, pageTable: tb, tableOffset: s.tableOffset, maxPages: s.maxPages, nKvHeads: nKv, headDim: hd };
-          return [await prefillAttentionPlan(ctx, { q: qb, out: out!, kv, nHeads, tokens, qStart })];
+          const p = await prefillAttentionPlan(ctx, { q: qb, out: out!, kv, nHeads, tokens, qStart, ...(opts.target ? { targetWorkgroups: opts.target } : {}) });
+          if (opts.splits !== undefined && p.splits !== opts.splits) throw new Error(`expected ${opts.splits} key splits, the plan chose ${p.splits}`);
+          return [p];
         },
         flops: 2 * tokens * (qStart + tokens / 2) * nHeads * hd * 2,
       };
@@ -170,12 +172,14 @@ export const ATTENTION_CASES: KernelCase[] = [
   decodeCase('heads=4 kv=1 len=70 probs', 4, 1, 64, 70, { probs: true }),
   decodeCase('stories260K shape hd=8 heads=8 kv=4 len=100 probs', 8, 4, 8, 100, { probs: true }),
   decodeCase('hd=96 heads=6 kv=3 len=65', 6, 3, 96, 65),
-  prefillCase('stories260K shape hd=8 heads=8 kv=4 start=10 t=70', 8, 4, 8, 10, 70),
+  prefillCase('stories260K shape hd=8 heads=8 kv=4 start=10 t=70 direct', 8, 4, 8, 10, 70, { target: 1, splits: 1 }),
   prefillCase('hd=96 heads=4 kv=1 start=3 t=20', 4, 1, 96, 3, 20),
   prefillCase('debug', 2, 1, 64, 0, 3),
-  prefillCase('heads=4 kv=2 start=0 t=45', 4, 2, 64, 0, 45),
-  prefillCase('heads=8 kv=2 start=70 t=21', 8, 2, 64, 70, 21),
+  prefillCase('heads=4 kv=2 start=0 t=45 direct', 4, 2, 64, 0, 45, { target: 1, splits: 1 }),
+  prefillCase('heads=8 kv=2 start=70 t=21 direct', 8, 2, 64, 70, 21, { target: 1, splits: 1 }),
   prefillCase('debug', 1, 1, 128, 0, 2),
-  prefillCase('heads=6 kv=2 start=33 t=40 (G=3)', 6, 2, 128, 33, 40),
+  prefillCase('split-K heads=8 kv=2 start=300 t=3 (verification)', 8, 2, 128, 300, 3, { target: 64, splits: 10 }),
+  prefillCase('split-K heads=8 kv=2 start=100 t=40 (empty splits)', 8, 2, 64, 100, 40, { target: 64, splits: 3 }),
+  prefillCase('heads=6 kv=2 start=33 t=40 (G=3) direct', 6, 2, 128, 33, 40, { target: 1, splits: 1 }),
   prefillCase('heads=16 kv=1 start=5 t=9 (G=16)', 16, 1, 128, 5, 9),
 ];
