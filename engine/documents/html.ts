@@ -15,7 +15,7 @@
 import { Readability } from '@mozilla/readability';
 import { parseHTML } from 'linkedom';
 import { DomTextWriter } from './dom-text.ts';
-import { decodeText, fallbackNote } from './text.ts';
+import { decodeText, decodeWindows1252, fallbackNote } from './text.ts';
 import { TextBuilder } from './text-builder.ts';
 import type { ExtractInput, Extracted } from './types.ts';
 
@@ -46,6 +46,10 @@ function decodeHtml(data: Uint8Array): { html: string; encoding: string; note: s
   if (m) {
     try {
       const label = m[1]!.toLowerCase();
+      // WHATWG maps all of these to windows-1252, which Node's TextDecoder gets wrong (Latin-1).
+      if (/^(windows-1252|cp1252|iso-8859-1|iso8859-1|latin1|l1|us-ascii|ascii|x-cp1252)$/.test(label)) {
+        return { html: decodeWindows1252(data), encoding: 'windows-1252', note: null };
+      }
       const text = new TextDecoder(label, { fatal: true }).decode(data);
       return { html: text, encoding: label, note: null };
     } catch {

@@ -129,7 +129,7 @@ export async function ingestDocument(source: DocumentSource, opts: IngestOptions
     opts.signal?.addEventListener('abort', onAbort, { once: true });
     const timer = setTimeout(() => {
       finish(() =>
-        reject(new LongreadError('document-limit', `Ingest of ${name} took longer than ${Math.round(limits.timeoutMs / 1000)} s and was stopped.`, 'The document may be malformed or very large; split it, or raise the time limit in the ingest settings.', { file: name, limit: 'timeoutMs', value: limits.timeoutMs })),
+        reject(new LongreadError('document-limit', `Ingest of ${name} took longer than ${limits.timeoutMs >= 10_000 ? `${Math.round(limits.timeoutMs / 1000)} s` : `${limits.timeoutMs} ms`} and was stopped.`, 'The document may be malformed or very large; split it, or raise the time limit in the ingest settings.', { file: name, limit: 'timeoutMs', value: limits.timeoutMs })),
       );
     }, limits.timeoutMs);
 

@@ -1,7 +1,7 @@
 /**
  * Plain text: encoding detection and paragraphs. The decoder is chosen by BOM (UTF-8, UTF-16LE,
  * UTF-16BE), otherwise strict UTF-8 (`TextDecoder` with `fatal: true`), and when that fails the
- * text is decoded as windows-1252 (every byte maps to a character, so it never fails) and the
+ * text is decoded as windows-1252 (own table: Node's decoder treats that label as Latin-1) (every byte maps to a character, so it never fails) and the
  * fallback is reported in the result's `encoding` and `notes`, so the UI can say the text may
  * be garbled. `decodeText` is shared with the HTML and Markdown extractors.
  *
@@ -34,8 +34,30 @@ export function decodeText(data: Uint8Array): Decoded {
   try {
     return { text: new TextDecoder('utf-8', { fatal: true }).decode(data), encoding: 'utf-8', fallback: false };
   } catch {
-    return { text: new TextDecoder('windows-1252').decode(data), encoding: 'windows-1252', fallback: true, invalidAt: firstInvalidUtf8(data) };
+    return { text: decodeWindows1252(data), encoding: 'windows-1252', fallback: true, invalidAt: firstInvalidUtf8(data) };
   }
+}
+
+// 0x80..0x9F of windows-1252 (WHATWG encoding standard index); the rest is Latin-1. Written out
+// because Node's TextDecoder('windows-1252') decodes as ISO-8859-1 (0x80 -> U+0080, not '€').
+const CP1252_HIGH = [
+  0x20ac, 0x81, 0x201a, 0x192, 0x201e, 0x2026, 0x2020, 0x2021, 0x2c6, 0x2030, 0x160, 0x2039, 0x152, 0x8d, 0x17d, 0x8f,
+  0x90, 0x2018, 0x2019, 0x201c, 0x201d, 0x2022, 0x2013, 0x2014, 0x2dc, 0x2122, 0x161, 0x203a, 0x153, 0x9d, 0x17e, 0x178,
+];
+
+export function decodeWindows1252(data: Uint8Array): string {
+  const parts: string[] = [];
+  const CHUNK = 8192;
+  for (let o = 0; o < data.length; o += CHUNK) {
+    const n = Math.min(CHUNK, data.length - o);
+    const codes = new Array<number>(n);
+    for (let i = 0; i < n; i++) {
+      const b = data[o + i]!;
+      codes[i] = b >= 0x80 && b <= 0x9f ? CP1252_HIGH[b - 0x80]! : b;
+    }
+    parts.push(String.fromCharCode(...codes));
+  }
+  return parts.join('');
 }
 
 /** Offset of the first byte that starts an invalid UTF-8 sequence (for the note). */
