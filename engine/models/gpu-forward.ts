@@ -127,7 +127,7 @@ export async function gpuForwardCreate(ctx: KernelContext, hp: ModelHparams, w: 
   const staging = device.createBuffer({ size: 4, usage: 0x01 | 0x08, label: 'decode:readback' }); // MAP_READ | COPY_DST
 
   /** The block for T tokens: matvec when T = 1, matmul otherwise. */
-  async function layerPlans(a: Acts, l: number, qStart: number): Promise<LayerPlans> {
+  async function layerPlans(a: Acts, l: number, qStart: number, prefill = a.T > 1): Promise<LayerPlans> {
     const T = a.T;
     const p = `blk.${l}.`;
     const lin = (name: string, x: GPUBuffer, y: GPUBuffer, rows: number, cols: number, extra: { bias?: GPUBuffer; accumulate?: boolean } = {}): Promise<KernelPlan> => {
@@ -163,7 +163,7 @@ export async function gpuForwardCreate(ctx: KernelContext, hp: ModelHparams, w: 
       await swigluPlan(ctx, { gate: a.gate, up: a.up, out: a.act, n: T * hp.ffnDim }),
       await lin(`${p}ffn_down.weight`, a.act, a.x, hp.dim, hp.ffnDim, { accumulate: true }),
     ];
-    if (T === 1) {
+    if (!prefill) {
       out.attn = await decodeAttentionPlan(ctx, { q: a.q, out: a.att, kv: kv.views[l]!, nHeads: hp.nHeads, maxKvLen: kv.maxPages * 64, scale });
       out.post = post;
     } else {
@@ -223,7 +223,8 @@ export async function gpuForwardCreate(ctx: KernelContext, hp: ModelHparams, w: 
     const acts = actsCreate(device, hp, T);
     const embed = await embeddingPlan(ctx, { table: embW.buffer, format: embW.format, vocab: hp.vocab, dim: hp.dim, ids: acts.ids, out: acts.x, tokens: T });
     const layers: LayerPlans[] = [];
-    for (let l = 0; l < hp.nLayers; l++) layers.push(await layerPlans(acts, l, 0));
+    // a prefill chunk of one token (a prompt one past a chunk boundary, or one past a reused prefix) still uses the prefill path
+    for (let l = 0; l < hp.nLayers; l++) layers.push(await layerPlans(acts, l, 0, true));
     const attn = layers.map((l) => l.prefillAttn!);
     s = { acts, embed, layers, attn };
     prefillSets.set(T, s);

@@ -1,33 +1,190 @@
-/** ChatRunner: builds prompts from documents + chat history, runs generation, computes evidence. */
-import { LongreadError } from '../errors.ts';
-import type { AttentionHeatmap, ChatMessage, ContextCheck, GenerateOptions } from './contract.ts';
+/**
+ * ChatRunner: answers a question about a chat's documents. It builds the prompt through the
+ * model's chat template (document text and question are untrusted: never special tokens),
+ * checks that it fits the loaded context BEFORE running (never a silent truncation), streams
+ * tokens through the contract, saves the exchange, and turns the attention tap into evidence
+ * passages and a heatmap (evidence.ts).
+ *
+ * Prompt layout (the one the bundled model was trained on, tools/train/tasks.py):
+ *   system: Longread's role;  user: "Read the document below and answer the question.\n\n"
+ *   + documents + "\n\nQuestion: " + question.
+ * Each question is answered from the documents alone (earlier turns are not replayed), so the
+ * documents form a stable prefix and the session reuses their KV cache across questions.
+ */
+import { errorToWire, LongreadError } from '../errors.ts';
+import { chatTemplateFor, renderChatPrompt } from '../tokenizer/chat-template.ts';
+import type { AttentionHeatmap, Chat, ChatMessage, ContextCheck, DocumentContent, GenerateOptions } from './contract.ts';
+import { evidenceFrom, heatmapFrom, tokenCharStarts, type DocRegion } from './evidence.ts';
 import type { ModelHost } from './model-host.ts';
 import type { RequestContext } from './server.ts';
+import { newId } from './ids.ts';
 import type { Stores } from './stores.ts';
 
+const SYSTEM = 'You are Longread, an assistant that reads documents and answers questions about them.';
+const INTRO = 'Read the document below and answer the question.\n\n';
+const DEFAULT_MAX_TOKENS = 256;
+const HEATMAPS_KEPT = 32;
+
+interface BuiltPrompt {
+  ids: number[];
+  rendered: string;
+  regions: DocRegion[];
+  docs: Map<string, DocumentContent>;
+  documentTokens: number;
+  questionTokens: number;
+}
+
 export class ChatRunner {
+  private readonly heatmaps = new Map<string, AttentionHeatmap>();
+
   constructor(
     private readonly stores: Stores,
     private readonly models: ModelHost,
   ) {}
 
-  async check(_documentIds: string[], _question: string): Promise<ContextCheck> {
-    throw notReady();
+  private async build(documentIds: string[], question: string): Promise<BuiltPrompt> {
+    const model = this.models.loaded;
+    const tok = model.tokenizer;
+    const docs = new Map<string, DocumentContent>();
+    for (const id of documentIds) docs.set(id, await this.stores.getDocument(id));
+    const docList = [...docs.values()];
+    const joined = docList.map((d) => (docList.length > 1 ? `Document: ${d.info.title || d.info.name}\n\n${d.text}` : d.text)).join('\n\n');
+    const userContent = `${INTRO}${joined}\n\nQuestion: ${question.trim()}`;
+    const template = model.chatTemplate ?? chatTemplateFor(tok);
+    const { parts, text: rendered } = renderChatPrompt(tok, template, [
+      { role: 'system', content: SYSTEM },
+      { role: 'user', content: userContent },
+    ]);
+    const ids = tok.encodeParts(parts);
+    // Locate each document's text inside the rendered prompt.
+    const regions: DocRegion[] = [];
+    let from = rendered.indexOf(INTRO);
+    for (const d of docList) {
+      if (d.text.length === 0) continue;
+      const at = rendered.indexOf(d.text.slice(0, Math.min(200, d.text.length)), Math.max(0, from));
+      if (at < 0) continue;
+      regions.push({ documentId: d.info.id, promptStart: at, length: d.text.length });
+      from = at + d.text.length;
+    }
+    const documentTokens = docList.length ? tok.encode(joined).length : 0;
+    const questionTokens = tok.encode(question).length;
+    return { ids, rendered, regions, docs, documentTokens, questionTokens };
   }
-  async ask(chatId: string, _q: string, _o: GenerateOptions, _ctx: RequestContext): Promise<ChatMessage> {
-    this.stores.getChat(chatId);
-    void this.models;
-    throw notReady();
-  }
-  async regenerate(chatId: string, _m: string, _o: GenerateOptions, _ctx: RequestContext): Promise<ChatMessage> {
-    this.stores.getChat(chatId);
-    throw notReady();
-  }
-  async heatmap(_messageId: string): Promise<AttentionHeatmap> {
-    throw notReady();
-  }
-}
 
-function notReady(): LongreadError {
-  return new LongreadError('model-not-loaded', 'The model runtime is not wired yet.', 'Update Longread.');
+  private contextLength(): number {
+    const info = this.models.loaded.info;
+    return info.loadedContextLength ?? info.contextLength;
+  }
+
+  async check(documentIds: string[], question: string, maxTokens = DEFAULT_MAX_TOKENS): Promise<ContextCheck> {
+    const p = await this.build(documentIds, question);
+    const contextLength = this.contextLength();
+    const total = p.ids.length + maxTokens;
+    return {
+      documentTokens: p.documentTokens,
+      questionTokens: p.questionTokens,
+      templateTokens: Math.max(0, p.ids.length - p.documentTokens - p.questionTokens),
+      reserveForAnswer: maxTokens,
+      total,
+      contextLength,
+      fits: total <= contextLength,
+    };
+  }
+
+  async ask(chatId: string, question: string, options: GenerateOptions, ctx: RequestContext): Promise<ChatMessage> {
+    const chat = this.stores.getChat(chatId);
+    if (!question.trim()) throw new LongreadError('bad-request', 'The question is empty.', 'Type a question about the document.');
+    const user: ChatMessage = { id: newId(), role: 'user', text: question, createdAt: Date.now() };
+    chat.messages.push(user);
+    return this.answer(chat, question, options, ctx);
+  }
+
+  async regenerate(chatId: string, messageId: string, options: GenerateOptions, ctx: RequestContext): Promise<ChatMessage> {
+    const chat = this.stores.getChat(chatId);
+    const i = chat.messages.findIndex((m) => m.id === messageId);
+    if (i < 0 || chat.messages[i]!.role !== 'assistant') {
+      throw new LongreadError('not-found', 'That answer is not in this chat.', 'Regenerate the latest answer of the chat.');
+    }
+    const question = chat.messages.slice(0, i).reverse().find((m) => m.role === 'user');
+    if (!question) throw new LongreadError('bad-request', 'No question precedes that answer.', 'Ask the question again.');
+    chat.messages.splice(i);
+    return this.answer(chat, question.text, options, ctx);
+  }
+
+  async heatmap(messageId: string): Promise<AttentionHeatmap> {
+    const h = this.heatmaps.get(messageId);
+    if (!h) throw new LongreadError('not-found', 'No attention data for that answer.', 'Attention maps are kept for recent answers of this session; ask the question again to see one.');
+    return h;
+  }
+
+  private async answer(chat: Chat, question: string, options: GenerateOptions, ctx: RequestContext): Promise<ChatMessage> {
+    const p = await this.build(chat.documentIds, question);
+    const maxTokens = options.maxTokens ?? DEFAULT_MAX_TOKENS;
+    const contextLength = this.contextLength();
+    if (p.ids.length + maxTokens > contextLength) {
+      throw new LongreadError(
+        'context-too-large',
+        `The documents and question need ${p.ids.length} tokens plus ${maxTokens} for the answer, but the loaded context holds ${contextLength}.`,
+        'Load the model with a longer context in the Models panel, or ask about fewer documents. Longread never truncates a document.',
+        { promptTokens: p.ids.length, contextLength },
+      );
+    }
+    const msg: ChatMessage = { id: newId(), role: 'assistant', text: '', createdAt: Date.now() };
+    const started = Date.now();
+    let firstToken = 0;
+    let streamed = '';
+    try {
+      const r = await this.models.generate({
+        promptTokens: p.ids,
+        maxTokens,
+        temperature: options.temperature ?? 0,
+        ...(options.topK !== undefined ? { topK: options.topK } : {}),
+        ...(options.topP !== undefined ? { topP: options.topP } : {}),
+        ...(options.minP !== undefined ? { minP: options.minP } : {}),
+        ...(options.seed !== undefined ? { seed: options.seed } : {}),
+        signal: ctx.signal,
+        taps: { attention: p.regions.length > 0 },
+        onPrefillProgress: (done, total) => {
+          const elapsed = Date.now() - started;
+          ctx.progress({ stage: 'prefill', done, total, unit: 'tokens', ...(done > 0 ? { etaMs: Math.round((elapsed * (total - done)) / done) } : {}) });
+        },
+        onToken: (text, _id, index) => {
+          if (!firstToken) firstToken = Date.now();
+          streamed += text;
+          const secs = (Date.now() - firstToken) / 1000;
+          ctx.token({ chatId: chat.id, messageId: msg.id, text, index, tokensPerSecond: secs > 0 ? index / secs : 0 });
+        },
+      });
+      msg.text = r.text;
+      msg.stats = r.stats;
+      if (r.attention) {
+        const pieces = p.ids.map((id) => this.models.loaded.tokenizer.pieceBytes(id).length);
+        const starts = tokenCharStarts(pieces, p.rendered);
+        msg.evidence = evidenceFrom(r.attention, starts, p.regions, p.docs);
+        if (p.regions[0]) this.keepHeatmap(heatmapFrom(r.attention, starts, p.regions[0], msg.id));
+      }
+    } catch (e) {
+      if (!(e instanceof LongreadError && e.code === 'cancelled')) {
+        // Keep the question and say what went wrong in the chat: nothing the user typed is lost.
+        msg.text = streamed;
+        msg.error = errorToWire(e);
+        chat.messages.push(msg);
+        chat.updatedAt = Date.now();
+        await this.stores.saveChat(chat);
+        throw e;
+      }
+      msg.text = streamed;
+      msg.stats = { promptTokens: p.ids.length, generatedTokens: 0, prefillMs: 0, decodeMs: Date.now() - started, prefillTokensPerSecond: 0, decodeTokensPerSecond: 0, reusedPrefix: 0, stopReason: 'cancelled' };
+    }
+    chat.messages.push(msg);
+    chat.updatedAt = Date.now();
+    await this.stores.saveChat(chat);
+    await this.stores.patchSettings({ lastChatId: chat.id });
+    return msg;
+  }
+
+  private keepHeatmap(h: AttentionHeatmap): void {
+    this.heatmaps.set(h.messageId, h);
+    while (this.heatmaps.size > HEATMAPS_KEPT) this.heatmaps.delete(this.heatmaps.keys().next().value!);
+  }
 }

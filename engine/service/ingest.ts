@@ -1,8 +1,17 @@
-/** Document ingest for the library: runs engine/documents off the main thread. */
-import { LongreadError } from '../errors.ts';
-import type { DocumentContent, DocumentSource } from './contract.ts';
+/**
+ * Document ingest for the library: runs engine/documents' worker-based ingest with the request's
+ * cancellation and reports progress (pages or bytes, with ETA) through the contract.
+ */
+import { ingestDocument } from '../documents/ingest.ts';
+import type { DocumentContent, DocumentSource, ProgressEvent } from './contract.ts';
 import type { RequestContext } from './server.ts';
 
-export async function ingestForLibrary(source: DocumentSource, _id: string, _ctx: RequestContext): Promise<DocumentContent> {
-  throw new LongreadError('document-unsupported', `Cannot ingest ${source.kind === 'path' ? source.path : source.name} yet.`, 'Update Longread.');
+export async function ingestForLibrary(source: DocumentSource, id: string, ctx: RequestContext): Promise<DocumentContent> {
+  return ingestDocument(source, {
+    id,
+    signal: ctx.signal,
+    onProgress: (done, total, unit, etaMs) => {
+      ctx.progress({ stage: 'ingest', done, total, unit: unit as ProgressEvent['unit'], ...(etaMs !== undefined ? { etaMs } : {}) });
+    },
+  });
 }

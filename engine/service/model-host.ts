@@ -1,16 +1,27 @@
 /**
- * ModelHost: owns the loaded model and its generation session inside the engine host, and the
- * KV-tier history for the inspector. Wired to the runtime (engine/models, engine/decode).
+ * ModelHost: owns the loaded model and its one generation session inside the engine host, runs
+ * generations one at a time (the GPU has one queue), and records KV-cache occupancy by tier for
+ * the inspector. Wraps the runtime API of engine/decode (modelInspect / modelLoad /
+ * sessionCreate); the session keeps the KV cache of the last prompt, so a follow-up question
+ * about the same document reuses the document's prefill.
  */
 import { LongreadError } from '../errors.ts';
 import type { Gpu } from '../gpu/device.ts';
+import { modelInspect, modelLoad, sessionCreate, type GenerateRequest, type GenerateResult, type LoadedModel, type Session } from '../decode/index.ts';
 import type { KvTierSample, ModelInfo, TelemetryEvent } from './contract.ts';
 import type { RequestContext } from './server.ts';
+import { bundledModelPath } from './version.ts';
+
+const KV_PAGE_TOKENS = 64;
+const MAX_KV_SAMPLES = 600;
 
 export class ModelHost {
   info: ModelInfo | null = null;
   state: 'none' | 'loading' | 'ready' | 'error' = 'none';
   onTelemetry: (e: TelemetryEvent) => void = () => undefined;
+  private model: LoadedModel | null = null;
+  private session: Session | null = null;
+  private queue: Promise<unknown> = Promise.resolve();
   private readonly kvSamples: KvTierSample[] = [];
 
   constructor(
@@ -19,27 +30,111 @@ export class ModelHost {
   ) {}
 
   async inspect(path: string): Promise<ModelInfo> {
-    throw new LongreadError('model-unsupported', `Cannot inspect ${path}: the runtime is not wired yet.`, 'Update Longread.');
+    const info = await modelInspect(path);
+    return { ...info, bundled: path === bundledModelPath() };
   }
 
-  async load(path: string, _contextLength: number | undefined, _ctx: RequestContext | undefined): Promise<ModelInfo> {
-    if (!this.gpu()) throw new LongreadError('gpu-unavailable', 'No GPU device is available to load the model.', 'See the engine status for the GPU error and its hint.');
-    this.changed();
-    throw new LongreadError('model-unsupported', `Cannot load ${path}: the runtime is not wired yet.`, 'Update Longread.');
+  get loaded(): LoadedModel {
+    if (!this.model || !this.session) {
+      throw new LongreadError('model-not-loaded', 'No model is loaded.', 'Open the Models panel and load a model (the bundled one is the default).');
+    }
+    return this.model;
+  }
+
+  async load(path: string, contextLength: number | undefined, ctx: RequestContext | undefined): Promise<ModelInfo> {
+    const gpu = this.gpu();
+    if (!gpu) throw new LongreadError('gpu-unavailable', 'No GPU device is available to load the model.', 'See the engine status for the GPU error and its hint.');
+    return this.exclusive(async () => {
+      this.unload();
+      this.state = 'loading';
+      this.changed();
+      const started = Date.now();
+      try {
+        const model = await modelLoad(gpu, path, {
+          ...(contextLength ? { contextLength } : {}),
+          ...(ctx ? { signal: ctx.signal } : {}),
+          onProgress: (done, total) => {
+            if (!ctx) return;
+            const elapsed = Date.now() - started;
+            ctx.progress({ stage: 'model-load', done, total, unit: 'bytes', ...(done > 0 ? { etaMs: Math.round((elapsed * (total - done)) / done) } : {}) });
+          },
+        });
+        this.model = model;
+        this.session = sessionCreate(model);
+        this.info = { ...model.info, bundled: path === bundledModelPath() };
+        this.state = 'ready';
+        this.recordKv();
+        return this.info;
+      } catch (e) {
+        this.state = e instanceof LongreadError && e.code === 'cancelled' ? 'none' : 'error';
+        throw e;
+      } finally {
+        this.changed();
+      }
+    });
+  }
+
+  /** Runs one generation on the loaded model (serialised with loads and other generations). */
+  generate(req: GenerateRequest): Promise<GenerateResult> {
+    return this.exclusive(async () => {
+      const session = this.session;
+      this.loaded;
+      try {
+        return await session!.generate(req);
+      } finally {
+        this.recordKv();
+      }
+    });
+  }
+
+  /** Tokens whose K/V sit in the session's cache. */
+  cachedTokens(): readonly number[] {
+    return this.session?.cachedTokens ?? [];
   }
 
   unload(): void {
+    this.session?.reset();
+    this.model?.dispose();
+    this.model = null;
+    this.session = null;
     this.info = null;
     this.state = 'none';
-    this.changed();
+    this.recordKv();
   }
 
   onDeviceLost(): void {
+    this.model = null;
+    this.session = null;
     this.info = null;
     this.state = 'error';
   }
 
   kvHistory(): KvTierSample[] {
     return this.kvSamples.slice();
+  }
+
+  /** KV occupancy by tier (all on the GPU until the RAM / disk tiers exist). */
+  private recordKv(): void {
+    const info = this.info;
+    const tokens = this.session?.cachedTokens.length ?? 0;
+    const pagesPerLayerHead = Math.ceil(tokens / KV_PAGE_TOKENS);
+    const sample: KvTierSample = {
+      t: Date.now(),
+      gpuPages: info ? pagesPerLayerHead * info.layers * info.kvHeads : 0,
+      ramPages: 0,
+      diskPages: 0,
+      pageTokens: KV_PAGE_TOKENS,
+      bytesPerPage: info ? KV_PAGE_TOKENS * info.headDim * 2 * 2 : 0,
+    };
+    this.kvSamples.push(sample);
+    if (this.kvSamples.length > MAX_KV_SAMPLES) this.kvSamples.splice(0, this.kvSamples.length - MAX_KV_SAMPLES);
+    this.onTelemetry({ tap: 'kv_pages', sample });
+    if (info) this.onTelemetry({ tap: 'sparsity', sample: { perLayer: new Array<number>(info.layers).fill(0), mode: 'dense' } });
+  }
+
+  private exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.queue.catch(() => undefined).then(work);
+    this.queue = run;
+    return run;
   }
 }

@@ -94,7 +94,10 @@ export class EngineServer {
       }
       safeSend(t, { kind: 'response', id, ok: true, result });
     } catch (e) {
-      safeSend(t, { kind: 'response', id, ok: false, error: errorToWire(e) });
+      const wire = errorToWire(e);
+      // Bugs (not typed user-facing errors) go to the host's log with their stack.
+      if (wire.code === 'internal') console.error(`[engine] ${m.method} failed:`, e);
+      safeSend(t, { kind: 'response', id, ok: false, error: wire });
     }
   }
 }

@@ -11,7 +11,6 @@
  * this file wires in).
  */
 
-import { randomUUID } from 'node:crypto';
 import { errorToWire, LongreadError } from '../errors.ts';
 import { gpuAcquire, type Gpu } from '../gpu/device.ts';
 import type { EngineStatus, ModelInfo, ModelState, NoticeEvent, TapName, WireError } from './contract.ts';
@@ -22,6 +21,7 @@ import { ModelHost } from './model-host.ts';
 import { ingestForLibrary } from './ingest.ts';
 import { ChatRunner } from './chat-runner.ts';
 import { ENGINE_VERSION, bundledModelPath } from './version.ts';
+import { newId } from './ids.ts';
 
 export interface ServiceOptions {
   dataDir: string;
@@ -38,9 +38,7 @@ export interface EngineService {
   dispose(): Promise<void>;
 }
 
-export function newId(): string {
-  return randomUUID().replace(/-/g, '').slice(0, 20);
-}
+export { newId } from './ids.ts';
 
 export async function createEngineService(opts: ServiceOptions): Promise<EngineService> {
   let gpu: Gpu | null = null;
