@@ -8,6 +8,7 @@
 import { errorToWire } from '../errors.ts';
 import type { Command } from './commands/command.ts';
 import { gpuCommand } from './commands/gpu.ts';
+import { ingestCommand } from './commands/ingest.ts';
 import { serveCommand } from './commands/serve.ts';
 import { infoCommand } from './commands/info.ts';
 import { importCommand } from './commands/import.ts';
@@ -15,6 +16,7 @@ import { tokenizeCommand } from './commands/tokenize.ts';
 
 const COMMANDS: Command[] = [
   gpuCommand,
+  ingestCommand,
   serveCommand,
   infoCommand,
   importCommand,

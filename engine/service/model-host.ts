@@ -77,10 +77,10 @@ export class ModelHost {
   /** Runs one generation on the loaded model (serialised with loads and other generations). */
   generate(req: GenerateRequest): Promise<GenerateResult> {
     return this.exclusive(async () => {
-      const session = this.session;
-      this.loaded;
+      this.loaded; // eslint-disable-line @typescript-eslint/no-unused-expressions -- throws model-not-loaded
+      const session = this.session!;
       try {
-        return await session!.generate(req);
+        return await session.generate(req);
       } finally {
         this.recordKv();
       }
