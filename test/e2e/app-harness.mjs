@@ -1,3 +1,4 @@
+/* global DataTransfer, File -- used inside page.evaluate callbacks, which run in the browser */
 // Shared harness of the app's end-to-end flows (test/e2e/app-*.spec.mjs): starts the real
 // headless host (`node bin/longread.mjs serve --port 0`) on a private data dir, launches
 // Debian's Chromium through playwright-core, and runs named tests in order with a one-line
@@ -105,8 +106,9 @@ export function suite(name) {
   const tests = [];
   const cleanups = [];
   return {
-    test(title, fn) {
-      tests.push({ title, fn });
+    /** `after`: titles of earlier tests this one builds on; if one failed, this one fails at once. */
+    test(title, fn, { after = [] } = {}) {
+      tests.push({ title, fn, after });
     },
     cleanup(fn) {
       cleanups.push(fn);
@@ -114,14 +116,18 @@ export function suite(name) {
     async run() {
       let passed = 0;
       let failed = 0;
+      const failedTitles = new Set();
       for (const t of tests) {
         const t0 = Date.now();
         try {
+          const broken = t.after.filter((a) => failedTitles.has(a));
+          if (broken.length) throw new Error(`not run: it builds on "${broken.join('", "')}", which failed`);
           await t.fn();
           passed++;
           console.log(`  ok   ${name} > ${t.title} (${Date.now() - t0} ms)`);
         } catch (e) {
           failed++;
+          failedTitles.add(t.title);
           console.log(`  FAIL ${name} > ${t.title} (${Date.now() - t0} ms)\n       ${String(e?.stack ?? e).split('\n').slice(0, 6).join('\n       ')}`);
         }
       }
@@ -135,4 +141,61 @@ export function suite(name) {
 
 export function removeDir(dir) {
   rmSync(dir, { recursive: true, force: true });
+}
+
+/**
+ * A real, minimal PDF (1.4, Helvetica, one text stream per page) built from page texts, so the
+ * flows drop an actual PDF through the real ingest without shipping a binary fixture.
+ */
+export function makePdf(pages) {
+  const esc = (s) => s.replace(/\\/g, '\\\\').replace(/\(/g, '\\(').replace(/\)/g, '\\)');
+  const objs = [];
+  const pageIds = pages.map((_, i) => 4 + i * 2);
+  objs[1] = '<< /Type /Catalog /Pages 2 0 R >>';
+  objs[2] = `<< /Type /Pages /Kids [${pageIds.map((id) => `${id} 0 R`).join(' ')}] /Count ${pages.length} >>`;
+  objs[3] = '<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>';
+  pages.forEach((text, i) => {
+    const lines = wrap(text, 90);
+    const body = ['BT', '/F1 11 Tf', '14 TL', '56 780 Td', ...lines.map((l) => `(${esc(l)}) '`), 'ET'].join('\n');
+    objs[4 + i * 2] = `<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 842] /Resources << /Font << /F1 3 0 R >> >> /Contents ${5 + i * 2} 0 R >>`;
+    objs[5 + i * 2] = `<< /Length ${Buffer.byteLength(body, 'latin1')} >>\nstream\n${body}\nendstream`;
+  });
+  let out = '%PDF-1.4\n%\xE2\xE3\xCF\xD3\n';
+  const offsets = [];
+  for (let i = 1; i < objs.length; i++) {
+    offsets[i] = Buffer.byteLength(out, 'latin1');
+    out += `${i} 0 obj\n${objs[i]}\nendobj\n`;
+  }
+  const xref = Buffer.byteLength(out, 'latin1');
+  out += `xref\n0 ${objs.length}\n0000000000 65535 f \n`;
+  for (let i = 1; i < objs.length; i++) out += `${String(offsets[i]).padStart(10, '0')} 00000 n \n`;
+  out += `trailer\n<< /Size ${objs.length} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
+  return Buffer.from(out, 'latin1');
+}
+
+function wrap(text, width) {
+  const out = [];
+  for (const para of text.split('\n')) {
+    let line = '';
+    for (const w of para.split(/\s+/).filter(Boolean)) {
+      if (line && line.length + 1 + w.length > width) {
+        out.push(line);
+        line = w;
+      } else line = line ? `${line} ${w}` : w;
+    }
+    out.push(line);
+  }
+  return out;
+}
+
+/** Drops files on the page the way a person does: dragenter, dragover, drop with a DataTransfer. */
+export async function dropFiles(page, files) {
+  const dt = await page.evaluateHandle((fs) => {
+    const d = new DataTransfer();
+    for (const f of fs) d.items.add(new File([Uint8Array.from(atob(f.b64), (c) => c.charCodeAt(0))], f.name, { type: f.type }));
+    return d;
+  }, files.map((f) => ({ name: f.name, type: f.type, b64: Buffer.from(f.data).toString('base64') })));
+  await page.dispatchEvent('body', 'dragenter', { dataTransfer: dt });
+  await page.dispatchEvent('body', 'dragover', { dataTransfer: dt });
+  await page.dispatchEvent('body', 'drop', { dataTransfer: dt });
 }

@@ -12,7 +12,7 @@ import { ErrorBox } from '../../components/error-box.tsx';
 import { formatCount } from '../../components/format.ts';
 import { useApp } from '../../store/react.ts';
 import type { Highlight } from '../../store/documents-slice.ts';
-import { blockAt, blockOfChar, buildBlocks, estimateHeight, prefixOffsets, segmentBlock, visibleRange, type Block } from './viewer-layout.ts';
+import { visibleBlock, blockAt, blockOfChar, buildBlocks, estimateHeight, prefixOffsets, segmentBlock, visibleRange, type Block } from './viewer-layout.ts';
 
 const LINE_HEIGHT = 25;
 const CHAR_WIDTH = 7.6;
@@ -61,7 +61,7 @@ function VirtualText({ content, highlight }: { content: DocumentContent; highlig
   );
   const offsets = useMemo(() => prefixOffsets(heights), [heights]);
   const [first, last] = visibleRange(offsets, scrollTop, viewport.height, 1);
-  const currentBlock = blocks[blockAt(offsets, scrollTop + 8)];
+  const currentBlock = blocks[blockAt(offsets, scrollTop + viewport.height / 3)];
 
   // Measure rendered blocks; estimates are replaced by real heights as blocks come into view.
   const roRef = useRef<ResizeObserver | null>(null);
@@ -142,7 +142,7 @@ function VirtualText({ content, highlight }: { content: DocumentContent; highlig
           <section key={b.index} ref={observe} data-block={b.index} className="viewer-block" data-page={b.page ?? undefined} aria-label={b.page !== null ? `Page ${b.page}` : undefined}>
             {b.page !== null && <div className="viewer-page-label">Page {b.page}</div>}
             <div className="viewer-text">
-              {segmentBlock(text, b, spans, focus).map((s) =>
+              {segmentBlock(text, visibleBlock(text, b), spans, focus).map((s) =>
                 s.kind === 'plain' ? (
                   <span key={s.start}>{s.text}</span>
                 ) : (

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { blockAt, blockOfChar, buildBlocks, CHUNK_CHARS, estimateHeight, prefixOffsets, segmentBlock, visibleRange } from './viewer-layout.ts';
+import { visibleBlock, blockAt, blockOfChar, buildBlocks, CHUNK_CHARS, estimateHeight, prefixOffsets, segmentBlock, visibleRange } from './viewer-layout.ts';
 
 describe('buildBlocks', () => {
   it('makes one block per page and keeps text between pages', () => {
@@ -91,5 +91,15 @@ describe('segmentBlock', () => {
       ['mark', '6789ab'],
       ['plain', 'cde'],
     ]);
+  });
+});
+
+describe('visibleBlock', () => {
+  it('trims page-break whitespace but keeps inner text positions', () => {
+    const text = 'end of p1\n\n\fStart of p2 text\n\n';
+    const b = visibleBlock(text, { index: 1, page: 2, start: 9, end: text.length });
+    expect(text.slice(b.start, b.end)).toBe('Start of p2 text');
+    expect(b.start).toBe(12);
+    expect(visibleBlock('   ', { index: 0, page: 1, start: 0, end: 3 })).toMatchObject({ start: 3, end: 3 });
   });
 });

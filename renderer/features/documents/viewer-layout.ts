@@ -96,6 +96,15 @@ export function blockOfChar(blocks: Block[], pos: number): number {
   return Math.max(0, lo);
 }
 
+/** The block without its leading / trailing whitespace (page breaks), for display. */
+export function visibleBlock(text: string, block: Block): Block {
+  let start = block.start;
+  let end = block.end;
+  while (start < end && /\s/.test(text[start]!)) start++;
+  while (end > start && /\s/.test(text[end - 1]!)) end--;
+  return { ...block, start, end };
+}
+
 export interface Segment {
   text: string;
   start: number;

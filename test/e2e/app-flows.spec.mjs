@@ -1,0 +1,183 @@
+// The app's main flows end to end, against the real headless host and the real engine (issue
+// 8): drop a real PDF, ask, watch the answer stream, see the evidence and jump to it, open the
+// inspector's three views (drawn from real telemetry), stop a generation, restart the host and
+// find the chat again. Screenshots of each view go to test-results/app-flows-*.png, each after
+// a person-sized check (key elements visible, nothing overflowing horizontally).
+import { assert, assertLayout, dropFiles, launchBrowser, makePdf, removeDir, screenshot, startHost, suite, tempDataDir } from './app-harness.mjs';
+
+const INGEST_MS = 90_000;
+const MODEL_MS = 180_000;
+const ANSWER_MS = 180_000;
+
+const PAGES = [
+  'Harbor Survey Report. Chapter 1: Introduction. This report describes the survey of the old harbor carried out in the spring. The survey team counted boats, measured the depth of the water and interviewed the harbor master.',
+  'Chapter 2: Findings. The harbor master said that the secret signal for a safe entry is a blue lantern shown twice. The depth at the north pier was nine meters. Forty two boats were counted on the first day.',
+  'Chapter 3: Recommendations. The team recommends dredging the south channel, repairing the east wall, and keeping the blue lantern signal for night arrivals. The next survey is planned for the autumn.',
+];
+
+const s = suite('app-flows');
+const dataDir = tempDataDir('flows');
+let host = await startHost({ dataDir });
+const browser = await launchBrowser();
+s.cleanup(async () => {
+  await browser.close();
+  await host.stop();
+  removeDir(dataDir);
+});
+const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+const pageErrors = [];
+page.on('pageerror', (e) => pageErrors.push(e.message));
+await page.goto(host.url);
+
+s.test('drop a real PDF: it lands in the library and opens in the viewer', async () => {
+  await page.getByTestId('adapter-name').waitFor();
+  await dropFiles(page, [{ name: 'harbor-survey.pdf', type: 'application/pdf', data: makePdf(PAGES) }]);
+  // Either the document reaches the library or the app shows why not (fail at once, with the reason).
+  const item = page.getByTestId('library-item').filter({ hasText: /harbor/i }).first();
+  const refusal = page.locator('.library [role="alert"]').first();
+  await Promise.race([item.waitFor({ timeout: INGEST_MS }), refusal.waitFor({ timeout: INGEST_MS })]);
+  if (!(await item.count())) throw new Error(`the document did not reach the library; the app shows: ${await refusal.textContent()}`);
+  const viewer = page.getByTestId('document-viewer');
+  await viewer.waitFor();
+  const text = await viewer.textContent();
+  assert(/secret signal for a safe entry/.test(text), 'viewer shows the PDF text');
+  assert(/Page 1/.test(text), 'viewer is page-aware');
+  await assertLayout(page, ['library-item', 'document-viewer', 'adapter-name']);
+  await screenshot(page, 'app-flows-library-1280');
+});
+
+s.test('a model is ready (the bundled one by default)', async () => {
+  const deadline = Date.now() + MODEL_MS;
+  await page.getByTestId('tab-models').click();
+  while (Date.now() < deadline) {
+    if (await page.getByTestId('loaded-model').count()) break;
+    const loadBundled = page.getByTestId('load-bundled');
+    const busy = (await page.getByTestId('job').count()) > 0 || /Loading/.test(await page.getByTestId('models').textContent());
+    if ((await loadBundled.count()) && (await loadBundled.isEnabled()) && !busy) await loadBundled.click();
+    else if (!busy && !(await loadBundled.count())) break; // nothing loading and nothing to load: say why now
+    if ((await page.getByTestId('models').locator('[role="alert"]').count()) && !busy) break;
+    await page.waitForTimeout(1000);
+  }
+  if (!(await page.getByTestId('loaded-model').count())) {
+    const why = await page.getByTestId('models').textContent();
+    throw new Error(`no model is loaded; the models panel says: ${why.slice(0, 400)}`);
+  }
+  const arch = await page.getByTestId('model-architecture').first().textContent();
+  assert(arch.trim().length > 0, 'architecture shown');
+  await assertLayout(page, ['loaded-model', 'model-memory']);
+  await screenshot(page, 'app-flows-models-1280');
+}, { after: [] });
+
+s.test('ask: the answer streams in, with tokens/s, then stats and evidence', async () => {
+  await page.getByTestId('tab-chat').click();
+  await page.getByTestId('library-item').first().getByTestId('chat-with-document').click();
+  await page.getByTestId('chat').waitFor();
+  const meter = page.getByTestId('context-meter');
+  await page.getByTestId('question').fill('What is the secret signal for a safe entry?');
+  await page.waitForFunction(() => document.querySelector('[data-testid="context-meter"]')?.getAttribute('data-fits') === 'true', null, { timeout: 30_000 }).catch(async () => {
+    throw new Error(`context meter does not report a fit: ${await meter.textContent()}`);
+  });
+  await page.getByTestId('question').press('Enter');
+  await page.getByTestId('message-streaming').waitFor({ timeout: 10_000 });
+  // Streaming: the live stats show tokens per second before the answer is complete.
+  await page.waitForFunction(() => /tok\/s/.test(document.querySelector('[data-testid="streaming-stats"]')?.textContent ?? ''), null, { timeout: ANSWER_MS });
+  const partial = await page.getByTestId('message-streaming').textContent();
+  await page.getByTestId('message-streaming').waitFor({ state: 'detached', timeout: ANSWER_MS });
+  const answer = page.getByTestId('message-answer').last();
+  const stats = await answer.getByTestId('answer-stats').textContent();
+  assert(/tok\/s/.test(stats) && /tokens/.test(stats), `answer stats: ${stats}`);
+  assert(partial.length > 0, 'partial text was visible while streaming');
+  const errors = await page.getByTestId('chat').locator('[role="alert"]').allTextContents();
+  assert(errors.length === 0, `no error under the answer: ${errors.join(' | ')}`);
+  await answer.getByTestId('evidence-list').waitFor({ timeout: 10_000 });
+  const items = await answer.getByTestId('evidence-item').count();
+  assert(items >= 1, 'at least one evidence passage');
+  const first = await answer.getByTestId('evidence-item').first().textContent();
+  assert(/p\. \d+/.test(first), `evidence names its page: ${first}`);
+  await assertLayout(page, ['message-answer', 'evidence-list', 'question']);
+  await screenshot(page, 'app-flows-answer-1280');
+}, { after: ['drop a real PDF: it lands in the library and opens in the viewer', 'a model is ready (the bundled one by default)'] });
+
+s.test('clicking evidence jumps the viewer to the highlighted passage', async () => {
+  const item = page.getByTestId('message-answer').last().getByTestId('evidence-item').first();
+  const pageLabel = (await item.locator('.evidence-page').textContent()).trim();
+  await item.click();
+  const mark = page.getByTestId('focus-mark').first();
+  await mark.waitFor({ timeout: 5_000 });
+  await page.waitForTimeout(300);
+  const box = await mark.boundingBox();
+  const viewer = await page.locator('.viewer-scroll').boundingBox();
+  assert(box && box.y >= viewer.y - 1 && box.y <= viewer.y + viewer.height, `the highlighted passage is in view (${box?.y} in ${viewer.y}..${viewer.y + viewer.height})`);
+  const section = await mark.evaluate((el) => el.closest('section')?.getAttribute('aria-label'));
+  assert(section === `Page ${pageLabel.replace(/^p\.\s*/, '')}`, `jumped to ${section}, evidence says ${pageLabel}`);
+  await screenshot(page, 'app-flows-evidence-1280');
+}, { after: ['ask: the answer streams in, with tokens/s, then stats and evidence'] });
+
+s.test('the inspector draws sparsity, KV tiers and the heatmap from real telemetry', async () => {
+  await page.getByTestId('tab-inspector').click();
+  await page.getByTestId('sparsity-chart').waitFor({ timeout: 10_000 });
+  const bars = await page.getByTestId('sparsity-bar').count();
+  assert(bars > 0, 'one bar per layer');
+  await page.getByTestId('kv-chart').waitFor({ timeout: 10_000 });
+  const areas = await page.getByTestId('kv-area').evaluateAll((ps) => ps.map((p) => p.getAttribute('d') ?? ''));
+  assert(areas.some((d) => d.length > 10), 'KV areas have a shape');
+  const canvas = page.getByTestId('heatmap-canvas');
+  await canvas.waitFor({ timeout: 30_000 });
+  const lit = await canvas.evaluate((c) => {
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    let n = 0;
+    for (let i = 0; i < d.length; i += 4) if (d[i] + d[i + 1] + d[i + 2] > 0) n++;
+    return { n, w: c.width, h: c.height };
+  });
+  assert(lit.w > 0 && lit.h > 0 && lit.n > 0, `heatmap drawn: ${JSON.stringify(lit)}`);
+  await assertLayout(page, ['sparsity-chart', 'kv-chart', 'heatmap-canvas']);
+  await screenshot(page, 'app-flows-inspector-1280');
+  // Clicking the hottest cell jumps to a passage too.
+  await page.getByTestId('heatmap-hotspot').first().click();
+  await page.getByTestId('focus-mark').first().waitFor({ timeout: 5_000 });
+  await page.setViewportSize({ width: 1920, height: 1080 });
+  await assertLayout(page, ['sparsity-chart', 'kv-chart', 'heatmap-canvas']);
+  await screenshot(page, 'app-flows-inspector-1920');
+  await page.setViewportSize({ width: 1280, height: 800 });
+}, { after: ['ask: the answer streams in, with tokens/s, then stats and evidence'] });
+
+s.test('Stop ends a generation and the app is ready again', async () => {
+  await page.getByTestId('tab-chat').click();
+  await page.getByTestId('question').fill('Write a very long and detailed essay about every chapter of the report, repeating all of its facts.');
+  await page.getByTestId('send').click();
+  await page.getByTestId('message-streaming').waitFor({ timeout: 10_000 });
+  const stop = page.getByTestId('stop');
+  await page.waitForFunction(() => !document.querySelector('[data-testid="stop"]')?.hasAttribute('disabled'), null, { timeout: 10_000 });
+  await stop.click();
+  await page.getByTestId('message-streaming').waitFor({ state: 'detached', timeout: 30_000 });
+  const errors = await page.getByTestId('chat').locator('[role="alert"]').allTextContents();
+  assert(errors.length === 0, `stopping is not an error: ${errors.join(' | ')}`);
+  assert((await page.getByTestId('job').count()) === 0, 'no job left running');
+  await page.getByTestId('question').fill('One more?');
+  assert(await page.getByTestId('send').isEnabled(), 'can send again');
+  await page.getByTestId('question').fill('');
+}, { after: ['ask: the answer streams in, with tokens/s, then stats and evidence'] });
+
+s.test('restart the host: the library and the chat are still there, and the app reopens the chat', async () => {
+  const before = await page.getByTestId('message-answer').count();
+  await page.close();
+  await host.stop();
+  host = await startHost({ dataDir });
+  const p2 = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  await p2.goto(host.url);
+  await p2.getByTestId('library-item').filter({ hasText: /harbor/i }).first().waitFor({ timeout: 30_000 });
+  await p2.getByTestId('chat').waitFor({ timeout: 30_000 });
+  const answers = await p2.getByTestId('message-answer').count();
+  assert(answers >= 1 && answers >= before - 1, `the chat reopened with its answers (${answers}, before ${before})`);
+  assert((await p2.getByTestId('chat-list-item').count()) >= 1, 'chat listed');
+  await p2.getByTestId('document-viewer').waitFor({ timeout: 10_000 });
+  await assertLayout(p2, ['chat', 'library-item', 'document-viewer']);
+  await screenshot(p2, 'app-flows-restored-1280');
+  await p2.close();
+}, { after: ['ask: the answer streams in, with tokens/s, then stats and evidence'] });
+
+s.test('no uncaught errors in the page', async () => {
+  assert(pageErrors.length === 0, `page errors: ${pageErrors.join(' | ')}`);
+});
+
+await s.run();
