@@ -3,21 +3,25 @@
 // inspector's three views (drawn from real telemetry), stop a generation, restart the host and
 // find the chat again. Screenshots of each view go to test-results/app-flows-*.png, each after
 // a person-sized check (key elements visible, nothing overflowing horizontally).
-import { assert, assertLayout, dropFiles, launchBrowser, makePdf, removeDir, screenshot, startHost, suite, tempDataDir } from './app-harness.mjs';
+import { assert, assertLayout, dropFiles, launchBrowser, makePdf, modelEnv, removeDir, screenshot, startHost, suite, tempDataDir } from './app-harness.mjs';
 
 const INGEST_MS = 90_000;
 const MODEL_MS = 180_000;
 const ANSWER_MS = 180_000;
 
+// Short pages: the test model (stories260K, 512-token context, 512-token vocabulary) must fit
+// the whole document, the question and the answer reserve.
 const PAGES = [
-  'Harbor Survey Report. Chapter 1: Introduction. This report describes the survey of the old harbor carried out in the spring. The survey team counted boats, measured the depth of the water and interviewed the harbor master.',
-  'Chapter 2: Findings. The harbor master said that the secret signal for a safe entry is a blue lantern shown twice. The depth at the north pier was nine meters. Forty two boats were counted on the first day.',
-  'Chapter 3: Recommendations. The team recommends dredging the south channel, repairing the east wall, and keeping the blue lantern signal for night arrivals. The next survey is planned for the autumn.',
+  'Lily had a red ball. She played in the park.',
+  'Ben came with his big brown dog.',
+  'The dog ran after the red ball.',
 ];
+const LONG_TEXT = 'Lily had a red ball and she played with it in the park every day with her friend Ben. '.repeat(40);
 
 const s = suite('app-flows');
 const dataDir = tempDataDir('flows');
-let host = await startHost({ dataDir });
+const env = modelEnv(dataDir);
+let host = await startHost({ dataDir, env });
 const browser = await launchBrowser();
 s.cleanup(async () => {
   await browser.close();
@@ -40,7 +44,7 @@ s.test('drop a real PDF: it lands in the library and opens in the viewer', async
   const viewer = page.getByTestId('document-viewer');
   await viewer.waitFor();
   const text = await viewer.textContent();
-  assert(/secret signal for a safe entry/.test(text), 'viewer shows the PDF text');
+  assert(/big brown dog/.test(text), 'viewer shows the PDF text');
   assert(/Page 1/.test(text), 'viewer is page-aware');
   await assertLayout(page, ['library-item', 'document-viewer', 'adapter-name']);
   await screenshot(page, 'app-flows-library-1280');
@@ -73,10 +77,9 @@ s.test('ask: the answer streams in, with tokens/s, then stats and evidence', asy
   await page.getByTestId('library-item').first().getByTestId('chat-with-document').click();
   await page.getByTestId('chat').waitFor();
   const meter = page.getByTestId('context-meter');
-  await page.getByTestId('question').fill('What is the secret signal for a safe entry?');
-  await page.waitForFunction(() => document.querySelector('[data-testid="context-meter"]')?.getAttribute('data-fits') === 'true', null, { timeout: 30_000 }).catch(async () => {
-    throw new Error(`context meter does not report a fit: ${await meter.textContent()}`);
-  });
+  await page.getByTestId('question').fill('What did Lily have?');
+  await page.waitForFunction(() => document.querySelector('[data-testid="context-meter"]')?.getAttribute('data-fits') !== 'unknown', null, { timeout: 30_000 });
+  assert((await meter.getAttribute('data-fits')) === 'true', `context meter does not report a fit: ${await meter.textContent()}`);
   await page.getByTestId('question').press('Enter');
   await page.getByTestId('message-streaming').waitFor({ timeout: 10_000 });
   // Streaming: the live stats show tokens per second before the answer is complete.
@@ -143,7 +146,7 @@ s.test('the inspector draws sparsity, KV tiers and the heatmap from real telemet
 
 s.test('Stop ends a generation and the app is ready again', async () => {
   await page.getByTestId('tab-chat').click();
-  await page.getByTestId('question').fill('Write a very long and detailed essay about every chapter of the report, repeating all of its facts.');
+  await page.getByTestId('question').fill('Tell me a long story about the dog.');
   await page.getByTestId('send').click();
   await page.getByTestId('message-streaming').waitFor({ timeout: 10_000 });
   const stop = page.getByTestId('stop');
@@ -158,11 +161,30 @@ s.test('Stop ends a generation and the app is ready again', async () => {
   await page.getByTestId('question').fill('');
 }, { after: ['ask: the answer streams in, with tokens/s, then stats and evidence'] });
 
+s.test('a document too long for the context: the meter says so before sending, and Send is off', async () => {
+  await dropFiles(page, [{ name: 'long-story.txt', type: 'text/plain', data: Buffer.from(LONG_TEXT) }]);
+  const item = page.getByTestId('library-item').filter({ hasText: /long-story/i }).first();
+  await item.waitFor({ timeout: INGEST_MS });
+  await item.getByTestId('chat-with-document').click();
+  await page.waitForFunction(() => document.querySelector('.chat-title strong')?.textContent?.includes('long-story'), null, { timeout: 10_000 });
+  await page.getByTestId('question').fill('What did Lily have?');
+  await page.getByTestId('context-too-large').waitFor({ timeout: 30_000 });
+  const says = await page.getByTestId('context-too-large').textContent();
+  assert(/Does not fit/.test(says) && /\d+ tokens/.test(says), `plain message: ${says}`);
+  assert(!(await page.getByTestId('send').isEnabled()), 'Send is disabled');
+  await assertLayout(page, ['context-meter', 'question']);
+  await screenshot(page, 'app-flows-too-long-1280');
+  // Back to the first chat for the restart check.
+  await page.getByTestId('question').fill('');
+  await page.getByTestId('chat-list-item').filter({ hasText: /harbor|survey/i }).first().click();
+  await page.getByTestId('message-answer').first().waitFor({ timeout: 10_000 });
+}, { after: ['ask: the answer streams in, with tokens/s, then stats and evidence'] });
+
 s.test('restart the host: the library and the chat are still there, and the app reopens the chat', async () => {
   const before = await page.getByTestId('message-answer').count();
   await page.close();
   await host.stop();
-  host = await startHost({ dataDir });
+  host = await startHost({ dataDir, env });
   const p2 = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   await p2.goto(host.url);
   await p2.getByTestId('library-item').filter({ hasText: /harbor/i }).first().waitFor({ timeout: 30_000 });

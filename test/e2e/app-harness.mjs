@@ -8,7 +8,8 @@
 // Extend: write `app-<flow>.spec.mjs` that imports { suite } and registers tests:
 //   const s = suite('flow'); s.test('does x', async ({ page, host }) => { ... }); await s.run();
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,10 +20,11 @@ export const RESULTS = path.join(ROOT, 'test-results');
 export const CHROMIUM = process.env.LONGREAD_CHROMIUM ?? '/usr/bin/chromium';
 
 /** Starts `longread serve`; resolves when it prints its address. */
-export async function startHost({ dataDir, args = [], timeoutMs = 90_000 } = {}) {
+export async function startHost({ dataDir, args = [], env = {}, timeoutMs = 90_000 } = {}) {
   const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'longread.mjs'), 'serve', '--port', '0', '--data-dir', dataDir, ...args], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
   });
   let log = '';
   const url = await new Promise((resolve, reject) => {
@@ -198,4 +200,20 @@ export async function dropFiles(page, files) {
   await page.dispatchEvent('body', 'dragenter', { dataTransfer: dt });
   await page.dispatchEvent('body', 'dragover', { dataTransfer: dt });
   await page.dispatchEvent('body', 'drop', { dataTransfer: dt });
+}
+
+/**
+ * The model directory the host should use: the bundled one (assets/models) when it holds a
+ * GGUF; otherwise a temporary one with the real stories260K model (../shared/models) converted
+ * to GGUF by `longread import llama2c`, passed to the host as LONGREAD_MODELS_DIR.
+ */
+export function modelEnv(tmpDir) {
+  const bundled = path.join(ROOT, 'assets', 'models');
+  if (existsSync(bundled) && readdirSync(bundled).some((f) => f.endsWith('.gguf'))) return {};
+  const src = path.resolve(ROOT, '..', 'shared', 'models', 'stories260K');
+  if (!existsSync(path.join(src, 'stories260K.bin'))) return {};
+  const dir = path.join(tmpDir, 'models');
+  mkdirSync(dir, { recursive: true });
+  execFileSync(process.execPath, [path.join(ROOT, 'bin', 'longread.mjs'), 'import', 'llama2c', '--checkpoint', path.join(src, 'stories260K.bin'), '--tokenizer', path.join(src, 'tok512.bin'), '--out', path.join(dir, 'stories260K.gguf')], { cwd: ROOT, stdio: 'ignore' });
+  return { LONGREAD_MODELS_DIR: dir };
 }
