@@ -16,8 +16,9 @@ import type { Vocab } from './vocab.ts';
 const CACHE_MAX = 1 << 16;
 
 export class BpeModel {
-  private readonly symId = new Map<string, number>();
-  private readonly symText: string[] = [];
+  /** Symbols that are not tokens (ids from nTokens up); tokens use vocab.tokenToId directly. */
+  private readonly extraId = new Map<string, number>();
+  private readonly extraText: string[] = [];
   /** pair key (a * nSym + b) -> rank */
   private readonly pairRank = new Map<number, number>();
   private readonly rankResult: Int32Array;
@@ -27,10 +28,13 @@ export class BpeModel {
   private readonly cache = new Map<string, number[]>();
   private readonly heap = new MergeHeap();
   private readonly top = new Float64Array(4);
+  private sym = new Int32Array(256);
+  private next = new Int32Array(256);
+  private prev = new Int32Array(256);
 
   constructor(private readonly vocab: Vocab) {
     this.nTokens = vocab.tokens.length;
-    for (let i = 0; i < this.nTokens; i++) this.intern(vocab.tokens[i]!);
+    this.nSym = this.nTokens;
     for (let b = 0; b < 256; b++) this.byteSym[b] = this.intern(BYTE_TO_CHAR[b]!);
     const merges = vocab.merges;
     const parsed: [number, number, number][] = [];
@@ -57,11 +61,11 @@ export class BpeModel {
   }
 
   private intern(s: string): number {
-    let id = this.symId.get(s);
+    let id = this.vocab.tokenToId.get(s) ?? this.extraId.get(s);
     if (id === undefined) {
       id = this.nSym++;
-      this.symId.set(s, id);
-      this.symText.push(s);
+      this.extraId.set(s, id);
+      this.extraText.push(s);
     }
     return id;
   }
@@ -90,9 +94,13 @@ export class BpeModel {
       if (id !== undefined) return [id];
     }
     if (len === 1) return this.finish([this.byteSym[bytes[0]!]!]);
-    const sym = new Int32Array(len);
-    const next = new Int32Array(len);
-    const prev = new Int32Array(len);
+    if (this.sym.length < len) {
+      const cap = Math.max(len, this.sym.length * 2);
+      this.sym = new Int32Array(cap);
+      this.next = new Int32Array(cap);
+      this.prev = new Int32Array(cap);
+    }
+    const { sym, next, prev } = this;
     for (let i = 0; i < len; i++) {
       sym[i] = this.byteSym[bytes[i]!]!;
       prev[i] = i - 1;
@@ -101,12 +109,7 @@ export class BpeModel {
     const n = this.nSym;
     const heap = this.heap;
     heap.clear();
-    const add = (l: number, r: number): void => {
-      if (l < 0 || r < 0) return;
-      const rank = this.pairRank.get(sym[l]! * n + sym[r]!);
-      if (rank !== undefined) heap.push(rank, l, sym[l]!, sym[r]!);
-    };
-    for (let i = 1; i < len; i++) add(i - 1, i);
+    for (let i = 1; i < len; i++) this.addPair(i - 1, i, n);
     const top = this.top;
     while (heap.pop(top)) {
       const l = top[1]!;
@@ -117,12 +120,20 @@ export class BpeModel {
       sym[r] = -1;
       next[l] = next[r]!;
       if (next[r]! >= 0) prev[next[r]!] = l;
-      add(prev[l]!, l);
-      add(l, next[l]!);
+      this.addPair(prev[l]!, l, n);
+      this.addPair(l, next[l]!, n);
     }
     const syms: number[] = [];
     for (let i = 0; i !== -1; i = next[i]!) syms.push(sym[i]!);
     return this.finish(syms);
+  }
+
+  private addPair(l: number, r: number, n: number): void {
+    if (l < 0 || r < 0) return;
+    const a = this.sym[l]!;
+    const b = this.sym[r]!;
+    const rank = this.pairRank.get(a * n + b);
+    if (rank !== undefined) this.heap.push(rank, l, a, b);
   }
 
   /** Symbols -> token ids; a symbol that is not a token falls back per byte (llama.cpp). */
@@ -134,7 +145,7 @@ export class BpeModel {
         continue;
       }
       // llama.cpp looks up each byte of the aliased text as a one-byte string; only ASCII can hit.
-      const text = this.symText[s]!;
+      const text = this.extraText[s - this.nTokens]!;
       for (let i = 0; i < text.length; i++) {
         const c = text.charCodeAt(i);
         if (c < 0x80) {

@@ -32,15 +32,18 @@ function corpus(): { text: string; source: string } {
 }
 
 const { text, source } = corpus();
-console.log(`corpus: ${source}, ${text.length} chars, ${Buffer.byteLength(text)} bytes; ${os.cpus()[0]?.model}, ${os.cpus().length} cpus, node ${process.version}`);
+console.log(`load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}; corpus: ${source}, ${text.length} chars, ${Buffer.byteLength(text)} bytes; ${os.cpus()[0]?.model}, ${os.cpus().length} cpus, node ${process.version}`);
 for (const name of ['llama3', 'qwen3', 'llama2'] as HfName[]) {
   const meta = plainMetadata(hfToGguf(name));
   let t = performance.now();
   const tok = tokenizerFromGguf(meta);
   const build = performance.now() - t;
   t = performance.now();
+  const cpu0 = process.cpuUsage();
   const ids = tok.encode(text);
   const cold = performance.now() - t;
+  const cpu = process.cpuUsage(cpu0);
+  const coldCpu = (cpu.user + cpu.system) / 1000;
   t = performance.now();
   tok.encode(text);
   const warm = performance.now() - t;
@@ -54,5 +57,5 @@ for (const name of ['llama3', 'qwen3', 'llama2'] as HfName[]) {
     same = ref.length === ids.length && ref.every((v, i) => v === ids[i]) ? 'identical ids' : 'IDS DIFFER';
     await peer.dispose();
   }
-  console.log(`${name}: build ${build.toFixed(0)} ms, encode 1 MiB cold ${cold.toFixed(0)} ms, warm ${warm.toFixed(0)} ms, ${ids.length} tokens (${(ids.length / cold * 1000 / 1e6).toFixed(2)} M tok/s cold); llama.cpp ${peerMs.toFixed(0)} ms ${same}`);
+  console.log(`${name}: build ${build.toFixed(0)} ms, encode 1 MiB cold ${cold.toFixed(0)} ms (cpu ${coldCpu.toFixed(0)} ms), warm ${warm.toFixed(0)} ms, ${ids.length} tokens (${(ids.length / cold * 1000 / 1e6).toFixed(2)} M tok/s cold); llama.cpp ${peerMs.toFixed(0)} ms ${same}`);
 }
