@@ -23,8 +23,8 @@ export interface GpuTensor {
 }
 
 /** A small tensor (norm weight, bias, rope factors) as f32 (F32, F16, BF16 sources). */
-export function tensorToF32(file: ModelFile, t: TensorInfo): Float32Array {
-  const raw = file.read(t.name);
+export async function tensorToF32(file: ModelFile, t: TensorInfo): Promise<Float32Array> {
+  const raw = await file.read(t.name);
   const dv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
   const out = new Float32Array(t.elements);
   if (t.type === 'F32') for (let i = 0; i < out.length; i++) out[i] = dv.getFloat32(i * 4, true);
@@ -58,14 +58,14 @@ function bufferFrom(device: GPUDevice, bytes: Uint8Array, label: string): GPUBuf
   return buf;
 }
 
-export function tensorUpload(device: GPUDevice, file: ModelFile, t: TensorInfo): GpuTensor {
+export async function tensorUpload(device: GPUDevice, file: ModelFile, t: TensorInfo): Promise<GpuTensor> {
   if (isMatrix(t)) {
     if (!WEIGHT_FORMATS.includes(t.type as WeightFormat)) {
       throw new LongreadError('gguf-unsupported', `${file.path}: tensor ${t.name} has type ${t.type}, which has no GPU kernel.`, `Use a model quantized as one of ${WEIGHT_FORMATS.join(', ')} (e.g. Q4_K_M or Q8_0).`, { file: file.path, field: t.name, type: t.type });
     }
-    return { name: t.name, buffer: bufferFrom(device, file.read(t.name), t.name), format: t.type as WeightFormat, dims: t.dims };
+    return { name: t.name, buffer: bufferFrom(device, await file.read(t.name), t.name), format: t.type as WeightFormat, dims: t.dims };
   }
-  const f = tensorToF32(file, t);
+  const f = await tensorToF32(file, t);
   return { name: t.name, buffer: bufferFrom(device, new Uint8Array(f.buffer), t.name), format: 'F32', dims: t.dims };
 }
 
@@ -83,11 +83,9 @@ export async function weightsUpload(device: GPUDevice, file: ModelFile, names: s
   try {
     for (const t of infos) {
       throwIfCancelled(signal, 'Loading the model');
-      out.set(t.name, tensorUpload(device, file, t));
+      out.set(t.name, await tensorUpload(device, file, t));
       done += t.bytes;
       onProgress?.(done, total);
-      // Yield so progress events and cancellation get through on big files.
-      if (out.size % 16 === 0) await new Promise((r) => setImmediate(r));
     }
     scoped = false;
     const oom = await device.popErrorScope();

@@ -59,8 +59,8 @@ interface Planned {
   info: ModelInfo;
 }
 
-function plan(p: string, contextLength: number | undefined, chunk: number): Planned {
-  const file = modelFileOpen(p);
+async function plan(p: string, contextLength: number | undefined, chunk: number): Promise<Planned> {
+  const file = await modelFileOpen(p);
   try {
     const arch = architectureFor(file.metadata, p);
     const hp = arch.hparams(file.metadata, new Set(file.tensors.keys()));
@@ -109,20 +109,20 @@ function plan(p: string, contextLength: number | undefined, chunk: number): Plan
     };
     return { file, hp, names, info };
   } catch (e) {
-    file.close();
+    await file.close();
     throw e;
   }
 }
 
 export async function modelInspect(p: string): Promise<ModelInfo> {
-  const planned = plan(p, undefined, 512);
-  planned.file.close();
+  const planned = await plan(p, undefined, 512);
+  await planned.file.close();
   return planned.info;
 }
 
 export async function modelLoad(gpu: Gpu, p: string, opts: ModelLoadOptions = {}): Promise<LoadedModel> {
   const chunk = opts.chunk ?? 512;
-  const { file, hp, names, info } = plan(p, opts.contextLength, chunk);
+  const { file, hp, names, info } = await plan(p, opts.contextLength, chunk);
   const device = gpu.device;
   let kv: KvCache | null = null;
   let weights: Awaited<ReturnType<typeof weightsUpload>> | null = null;
@@ -160,7 +160,7 @@ export async function modelLoad(gpu: Gpu, p: string, opts: ModelLoadOptions = {}
       forward.dispose();
       throw new LongreadError('gpu-validation', `GPU validation error while building the forward pass: ${validation.message}`, 'This is a bug in Longread; please report it.');
     }
-    file.close();
+    await file.close();
     const w = weights;
     const k = kv;
     return {
@@ -179,7 +179,7 @@ export async function modelLoad(gpu: Gpu, p: string, opts: ModelLoadOptions = {}
       },
     };
   } catch (e) {
-    file.close();
+    await file.close();
     if (kv) kvCacheDispose(kv);
     if (weights) for (const t of weights.values()) t.buffer.destroy();
     throw e;

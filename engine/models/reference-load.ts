@@ -5,7 +5,7 @@
  *
  * Extend: nothing per architecture; the registry decides.
  */
-import { dequantize } from '../reference/dequant.ts';
+import { dequantize } from '../formats/quant.ts';
 import { refModelCreate, type RefModel } from '../reference/forward.ts';
 import { tokenizerFromGguf, type Tokenizer } from '../tokenizer/tokenizer.ts';
 import { tensorMapCheck, type ModelHparams } from './hparams.ts';
@@ -19,18 +19,18 @@ export interface RefLoaded {
   create(): RefModel;
 }
 
-export function refModelLoad(path: string): RefLoaded {
-  const file = modelFileOpen(path);
+export async function refModelLoad(path: string): Promise<RefLoaded> {
+  const file = await modelFileOpen(path);
   try {
     const arch = architectureFor(file.metadata, path);
     const hp = arch.hparams(file.metadata, new Set(file.tensors.keys()));
     tensorMapCheck(arch.tensorMap(hp), file.tensors, path);
     const weights = new Map<string, Float32Array>();
-    for (const t of file.tensors.values()) weights.set(t.name, dequantize(t.type, file.read(t.name), t.elements));
+    for (const t of file.tensors.values()) weights.set(t.name, dequantize(t.typeId, await file.read(t.name), t.elements));
     const rf = weights.get('rope_freqs.weight');
     const hpr: ModelHparams = rf ? { ...hp, rope: { ...hp.rope, freqFactors: rf } } : hp;
     return { hp: hpr, tokenizer: tokenizerFromGguf(file.metadata), create: () => refModelCreate(hpr, (n) => weights.get(n)) };
   } finally {
-    file.close();
+    await file.close();
   }
 }
