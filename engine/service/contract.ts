@@ -270,7 +270,8 @@ export interface Methods {
   'chat.get': { params: { id: string }; result: Chat };
   'chat.create': { params: { documentIds: string[]; title?: string }; result: Chat };
   'chat.delete': { params: { id: string }; result: { ok: true } };
-  'chat.check': { params: { documentIds: string[]; question: string }; result: ContextCheck };
+  /** `maxTokens`: the answer reserve to count (the UI sends its generation setting); engine default when absent. */
+  'chat.check': { params: { documentIds: string[]; question: string; maxTokens?: number }; result: ContextCheck };
   'chat.ask': { params: { chatId: string; question: string; options?: GenerateOptions }; result: ChatMessage };
   'chat.regenerate': { params: { chatId: string; messageId: string; options?: GenerateOptions }; result: ChatMessage };
   'job.cancel': { params: { jobId: string }; result: { cancelled: boolean } };
