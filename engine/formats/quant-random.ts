@@ -11,7 +11,7 @@
  */
 
 import { GgmlType, ggmlTypeInfo, ggmlTypeName, isKnownGgmlType } from './ggml-types.ts';
-import { f32ToBf16, f32ToF16 } from './quant.ts';
+import { f32ToBf16, f32ToF16 } from './f16.ts';
 
 /** Byte offsets of the f16 fields in a block: [signed scales, non-negative mins]. */
 const SCALES: Partial<Record<GgmlType, [number[], number[]]>> = {

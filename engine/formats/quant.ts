@@ -1,70 +1,26 @@
 /**
  * GGUF block formats on the CPU: a dequantizer per format (the reference the GPU kernels are
  * checked against; transcribed from ggml's dequantize_row_* in ggml-quants.c, byte layouts from
- * ggml-common.h) and quantizers for F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1 (ggml's
- * quantize_row_*_ref, float32 arithmetic emulated with Math.fround), Q4_K and Q6_K (valid encodings by a simpler min/max fit than
- * ggml's iterative search: any valid block is accepted by every reader).
+ * ggml-common.h) and quantizers for F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1 here and Q2_K..Q6_K
+ * in quant-k.ts, all reproducing ggml's quantize_row_*_ref byte for byte (float32 arithmetic
+ * emulated with Math.fround), i.e. what llama-quantize writes without an imatrix. Both directions
+ * are checked against ggml's own output (test/gguf/quant-golden.test.ts); f16/bf16 live in f16.ts,
+ * random valid blocks of every type in quant-random.ts.
  *
  * Block layouts (bytes): Q4_0 18 = d f16 + 16 nibble bytes; Q4_1 20 = d, m + 16; Q5_0 22 = d +
  * qh u32 + 16; Q5_1 24 = d, m + qh + 16; Q8_0 34 = d + 32 i8; Q2_K 84 = scales[16] qs[64] d dmin;
  * Q3_K 110 = hmask[32] qs[64] scales[12] d; Q4_K 144 = d dmin scales[12] qs[128]; Q5_K 176 =
  * d dmin scales[12] qh[32] qs[128]; Q6_K 210 = ql[128] qh[64] scales[16] d.
  *
- * Extend: a new format = a case in `dequantBlock` (and `quantizeBlock` if writable).
+ * Extend: a new format = a case in `dequantBlock` (and `quantizeBlock`, or K_QUANTIZERS, if
+ * writable).
  */
 
 import { GgmlType, ggmlTypeInfo, ggmlTypeName } from './ggml-types.ts';
+import { bf16ToF32, f16ToF32, f32ToBf16, f32ToF16 } from './f16.ts';
+import { K_QUANTIZERS } from './quant-k.ts';
 
-const f32b = new Float32Array(1);
-const u32b = new Uint32Array(f32b.buffer);
-
-export function f16ToF32(h: number): number {
-  const s = h & 0x8000 ? -1 : 1;
-  const e = (h >> 10) & 31;
-  const m = h & 1023;
-  if (e === 0) return s * m * 2 ** -24;
-  if (e === 31) return m ? NaN : s * Infinity;
-  return s * (1 + m / 1024) * 2 ** (e - 15);
-}
-
-/** f32 -> f16 bits, round to nearest even, with subnormals, overflow to inf, NaN kept. */
-export function f32ToF16(x: number): number {
-  f32b[0] = x;
-  const b = u32b[0]!;
-  const sign = (b >>> 16) & 0x8000;
-  const exp = (b >>> 23) & 0xff;
-  let mant = b & 0x7fffff;
-  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);
-  const e = exp - 127 + 15;
-  if (e >= 31) return sign | 0x7c00;
-  if (e <= 0) {
-    if (e < -10) return sign;
-    mant |= 0x800000;
-    const shift = 14 - e;
-    let h = mant >>> shift;
-    const rem = mant & ((1 << shift) - 1);
-    const half = 1 << (shift - 1);
-    if (rem > half || (rem === half && h & 1)) h++;
-    return sign | h;
-  }
-  let h = (e << 10) | (mant >>> 13);
-  const rem = mant & 0x1fff;
-  if (rem > 0x1000 || (rem === 0x1000 && h & 1)) h++;
-  return sign | h;
-}
-
-export function bf16ToF32(h: number): number {
-  u32b[0] = h << 16;
-  return f32b[0]!;
-}
-
-/** ggml's GGML_FP32_TO_BF16: round to nearest even, quiet NaN. */
-export function f32ToBf16(x: number): number {
-  f32b[0] = x;
-  const u = u32b[0]!;
-  if ((u & 0x7fffffff) > 0x7f800000) return ((u >>> 16) | 64) & 0xffff;
-  return ((u + (0x7fff + ((u >>> 16) & 1))) >>> 16) & 0xffff;
-}
+export { bf16ToF32, f16ToF32, f32ToBf16, f32ToF16 };
 
 function dequantBlock(t: GgmlType, b: Uint8Array, o: number, out: Float32Array, y: number): void {
   const f16 = (p: number) => f16ToF32(b[o + p]! | (b[o + p + 1]! << 8));
@@ -235,7 +191,8 @@ export function dequantize(t: GgmlType, bytes: Uint8Array, n: number): Float32Ar
 // Quantizers -------------------------------------------------------------------------------
 
 export const QUANTIZABLE: readonly GgmlType[] = [
-  GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_1, GgmlType.Q5_0, GgmlType.Q5_1, GgmlType.Q4_K, GgmlType.Q6_K,
+  GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_1, GgmlType.Q5_0, GgmlType.Q5_1,
+  GgmlType.Q2_K, GgmlType.Q3_K, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K,
 ];
 
 const roundAway = (x: number) => (x < 0 ? -Math.round(-x) : Math.round(x)); // C roundf
@@ -304,94 +261,11 @@ function quantizeBlock(t: GgmlType, x: Float32Array, xo: number, b: Uint8Array, 
       if (five) new DataView(b.buffer, b.byteOffset).setUint32(o + 4, qh >>> 0, true);
       return;
     }
-    case GgmlType.Q4_K: {
-      const scales = new Float32Array(8);
-      const mins = new Float32Array(8);
-      for (let j = 0; j < 8; j++) {
-        let lo = 0;
-        let hi = 0;
-        for (let l = 0; l < 32; l++) { lo = Math.min(lo, x[xo + 32 * j + l]!); hi = Math.max(hi, x[xo + 32 * j + l]!); }
-        scales[j] = (hi - lo) / 15;
-        mins[j] = -lo;
-      }
-      const d = Math.max(...scales) / 63;
-      const dmin = Math.max(...mins) / 63;
-      putF16(b, o, d);
-      putF16(b, o + 2, dmin);
-      const dq = f16ToF32(f32ToF16(d));
-      const mq = f16ToF32(f32ToF16(dmin));
-      const sc = new Uint8Array(8);
-      const mn = new Uint8Array(8);
-      for (let j = 0; j < 8; j++) {
-        sc[j] = dq ? Math.min(63, Math.round(scales[j]! / dq)) : 0;
-        mn[j] = mq ? Math.min(63, Math.round(mins[j]! / mq)) : 0;
-      }
-      const p = o + 4;
-      for (let j = 0; j < 12; j++) b[p + j] = 0;
-      for (let j = 0; j < 8; j++) {
-        if (j < 4) {
-          b[p + j] = sc[j]!;
-          b[p + j + 4] = mn[j]!;
-        } else {
-          b[p + j + 4] = (sc[j]! & 15) | ((mn[j]! & 15) << 4);
-          b[p + j - 4] = b[p + j - 4]! | ((sc[j]! >> 4) << 6);
-          b[p + j] = b[p + j]! | ((mn[j]! >> 4) << 6);
-        }
-      }
-      const q = new Uint8Array(256);
-      for (let j = 0; j < 8; j++) {
-        const ds = dq * sc[j]!;
-        const dm = mq * mn[j]!;
-        for (let l = 0; l < 32; l++) {
-          const v = ds ? Math.round((x[xo + 32 * j + l]! + dm) / ds) : 0;
-          q[32 * j + l] = Math.max(0, Math.min(15, v));
-        }
-      }
-      for (let c = 0; c < 4; c++) for (let l = 0; l < 32; l++) b[o + 16 + 32 * c + l] = q[64 * c + l]! | (q[64 * c + 32 + l]! << 4);
-      return;
+    default: {
+      const k = K_QUANTIZERS[t];
+      if (!k) throw new Error(`no quantizer for ${ggmlTypeName(t)}`);
+      k(x, xo, b, o);
     }
-    case GgmlType.Q6_K: {
-      const scales = new Float32Array(16);
-      for (let j = 0; j < 16; j++) {
-        let amax = 0;
-        let max = 0;
-        for (let l = 0; l < 16; l++) {
-          const v = x[xo + 16 * j + l]!;
-          if (Math.abs(v) > amax) { amax = Math.abs(v); max = v; }
-        }
-        scales[j] = max / -32;
-      }
-      let amaxS = 0;
-      let maxS = 0;
-      for (const s of scales) if (Math.abs(s) > amaxS) { amaxS = Math.abs(s); maxS = s; }
-      const d = maxS / -128;
-      putF16(b, o + 208, d);
-      const dq = f16ToF32(f32ToF16(d));
-      const q = new Uint8Array(256);
-      for (let j = 0; j < 16; j++) {
-        const s = dq ? Math.max(-128, Math.min(127, Math.round(scales[j]! / dq))) : 0;
-        b[o + 192 + j] = s & 255;
-        const ds = dq * s;
-        for (let l = 0; l < 16; l++) {
-          const v = ds ? Math.round(x[xo + 16 * j + l]! / ds) : 0;
-          q[16 * j + l] = Math.max(-32, Math.min(31, v)) + 32;
-        }
-      }
-      for (let n = 0; n < 2; n++) {
-        for (let l = 0; l < 32; l++) {
-          const q1 = q[128 * n + l]!;
-          const q2 = q[128 * n + l + 32]!;
-          const q3 = q[128 * n + l + 64]!;
-          const q4 = q[128 * n + l + 96]!;
-          b[o + 64 * n + l] = (q1 & 15) | ((q3 & 15) << 4);
-          b[o + 64 * n + l + 32] = (q2 & 15) | ((q4 & 15) << 4);
-          b[o + 128 + 32 * n + l] = (q1 >> 4) | ((q2 >> 4) << 2) | ((q3 >> 4) << 4) | ((q4 >> 4) << 6);
-        }
-      }
-      return;
-    }
-    default:
-      throw new Error(`no quantizer for ${ggmlTypeName(t)}`);
   }
 }
 
