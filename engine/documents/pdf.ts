@@ -22,6 +22,8 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+// Must come before pdf.js: it provides DOMMatrix, which pdf.js constructs at load time.
+import './pdf-globals.ts';
 import * as pdfjs from 'pdfjs-dist/legacy/build/pdf.mjs';
 // @ts-ignore -- pdf.js ships no type declarations for its worker module.
 import * as pdfjsWorker from 'pdfjs-dist/legacy/build/pdf.worker.mjs';
