@@ -56,7 +56,13 @@ export function App() {
       </header>
       {connection === 'closed' && (
         <div className="banner banner-error" role="alert">
-          The connection to the engine was lost. <button type="button" className="btn btn-small" onClick={() => window.location.reload()}>Reconnect</button>
+          <span>
+            The connection to the engine was lost.{' '}
+            {window.longread ? 'Longread restarts its engine on its own; reload to reconnect.' : 'If you restarted `longread serve`, open the new address it printed (it carries a new access token).'}
+          </span>
+          <button type="button" className="btn btn-small" onClick={() => window.location.reload()}>
+            Reload
+          </button>
         </div>
       )}
       <div className="app-main">

@@ -13,6 +13,14 @@ export interface PreloadBridge {
   send(msg: ClientMessage): void;
   onMessage(handler: (msg: ServerMessage) => void): (() => void) | void;
   onClose?(handler: () => void): (() => void) | void;
+  /** Native open dialog (Electron only): the chosen file's path, or null when cancelled. */
+  pickFile?(kind: 'model' | 'document'): Promise<string | null>;
+}
+
+/** The native file dialog when the host has one (Electron), else null (use a path or upload). */
+export function nativePicker(win: Window): ((kind: 'model' | 'document') => Promise<string | null>) | null {
+  const b = win.longread;
+  return b?.pickFile ? (kind) => b.pickFile!(kind) : null;
 }
 
 declare global {

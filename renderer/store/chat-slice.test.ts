@@ -12,7 +12,9 @@ function chatEngine() {
   const s = setup();
   const user: ChatMessage = { id: 'u1', role: 'user', text: 'What is on page 2?', createdAt: 1 };
   const stored = { messages: [] as ChatMessage[] };
-  s.engine.on('settings.set', ({ patch }) => settingsFixture(patch));
+  let settings = settingsFixture();
+  s.engine.on('settings.get', () => settings);
+  s.engine.on('settings.set', ({ patch }) => (settings = { ...settings, ...patch }));
   s.engine.on('document.get', ({ id }) => docContent(id));
   s.engine.on('chat.get', ({ id }) => chatFixture(id, stored.messages));
   s.engine.on('chat.list', () => [chatFixture('c1', stored.messages)]);
@@ -128,6 +130,21 @@ describe('chat slice', () => {
     await store.getState().ask('q');
     expect(store.getState().chatError).toMatchObject({ code: 'model-not-loaded', hint: 'Load a model in Models.' });
     expect(store.getState().streaming).toBeNull();
+  });
+
+  it('sends the persisted generation settings with each question', async () => {
+    const { store, engine, stored, user } = chatEngine();
+    await store.getState().patchSettings({ generation: { maxTokens: 48, temperature: 0 } });
+    engine.on('chat.ask', () => {
+      stored.messages = [user, answer('a1')];
+      return answer('a1');
+    });
+    await store.getState().openChat('c1');
+    await store.getState().ask('q');
+    expect(engine.calls('chat.ask')[0]!.params).toEqual({ chatId: 'c1', question: 'q', options: { maxTokens: 48, temperature: 0 } });
+    expect(engine.calls('chat.check')[0]!.params).toEqual({ documentIds: ['d1'], question: 'q', maxTokens: 48 });
+    await store.getState().ask('q2', { maxTokens: 5 });
+    expect(engine.calls('chat.ask')[1]!.params).toMatchObject({ options: { maxTokens: 5 } });
   });
 
   it('creates and deletes chats', async () => {

@@ -84,7 +84,9 @@ export const createChatSlice: SliceCreator<ChatSlice> = (set, get, { client, now
       const s = get().streaming;
       if (s) set({ streaming: { ...s, jobId } });
     };
-    const opts = options ? { options } : {};
+    // Explicit options win; else the persisted generation settings (Models > Answers).
+    const chosen = options ?? get().settings?.generation;
+    const opts = chosen && Object.keys(chosen).length > 0 ? { options: chosen } : {};
     let result: ChatMessage | null = null;
     try {
       result =
@@ -133,8 +135,9 @@ export const createChatSlice: SliceCreator<ChatSlice> = (set, get, { client, now
         if (get().settings?.lastChatId !== id) void get().patchSettings({ lastChatId: id });
         const first = chat.documentIds[0];
         if (first && get().openDocumentId !== first) await get().openDocument(first);
-        const answer = lastAnswer(chat);
-        get().selectAnswer(answer?.id ?? null);
+        // Show the evidence of the latest answer that has some (a stopped answer may have none).
+        const withEvidence = [...chat.messages].reverse().find((m) => m.role === 'assistant' && (m.evidence?.length ?? 0) > 0);
+        get().selectAnswer(withEvidence?.id ?? lastAnswer(chat)?.id ?? null);
       } catch (e) {
         set({ chatError: toWireError(e) });
       }
@@ -166,7 +169,8 @@ export const createChatSlice: SliceCreator<ChatSlice> = (set, get, { client, now
       const chat = get().activeChat;
       if (!chat) return null;
       try {
-        const contextCheck = await client.call('chat.check', { documentIds: chat.documentIds, question });
+        const maxTokens = get().settings?.generation.maxTokens;
+        const contextCheck = await client.call('chat.check', { documentIds: chat.documentIds, question, ...(maxTokens ? { maxTokens } : {}) });
         set({ contextCheck, contextCheckError: null });
         return contextCheck;
       } catch (e) {

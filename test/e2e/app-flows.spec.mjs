@@ -3,7 +3,9 @@
 // inspector's three views (drawn from real telemetry), stop a generation, restart the host and
 // find the chat again. Screenshots of each view go to test-results/app-flows-*.png, each after
 // a person-sized check (key elements visible, nothing overflowing horizontally).
-import { assert, assertLayout, dropFiles, launchBrowser, makePdf, modelEnv, removeDir, screenshot, startHost, suite, tempDataDir } from './app-harness.mjs';
+import { existsSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { ROOT, assert, assertLayout, dropFiles, launchBrowser, makePdf, modelEnv, removeDir, screenshot, startHost, suite, tempDataDir } from './app-harness.mjs';
 
 const INGEST_MS = 90_000;
 const MODEL_MS = 180_000;
@@ -19,6 +21,13 @@ const PAGES = [
 const LONG_TEXT = 'Lily had a red ball and she played with it in the park every day with her friend Ben. '.repeat(40);
 
 const s = suite('app-flows');
+
+/** The GGUF file the host loads by default (bundled, or the converted test model). */
+function modelFile() {
+  const dir = env.LONGREAD_MODELS_DIR ?? path.join(ROOT, 'assets', 'models');
+  const f = existsSync(dir) ? readdirSync(dir).filter((n) => n.endsWith('.gguf')).sort()[0] : undefined;
+  return f ? path.join(dir, f) : null;
+}
 const dataDir = tempDataDir('flows');
 const env = modelEnv(dataDir);
 let host = await startHost({ dataDir, env });
@@ -68,7 +77,20 @@ s.test('a model is ready (the bundled one by default)', async () => {
   }
   const arch = await page.getByTestId('model-architecture').first().textContent();
   assert(arch.trim().length > 0, 'architecture shown');
-  await assertLayout(page, ['loaded-model', 'model-memory']);
+  // Open a GGUF by path (the browser host's way): what it is and what it needs, before loading.
+  const ggufPath = modelFile();
+  if (ggufPath) {
+    await page.getByTestId('model-path').fill(ggufPath);
+    await page.getByTestId('model-inspect').click();
+    const card = page.getByTestId('candidate-model');
+    await card.waitFor({ timeout: 30_000 });
+    const text = await card.textContent();
+    assert(/llama/i.test(text) && /tokens/.test(text) && /GPU memory/.test(text), `inspected model card: ${text}`);
+  }
+  // Short answers keep the suite quick; the setting is persisted engine-side (checked after restart).
+  await page.getByTestId('setting-max-tokens').fill('48');
+  await page.getByTestId('setting-max-tokens').press('Enter');
+  await assertLayout(page, ['loaded-model', 'model-memory', 'setting-max-tokens']);
   await screenshot(page, 'app-flows-models-1280');
 }, { after: [] });
 
@@ -85,6 +107,7 @@ s.test('ask: the answer streams in, with tokens/s, then stats and evidence', asy
   // Streaming: the live stats show tokens per second before the answer is complete.
   await page.waitForFunction(() => /tok\/s/.test(document.querySelector('[data-testid="streaming-stats"]')?.textContent ?? ''), null, { timeout: ANSWER_MS });
   const partial = await page.getByTestId('message-streaming').textContent();
+  await screenshot(page, 'app-flows-streaming-1280');
   await page.getByTestId('message-streaming').waitFor({ state: 'detached', timeout: ANSWER_MS });
   const answer = page.getByTestId('message-answer').last();
   const stats = await answer.getByTestId('answer-stats').textContent();
@@ -104,7 +127,11 @@ s.test('ask: the answer streams in, with tokens/s, then stats and evidence', asy
 s.test('clicking evidence jumps the viewer to the highlighted passage', async () => {
   const item = page.getByTestId('message-answer').last().getByTestId('evidence-item').first();
   const pageLabel = (await item.locator('.evidence-page').textContent()).trim();
-  await item.click();
+  // By keyboard: focus the evidence button (visible focus ring) and press Enter.
+  await item.focus();
+  const ring = await item.evaluate((el) => getComputedStyle(el).outlineStyle);
+  assert(ring !== 'none', 'focused evidence item shows a focus ring');
+  await page.keyboard.press('Enter');
   const mark = page.getByTestId('focus-mark').first();
   await mark.waitFor({ timeout: 5_000 });
   await page.waitForTimeout(300);
@@ -195,6 +222,14 @@ s.test('restart the host: the library and the chat are still there, and the app 
   await p2.getByTestId('document-viewer').waitFor({ timeout: 10_000 });
   await assertLayout(p2, ['chat', 'library-item', 'document-viewer']);
   await screenshot(p2, 'app-flows-restored-1280');
+  await p2.getByTestId('tab-models').click();
+  assert((await p2.getByTestId('setting-max-tokens').inputValue()) === '48', 'answer settings survived the restart');
+  // Dark theme at 1920x1080, chosen in the app (persisted engine-side like every setting).
+  await p2.getByTestId('tab-chat').click();
+  await p2.setViewportSize({ width: 1920, height: 1080 });
+  while ((await p2.evaluate(() => document.documentElement.dataset.theme)) !== 'dark') await p2.getByTestId('theme-toggle').click();
+  await assertLayout(p2, ['chat', 'library-item', 'document-viewer', 'evidence-list']);
+  await screenshot(p2, 'app-flows-restored-dark-1920');
   await p2.close();
 }, { after: ['ask: the answer streams in, with tokens/s, then stats and evidence'] });
 

@@ -6,6 +6,8 @@
 
 import { useEffect, useRef, useState, type KeyboardEvent } from 'react';
 import { ErrorBox } from '../../components/error-box.tsx';
+import { formatPercent } from '../../components/format.ts';
+import { formatEta, jobFraction } from '../../store/jobs-slice.ts';
 import { useApp, useAppStore } from '../../store/react.ts';
 import { ContextMeter } from './context-meter.tsx';
 import { Markdown, MessageView } from './message-view.tsx';
@@ -100,7 +102,7 @@ function Messages() {
       )}
       {streaming && (
         <article className="msg msg-answer streaming" data-testid="message-streaming" aria-busy="true">
-          {streaming.text ? <Markdown text={streaming.text} /> : <p className="muted">Reading the documents…</p>}
+          {streaming.text ? <Markdown text={streaming.text} /> : <PrefillProgress jobId={streaming.jobId} />}
           <div className="msg-footer">
             <span className="msg-stats muted" data-testid="streaming-stats">
               {streaming.tokens > 0 ? `${streaming.tokensPerSecond.toFixed(1)} tok/s · ${streaming.tokens} tokens` : 'prefill'}
@@ -114,6 +116,20 @@ function Messages() {
       {chatError && <ErrorBox error={chatError} />}
       <div ref={endRef} />
     </div>
+  );
+}
+
+/** Before the first token: the prefill's progress from the engine (per chunk), inline. */
+function PrefillProgress({ jobId }: { jobId: string | null }) {
+  const job = useApp((s) => (jobId ? s.jobs[jobId] : undefined));
+  const f = job ? jobFraction(job) : null;
+  const eta = job ? formatEta(job.etaMs) : null;
+  return (
+    <p className="muted" data-testid="prefill-progress">
+      Reading the documents{f !== null ? ` · ${formatPercent(f)}` : '…'}
+      {job && job.total > 0 ? ` of ${job.total.toLocaleString('en-US')} ${job.unit ?? ''}` : ''}
+      {eta ? ` · about ${eta} left` : ''}
+    </p>
   );
 }
 

@@ -29,7 +29,7 @@ export function ContextMeter() {
       <p className="meter-text">
         {check.fits ? (
           <>
-            Documents {formatCount(check.documentTokens)} + question {formatCount(check.questionTokens + check.templateTokens)} + answer {formatCount(check.reserveForAnswer)} = {formatCount(check.total)} of {formatCount(check.contextLength)} tokens ({formatPercent(f)})
+            Documents {formatCount(check.documentTokens)} + question and template {formatCount(check.questionTokens + check.templateTokens)} + answer up to {formatCount(check.reserveForAnswer)} = {formatCount(check.total)} of {formatCount(check.contextLength)} tokens ({formatPercent(f)})
           </>
         ) : (
           <strong data-testid="context-too-large">

@@ -8,6 +8,7 @@ import { useState, type FormEvent } from 'react';
 import type { ModelInfo } from '../../../engine/service/contract.ts';
 import { ErrorBox } from '../../components/error-box.tsx';
 import { formatBytes, formatCount } from '../../components/format.ts';
+import { nativePicker } from '../../bridge/transport.ts';
 import { useApp } from '../../store/react.ts';
 
 export function ModelsPanel() {
@@ -22,6 +23,7 @@ export function ModelsPanel() {
   const load = useApp((s) => s.loadModel);
   const unload = useApp((s) => s.unloadModel);
   const [ctx, setCtx] = useState('');
+  const picker = nativePicker(window);
 
   const model = status?.model ?? null;
   const bundled = status?.bundledModelPath ?? null;
@@ -58,13 +60,29 @@ export function ModelsPanel() {
       <h2 className="panel-title">Open a GGUF file</h2>
       <form className="model-open" onSubmit={onInspect}>
         <input type="text" value={path} onChange={(e) => setPath(e.target.value)} placeholder="/path/to/model.gguf" aria-label="Path of a GGUF model file on this machine" data-testid="model-path" />
-        <button type="submit" className="btn" disabled={!path.trim() || inspecting}>
+        {picker && (
+          <button
+            type="button"
+            className="btn"
+            onClick={() =>
+              void picker('model').then((p) => {
+                if (p) {
+                  setPath(p);
+                  void inspect(p);
+                }
+              })
+            }
+          >
+            Browse…
+          </button>
+        )}
+        <button type="submit" className="btn" disabled={!path.trim() || inspecting} data-testid="model-inspect">
           {inspecting ? 'Reading…' : 'Inspect'}
         </button>
       </form>
       <label className="model-ctx">
         Context length{' '}
-        <input type="text" inputMode="numeric" size={8} value={ctx} onChange={(e) => setCtx(e.target.value.replace(/\D/g, ''))} placeholder="model default" aria-label="Context length to allocate (tokens); empty for the model default" />
+        <input type="text" inputMode="numeric" size={14} value={ctx} onChange={(e) => setCtx(e.target.value.replace(/\D/g, ''))} placeholder="model default" aria-label="Context length to allocate (tokens); empty for the model default" />
       </label>
       {candidate && (
         <>
@@ -74,6 +92,7 @@ export function ModelsPanel() {
           </button>
         </>
       )}
+      <GenerationSettings />
     </section>
   );
 }
@@ -110,5 +129,53 @@ function ModelCard({ info, testId }: { info: ModelInfo; testId: string }) {
         {formatBytes(m.totalBytes)} = weights {formatBytes(m.weightsBytes)} + KV {formatBytes(m.kvBytes)} ({formatBytes(m.kvBytesPerToken)}/token) + activations {formatBytes(m.activationBytes)}
       </dd>
     </dl>
+  );
+}
+
+/** Answer settings (persisted engine-side in settings.generation; sent with every question). */
+function GenerationSettings() {
+  const generation = useApp((s) => s.settings?.generation);
+  const patch = useApp((s) => s.patchSettings);
+  if (!generation) return null;
+  const save = (key: 'maxTokens' | 'temperature', raw: string) => {
+    const next = { ...generation };
+    const v = Number(raw);
+    if (raw.trim() === '' || !Number.isFinite(v) || v < 0) delete next[key];
+    else next[key] = key === 'maxTokens' ? Math.max(1, Math.round(v)) : v;
+    if (next[key] !== generation[key]) void patch({ generation: next });
+  };
+  return (
+    <>
+      <h2 className="panel-title">Answers</h2>
+      <div className="gen-settings">
+        <label>
+          Max answer tokens{' '}
+          <input
+            key={`mt-${generation.maxTokens ?? ''}`}
+            type="text"
+            inputMode="numeric"
+            size={6}
+            defaultValue={generation.maxTokens ?? ''}
+            placeholder="engine default"
+            onBlur={(e) => save('maxTokens', e.target.value)}
+            onKeyDown={(e) => e.key === 'Enter' && save('maxTokens', e.currentTarget.value)}
+            data-testid="setting-max-tokens"
+          />
+        </label>
+        <label>
+          Temperature{' '}
+          <input
+            key={`t-${generation.temperature ?? ''}`}
+            type="text"
+            inputMode="decimal"
+            size={5}
+            defaultValue={generation.temperature ?? ''}
+            placeholder="default"
+            onBlur={(e) => save('temperature', e.target.value)}
+            onKeyDown={(e) => e.key === 'Enter' && save('temperature', e.currentTarget.value)}
+          />
+        </label>
+      </div>
+    </>
   );
 }
