@@ -4,15 +4,17 @@
 // the KV head are processed together so each K/V page is read from memory once. Per page:
 // K block staged in workgroup memory (coalesced vec4 loads, rows padded to dodge bank
 // conflicts), scores for (token, head), per-head max by a tree, online softmax rescale, then
-// P.V with V read as vec4<u32> (8 halves) straight from memory, accumulated by
-// (head, 8-dim column, token group) threads. Writes a partial (acc[HD], m, l) per
+// P.V with V read as vec4<u32> (8 halves) straight from memory (all of an invocation's loads
+// issued before its FMAs), accumulated by (head group, 8-dim column, token group) invocations
+// that each hold HPT heads, so one V load serves HPT heads. Writes a partial (acc[HD], m, l) per
 // (q head, chunk). Tokens at or past kv_len are never touched (stale pages may hold anything).
 // Pass 2 `reduce`: one workgroup per q head merges the chunk partials (log-sum-exp).
 // Optional tap (define PROBS): pass 1 also writes the scaled scores into `probs`, pass 2 writes
 // per-head (max, sum) after the partials, pass 3 `probs_norm` turns scores into probabilities.
 // Without PROBS none of this is compiled or dispatched.
 //
-// Defines: HD (multiple of 8, <= 128), G (q heads per kv head; G * HD / 8 <= WG), WG = 256, PROBS.
+// Defines: HD (multiple of 8, <= 128), G (q heads per kv head), HPT (heads per P.V invocation,
+// divides G; (G / HPT) * HD / 8 <= WG), WG = 256, PROBS.
 // Bindings (strides in elements):
 //   0 params
 //   1 q      f32 [n_heads, HD]; head h uses kv head h / G
@@ -53,18 +55,20 @@ struct Params {
 const KS4: u32 = KV_HW / 4u + 1u;    // padded K row stride in vec4<u32>: rows t..t+7 of a 128-bit
                                      // load phase hit distinct bank groups (t * KS4 * 4 mod 32)
 const COLS: u32 = HD / 8u;           // vec4<u32> columns of a row
-const TG: u32 = min(64u, WG / (G * COLS)); // token groups of the P.V phase (<= tokens per page)
+const HG: u32 = G / HPT;             // head groups of the P.V phase (HPT heads per invocation)
+const TG: u32 = min(64u, WG / (COLS * HG)); // token groups of the P.V phase (<= tokens per page)
+const TPT: u32 = (64u + TG - 1u) / TG; // tokens per invocation per page
 const ROWS: u32 = G * 64u;           // (head, token) pairs of a page
 const PS: u32 = HD + 2u;             // partial stride
 const NEG: f32 = -3.0e38;
 
-// also holds the TG * G * HD / 4 merge values at the end (<= 512 vec4)
+// also holds the TG * HG * HD / 4 merge values at the end (<= 512 vec4)
 var<workgroup> k_sh: array<vec4<u32>, max(64u * KS4, 512u)>;
 var<workgroup> q_sh: array<vec4<f32>, G * HD / 4u>;
 var<workgroup> s_sh: array<f32, ROWS>;
 var<workgroup> red: array<f32, ROWS>;
 var<workgroup> m_run: array<f32, G>;
-var<workgroup> l_comb: array<f32, TG * G>;
+var<workgroup> l_comb: array<f32, TG * HG>;
 
 fn f16x8(v: vec4<u32>) -> array<vec4<f32>, 2> {
   return array<vec4<f32>, 2>(vec4<f32>(unpack2x16float(v.x), unpack2x16float(v.y)), vec4<f32>(unpack2x16float(v.z), unpack2x16float(v.w)));
@@ -81,12 +85,14 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   }
   if (lid < G) { m_run[lid] = NEG; }
   let col = lid % COLS;
-  let g = (lid / COLS) % G;
-  let tg = lid / (COLS * G);
+  let hg = (lid / COLS) % HG;
+  let tg = lid / (COLS * HG);
   let acc_on = tg < TG;
-  var acc0 = vec4<f32>(0.0);
-  var acc1 = vec4<f32>(0.0);
-  var l_part = 0.0;
+  // acc[2j], acc[2j + 1]: dims col*8 .. col*8+7 of head hg * HPT + j
+  var acc: array<vec4<f32>, 2u * HPT>;
+  var l_part: array<f32, HPT>;
+  for (var j = 0u; j < 2u * HPT; j++) { acc[j] = vec4<f32>(0.0); }
+  for (var j = 0u; j < HPT; j++) { l_part[j] = 0.0; }
   let n_pages = (params.kv_len + KV_PAGE - 1u) / KV_PAGE;
   let p_begin = chunk * params.chunk_pages;
   let p_end = min(p_begin + params.chunk_pages, n_pages);
@@ -133,44 +139,58 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     }
     workgroupBarrier();
     if (acc_on) {
-      let mo = m_run[g];
-      let alpha = exp(mo - max(mo, red[g * 64u]));
-      acc0 *= alpha;
-      acc1 *= alpha;
-      l_part *= alpha;
+      // All V loads of this invocation first (fixed count, clamped to valid tokens: stale slots
+      // past kv_len may hold NaN), so they are in flight together; then the FMAs.
       let vbase = base4 + KV_V_OFFSET / 4u + col;
-      for (var t = tg; t < ntok; t += TG) {
-        let p = s_sh[g * 64u + t];
-        let v = f16x8(pages[vbase + t * (KV_HW / 4u)]);
-        acc0 += p * v[0];
-        acc1 += p * v[1];
-        l_part += p;
+      var vv: array<vec4<u32>, TPT>;
+      for (var i = 0u; i < TPT; i++) { vv[i] = pages[vbase + min(tg + i * TG, ntok - 1u) * (KV_HW / 4u)]; }
+      for (var j = 0u; j < HPT; j++) {
+        let h = hg * HPT + j;
+        let mo = m_run[h];
+        let alpha = exp(mo - max(mo, red[h * 64u]));
+        acc[2u * j] *= alpha;
+        acc[2u * j + 1u] *= alpha;
+        l_part[j] *= alpha;
+      }
+      for (var i = 0u; i < TPT; i++) {
+        let t = tg + i * TG;
+        let v = f16x8(vv[i]);
+        for (var j = 0u; j < HPT; j++) {
+          let p = select(0.0, s_sh[(hg * HPT + j) * 64u + min(t, 63u)], t < ntok);
+          acc[2u * j] += p * v[0];
+          acc[2u * j + 1u] += p * v[1];
+          l_part[j] += p;
+        }
       }
     }
     workgroupBarrier();
     if (lid < G) { m_run[lid] = max(m_run[lid], red[lid * 64u]); }
   }
-  // Merge the token groups through workgroup memory (k_sh reused as f32 bits, HD / 4 vec4 per row).
-  workgroupBarrier();
-  if (acc_on) {
-    let o = (tg * G + g) * (HD / 4u) + col * 2u;
-    k_sh[o] = bitcast<vec4<u32>>(acc0);
-    k_sh[o + 1u] = bitcast<vec4<u32>>(acc1);
-    if (col == 0u) { l_comb[tg * G + g] = l_part; }
-  }
-  workgroupBarrier();
-  for (var i = lid; i < G * HD; i += WG) {
-    let h = i / HD;
-    let d = i % HD;
-    var a = 0.0;
-    for (var j = 0u; j < TG; j++) { a += bitcast<f32>(k_sh[(j * G + h) * (HD / 4u) + d / 4u][d % 4u]); }
-    let o = ((h0 + h) * params.max_chunks + chunk) * PS;
-    part[o + d] = a;
-    if (d == 0u) {
-      var l = 0.0;
-      for (var j = 0u; j < TG; j++) { l += l_comb[j * G + h]; }
-      part[o + HD] = m_run[h];
-      part[o + HD + 1u] = l;
+  // Merge the token groups through workgroup memory (k_sh reused as f32 bits), one head of
+  // each head group at a time.
+  for (var j = 0u; j < HPT; j++) {
+    workgroupBarrier();
+    if (acc_on) {
+      let o = (tg * HG + hg) * (HD / 4u) + col * 2u;
+      k_sh[o] = bitcast<vec4<u32>>(acc[2u * j]);
+      k_sh[o + 1u] = bitcast<vec4<u32>>(acc[2u * j + 1u]);
+      if (col == 0u) { l_comb[tg * HG + hg] = l_part[j]; }
+    }
+    workgroupBarrier();
+    for (var i = lid; i < HG * HD; i += WG) {
+      let g = i / HD;
+      let d = i % HD;
+      let h = g * HPT + j;
+      var a = 0.0;
+      for (var k = 0u; k < TG; k++) { a += bitcast<f32>(k_sh[(k * HG + g) * (HD / 4u) + d / 4u][d % 4u]); }
+      let o = ((h0 + h) * params.max_chunks + chunk) * PS;
+      part[o + d] = a;
+      if (d == 0u) {
+        var l = 0.0;
+        for (var k = 0u; k < TG; k++) { l += l_comb[k * HG + g]; }
+        part[o + HD] = m_run[h];
+        part[o + HD + 1u] = l;
+      }
     }
   }
 }

@@ -32,6 +32,15 @@ export interface DecodeAttentionArgs {
   /** f32 [nHeads, maxKvLen]: attention probabilities tap (optional) */
   probs?: BufferRef;
   targetWorkgroups?: number;
+  /** Heads per P.V invocation (divides nHeads / nKvHeads); default decodeHeadsPerThread(G). */
+  headsPerThread?: number;
+}
+
+/** Default heads per P.V invocation: 4 when it divides G, else G up to 8, else 2 or 1. */
+export function decodeHeadsPerThread(G: number): number {
+  if (G % 4 === 0) return 4;
+  if (G <= 8) return G;
+  return G % 2 === 0 ? 2 : 1;
 }
 
 export interface DecodeAttentionPlan extends KernelPlan {
@@ -50,7 +59,8 @@ export function decodeChunking(kvLen: number, nKvHeads: number, target: number):
 export async function decodeAttentionPlan(ctx: KernelContext, a: DecodeAttentionArgs): Promise<DecodeAttentionPlan> {
   const { nKvHeads, headDim } = a.kv;
   const G = a.nHeads / nKvHeads;
-  if (!Number.isInteger(G) || headDim % 8 || headDim > 128 || (G * headDim) / 8 > 256) {
+  const hpt = a.headsPerThread ?? (Number.isInteger(G) ? decodeHeadsPerThread(G) : 1);
+  if (!Number.isInteger(G) || headDim % 8 || headDim > 128 || G % hpt || (G / hpt) * (headDim / 8) > 256) {
     throw new LongreadError('model-unsupported', `Decode attention: ${a.nHeads} heads over ${nKvHeads} KV heads with head dim ${headDim} is not supported.`, 'Supported: head dims that are multiples of 8 up to 128, heads a multiple of KV heads, at most 2048 / headDim query heads per KV head.', {
       nHeads: a.nHeads,
       nKvHeads,
@@ -63,7 +73,7 @@ export async function decodeAttentionPlan(ctx: KernelContext, a: DecodeAttention
   const part = ctx.device.createBuffer({ size: partFloats * 4, usage: STORAGE, label: 'attn-decode:partials' });
   const scale = a.scale ?? 1 / Math.sqrt(headDim);
   const probs = a.probs !== undefined;
-  const defines = { HD: headDim, G, PROBS: probs };
+  const defines = { HD: headDim, G, HPT: hpt, PROBS: probs };
   const params = (kvLen: number) => {
     const { chunkPages, nChunks } = decodeChunking(kvLen, nKvHeads, target);
     const bytes = new ParamsWriter()

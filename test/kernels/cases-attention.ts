@@ -103,7 +103,7 @@ function attentionInputs(env: HarnessEnv, nHeads: number, nKv: number, hd: numbe
   return { s, q, kr, vr };
 }
 
-function decodeCase(name: string, nHeads: number, nKv: number, hd: number, kvLen: number, opts: { probs?: boolean; target?: number } = {}): KernelCase {
+function decodeCase(name: string, nHeads: number, nKv: number, hd: number, kvLen: number, opts: { probs?: boolean; target?: number; hpt?: number } = {}): KernelCase {
   return {
     op: `attn-decode-hd${hd}`,
     name,
@@ -121,7 +121,7 @@ function decodeCase(name: string, nHeads: number, nKv: number, hd: number, kvLen
         outputs,
         plans: async ([out, probs]) => {
           const kv: KvLayerView = { pages: pb, pageTable: tb, tableOffset: s.tableOffset, maxPages: s.maxPages, nKvHeads: nKv, headDim: hd };
-          const p = await decodeAttentionPlan(ctx, { q: qb, out: out!, kv, nHeads, maxKvLen: kvLen, ...(probs ? { probs } : {}), ...(opts.target ? { targetWorkgroups: opts.target } : {}) });
+          const p = await decodeAttentionPlan(ctx, { q: qb, out: out!, kv, nHeads, maxKvLen: kvLen, ...(probs ? { probs } : {}), ...(opts.target ? { targetWorkgroups: opts.target } : {}), ...(opts.hpt ? { headsPerThread: opts.hpt } : {}) });
           p.update(kvLen);
           return [p];
         },
@@ -166,6 +166,8 @@ export const ATTENTION_CASES: KernelCase[] = [
   decodeCase('debug', 2, 1, 64, 5),
   decodeCase('heads=8 kv=2 len=300 chunked', 8, 2, 64, 300, { target: 4 }),
   decodeCase('heads=6 kv=2 len=200 (G=3)', 6, 2, 128, 200),
+  decodeCase('heads=8 kv=2 len=190 one head per P.V invocation', 8, 2, 128, 190, { hpt: 1 }),
+  decodeCase('heads=16 kv=2 len=100 two heads per P.V invocation', 16, 2, 64, 100, { hpt: 2 }),
   decodeCase('debug', 2, 2, 128, 3),
   decodeCase('heads=4 kv=4 len=129', 4, 4, 128, 129),
   decodeCase('heads=16 kv=2 len=777 probs chunked', 16, 2, 128, 777, { probs: true, target: 6 }),
