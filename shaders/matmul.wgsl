@@ -16,7 +16,8 @@
 // transposed (k-major) so the inner loop reads vec4s. Invocation (tx, ty) owns rows
 // 4 (16 i + ty) + c and columns 4 (16 j + tx) + c (c < 4): neighbouring invocations read
 // neighbouring vec4s (no bank conflicts). W is dequantized to f32 once per tile (dq8).
-// Defines: FMT, TM, TN (multiples of 4), BIAS, ACCUMULATE.
+// Defines: FMT, TM, TN (multiples of 4), BIAS, ACCUMULATE, PREFETCH (next tile's loads issued
+// before this tile's arithmetic).
 // Extend: an epilogue (activation, residual) goes in the store loop at the end.
 
 struct Params {
@@ -55,6 +56,47 @@ fn ws_put(kk: u32, ni: u32, v: f32) {
   ws[kk * (BN / 4u) + (ni >> 2u)][ni & 3u] = v;
 }
 
+// Runs of 4 X values along k per invocation (BM * BK / 4 runs over 256 invocations).
+const XR = BM * BK / 1024u;
+// Runs of 8 W values per tile (one per invocation when BN = 128, half of them when BN = 64).
+const WRUNS = BN * BK / 8u;
+
+// X run t of the tile at (m0, k0): row m0 + t / 4, columns k0 + 4 (t % 4) ..+3; zeros outside.
+fn fetch_x(k0: u32, m0: u32, t: u32) -> vec4<f32> {
+  let m = m0 + (t >> 2u);
+  let k = k0 + (t & 3u) * 4u;
+  var v = vec4<f32>(0.0);
+  if (m < P.m) {
+    let base = m * P.k;
+    for (var c = 0u; c < 4u; c++) {
+      if (k + c < P.k) {
+        v[c] = X[base + k + c];
+      }
+    }
+  }
+  return v;
+}
+
+// W run t of the tile at (n0, k0): row n0 + t / 2, columns k0 + 8 (t % 2) ..+7, dequantized.
+fn fetch_w(k0: u32, n0: u32, t: u32) -> array<vec4<f32>, 2> {
+  let n = n0 + (t >> 1u);
+  let k = k0 + (t & 1u) * 8u;
+  let rb = n * P.row_bytes;
+  if (n < P.n && k + 8u <= P.k) {
+    let q = dq8(rb, k);
+    return array<vec4<f32>, 2>(q.d * q.a + vec4<f32>(q.m), q.d * q.b + vec4<f32>(q.m));
+  }
+  var v = array<vec4<f32>, 2>(vec4<f32>(0.0), vec4<f32>(0.0));
+  if (n < P.n) {
+    for (var c = 0u; c < 8u; c++) {
+      if (k + c < P.k) {
+        v[c >> 2u][c & 3u] = dq1(rb, k + c);
+      }
+    }
+  }
+  return v;
+}
+
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let tx = lid & 15u;
@@ -68,47 +110,51 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     }
   }
 
+  // Tile loads go through registers: with PREFETCH the next tile's global loads are issued
+  // before the current tile's FMAs, so their latency hides behind the arithmetic.
+  var xr: array<vec4<f32>, XR>;
+  var wr: array<vec4<f32>, 2>;
+#ifdef PREFETCH
+  for (var i = 0u; i < XR; i++) {
+    xr[i] = fetch_x(0u, m0, lid + 256u * i);
+  }
+  if (lid < WRUNS) {
+    wr = fetch_w(0u, n0, lid);
+  }
+#endif
   for (var k0 = 0u; k0 < P.k; k0 += BK) {
-    // X tile: BM rows x BK, as runs of 4 along k (BM * BK / 4 runs; 256 invocations).
-    for (var t = lid; t < BM * BK / 4u; t += 256u) {
-      let mi = t >> 2u;
-      let kc = (t & 3u) * 4u;
-      let m = m0 + mi;
+#ifndef PREFETCH
+    for (var i = 0u; i < XR; i++) {
+      xr[i] = fetch_x(k0, m0, lid + 256u * i);
+    }
+    if (lid < WRUNS) {
+      wr = fetch_w(k0, n0, lid);
+    }
+#endif
+    for (var i = 0u; i < XR; i++) {
+      let t = lid + 256u * i;
       for (var c = 0u; c < 4u; c++) {
-        let kk = k0 + kc + c;
-        var v = 0.0;
-        if (m < P.m && kk < P.k) {
-          v = X[m * P.k + kk];
-        }
-        xs_put(kc + c, mi, v);
+        xs_put((t & 3u) * 4u + c, t >> 2u, xr[i][c]);
       }
     }
-    // W tile: BN rows x BK, dequantized 8 weights at a time.
-    for (var t = lid; t < BN * BK / 8u; t += 256u) {
-      let ni = t >> 1u;
-      let kc = (t & 1u) * 8u;
-      let n = n0 + ni;
-      let kk = k0 + kc;
-      let rb = n * P.row_bytes;
-      if (n < P.n && kk + 8u <= P.k) {
-        let q = dq8(rb, kk);
-        let a = q.d * q.a + vec4<f32>(q.m);
-        let b = q.d * q.b + vec4<f32>(q.m);
-        for (var c = 0u; c < 4u; c++) {
-          ws_put(kc + c, ni, a[c]);
-          ws_put(kc + 4u + c, ni, b[c]);
-        }
-      } else {
-        for (var c = 0u; c < 8u; c++) {
-          var v = 0.0;
-          if (n < P.n && kk + c < P.k) {
-            v = dq1(rb, kk + c);
-          }
-          ws_put(kc + c, ni, v);
-        }
+    if (lid < WRUNS) {
+      let kc = (lid & 1u) * 8u;
+      for (var c = 0u; c < 4u; c++) {
+        ws_put(kc + c, lid >> 1u, wr[0][c]);
+        ws_put(kc + 4u + c, lid >> 1u, wr[1][c]);
       }
     }
     workgroupBarrier();
+#ifdef PREFETCH
+    if (k0 + BK < P.k) {
+      for (var i = 0u; i < XR; i++) {
+        xr[i] = fetch_x(k0 + BK, m0, lid + 256u * i);
+      }
+      if (lid < WRUNS) {
+        wr = fetch_w(k0 + BK, n0, lid);
+      }
+    }
+#endif
     for (var kk = 0u; kk < BK; kk++) {
       var a: array<vec4<f32>, MV>;
       var b: array<vec4<f32>, NV>;

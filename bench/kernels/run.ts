@@ -226,13 +226,13 @@ async function benchMatmul(ctx: KernelContext, timer: GpuTimer, rows: Row[]): Pr
     const w = gpuBufferFrom(ctx.device, data, STORAGE, 'w');
     const x = gpuBufferFrom(ctx.device, new Float32Array(s.m * s.k).map(() => Math.random() - 0.5), STORAGE, 'x');
     const y = ctx.device.createBuffer({ size: s.m * s.n * 4, usage: STORAGE });
-    for (const tile of [8, 4] as const) {
-      const p = await matmulPlan(ctx, { format: s.fmt, rows: s.n, cols: s.k, maxM: s.m, weight: w, x, y, tile });
+    for (const [tile, prefetch] of [[8, true], [8, false], [4, true]] as const) {
+      const p = await matmulPlan(ctx, { format: s.fmt, rows: s.n, cols: s.k, maxM: s.m, weight: w, x, y, tile, prefetch });
       const t = await timeMs(ctx, timer, (pass) => p.encode(pass), quick ? 2 : 5, 5);
       const ms = best(t);
       const flops = 2 * s.m * s.n * s.k;
       const bytes = data.length + s.m * s.k * 4 + s.m * s.n * 4;
-      rows.push({ kernel: `matmul ${s.fmt}`, shape: `${s.m}x${s.n}x${s.k}`, variant: `tile ${16 * tile}`, us: ms * 1000, hostUs: t.host * 1000, gbps: bytes / ms / 1e6, tflops: flops / ms / 1e9, pct: '' });
+      rows.push({ kernel: `matmul ${s.fmt}`, shape: `${s.m}x${s.n}x${s.k}`, variant: `tile ${16 * tile}${prefetch ? ' prefetch' : ''}`, us: ms * 1000, hostUs: t.host * 1000, gbps: bytes / ms / 1e6, tflops: flops / ms / 1e9, pct: '' });
       p.dispose();
     }
     for (const b of [w, x, y]) b.destroy();

@@ -41,6 +41,8 @@ export interface MatmulArgs {
   accumulate?: boolean;
   /** Per-invocation tile (4 or 8); default from the shape. */
   tile?: 4 | 8;
+  /** Issue the next tile's loads before this tile's arithmetic (default true). */
+  prefetch?: boolean;
 }
 
 export interface MatmulPlan extends KernelPlan {
@@ -68,6 +70,7 @@ export async function matmulPlan(ctx: KernelContext, a: MatmulArgs): Promise<Mat
     TN: `${tile}u`,
     BIAS: a.bias !== undefined,
     ACCUMULATE: a.accumulate === true,
+    PREFETCH: a.prefetch !== false,
   });
   const bm = 16 * tile;
   const params = (s: WeightSlice, m: number) => new ParamsWriter().u32(m).u32(s.rows).u32(a.cols).u32(rowBytes).u32(s.rowStart).u32(a.rows).bytes();

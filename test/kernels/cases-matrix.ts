@@ -107,11 +107,12 @@ interface MatmulCaseOpts {
   tile?: 4 | 8;
   /** Plan built for more tokens, then setM(m). */
   maxM?: number;
+  prefetch?: boolean;
 }
 
 function matmulCase(fmt: WeightFormat, o: MatmulCaseOpts): KernelCase {
   const cols = o.cols ?? colsFor(fmt);
-  const tag = [o.bias ? 'bias' : '', o.accumulate ? 'acc' : '', o.maxBinding ? 'split' : '', o.tile ? `tile${o.tile}` : '', o.maxM ? 'setM' : ''].filter(Boolean).join('+');
+  const tag = [o.bias ? 'bias' : '', o.accumulate ? 'acc' : '', o.maxBinding ? 'split' : '', o.tile ? `tile${o.tile}` : '', o.maxM ? 'setM' : '', o.prefetch === false ? 'no-prefetch' : ''].filter(Boolean).join('+');
   return {
     op: `matmul-${fmt}`,
     name: `${o.m}x${o.rows}x${cols}${tag ? ` ${tag}` : ''}`,
@@ -139,7 +140,7 @@ function matmulCase(fmt: WeightFormat, o: MatmulCaseOpts): KernelCase {
       return {
         outputs: [{ name: 'y', bytes: yRows * o.rows * 4, expected: exp, ...(needInit ? { init } : {}) }],
         plans: async ([y]) => {
-          const p = await matmulPlan(kctx, { format: fmt, rows: o.rows, cols, maxM, weight: wBuf, x: xBuf, y: y!, ...(bBuf ? { bias: bBuf } : {}), accumulate: o.accumulate, ...(o.tile ? { tile: o.tile } : {}) });
+          const p = await matmulPlan(kctx, { format: fmt, rows: o.rows, cols, maxM, weight: wBuf, x: xBuf, y: y!, ...(bBuf ? { bias: bBuf } : {}), accumulate: o.accumulate, ...(o.tile ? { tile: o.tile } : {}), ...(o.prefetch === false ? { prefetch: false } : {}) });
           if (maxM !== o.m) p.setM(o.m);
           if (o.maxBinding && p.slices.length < 2) throw new Error(`expected a split weight, got ${p.slices.length} slice`);
           return [p];
@@ -169,6 +170,7 @@ export const MATVEC_CASES: KernelCase[] = [
 export const MATMUL_CASES: KernelCase[] = [
   ...WEIGHT_FORMATS.map((f) => matmulCase(f, { m: 19, rows: 70 })),
   matmulCase('F32', { m: 130, rows: 150, cols: 40, tile: 8 }),
+  matmulCase('F16', { m: 67, rows: 140, cols: 50, tile: 8, prefetch: false }),
   matmulCase('Q4_K', { m: 21, rows: 33, bias: true, maxM: 40 }),
   matmulCase('Q5_0', { m: 7, rows: 45, accumulate: true, bias: true }),
   matmulCase('Q3_K', { m: 9, rows: 300, maxBinding: 50_000 }),
