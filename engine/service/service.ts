@@ -120,7 +120,7 @@ export async function createEngineService(opts: ServiceOptions): Promise<EngineS
       await stores.deleteChat(id);
       return { ok: true };
     },
-    'chat.check': async ({ documentIds, question }) => chats.check(documentIds, question),
+    'chat.check': async ({ documentIds, question, maxTokens }) => chats.check(documentIds, question, maxTokens),
     'chat.ask': async ({ chatId, question, options }, ctx) => chats.ask(chatId, question, options ?? {}, ctx),
     'chat.regenerate': async ({ chatId, messageId, options }, ctx) => chats.regenerate(chatId, messageId, options ?? {}, ctx),
     'telemetry.subscribe': async ({ taps }) => {
