@@ -67,6 +67,14 @@ export async function decodeAttentionPlan(ctx: KernelContext, a: DecodeAttention
       headDim,
     });
   }
+  // Workgroup memory of the shader's declarations (k_sh, q_sh, s_sh + red, m_run, l_comb).
+  const hg = G / hpt;
+  const tg = Math.min(64, Math.floor(256 / ((headDim / 8) * hg)));
+  const shared = 16 * Math.max(64 * (headDim / 8 + 1), 512) + G * headDim * 4 + 2 * G * 64 * 4 + G * 4 + tg * hg * 4;
+  const limit = Number(ctx.device.limits.maxComputeWorkgroupStorageSize);
+  if (shared > limit) {
+    throw new LongreadError('model-unsupported', `Decode attention with ${G} query heads per KV head at head dim ${headDim} needs ${shared} bytes of workgroup memory; this GPU offers ${limit}.`, 'This model shape is not supported on this GPU.', { shared, limit, G, headDim });
+  }
   const target = a.targetWorkgroups ?? 1024;
   const maxChunks = Math.max(1, Math.min(Math.ceil(target / nKvHeads), kvPagesFor(a.maxKvLen)));
   const partFloats = a.nHeads * maxChunks * (headDim + 2) + a.nHeads * 2;

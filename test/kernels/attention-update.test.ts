@@ -39,6 +39,15 @@ describe('attention plans across steps', () => {
     return { rng, k, v, kv };
   }
 
+  it('decode: shapes beyond the workgroup memory limit fail with model-unsupported', async () => {
+    const kv = { pages: ctx.device.createBuffer({ size: 1 << 16, usage: STORAGE }), pageTable: ctx.device.createBuffer({ size: 256, usage: STORAGE }), tableOffset: 0, maxPages: 1, nKvHeads: 1, headDim: 128 };
+    const small = Number(ctx.device.limits.maxComputeWorkgroupStorageSize) < 34000;
+    const p = decodeAttentionPlan(ctx, { q: kv.pageTable, out: kv.pageTable, kv, nHeads: 16, maxKvLen: 64 });
+    if (small) await expect(p).rejects.toMatchObject({ code: 'model-unsupported' });
+    else (await p).dispose();
+    await expect(decodeAttentionPlan(ctx, { q: kv.pageTable, out: kv.pageTable, kv: { ...kv, headDim: 100 }, nHeads: 2, maxKvLen: 64 })).rejects.toMatchObject({ code: 'model-unsupported' });
+  });
+
   it('decode: update(kvLen) over page boundaries and chunk-count changes', async () => {
     const seed = harnessSeed();
     const { rng, k, v, kv } = setup(seed);
