@@ -1,3 +1,4 @@
+/* global MutationObserver -- used inside page scripts, which run in the browser */
 // The app's main flows end to end, against the real headless host and the real engine (issue
 // 8): drop a real PDF, ask, watch the answer stream, see the evidence and jump to it, open the
 // inspector's three views (drawn from real telemetry), stop a generation, restart the host and
@@ -37,7 +38,19 @@ s.cleanup(async () => {
   await host.stop();
   removeDir(dataDir);
 });
-const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+await context.grantPermissions(['clipboard-read', 'clipboard-write']);
+const page = await context.newPage();
+// Records every progress row the jobs bar shows (stage + percentage), however briefly.
+await page.addInitScript(() => {
+  window.__jobs = [];
+  new MutationObserver(() => {
+    for (const j of document.querySelectorAll('[data-testid="job"]')) {
+      const rec = `${j.getAttribute('data-stage')}|${j.querySelector('[data-testid="job-percent"]')?.textContent ?? ''}`;
+      if (!window.__jobs.includes(rec)) window.__jobs.push(rec);
+    }
+  }).observe(document, { childList: true, subtree: true, characterData: true, attributes: true });
+});
 const pageErrors = [];
 page.on('pageerror', (e) => pageErrors.push(e.message));
 await page.goto(host.url);
@@ -120,15 +133,27 @@ s.test('ask: the answer streams in, with tokens/s, then stats and evidence', asy
   assert(items >= 1, 'at least one evidence passage');
   const first = await answer.getByTestId('evidence-item').first().textContent();
   assert(/p\. \d+/.test(first), `evidence names its page: ${first}`);
+  const jobs = await page.evaluate(() => window.__jobs);
+  assert(jobs.some((j) => /^prefill\|\d+%$/.test(j)), `prefill progress with a percentage was shown: ${jobs.join(', ')}`);
+  // Copy puts the answer's Markdown source on the clipboard.
+  await answer.getByTestId('copy-answer').click();
+  const copied = await page.evaluate(() => navigator.clipboard.readText());
+  const shown = (await answer.locator('.markdown').textContent()).replace(/\s+/g, ' ').trim();
+  assert(copied.replace(/\s+/g, ' ').trim().slice(0, 20) === shown.slice(0, 20), `copied "${copied.slice(0, 40)}" vs shown "${shown.slice(0, 40)}"`);
   await assertLayout(page, ['message-answer', 'evidence-list', 'question']);
   await screenshot(page, 'app-flows-answer-1280');
 }, { after: ['drop a real PDF: it lands in the library and opens in the viewer', 'a model is ready (the bundled one by default)'] });
 
-s.test('clicking evidence jumps the viewer to the highlighted passage', async () => {
+s.test('evidence (reached by keyboard) jumps the viewer to the highlighted passage', async () => {
   const item = page.getByTestId('message-answer').last().getByTestId('evidence-item').first();
   const pageLabel = (await item.locator('.evidence-page').textContent()).trim();
-  // By keyboard: focus the evidence button (visible focus ring) and press Enter.
-  await item.focus();
+  // By keyboard: Tab from the answer's Copy button to the first evidence item (visible focus ring), Enter.
+  await page.getByTestId('message-answer').last().getByTestId('copy-answer').focus();
+  for (let i = 0; i < 8; i++) {
+    if (await item.evaluate((el) => el === document.activeElement)) break;
+    await page.keyboard.press('Tab');
+  }
+  assert(await item.evaluate((el) => el === document.activeElement), 'Tab reaches the evidence item');
   const ring = await item.evaluate((el) => getComputedStyle(el).outlineStyle);
   assert(ring !== 'none', 'focused evidence item shows a focus ring');
   await page.keyboard.press('Enter');
@@ -171,7 +196,7 @@ s.test('the inspector draws sparsity, KV tiers and the heatmap from real telemet
   await page.setViewportSize({ width: 1280, height: 800 });
 }, { after: ['ask: the answer streams in, with tokens/s, then stats and evidence'] });
 
-s.test('Stop ends a generation and the app is ready again', async () => {
+s.test('Stop ends a generation, the app is ready again, and Regenerate replaces the answer', async () => {
   await page.getByTestId('tab-chat').click();
   await page.getByTestId('question').fill('Tell me a long story about the dog.');
   await page.getByTestId('send').click();
@@ -186,6 +211,15 @@ s.test('Stop ends a generation and the app is ready again', async () => {
   await page.getByTestId('question').fill('One more?');
   assert(await page.getByTestId('send').isEnabled(), 'can send again');
   await page.getByTestId('question').fill('');
+  // Regenerate the stopped answer: a new answer streams in its place.
+  const before = await page.getByTestId('message-answer').last().getAttribute('data-message-id');
+  await page.getByTestId('regenerate').click();
+  await page.getByTestId('message-streaming').waitFor({ timeout: 10_000 });
+  await page.getByTestId('message-streaming').waitFor({ state: 'detached', timeout: ANSWER_MS });
+  const after = await page.getByTestId('message-answer').last().getAttribute('data-message-id');
+  assert(after && after !== before, `regenerated answer replaces ${before} (now ${after})`);
+  const regenErrors = await page.getByTestId('chat').locator('[role="alert"]').allTextContents();
+  assert(regenErrors.length === 0, `regenerate without errors: ${regenErrors.join(' | ')}`);
 }, { after: ['ask: the answer streams in, with tokens/s, then stats and evidence'] });
 
 s.test('a document too long for the context: the meter says so before sending, and Send is off', async () => {
@@ -209,7 +243,7 @@ s.test('a document too long for the context: the meter says so before sending, a
 
 s.test('restart the host: the library and the chat are still there, and the app reopens the chat', async () => {
   const before = await page.getByTestId('message-answer').count();
-  await page.close();
+  await context.close();
   await host.stop();
   host = await startHost({ dataDir, env });
   const p2 = await browser.newPage({ viewport: { width: 1280, height: 800 } });
