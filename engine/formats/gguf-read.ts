@@ -110,7 +110,9 @@ class Cursor {
     readonly stats: GgufParseStats = { largestFileBytes: 0, totalHeapBytes: 0 },
   ) {
     this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    this.nodeBuf = typeof Buffer === 'function' ? Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength) : null;
   }
+  private readonly nodeBuf: Buffer | null;
   /** The one gate for file-sized allocations: `fileBytes` must still be in the file. */
   alloc(fileBytes: number, heapBytes: number, field: string): void {
     if (fileBytes > this.remaining()) throw invalid(`needs ${fileBytes} bytes but only ${this.remaining()} remain`, this.pos, field, this.file);
@@ -137,19 +139,28 @@ class Cursor {
   /** A u64 count/length that must fit in the remaining bytes at `minEach` bytes per item. */
   count(field: string, minEach: number): number {
     const at = this.pos;
-    const v = this.u64(field);
-    if (v > BigInt(Number.MAX_SAFE_INTEGER) || Number(v) * minEach > this.remaining()) {
-      throw invalid(`count ${v} cannot fit in the ${this.remaining()} bytes that remain`, at, field, this.file);
+    this.need(8, field);
+    // Two u32 halves rather than a BigInt: this runs for every string of a 100k-token vocabulary.
+    const lo = this.view.getUint32(at, true);
+    const hi = this.view.getUint32(at + 4, true);
+    this.pos += 8;
+    const v = hi * 4294967296 + lo;
+    if (hi > 0x1fffff || v * minEach > this.remaining()) {
+      const exact = (BigInt(hi) << 32n) | BigInt(lo);
+      throw invalid(`count ${exact} cannot fit in the ${this.remaining()} bytes that remain`, at, field, this.file);
     }
-    return Number(v);
+    return v;
   }
   str(field: string): string {
     const n = this.count(field, 1);
     this.need(n, field);
     this.alloc(n, 2 * n, field);
-    const s = this.dec.decode(this.buf.subarray(this.pos, this.pos + n));
+    const start = this.pos;
     this.pos += n;
-    return s;
+    // Node's native slice decoder is several times faster than TextDecoder on the short strings
+    // of a 100k-token vocabulary (same replacement of invalid UTF-8).
+    if (this.nodeBuf) return this.nodeBuf.toString('utf8', start, start + n);
+    return this.dec.decode(this.buf.subarray(start, start + n));
   }
 }
 
@@ -208,6 +219,9 @@ function parseHeader(buf: Uint8Array, fileSize: number, file?: string, stats?: G
   const version = c.u32('version');
   if (version === 1) {
     throw new LongreadError('gguf-unsupported', `${file ?? 'file'}: GGUF version 1 is not supported.`, 'Convert the model again with a current llama.cpp (GGUF v3).', { field: 'version' });
+  }
+  if (version !== 0 && (version & 0xffff) === 0) {
+    throw new LongreadError('gguf-unsupported', `${file ?? 'file'}: this is a big-endian GGUF (version field ${version >>> 24} byte-swapped).`, 'Longread reads little-endian GGUF files only: download the little-endian build of the model.', { field: 'version', offset: 4 });
   }
   if (version !== 2 && version !== 3) {
     throw new LongreadError('gguf-unsupported', `${file ?? 'file'}: GGUF version ${version} is not supported (2 and 3 are).`, 'Update Longread, or re-export the model with llama.cpp.', { field: 'version', offset: 4 });

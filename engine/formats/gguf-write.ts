@@ -69,10 +69,27 @@ class ByteSink {
   i32(v: number) { this.ensure(4); this.view.setInt32(this.pos, v, true); this.pos += 4; this.length += 4; }
   f32(v: number) { this.ensure(4); this.view.setFloat32(this.pos, v, true); this.pos += 4; this.length += 4; }
   f64(v: number) { this.ensure(8); this.view.setFloat64(this.pos, v, true); this.pos += 8; this.length += 8; }
-  u64(v: bigint | number) { this.ensure(8); this.view.setBigUint64(this.pos, BigInt(v), true); this.pos += 8; this.length += 8; }
+  u64(v: bigint | number) {
+    this.ensure(8);
+    if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) {
+      this.view.setUint32(this.pos, v >>> 0, true);
+      this.view.setUint32(this.pos + 4, Math.floor(v / 4294967296), true);
+    } else {
+      this.view.setBigUint64(this.pos, BigInt(v), true);
+    }
+    this.pos += 8;
+    this.length += 8;
+  }
   i64(v: bigint | number) { this.ensure(8); this.view.setBigInt64(this.pos, BigInt(v), true); this.pos += 8; this.length += 8; }
   bytes(b: Uint8Array) { this.ensure(b.length); this.cur.set(b, this.pos); this.pos += b.length; this.length += b.length; }
-  str(s: string) { const b = this.enc.encode(s); this.u64(b.length); this.bytes(b); }
+  str(s: string) {
+    // At most 3 bytes per UTF-16 unit: encode in place after the length, then fill the length in.
+    this.ensure(8 + 3 * s.length);
+    const { written } = this.enc.encodeInto(s, this.cur.subarray(this.pos + 8));
+    this.u64(written);
+    this.pos += written;
+    this.length += written;
+  }
   pad(to: number) { const n = (to - (this.length % to)) % to; if (n) this.bytes(new Uint8Array(n)); }
   finish(): Uint8Array {
     this.chunks.push(this.cur.subarray(0, this.pos));

@@ -77,6 +77,29 @@ describe('GGUF round trip', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
+  it('reads version 2 files (same layout as v3) and names big-endian files', async () => {
+    const bytes = await ggufSerialize({ metadata: { 'general.architecture': 'llama', k: 7 }, tensors: [{ name: 't', dims: [4], type: GgmlType.F32, data: new Uint8Array(16) }] });
+    new DataView(bytes.buffer).setUint32(4, 2, true);
+    const f = ggufParse(bytes);
+    expect([f.version, f.metadata.k, f.tensors[0]!.nElements]).toEqual([2, 7, 4]);
+    new DataView(bytes.buffer).setUint32(4, 3, false);
+    const e = (() => { try { ggufParse(bytes); } catch (x) { return x as LongreadError; } })();
+    expect([e?.code, e?.message.includes('big-endian')]).toEqual(['gguf-unsupported', true]);
+  });
+
+  it('grows its header window past 4 MiB when metadata is that large', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'gguf-'));
+    const file = path.join(dir, 'big.gguf');
+    const tokens = Array.from({ length: 5000 }, (_, i) => `tok${i}_${'é'.repeat(500 + (i % 13))}`);
+    await ggufWrite(file, { metadata: { 'tokenizer.ggml.tokens': tokens }, tensors: [{ name: 'w', dims: [32], type: GgmlType.F32, data: new Uint8Array(128) }] });
+    const f = await ggufOpen(file);
+    expect(f.dataOffset).toBeGreaterThan(4 << 20);
+    expect((f.metadata['tokenizer.ggml.tokens'] as string[])[4999]).toBe(tokens[4999]);
+    expect((await f.readTensor(f.tensors[0]!)).length).toBe(128);
+    await f.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
   it('reports a missing file as a typed error', async () => {
     const e = await ggufOpen('/nonexistent/x.gguf').catch((x: unknown) => x);
     expect((e as LongreadError).code).toBe('io-error');
