@@ -11,6 +11,9 @@
  * carries int8 precision (NMSE ~1e-5). activation: 'f32' keeps x in f32 (matvec.wgsl, exact
  * to f32 rounding, ALU-bound for 4-6 bit formats). Float formats always use the f32 path.
  *
+ * Several matvecs reading the same x can share one quantization: `activationQuantizePlan`
+ * and `quantizedX` (encode the quantize plan first).
+ *
  * Weights larger than one storage binding are split by rows (weightSplit): pass one buffer or
  * the tensor's row parts (`WeightPart[]`, e.g. a 280 MB output matrix uploaded in two buffers);
  * the plan binds each slice separately and writes its rows at their place in y.
@@ -21,7 +24,7 @@
 
 import { LongreadError } from '../errors.ts';
 import { gpuBinding, gpuRefSize, STORAGE, type BufferRef } from '../gpu/buffer-pool.ts';
-import { baseDefines, dispatch2d, ParamsWriter, planCreate, type DispatchPlan, type KernelContext, type KernelPlan } from './context.ts';
+import { baseDefines, dispatch2d, ParamsWriter, planCreate, type KernelContext, type KernelPlan } from './context.ts';
 import { weightFormatLayout, weightRowBytes, weightSplit, type WeightFormat, type WeightPart, type WeightSlice } from './weight-layout.ts';
 import source from '../../shaders/matvec.wgsl';
 import sourceQ8 from '../../shaders/matvec-q8.wgsl';
@@ -47,6 +50,8 @@ export interface MatvecArgs {
   rowsPerWorkgroup?: number;
   /** 'int8' (default for quantized formats): x quantized per 32-block; 'f32': exact path. */
   activation?: 'int8' | 'f32';
+  /** int8 path: x already quantized by this plan (encoded before this matvec); default: own. */
+  quantizedX?: ActivationQuantizePlan;
   /** int8 path, Q4_K / Q5_K: one invocation takes both sub-blocks sharing their nibble bytes (default true). */
   unit64?: boolean;
 }
@@ -93,22 +98,18 @@ export async function matvecPlan(ctx: KernelContext, a: MatvecArgs): Promise<Mat
   const groups = (s: WeightSlice) => dispatch2d(ctx, Math.ceil(s.rows / r));
   const params = (s: WeightSlice) => new ParamsWriter().u32(s.rows).u32(a.cols).u32(rowBytes).u32(s.rowStart).bytes();
   const wref = (s: WeightSlice) => ({ buffer: s.buffer, offset: s.offset, size: s.size });
-  const plans: DispatchPlan[] = [];
-  const scratch: GPUBuffer[] = [];
+  const plans: KernelPlan[] = [];
+  const owned: KernelPlan[] = [];
   if (activation === 'int8') {
-    const blocks = a.cols / 32;
-    const xq = ctx.device.createBuffer({ size: a.cols, usage: STORAGE, label: 'matvec:xq' });
-    const xs = ctx.device.createBuffer({ size: blocks * 16, usage: STORAGE, label: 'matvec:xs' });
-    scratch.push(xq, xs);
-    plans.push(
-      await planCreate(ctx, {
-        name: 'matvec-xq.wgsl',
-        source: sourceXq,
-        params: new ParamsWriter().u32(blocks).bytes(),
-        buffers: [a.x, xq, xs],
-        workgroups: dispatch2d(ctx, Math.ceil(blocks / 64)),
-      }),
-    );
+    let q = a.quantizedX;
+    if (q) {
+      if (q.cols !== a.cols) throw new LongreadError('internal', `matvec: quantized x has ${q.cols} columns, the weight ${a.cols}.`, 'Quantize the input this matvec reads.');
+    } else {
+      q = await activationQuantizePlan(ctx, { x: a.x, cols: a.cols });
+      owned.push(q);
+      plans.push(q);
+    }
+    const { xq, xs } = q;
     for (const s of slices) {
       plans.push(
         await planCreate(ctx, {
@@ -134,8 +135,47 @@ export async function matvecPlan(ctx: KernelContext, a: MatvecArgs): Promise<Mat
       for (const p of plans) p.encode(pass);
     },
     dispose() {
-      for (const p of plans) p.dispose();
-      for (const b of scratch) b.destroy();
+      for (const p of plans) if (!owned.includes(p)) p.dispose();
+      for (const p of owned) p.dispose();
+    },
+  };
+}
+
+/** x quantized to int8 per 32-block (matvec-xq.wgsl), shareable by the matvecs that read x. */
+export interface ActivationQuantizePlan extends KernelPlan {
+  readonly cols: number;
+  /** int8 x, 4 per u32 [cols / 4] */
+  readonly xq: GPUBuffer;
+  /** per 32-block (dx, dx * sum(q[0..16]), dx * sum(q[16..32]), 0) */
+  readonly xs: GPUBuffer;
+}
+
+/**
+ * Quantizes `x` once for several matvecs (e.g. q/k/v or gate/up): encode this plan, then the
+ * matvec plans created with `quantizedX: thisPlan`, in the same pass.
+ */
+export async function activationQuantizePlan(ctx: KernelContext, a: { x: BufferRef; cols: number }): Promise<ActivationQuantizePlan> {
+  if (a.cols % 32) throw new LongreadError('internal', `activation quantize: ${a.cols} columns is not a multiple of 32.`, 'Quantized weights have whole 32-weight blocks per row.');
+  checkSize('x', a.x, a.cols * 4);
+  const blocks = a.cols / 32;
+  const xq = ctx.device.createBuffer({ size: a.cols, usage: STORAGE, label: 'matvec:xq' });
+  const xs = ctx.device.createBuffer({ size: blocks * 16, usage: STORAGE, label: 'matvec:xs' });
+  const p = await planCreate(ctx, {
+    name: 'matvec-xq.wgsl',
+    source: sourceXq,
+    params: new ParamsWriter().u32(blocks).bytes(),
+    buffers: [a.x, xq, xs],
+    workgroups: dispatch2d(ctx, Math.ceil(blocks / 64)),
+  });
+  return {
+    cols: a.cols,
+    xq,
+    xs,
+    encode: (pass) => p.encode(pass),
+    dispose() {
+      p.dispose();
+      xq.destroy();
+      xs.destroy();
     },
   };
 }

@@ -7,7 +7,7 @@
  * Extend: add a format to WEIGHT_FORMATS (weight-layout.ts) and it is covered here.
  */
 
-import { matvecPlan } from '../../engine/kernels/matvec.ts';
+import { activationQuantizePlan, matvecPlan } from '../../engine/kernels/matvec.ts';
 import { matmulPlan } from '../../engine/kernels/matmul.ts';
 import { WEIGHT_FORMATS, weightFormatLayout, weightRowBytes, type WeightFormat } from '../../engine/kernels/weight-layout.ts';
 import type { KernelContext } from '../../engine/kernels/context.ts';
@@ -97,6 +97,37 @@ function matvecCase(fmt: WeightFormat, o: MatvecCaseOpts): KernelCase {
   };
 }
 
+/** One quantized x shared by two matvecs of different formats (q/k/v-style). */
+function sharedXCase(): KernelCase {
+  const cols = 768;
+  return {
+    op: 'matvec-shared-x',
+    name: `Q8_0 33x${cols} + Q4_K 20x${cols}`,
+    maxNmse: 1e-9,
+    build({ rng, input, ctx }) {
+      const wa = randomWeights('Q8_0', 33, cols, rng);
+      const wb = randomWeights('Q4_K', 20, cols, rng);
+      const x = rng.normal(cols);
+      const xq = int8Activation(x);
+      const xBuf = input(x);
+      const aBuf = input(wa.bytes);
+      const bBuf = input(wb.bytes);
+      return {
+        outputs: [
+          { name: 'ya', bytes: 33 * 4, expected: matmulRef(xq, wa.values, 1, 33, cols) },
+          { name: 'yb', bytes: 20 * 4, expected: matmulRef(xq, wb.values, 1, 20, cols) },
+        ],
+        plans: async ([ya, yb]) => {
+          const q = await activationQuantizePlan(ctx, { x: xBuf, cols });
+          const pa = await matvecPlan(ctx, { format: 'Q8_0', rows: 33, cols, weight: aBuf, x: xBuf, y: ya!, quantizedX: q });
+          const pb = await matvecPlan(ctx, { format: 'Q4_K', rows: 20, cols, weight: bBuf, x: xBuf, y: yb!, quantizedX: q });
+          return [q, pa, pb];
+        },
+      };
+    },
+  };
+}
+
 interface MatmulCaseOpts {
   m: number;
   rows: number;
@@ -165,6 +196,7 @@ export const MATVEC_CASES: KernelCase[] = [
   matvecCase('Q6_K', { rows: 300, maxBinding: 100_000 }),
   matvecCase('Q4_0', { rows: 101, parts: true }),
   matvecCase('F32', { rows: 5, cols: 1031, name: 'debug' }),
+  sharedXCase(),
 ];
 
 export const MATMUL_CASES: KernelCase[] = [
