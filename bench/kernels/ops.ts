@@ -1,0 +1,208 @@
+/**
+ * Benchmarks of the non-matrix kernels on the GPU machine: decode attention (bandwidth, with a
+ * sweep of its tuning knobs), prefill attention (FLOP rate, plus the split-K verification
+ * shape), token selection latency at a real vocabulary, RMSNorm bandwidth. Every kernel is
+ * first checked by the harness cases of its op (a wrong kernel reports no number).
+ *
+ *   ../shared/device/pack.sh bench/kernels/ops.ts          # here, from the repo root
+ *   source .devpack/enter.sh && node .devpack/ops.mjs [--quick] [--no-check]
+ *
+ * Timing: `iters` dispatches recorded into one timed compute pass (GPU timestamps when the
+ * device has timestamp-query, host clock around submit + wait otherwise), median of `reps`.
+ * KV caches are far larger than the H100's 50 MB L2 at the benchmark shapes.
+ * Prints a markdown table (also written to $OUT/ops.md when OUT is set).
+ *
+ * Extend: add a `bench*` function and call it from main.
+ */
+
+import { writeFileSync } from 'node:fs';
+import { gpuAcquire } from '../../engine/gpu/device.ts';
+import { gpuBufferFrom, STORAGE } from '../../engine/gpu/buffer-pool.ts';
+import { GpuTimer } from '../../engine/gpu/timing.ts';
+import { kernelContextCreate, type KernelContext } from '../../engine/kernels/context.ts';
+import { decodeAttentionPlan } from '../../engine/kernels/attention-decode.ts';
+import { prefillAttentionPlan } from '../../engine/kernels/attention-prefill.ts';
+import { kvPagesFor, kvPageWords, type KvLayerView } from '../../engine/kernels/kv-layout.ts';
+import { rmsNormPlan } from '../../engine/kernels/rmsnorm.ts';
+import { argmaxPlan, samplePlan } from '../../engine/kernels/sample.ts';
+import { harnessReport, harnessRun } from '../../test/kernels/harness.ts';
+import { ATTENTION_CASES } from '../../test/kernels/cases-attention.ts';
+import { NORM_CASES } from '../../test/kernels/cases-norm.ts';
+import { SAMPLE_CASES } from '../../test/kernels/cases-sample.ts';
+
+const args = new Set(process.argv.slice(2));
+const quick = args.has('--quick');
+const READ_CEILING_GBPS = 2950; // Dawn read kernel on the H100 (ARCHITECTURE.md)
+
+interface Row {
+  kernel: string;
+  shape: string;
+  variant: string;
+  us: number;
+  gbps: number;
+  tflops: number;
+}
+
+async function timeUs(ctx: KernelContext, timer: GpuTimer, record: (pass: GPUComputePassEncoder) => void, iters: number, reps = 5): Promise<number> {
+  const run = async (): Promise<number> => {
+    const enc = ctx.device.createCommandEncoder();
+    const pass = timer.beginPass(enc, 'run');
+    for (let i = 0; i < iters; i++) record(pass);
+    pass.end();
+    timer.resolve(enc);
+    const t0 = performance.now();
+    ctx.device.queue.submit([enc.finish()]);
+    await ctx.device.queue.onSubmittedWorkDone();
+    const host = (performance.now() - t0) / iters;
+    const [row] = await timer.read();
+    return (timer.enabled && row && row.ms > 0 ? row.ms / iters : host) * 1000;
+  };
+  await run();
+  const t: number[] = [];
+  for (let r = 0; r < reps; r++) t.push(await run());
+  return t.sort((a, b) => a - b)[Math.floor(t.length / 2)]!;
+}
+
+/** A paged cache of `tokens` tokens per KV head with random finite f16 data in shuffled pages. */
+function randomCache(ctx: KernelContext, tokens: number, nKv: number, hd: number): { kv: KvLayerView; destroy(): void } {
+  const maxPages = kvPagesFor(tokens);
+  const total = maxPages * nKv;
+  const perm = new Uint32Array(total).map((_, i) => i);
+  let s = 0x12345678;
+  const next = () => ((s ^= s << 13), (s ^= s >>> 17), (s ^= s << 5), s >>> 0);
+  for (let i = total - 1; i > 0; i--) {
+    const j = next() % (i + 1);
+    [perm[i], perm[j]] = [perm[j]!, perm[i]!];
+  }
+  const words = new Uint32Array(total * kvPageWords(hd));
+  for (let i = 0; i < words.length; i++) words[i] = next() & 0x3bff3bff; // |x| < 1, finite
+  const pages = gpuBufferFrom(ctx.device, words, STORAGE, 'bench:pages');
+  const table = gpuBufferFrom(ctx.device, perm, STORAGE, 'bench:table');
+  return { kv: { pages, pageTable: table, tableOffset: 0, maxPages, nKvHeads: nKv, headDim: hd }, destroy: () => (pages.destroy(), table.destroy()) };
+}
+
+function randomF32(ctx: KernelContext, n: number, label: string): GPUBuffer {
+  return gpuBufferFrom(ctx.device, new Float32Array(n).map(() => Math.random() * 2 - 1), STORAGE, label);
+}
+
+async function benchDecode(ctx: KernelContext, timer: GpuTimer, rows: Row[]): Promise<void> {
+  const nKv = 8;
+  const hd = 128;
+  const nHeads = 32;
+  for (const kvLen of quick ? [4096] : [32768, 131072]) {
+    const cache = randomCache(ctx, kvLen, nKv, hd);
+    const q = randomF32(ctx, nHeads * hd, 'q');
+    const out = ctx.device.createBuffer({ size: nHeads * hd * 4, usage: STORAGE });
+    const variants = quick ? [{ hpt: 4, target: 1024 }] : [4, 2, 1].flatMap((hpt) => [512, 1024, 2048].map((target) => ({ hpt, target })));
+    for (const v of variants) {
+      const p = await decodeAttentionPlan(ctx, { q, out, kv: cache.kv, nHeads, maxKvLen: kvLen, headsPerThread: v.hpt, targetWorkgroups: v.target });
+      p.update(kvLen);
+      const us = await timeUs(ctx, timer, (pass) => p.encode(pass), 16);
+      const bytes = kvLen * nKv * hd * 4; // K + V, f16
+      rows.push({ kernel: 'decode attention', shape: `${kvLen} tok, ${nHeads}/${nKv} heads, hd ${hd}`, variant: `hpt ${v.hpt}, ${p.chunks} chunks (target ${v.target})`, us, gbps: bytes / us / 1e3, tflops: (4 * kvLen * nHeads * hd) / us / 1e6 });
+      p.dispose();
+    }
+    q.destroy();
+    out.destroy();
+    cache.destroy();
+  }
+}
+
+async function benchPrefill(ctx: KernelContext, timer: GpuTimer, rows: Row[]): Promise<void> {
+  const nKv = 8;
+  const hd = 128;
+  const nHeads = 32;
+  const shapes = quick ? [{ tokens: 256, qStart: 0 }, { tokens: 4, qStart: 2048 }] : [{ tokens: 2048, qStart: 0 }, { tokens: 1024, qStart: 7168 }, { tokens: 4, qStart: 32764 }];
+  for (const s of shapes) {
+    const cache = randomCache(ctx, s.qStart + s.tokens, nKv, hd);
+    const q = randomF32(ctx, s.tokens * nHeads * hd, 'q');
+    const out = ctx.device.createBuffer({ size: s.tokens * nHeads * hd * 4, usage: STORAGE });
+    const p = await prefillAttentionPlan(ctx, { q, out, kv: cache.kv, nHeads, tokens: s.tokens, qStart: s.qStart });
+    const us = await timeUs(ctx, timer, (pass) => p.encode(pass), s.tokens > 64 ? 2 : 16);
+    const pairs = s.tokens * s.qStart + (s.tokens * (s.tokens + 1)) / 2; // (query, key) pairs under the causal mask
+    const kvBytes = (s.qStart + s.tokens) * nKv * hd * 4;
+    rows.push({ kernel: 'prefill attention', shape: `${s.tokens} tok after ${s.qStart}, ${nHeads}/${nKv} heads, hd ${hd}`, variant: `${p.splits} key splits`, us, gbps: kvBytes / us / 1e3, tflops: (4 * pairs * nHeads * hd) / us / 1e6 });
+    p.dispose();
+    q.destroy();
+    out.destroy();
+    cache.destroy();
+  }
+}
+
+async function benchSelect(ctx: KernelContext, timer: GpuTimer, rows: Row[]): Promise<void> {
+  const vocab = quick ? 32000 : 128256;
+  const logits = gpuBufferFrom(ctx.device, new Float32Array(vocab).map(() => Math.random() * 8), STORAGE, 'logits');
+  const out = ctx.device.createBuffer({ size: 16, usage: STORAGE });
+  const am = await argmaxPlan(ctx, { logits, out, rows: 1, vocab });
+  rows.push({ kernel: 'argmax', shape: `vocab ${vocab}`, variant: ctx.subgroups ? 'subgroups' : 'fallback', us: await timeUs(ctx, timer, (pass) => am.encode(pass), 32), gbps: 0, tflops: 0 });
+  for (const config of [{ temperature: 0.8 }, { temperature: 0.8, topK: 40, topP: 0.95, minP: 0.05 }, { temperature: 0.8, topP: 0.95 }]) {
+    const sp = await samplePlan(ctx, { logits, out, vocab, seed: 1, config });
+    const us = await timeUs(ctx, timer, (pass) => sp.encode(pass), 32);
+    rows.push({ kernel: 'sample', shape: `vocab ${vocab}`, variant: JSON.stringify(config).replace(/[{}"]/g, ''), us, gbps: (vocab * 4) / us / 1e3, tflops: 0 });
+    sp.dispose();
+  }
+  am.dispose();
+  logits.destroy();
+  out.destroy();
+}
+
+async function benchNorm(ctx: KernelContext, timer: GpuTimer, rows: Row[]): Promise<void> {
+  for (const [r, d] of quick ? [[64, 1024]] : [[1, 4096], [2048, 4096]]) {
+    const x = randomF32(ctx, r! * d!, 'x');
+    const w = randomF32(ctx, d!, 'w');
+    const out = ctx.device.createBuffer({ size: r! * d! * 4, usage: STORAGE });
+    const p = await rmsNormPlan(ctx, { x, weight: w, out, rows: r!, dim: d!, eps: 1e-5 });
+    const us = await timeUs(ctx, timer, (pass) => p.encode(pass), 32);
+    rows.push({ kernel: 'rmsnorm', shape: `${r}x${d}`, variant: ctx.subgroups ? 'subgroups' : 'fallback', us, gbps: (r! * d! * 8) / us / 1e3, tflops: 0 });
+    p.dispose();
+    for (const b of [x, w, out]) b.destroy();
+  }
+}
+
+async function check(ctx: KernelContext): Promise<boolean> {
+  let ok = true;
+  const cases = [...ATTENTION_CASES, ...SAMPLE_CASES, ...NORM_CASES];
+  for (const c of cases) {
+    const r = await harnessRun(ctx, c, (Math.random() * 2 ** 32) >>> 0);
+    if (!r.ok) {
+      ok = false;
+      console.log(harnessReport(c, r, 'gpu machine'));
+    }
+  }
+  console.log(`harness: ${ok ? 'all' : 'NOT all'} ${cases.length} attention / selection / norm cases pass`);
+  return ok;
+}
+
+async function main(): Promise<void> {
+  const gpu = await gpuAcquire();
+  const ctx = kernelContextCreate(gpu);
+  const info = `${gpu.info.adapterName} (${gpu.info.vendor} ${gpu.info.architecture}), subgroups ${gpu.hasSubgroups ? `${gpu.info.subgroupMinSize}-${gpu.info.subgroupMaxSize}` : 'no'}, workgroup memory ${gpu.info.limits.maxComputeWorkgroupStorageSize} B`;
+  console.log(info);
+  if (!args.has('--no-check') && !(await check(ctx))) {
+    process.exitCode = 1;
+    return;
+  }
+  const timer = new GpuTimer(ctx.device, gpu.hasTimestamps, 4);
+  const rows: Row[] = [];
+  for (const bench of [benchDecode, benchPrefill, benchSelect, benchNorm]) {
+    await bench(ctx, timer, rows);
+    const r = rows[rows.length - 1];
+    if (r) console.log(`  ${r.kernel} ${r.shape} ${r.variant}: ${r.us.toFixed(1)} us`);
+  }
+  const table = [
+    `Device: ${info}`,
+    '',
+    `Timer: ${gpu.hasTimestamps ? 'GPU timestamps around a pass of many dispatches' : 'host clock (no timestamp-query)'}.`,
+    '',
+    '| kernel | shape | variant | time (us) | GB/s | % of 2.95 TB/s | TFLOP/s |',
+    '|---|---|---|---:|---:|---:|---:|',
+    ...rows.map((r) => `| ${r.kernel} | ${r.shape} | ${r.variant} | ${r.us.toFixed(1)} | ${r.gbps ? r.gbps.toFixed(0) : ''} | ${r.gbps ? `${((100 * r.gbps) / READ_CEILING_GBPS).toFixed(0)}%` : ''} | ${r.tflops ? r.tflops.toFixed(2) : ''} |`),
+  ].join('\n');
+  console.log(table);
+  if (process.env.OUT) writeFileSync(`${process.env.OUT}/ops.md`, table + '\n');
+  timer.dispose();
+  ctx.pool.dispose();
+  gpu.dispose();
+}
+
+await main();
