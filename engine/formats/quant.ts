@@ -19,6 +19,7 @@
 import { GgmlType, ggmlTypeInfo, ggmlTypeName } from './ggml-types.ts';
 import { bf16ToF32, f16ToF32, f32ToBf16, f32ToF16 } from './f16.ts';
 import { K_QUANTIZERS } from './quant-k.ts';
+import { EXTRA_DEQUANT } from './quant-extra.ts';
 
 export { bf16ToF32, f16ToF32, f32ToBf16, f32ToF16 };
 
@@ -149,8 +150,11 @@ function dequantBlock(t: GgmlType, b: Uint8Array, o: number, out: Float32Array, 
       }
       return;
     }
-    default:
-      throw new Error(`no dequantizer for ${ggmlTypeName(t)}`);
+    default: {
+      const extra = EXTRA_DEQUANT[t];
+      if (!extra) throw new Error(`no dequantizer for ${ggmlTypeName(t)}`);
+      extra(b, o, out, y);
+    }
   }
 }
 
@@ -163,6 +167,7 @@ function scaleMinK4(b: Uint8Array, p: number, j: number): [number, number] {
 export const DEQUANTIZABLE: readonly GgmlType[] = [
   GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q4_0, GgmlType.Q4_1, GgmlType.Q5_0, GgmlType.Q5_1, GgmlType.Q8_0,
   GgmlType.Q2_K, GgmlType.Q3_K, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K,
+  GgmlType.IQ4_NL, GgmlType.IQ4_XS, GgmlType.MXFP4, GgmlType.TQ1_0, GgmlType.TQ2_0, GgmlType.Q8_K,
 ];
 
 /** Dequantizes `n` elements stored in `bytes` (GGUF layout) to f32. */
