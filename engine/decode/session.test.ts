@@ -1,0 +1,117 @@
+// Sessions on the GPU runtime with the real stories260K model (imported from llama2.c): KV prefix
+// reuse, stop strings, cancellation within one token, seeded sampling, typed context errors,
+// the attention tap, and streaming text that adds up to the result.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LongreadError } from '../errors.ts';
+import { gpuAcquire, type Gpu } from '../gpu/device.ts';
+import { storiesGguf } from '../../test/golden/stories.ts';
+import { modelInspect, modelLoad, sessionCreate, type LoadedModel } from './index.ts';
+
+describe('generation sessions', () => {
+  let gpu: Gpu;
+  let model: LoadedModel;
+  let file: string;
+  const greedy = { maxTokens: 40, temperature: 0 };
+  beforeAll(async () => {
+    gpu = await gpuAcquire();
+    file = await storiesGguf();
+    model = await modelLoad(gpu, file, { contextLength: 256, chunk: 16 });
+  });
+  afterAll(() => {
+    model?.dispose();
+    gpu?.dispose();
+  });
+  const enc = (t: string) => model.tokenizer.encode(t, { addSpecial: true });
+
+  it('reuses the cached prefix and gives the same tokens as a fresh prefill', async () => {
+    const doc = enc('Once upon a time there was a little girl named Lily. She went to the park with her mom.');
+    const q1 = [...doc, ...model.tokenizer.encode(' One day')];
+    const q2 = [...doc, ...model.tokenizer.encode(' Then she saw')];
+    const s = sessionCreate(model);
+    const a = await s.generate({ promptTokens: q1, ...greedy });
+    expect(a.stats.reusedPrefix).toBe(0);
+    const b = await s.generate({ promptTokens: q2, ...greedy });
+    expect(b.stats.reusedPrefix).toBeGreaterThanOrEqual(doc.length);
+    s.reset();
+    const fresh = await s.generate({ promptTokens: q2, ...greedy });
+    expect(fresh.stats.reusedPrefix).toBe(0);
+    expect(b.tokens).toEqual(fresh.tokens);
+    // the same prompt again reuses all but its last token
+    const again = await s.generate({ promptTokens: q2, ...greedy });
+    expect(again.stats.reusedPrefix).toBe(q2.length - 1);
+    expect(again.tokens).toEqual(fresh.tokens);
+  });
+
+  it('stops before a stop string and streams exactly the result text', async () => {
+    const s = sessionCreate(model);
+    const prompt = enc('Once upon a time');
+    const full = await s.generate({ promptTokens: prompt, ...greedy, maxTokens: 80 });
+    const stop = full.text.slice(20, 24); // a string the greedy text is known to contain
+    let streamed = '';
+    const r = await s.generate({ promptTokens: prompt, ...greedy, maxTokens: 80, stop: [stop], onToken: (t) => (streamed += t) });
+    expect(r.stats.stopReason).toBe('stop-string');
+    expect(r.text).toBe(full.text.slice(0, full.text.indexOf(stop)));
+    expect(streamed).toBe(r.text);
+  });
+
+  it('cancels within one token', async () => {
+    const s = sessionCreate(model);
+    const ac = new AbortController();
+    const r = await s.generate({ promptTokens: enc('Lily and Ben'), ...greedy, signal: ac.signal, onToken: (_t, _id, i) => i === 3 && ac.abort() });
+    expect(r.stats.stopReason).toBe('cancelled');
+    expect(r.tokens.length).toBe(4);
+    const pre = new AbortController();
+    pre.abort();
+    const r0 = await s.generate({ promptTokens: enc('Lily and Ben'), ...greedy, signal: pre.signal });
+    expect(r0.stats.stopReason).toBe('cancelled');
+    expect(r0.tokens.length).toBe(0);
+  });
+
+  it('samples reproducibly from a seed; top-k 1 is greedy', async () => {
+    const s = sessionCreate(model);
+    const prompt = enc('Once upon a time');
+    const opts = { promptTokens: prompt, maxTokens: 24, temperature: 1.0, topK: 40, topP: 0.95, minP: 0.05 };
+    const a = await s.generate({ ...opts, seed: 7 });
+    const b = await s.generate({ ...opts, seed: 7 });
+    const c = await s.generate({ ...opts, seed: 8 });
+    expect(b.tokens).toEqual(a.tokens);
+    expect(c.tokens).not.toEqual(a.tokens);
+    const g = await s.generate({ promptTokens: prompt, ...greedy, maxTokens: 24 });
+    const k1 = await s.generate({ ...opts, topK: 1, seed: 3 });
+    expect(k1.tokens).toEqual(g.tokens);
+  });
+
+  it('fails with context-too-large, typed, for an over-large context or prompt', async () => {
+    const info = await modelInspect(file);
+    expect(info.contextLength).toBe(512);
+    const err = await modelLoad(gpu, file, { contextLength: 4096 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(LongreadError);
+    expect((err as LongreadError).code).toBe('context-too-large');
+    expect((err as LongreadError).hint).toMatch(/at most 512/);
+    const long = Array.from({ length: 300 }, (_, i) => 3 + (i % 200));
+    const e2 = await sessionCreate(model).generate({ promptTokens: long, ...greedy }).catch((e: unknown) => e);
+    expect((e2 as LongreadError).code).toBe('context-too-large');
+  });
+
+  it('taps the attention of generated tokens over the prompt, per layer and head', async () => {
+    const s = sessionCreate(model);
+    const prompt = enc('Lily and Ben went to the park.');
+    const plain = await s.generate({ promptTokens: prompt, ...greedy, maxTokens: 10 });
+    s.reset();
+    const r = await s.generate({ promptTokens: prompt, ...greedy, maxTokens: 10, taps: { attention: true } });
+    expect(r.tokens).toEqual(plain.tokens); // the tap does not change the computation
+    const a = r.attention!;
+    expect([a.layers, a.heads, a.promptLen, a.steps]).toEqual([model.hp.nLayers, model.hp.nHeads, prompt.length, 9]);
+    for (let lh = 0; lh < a.layers * a.heads; lh++) {
+      let sum = 0;
+      for (let j = 0; j < a.promptLen; j++) {
+        const v = a.values[lh * a.promptLen + j]!;
+        expect(v).toBeGreaterThanOrEqual(0);
+        sum += v;
+      }
+      // each step's probabilities sum to 1 over prompt + generated positions
+      expect(sum).toBeGreaterThan(0);
+      expect(sum).toBeLessThanOrEqual(a.steps + 1e-3);
+    }
+  });
+});
