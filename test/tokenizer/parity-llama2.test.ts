@@ -5,4 +5,4 @@
 import { describe } from 'vitest';
 import { paritySuite } from './parity-suite.ts';
 
-describe('tokenizer parity: llama2', () => paritySuite('llama2'));
+describe('tokenizer parity: llama2', () => { paritySuite('llama2'); });

@@ -15,13 +15,12 @@ export const SPECIAL_TEXTS = 3_000;
 export interface SuiteOptions {
   /** HF applies this normalizer that llama.cpp (and the GGUF) does not have: compare HF(x) with ours(norm(x)). */
   hfNormalize?: (text: string) => string;
-  /** Texts whose HF 'special' result legitimately differs from llama.cpp (documented in the test file). */
-  hfSpecialSkip?: (text: string) => boolean;
   /** llama.cpp's detokenize cleans spaces for this vocab (clean_spaces=true): skip decode parity. */
   peerCleansSpaces?: boolean;
 }
 
-export function paritySuite(name: HfName, opts: SuiteOptions = {}): void {
+/** Registers the checks; the returned getter gives later tests of the same file the fixture and peer. */
+export function paritySuite(name: HfName, opts: SuiteOptions = {}): () => { f: Fixture; peer: PeerModel } {
   let f: Fixture;
   let peer: PeerModel;
   const texts = parityTexts(PARITY_TEXTS, 20261122);
@@ -47,9 +46,7 @@ export function paritySuite(name: HfName, opts: SuiteOptions = {}): void {
   it(`${name}: same ids as Hugging Face and llama.cpp on ${SPECIAL_TEXTS} texts with special parsing on`, () => {
     const hf = f.hf('special');
     const norm = opts.hfNormalize ?? ((t: string) => t);
-    const skip = opts.hfSpecialSkip ?? (() => false);
-    const forHf = specialTexts.filter((t) => !skip(t));
-    expect(mismatches(forHf, (t) => f.tok.encode(norm(t), { parseSpecial: true }), hf)).toEqual([]);
+    expect(mismatches(specialTexts, (t) => f.tok.encode(norm(t), { parseSpecial: true }), hf)).toEqual([]);
     expect(mismatches(specialTexts, ours(true), (t) => peer.tokenize(t, true))).toEqual([]);
   }, 120_000);
 
@@ -67,4 +64,5 @@ export function paritySuite(name: HfName, opts: SuiteOptions = {}): void {
       if (!opts.peerCleansSpaces) expect(back).toBe(peer.detokenize(ids, false));
     }
   });
+  return () => ({ f, peer });
 }
