@@ -17,6 +17,7 @@ import { DropZone, WindowDropTarget } from '../features/documents/drop-zone.tsx'
 import { ChatList, Library } from '../features/documents/library.tsx';
 import { InspectorPanel } from '../features/inspector/inspector-panel.tsx';
 import { ModelsPanel } from '../features/models/models-panel.tsx';
+import { ErrorBoundary } from './error-boundary.tsx';
 import { Tabs, type TabDef } from './tabs.tsx';
 import { useAppliedTheme } from './theme.ts';
 
@@ -34,10 +35,12 @@ function SidePanel() {
     <aside className="side-panel" aria-label="Side panel">
       <Tabs tabs={TABS} value={panel} onChange={setPanel} label="Panels" />
       <div role="tabpanel" id={`tabpanel-${panel}`} aria-labelledby={`tab-${panel}`} className="tabpanel" data-testid={`panel-${panel}`}>
-        {panel === 'chat' && <ChatPanel />}
-        {panel === 'inspector' && <InspectorPanel />}
-        {panel === 'models' && <ModelsPanel />}
-        {panel === 'engine' && <EnginePanel />}
+        <ErrorBoundary key={panel} name={`${panel} panel`}>
+          {panel === 'chat' && <ChatPanel />}
+          {panel === 'inspector' && <InspectorPanel />}
+          {panel === 'models' && <ModelsPanel />}
+          {panel === 'engine' && <EnginePanel />}
+        </ErrorBoundary>
       </div>
     </aside>
   );
@@ -68,11 +71,15 @@ export function App() {
       <div className="app-main">
         <nav className="sidebar" aria-label="Documents and chats">
           <DropZone />
-          <Library />
-          <ChatList />
+          <ErrorBoundary name="library">
+            <Library />
+            <ChatList />
+          </ErrorBoundary>
         </nav>
         <main className="viewer-column" aria-label="Document">
-          <DocumentViewer />
+          <ErrorBoundary name="document viewer">
+            <DocumentViewer />
+          </ErrorBoundary>
         </main>
         <SidePanel />
       </div>

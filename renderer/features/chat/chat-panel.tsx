@@ -84,13 +84,22 @@ function Messages() {
   const chatError = useApp((s) => s.chatError);
   const stop = useApp((s) => s.stop);
   const endRef = useRef<HTMLDivElement | null>(null);
+  // Follow the stream only while the reader is at the bottom; scrolling up to read stops it.
+  const pinned = useRef(true);
   const messages = streaming?.replacesMessageId ? chat.messages.filter((m) => m.id !== streaming.replacesMessageId) : chat.messages;
   const lastAnswerId = [...chat.messages].reverse().find((m) => m.role === 'assistant')?.id;
   useEffect(() => {
-    endRef.current?.scrollIntoView({ block: 'end' });
+    if (pinned.current) endRef.current?.scrollIntoView({ block: 'end' });
   }, [messages.length, streaming?.text.length]);
   return (
-    <div className="messages" data-testid="messages">
+    <div
+      className="messages"
+      data-testid="messages"
+      onScroll={(e) => {
+        const el = e.currentTarget;
+        pinned.current = el.scrollHeight - el.scrollTop - el.clientHeight < 40;
+      }}
+    >
       {messages.length === 0 && !streaming && <p className="muted">Ask the first question below.</p>}
       {messages.map((m) => (
         <MessageView key={m.id} message={m} isLast={m.id === lastAnswerId} />
