@@ -68,7 +68,7 @@ export function extractHtml(input: ExtractInput): Extracted {
 
   // Readability mutates the document: keep a copy for the fallback.
   const fallbackDoc = parseHtmlDocument(html);
-  let article: ReturnType<Readability<unknown>['parse']> = null;
+  let article: ReturnType<Readability<unknown>['parse']>;
   try {
     article = new Readability<unknown>(doc, { serializer: (n) => n, charThreshold: 200 }).parse();
   } catch {

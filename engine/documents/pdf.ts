@@ -25,7 +25,7 @@ import path from 'node:path';
 // Must come before pdf.js: it provides DOMMatrix, which pdf.js constructs at load time.
 import './pdf-globals.ts';
 import * as pdfjs from 'pdfjs-dist/legacy/build/pdf.mjs';
-// @ts-ignore -- pdf.js ships no type declarations for its worker module.
+// @ts-expect-error -- pdf.js ships no type declarations for its worker module.
 import * as pdfjsWorker from 'pdfjs-dist/legacy/build/pdf.worker.mjs';
 import { LongreadError } from '../errors.ts';
 import { normaliseInline, TextBuilder } from './text-builder.ts';

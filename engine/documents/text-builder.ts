@@ -173,6 +173,6 @@ export class TextBuilder {
 
 /** Words as the UI counts them: runs of letters/digits (with inner apostrophes or hyphens). */
 export function countWords(text: string): number {
-  const m = text.match(/[\p{L}\p{N}]+(?:['’\-][\p{L}\p{N}]+)*/gu);
+  const m = text.match(/[\p{L}\p{N}]+(?:['’-][\p{L}\p{N}]+)*/gu);
   return m ? m.length : 0;
 }
