@@ -10,12 +10,13 @@
  * workgroups run for any kvLen; `update` recomputes it. Telemetry tap: pass `probs`
  * (f32 [nHeads, maxKvLen]) and the plan also writes each head's attention probabilities over
  * the KV positions (a third small pass); without it nothing extra is compiled or run.
+ * The chunk partials live in a scratch buffer shared by all decode plans of the context
+ * (kernelScratch), so one per layer costs no extra memory.
  */
 
 import { LongreadError } from '../errors.ts';
 import type { BufferRef } from '../gpu/buffer-pool.ts';
-import { STORAGE } from '../gpu/buffer-pool.ts';
-import { ParamsWriter, planCreate, type DispatchPlan, type KernelContext, type KernelPlan } from './context.ts';
+import { kernelScratch, ParamsWriter, planCreate, type DispatchPlan, type KernelContext, type KernelPlan } from './context.ts';
 import { KV_PAGE_TOKENS, kvPagesFor, type KvLayerView } from './kv-layout.ts';
 import source from '../../shaders/attention-decode.wgsl';
 
@@ -78,7 +79,7 @@ export async function decodeAttentionPlan(ctx: KernelContext, a: DecodeAttention
   const target = a.targetWorkgroups ?? 1024;
   const maxChunks = Math.max(1, Math.min(Math.ceil(target / nKvHeads), kvPagesFor(a.maxKvLen)));
   const partFloats = a.nHeads * maxChunks * (headDim + 2) + a.nHeads * 2;
-  const part = ctx.device.createBuffer({ size: partFloats * 4, usage: STORAGE, label: 'attn-decode:partials' });
+  const part = kernelScratch(ctx, 'attention-decode:partials', partFloats * 4);
   const scale = a.scale ?? 1 / Math.sqrt(headDim);
   const probs = a.probs !== undefined;
   const defines = { HD: headDim, G, HPT: hpt, PROBS: probs };
@@ -130,7 +131,6 @@ export async function decodeAttentionPlan(ctx: KernelContext, a: DecodeAttention
     },
     dispose() {
       for (const p of plans) p.dispose();
-      part.destroy();
     },
   };
 }

@@ -12,12 +12,13 @@
  * Few query tokens over a long cache (speculative verification, small chunks) would leave the
  * GPU idle with one workgroup per (query block, KV head), so the plan then splits the key tiles
  * over about `targetWorkgroups` (default 1024) workgroups and merges the partials in a second
- * pass (SPLIT variant); `splits` tells which was chosen.
+ * pass (SPLIT variant); `splits` tells which was chosen. The partials live in a scratch buffer
+ * shared by all prefill plans of the context (kernelScratch).
  */
 
 import { LongreadError } from '../errors.ts';
-import { STORAGE, type BufferRef } from '../gpu/buffer-pool.ts';
-import { ParamsWriter, planCreate, type KernelContext, type KernelPlan } from './context.ts';
+import type { BufferRef } from '../gpu/buffer-pool.ts';
+import { kernelScratch, ParamsWriter, planCreate, type KernelContext, type KernelPlan } from './context.ts';
 import type { KvLayerView } from './kv-layout.ts';
 import source from '../../shaders/attention-prefill.wgsl';
 
@@ -85,7 +86,7 @@ export async function prefillAttentionPlan(ctx: KernelContext, a: PrefillAttenti
   };
   // Partials: splits * qBlocks <= target / nKvHeads, so splits * tokens <= that * bq.
   const partFloats = Math.ceil((target * bq) / nKvHeads) * a.nHeads * (headDim + 2);
-  const part = ctx.device.createBuffer({ size: partFloats * 4, usage: STORAGE, label: 'attn-prefill:partials' });
+  const part = kernelScratch(ctx, 'attention-prefill:partials', partFloats * 4);
   const common = { name: 'attention-prefill.wgsl', source, params: params(a.tokens, a.qStart) };
   const [direct, splitMain, splitReduce] = await Promise.all([
     planCreate(ctx, { ...common, defines: { HD: headDim, G }, buffers: [a.q, a.kv.pages, a.kv.pageTable, a.out], workgroups: [1, nKvHeads] }),
@@ -116,7 +117,6 @@ export async function prefillAttentionPlan(ctx: KernelContext, a: PrefillAttenti
     },
     dispose() {
       for (const p of [direct, splitMain, splitReduce]) p.dispose();
-      part.destroy();
     },
     update({ tokens, qStart }) {
       configure(tokens, qStart);

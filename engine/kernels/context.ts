@@ -157,3 +157,29 @@ export function plansSubmit(ctx: KernelContext, plans: KernelPlan[], label = 'pl
   pass.end();
   ctx.device.queue.submit([enc.finish()]);
 }
+
+const scratchByCtx = new WeakMap<KernelContext, Map<string, GPUBuffer>>();
+
+/**
+ * A scratch storage buffer shared by every plan that asks for `key` with at most `bytes`
+ * (e.g. attention partials: the layers of a forward run one after another, so one buffer
+ * serves them all). A larger request replaces the shared buffer for later plans; plans made
+ * earlier keep the one they bound. Plans never destroy scratch; `kernelScratchDispose` does.
+ */
+export function kernelScratch(ctx: KernelContext, key: string, bytes: number): GPUBuffer {
+  let m = scratchByCtx.get(ctx);
+  if (!m) scratchByCtx.set(ctx, (m = new Map()));
+  const have = m.get(key);
+  if (have && have.size >= bytes) return have;
+  const b = ctx.device.createBuffer({ size: Math.max(16, Math.ceil(bytes / 16) * 16), usage: 0x80 | 0x08 | 0x04, label: `scratch:${key}` });
+  m.set(key, b); // a replaced buffer stays alive for the plans bound to it (garbage-collected with them)
+  return b;
+}
+
+/** Destroys the current scratch buffers of `ctx` (at teardown). */
+export function kernelScratchDispose(ctx: KernelContext): void {
+  const m = scratchByCtx.get(ctx);
+  if (!m) return;
+  for (const b of m.values()) b.destroy();
+  m.clear();
+}
