@@ -8,13 +8,18 @@
  * `token_embd.weight`). Tokenizer pieces: llama2.c stores SentencePiece's '▁' as ' ' and BOS/EOS
  * as "\n<s>\n"/"\n</s>\n"; GGUF wants the original pieces, token types and scores.
  *
+ * `type` quantizes the 2-D weights (token embedding included; norms stay F32) with our
+ * ggml-exact quantizers; a matrix whose rows do not divide into that type's blocks falls back as
+ * llama-quantize does (K-quants to Q4_0/Q5_0/Q5_1/Q8_0 when rows are multiples of 32, else F16).
+ *
  * Every size is checked against the file sizes first; a bad file is `checkpoint-invalid`.
  */
 
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { LongreadError } from '../errors.ts';
-import { GgmlType } from './ggml-types.ts';
+import { GgmlType, ggmlTypeInfo, ggmlTypeName } from './ggml-types.ts';
+import { QUANTIZABLE, quantize } from './quant.ts';
 import { GgufValueType, type GgufValue } from './gguf-read.ts';
 import { ggufWrite, type GgufTensorSpec } from './gguf-write.ts';
 
@@ -111,7 +116,37 @@ export function parseLlama2cTokenizer(buf: Uint8Array, vocabSize: number, file =
   return { tokens, scores, types };
 }
 
-export async function importLlama2c(checkpoint: string, tokenizer: string, out: string): Promise<{ config: Llama2cConfig; tensors: number }> {
+/** llama.cpp's general.file_type (LLAMA_FTYPE_*) for a file whose matrices are mostly `t`. */
+const FILE_TYPE: Partial<Record<GgmlType, number>> = {
+  [GgmlType.F32]: 0, [GgmlType.F16]: 1, [GgmlType.Q4_0]: 2, [GgmlType.Q4_1]: 3, [GgmlType.Q8_0]: 7, [GgmlType.Q5_0]: 8,
+  [GgmlType.Q5_1]: 9, [GgmlType.Q2_K]: 10, [GgmlType.Q3_K]: 11, [GgmlType.Q4_K]: 14, [GgmlType.Q5_K]: 16, [GgmlType.Q6_K]: 18,
+  [GgmlType.BF16]: 32,
+};
+const K_FALLBACK: Partial<Record<GgmlType, GgmlType>> = {
+  [GgmlType.Q2_K]: GgmlType.Q4_0, [GgmlType.Q3_K]: GgmlType.Q4_0, [GgmlType.Q4_K]: GgmlType.Q5_0,
+  [GgmlType.Q5_K]: GgmlType.Q5_1, [GgmlType.Q6_K]: GgmlType.Q8_0,
+};
+
+/** The type a matrix with rows of `ne0` values gets when the file asks for `want`. */
+export function matrixType(want: GgmlType, ne0: number): GgmlType {
+  if (ne0 % ggmlTypeInfo(want).blockSize === 0) return want;
+  const fb = K_FALLBACK[want];
+  if (fb !== undefined && ne0 % ggmlTypeInfo(fb).blockSize === 0) return fb;
+  return GgmlType.F16;
+}
+
+export interface Llama2cImportOptions {
+  /** Weight type of the matrices (default F32, i.e. the checkpoint's own values). */
+  type?: GgmlType;
+}
+
+export async function importLlama2c(
+  checkpoint: string, tokenizer: string, out: string, opts: Llama2cImportOptions = {},
+): Promise<{ config: Llama2cConfig; tensors: number; types: Record<string, number> }> {
+  const want = opts.type ?? GgmlType.F32;
+  if (!QUANTIZABLE.includes(want) || FILE_TYPE[want] === undefined) {
+    throw new LongreadError('bad-request', `Cannot write llama2.c weights as ${ggmlTypeName(want)}.`, `Choose one of: ${QUANTIZABLE.filter((t) => FILE_TYPE[t] !== undefined).map(ggmlTypeName).join(', ')}.`);
+  }
   const [ck, tk] = await Promise.all([fs.readFile(checkpoint), fs.readFile(tokenizer)]).catch((e: Error) => {
     throw new LongreadError('io-error', `Cannot read the llama2.c files: ${e.message}`, 'Check both paths.');
   });
@@ -135,9 +170,14 @@ export async function importLlama2c(checkpoint: string, tokenizer: string, out: 
   const kv = cfg.nKvHeads * hs;
   const bytes = (a: Float32Array) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
   const layer = (name: string, l: number, size: number) => arrays[name]!.subarray(l * size, (l + 1) * size);
-  const tensors: GgufTensorSpec[] = [{ name: 'token_embd.weight', dims: [cfg.dim, cfg.vocabSize], type: GgmlType.F32, data: bytes(arrays.token_embedding!) }];
+  /** A tensor spec: 1-D stays F32, matrices get `want` (or its fallback), quantized when written. */
+  const spec = (name: string, dims: number[], values: Float32Array): GgufTensorSpec => {
+    const type = dims.length === 1 || want === GgmlType.F32 ? GgmlType.F32 : matrixType(want, dims[0]!);
+    return { name, dims, type, data: type === GgmlType.F32 ? bytes(values) : () => quantize(type, values) };
+  };
+  const tensors: GgufTensorSpec[] = [spec('token_embd.weight', [cfg.dim, cfg.vocabSize], arrays.token_embedding!)];
   for (let l = 0; l < cfg.nLayers; l++) {
-    const t = (n: string, dims: number[], src: string, size: number) => tensors.push({ name: `blk.${l}.${n}.weight`, dims, type: GgmlType.F32, data: bytes(layer(src, l, size)) });
+    const t = (n: string, dims: number[], src: string, size: number) => tensors.push(spec(`blk.${l}.${n}.weight`, dims, layer(src, l, size)));
     t('attn_norm', [cfg.dim], 'rms_att', cfg.dim);
     t('attn_q', [cfg.dim, cfg.dim], 'wq', cfg.dim * cfg.dim);
     t('attn_k', [cfg.dim, kv], 'wk', kv * cfg.dim);
@@ -148,13 +188,13 @@ export async function importLlama2c(checkpoint: string, tokenizer: string, out: 
     t('ffn_down', [cfg.hiddenDim, cfg.dim], 'w2', cfg.dim * cfg.hiddenDim);
     t('ffn_up', [cfg.dim, cfg.hiddenDim], 'w3', cfg.hiddenDim * cfg.dim);
   }
-  tensors.push({ name: 'output_norm.weight', dims: [cfg.dim], type: GgmlType.F32, data: bytes(arrays.rms_final!) });
-  if (!cfg.sharedClassifier) tensors.push({ name: 'output.weight', dims: [cfg.dim, cfg.vocabSize], type: GgmlType.F32, data: bytes(arrays.wcls!) });
+  tensors.push(spec('output_norm.weight', [cfg.dim], arrays.rms_final!));
+  if (!cfg.sharedClassifier) tensors.push(spec('output.weight', [cfg.dim, cfg.vocabSize], arrays.wcls!));
 
   const metadata: Record<string, GgufValue> = {
     'general.architecture': 'llama',
     'general.name': path.basename(checkpoint).replace(/\.bin$/, ''),
-    'general.file_type': 0,
+    'general.file_type': FILE_TYPE[want]!,
     'llama.context_length': cfg.seqLen,
     'llama.embedding_length': cfg.dim,
     'llama.block_count': cfg.nLayers,
@@ -182,5 +222,7 @@ export async function importLlama2c(checkpoint: string, tokenizer: string, out: 
     'tokenizer.ggml.token_type': { array: GgufValueType.INT32 },
   };
   await ggufWrite(out, { metadata, types, tensors });
-  return { config: cfg, tensors: tensors.length };
+  const mix: Record<string, number> = {};
+  for (const t of tensors) mix[ggmlTypeName(t.type)] = (mix[ggmlTypeName(t.type)] ?? 0) + 1;
+  return { config: cfg, tensors: tensors.length, types: mix };
 }
