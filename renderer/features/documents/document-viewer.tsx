@@ -12,7 +12,7 @@ import { ErrorBox } from '../../components/error-box.tsx';
 import { formatCount } from '../../components/format.ts';
 import { useApp } from '../../store/react.ts';
 import type { Highlight } from '../../store/documents-slice.ts';
-import { visibleBlock, blockAt, blockOfChar, buildBlocks, estimateHeight, prefixOffsets, segmentBlock, visibleRange, type Block } from './viewer-layout.ts';
+import { sectionAt, visibleBlock, blockAt, blockOfChar, buildBlocks, estimateHeight, prefixOffsets, segmentBlock, visibleRange, type Block } from './viewer-layout.ts';
 
 const LINE_HEIGHT = 25;
 const CHAR_WIDTH = 7.6;
@@ -62,6 +62,7 @@ function VirtualText({ content, highlight }: { content: DocumentContent; highlig
   const offsets = useMemo(() => prefixOffsets(heights), [heights]);
   const [first, last] = visibleRange(offsets, scrollTop, viewport.height, 1);
   const currentBlock = blocks[blockAt(offsets, scrollTop + viewport.height / 3)];
+  const section = currentBlock ? sectionAt(sourceMap.sections, currentBlock.start) : null;
 
   // Measure rendered blocks; estimates are replaced by real heights as blocks come into view.
   const roRef = useRef<ResizeObserver | null>(null);
@@ -134,6 +135,11 @@ function VirtualText({ content, highlight }: { content: DocumentContent; highlig
             {formatCount(info.words)} words{info.tokens ? ` · ${formatCount(info.tokens)} tokens` : ''}
           </span>
         </div>
+        {section && (
+          <span className="viewer-section muted" title={section.path.join(' › ')} data-testid="viewer-section">
+            {section.path.join(' › ')}
+          </span>
+        )}
         {currentBlock?.page != null && <GoToPage blocks={blocks} current={currentBlock.page} onGo={scrollToBlock} />}
       </div>
       <div className="viewer-scroll" ref={scrollRef} tabIndex={0} aria-label={`Text of ${info.title || info.name}`} onScroll={(e) => setScrollTop(e.currentTarget.scrollTop)}>

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { visibleBlock, blockAt, blockOfChar, buildBlocks, CHUNK_CHARS, estimateHeight, prefixOffsets, segmentBlock, visibleRange } from './viewer-layout.ts';
+import { sectionAt, visibleBlock, blockAt, blockOfChar, buildBlocks, CHUNK_CHARS, estimateHeight, prefixOffsets, segmentBlock, visibleRange } from './viewer-layout.ts';
 
 describe('buildBlocks', () => {
   it('makes one block per page and keeps text between pages', () => {
@@ -101,5 +101,19 @@ describe('visibleBlock', () => {
     expect(text.slice(b.start, b.end)).toBe('Start of p2 text');
     expect(b.start).toBe(12);
     expect(visibleBlock('   ', { index: 0, page: 1, start: 0, end: 3 })).toMatchObject({ start: 3, end: 3 });
+  });
+});
+
+describe('sectionAt', () => {
+  const sections = [
+    { path: ['Chapter 1'], level: 1, start: 0, end: 100 },
+    { path: ['Chapter 1', '1.1 Methods'], level: 2, start: 40, end: 100 },
+    { path: ['Chapter 2'], level: 1, start: 100, end: 200 },
+  ];
+  it('finds the deepest section at a position', () => {
+    expect(sectionAt(sections, 10)?.path).toEqual(['Chapter 1']);
+    expect(sectionAt(sections, 50)?.path).toEqual(['Chapter 1', '1.1 Methods']);
+    expect(sectionAt(sections, 150)?.path).toEqual(['Chapter 2']);
+    expect(sectionAt(sections, 250)).toBeNull();
   });
 });

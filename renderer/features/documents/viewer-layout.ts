@@ -5,7 +5,7 @@
  * view, and cut a block's text into plain / highlighted segments. No DOM; tested directly.
  */
 
-import type { SourceMap, TextSpan } from '../../../engine/service/contract.ts';
+import type { SectionSpan, SourceMap, TextSpan } from '../../../engine/service/contract.ts';
 
 export interface Block {
   index: number;
@@ -145,4 +145,13 @@ export function segmentBlock(text: string, block: Block, spans: TextSpan[], focu
     else out.push({ text: text.slice(s, e), start: s, kind });
   }
   return out;
+}
+
+/** The deepest section containing `pos` (its heading path), or null. */
+export function sectionAt(sections: SectionSpan[], pos: number): SectionSpan | null {
+  let best: SectionSpan | null = null;
+  for (const s of sections) {
+    if (s.start <= pos && pos < s.end && (!best || s.level >= best.level)) best = s;
+  }
+  return best;
 }

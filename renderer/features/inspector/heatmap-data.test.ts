@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AttentionHeatmap } from '../../../engine/service/contract.ts';
-import { binSpan, heatColor, heatmapMatrix, hotBins, normaliseRows } from './heatmap-data.ts';
+import { binSpan, heatColor, heatmapMatrix, hotBins, normaliseRows, pageTicks } from './heatmap-data.ts';
 
 const h: AttentionHeatmap = {
   messageId: 'm1',
@@ -40,5 +40,20 @@ describe('heatmap data', () => {
     expect(heatColor(0)).toEqual([13, 8, 135]);
     expect(heatColor(1)).toEqual([240, 249, 33]);
     expect(heatColor(2)).toEqual([240, 249, 33]);
+  });
+});
+
+describe('pageTicks', () => {
+  it('places page starts on the binned axis and thins them', () => {
+    const starts = [0, 100, 200, 300];
+    expect(pageTicks(starts, [{ page: 1, start: 0 }, { page: 2, start: 150 }, { page: 3, start: 310 }])).toEqual([
+      { page: 1, x: 0 },
+      { page: 2, x: 0.25 },
+      { page: 3, x: 0.75 },
+    ]);
+    const many = Array.from({ length: 40 }, (_, i) => ({ page: i + 1, start: i * 10 }));
+    const bins = Array.from({ length: 400 }, (_, i) => i);
+    expect(pageTicks(bins, many, 8).length).toBeLessThanOrEqual(8);
+    expect(pageTicks([], many)).toEqual([]);
   });
 });

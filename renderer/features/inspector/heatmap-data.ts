@@ -86,3 +86,30 @@ export function heatColor(v: number): [number, number, number] {
   const b = stops[i + 1]!;
   return [Math.round(a[0] + (b[0] - a[0]) * f), Math.round(a[1] + (b[1] - a[1]) * f), Math.round(a[2] + (b[2] - a[2]) * f)];
 }
+
+export interface PageTick {
+  page: number;
+  /** 0..1 across the heatmap's width. */
+  x: number;
+}
+
+/** Where pages begin along the binned axis; at most `max` ticks, evenly thinned. */
+export function pageTicks(binCharStarts: number[], pages: { page: number; start: number }[], max = 8): PageTick[] {
+  const bins = binCharStarts.length;
+  if (bins === 0 || pages.length === 0) return [];
+  const ticks: PageTick[] = [];
+  for (const p of pages) {
+    let lo = 0;
+    let hi = bins - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (binCharStarts[mid]! <= p.start) lo = mid;
+      else hi = mid - 1;
+    }
+    const x = lo / bins;
+    if (!ticks.length || x > ticks[ticks.length - 1]!.x) ticks.push({ page: p.page, x });
+  }
+  if (ticks.length <= max) return ticks;
+  const step = Math.ceil(ticks.length / max);
+  return ticks.filter((_, i) => i % step === 0);
+}

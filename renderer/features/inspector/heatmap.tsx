@@ -11,7 +11,7 @@ import { heatmapKey } from '../../../engine/service/contract.ts';
 import { ErrorBox } from '../../components/error-box.tsx';
 import { formatPercent } from '../../components/format.ts';
 import { useApp } from '../../store/react.ts';
-import { binSpan, heatColor, heatmapMatrix, hotBins, normaliseRows, type Matrix } from './heatmap-data.ts';
+import { binSpan, heatColor, heatmapMatrix, hotBins, normaliseRows, pageTicks, type Matrix } from './heatmap-data.ts';
 
 export function Heatmap() {
   const heatmap = useApp((s) => s.heatmap);
@@ -36,6 +36,8 @@ function HeatmapView({ heatmap }: { heatmap: AttentionHeatmap }) {
   const select = useApp((s) => s.selectHeatmap);
   const jumpTo = useApp((s) => s.jumpTo);
   const textLength = useApp((s) => (heatmap.documentId ? s.contents[heatmap.documentId]?.text.length : undefined));
+  const pages = useApp((s) => (heatmap.documentId ? s.contents[heatmap.documentId]?.sourceMap.pages : undefined));
+  const ticks = useMemo(() => pageTicks(heatmap.binCharStarts, pages ?? []), [heatmap.binCharStarts, pages]);
   const matrix = useMemo(() => heatmapMatrix(heatmap, layer, head), [heatmap, layer, head]);
   const canvasRef = useRef<HTMLCanvasElement | null>(null);
   const [hover, setHover] = useState<{ row: number; col: number } | null>(null);
@@ -99,6 +101,15 @@ function HeatmapView({ heatmap }: { heatmap: AttentionHeatmap }) {
               if (c) jump(c.col);
             }}
           />
+          {ticks.length > 0 && (
+            <div className="heatmap-ticks" aria-hidden="true">
+              {ticks.map((t) => (
+                <span key={t.page} style={{ left: `${t.x * 100}%` }}>
+                  p.{t.page}
+                </span>
+              ))}
+            </div>
+          )}
           <p className="muted heatmap-hover" aria-live="off">
             {hover
               ? `“${heatmap.answerTokens[hover.row] ?? ''}” → characters ${binSpan(heatmap, hover.col, textLength).start.toLocaleString('en-US')}–${binSpan(heatmap, hover.col, textLength).end.toLocaleString('en-US')}`
