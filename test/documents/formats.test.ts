@@ -78,6 +78,17 @@ describe('PDF', () => {
   });
 });
 
+describe('PDF without an outline', () => {
+  it('headings come from font sizes (LibreOffice export without bookmarks)', async () => {
+    const doc = await ingest('report-no-bookmarks.pdf');
+    checkMapInvariants(doc);
+    const w = where(doc, 'Report marker 2.2: the society audited 202 lamps in region 2.');
+    expect(w.page).toBe(6);
+    expect(w.section).toEqual(['Annual Report of the Lamp Society', 'Chapter 2: Lamps of Region 2', 'Section 2.2 Survey Notes']);
+    expect(doc.sourceMap.sections.filter((s) => s.level === 3)).toHaveLength(6);
+  });
+});
+
 describe('DOCX, EPUB, Markdown: headings, lists, tables', () => {
   const handbook = (doc: DocumentContent) => {
     checkMapInvariants(doc);
