@@ -58,6 +58,11 @@ export interface Session {
   generate(req: GenerateRequest): Promise<GenerateResult>;
   /** Forgets the cached prefix (the next generate prefills everything). */
   reset(): void;
+  /**
+   * Declares that the cache now holds the K/V of exactly these tokens (restored from a KV
+   * snapshot by engine/kv/snapshot.ts); the next generate reuses them as a prefix.
+   */
+  adoptCache(tokens: readonly number[]): void;
   /** Tokens whose K/V are in the cache. */
   readonly cachedTokens: readonly number[];
 }
@@ -156,6 +161,11 @@ export function sessionCreate(model: LoadedModel): Session {
     reset() {
       cached = [];
       kvCacheTruncate(kv, 0);
+    },
+    adoptCache(tokens) {
+      if (busy) throw new LongreadError('bad-request', 'A generation is running on this session.', 'Restore the cache between generations.');
+      if (tokens.length > kv.mappedTokens) throw new LongreadError('internal', `The cache maps ${kv.mappedTokens} tokens, not ${tokens.length}.`, 'This is a bug in Longread; please report it.');
+      cached = tokens.slice();
     },
     get cachedTokens() {
       return cached;

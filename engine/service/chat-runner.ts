@@ -11,9 +11,15 @@
  * Each question is answered from the documents alone (earlier turns are not replayed), so the
  * documents form a stable prefix and the session reuses their KV cache across questions.
  */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { errorToWire, LongreadError } from '../errors.ts';
+import { kvSnapshotRestore, kvSnapshotSave } from '../kv/snapshot.ts';
+import { snapshotDiscard, snapshotFingerprint } from '../kv/snapshot-file.ts';
+import type { GenerateRequest, GenerateResult } from '../decode/index.ts';
 import { chatTemplateFor, renderChatPrompt } from '../tokenizer/chat-template.ts';
-import type { AttentionHeatmap, Chat, ChatMessage, ContextCheck, DocumentContent, GenerateOptions } from './contract.ts';
+import type { AttentionHeatmap, Chat, ChatMessage, ContextCheck, DocumentContent, GenerateOptions, NoticeEvent } from './contract.ts';
+import { ENGINE_VERSION } from './version.ts';
 import { evidenceFrom, heatmapFrom, tokenCharStarts, type DocRegion } from './evidence.ts';
 import type { ModelHost } from './model-host.ts';
 import type { RequestContext } from './server.ts';
@@ -24,6 +30,8 @@ const SYSTEM = 'You are Longread, an assistant that reads documents and answers 
 const INTRO = 'Read the document below and answer the question.\n\n';
 const DEFAULT_MAX_TOKENS = 256;
 const HEATMAPS_KEPT = 32;
+/** Prefixes shorter than this are cheaper to prefill than to snapshot. */
+export const SNAPSHOT_MIN_TOKENS = Number(process.env.LONGREAD_SNAPSHOT_MIN_TOKENS ?? 1024);
 
 interface BuiltPrompt {
   ids: number[];
@@ -32,6 +40,9 @@ interface BuiltPrompt {
   docs: Map<string, DocumentContent>;
   documentTokens: number;
   questionTokens: number;
+  /** Tokens before the question: the document prefix that KV snapshots hold. */
+  prefixTokens: number;
+  prefixText: string;
 }
 
 export class ChatRunner {
@@ -40,6 +51,7 @@ export class ChatRunner {
   constructor(
     private readonly stores: Stores,
     private readonly models: ModelHost,
+    private readonly notice: (n: NoticeEvent) => void = () => undefined,
   ) {}
 
   private async build(documentIds: string[], question: string): Promise<BuiltPrompt> {
@@ -68,7 +80,13 @@ export class ChatRunner {
     }
     const documentTokens = docList.length ? tok.encode(joined).length : 0;
     const questionTokens = tok.encode(question).length;
-    return { ids, rendered, regions, docs, documentTokens, questionTokens };
+    // The prefix: whole tokens ending before "\n\nQuestion:", less two for merges at the seam.
+    const qAt = rendered.lastIndexOf('\n\nQuestion: ');
+    const starts = tokenCharStarts(ids.map((id) => tok.pieceBytes(id).length), rendered);
+    let prefixTokens = 0;
+    while (prefixTokens < ids.length && starts[prefixTokens + 1]! <= qAt) prefixTokens++;
+    prefixTokens = Math.max(0, prefixTokens - 2);
+    return { ids, rendered, regions, docs, documentTokens, questionTokens, prefixTokens, prefixText: rendered.slice(0, Math.max(0, qAt)) };
   }
 
   private contextLength(): number {
@@ -134,7 +152,7 @@ export class ChatRunner {
     let firstToken = 0;
     let streamed = '';
     try {
-      const r = await this.models.generate({
+      const r = await this.generateWithSnapshot(p, ctx, {
         promptTokens: p.ids,
         maxTokens,
         temperature: options.temperature ?? 0,
@@ -181,6 +199,53 @@ export class ChatRunner {
     await this.stores.saveChat(chat);
     await this.stores.patchSettings({ lastChatId: chat.id });
     return msg;
+  }
+
+  /**
+   * Generation with KV snapshots of the document prefix: when the session's cache does not hold
+   * the prefix, restore it from `<data>/kv/<fingerprint>.kv` if there is one (a damaged or
+   * mismatched file is discarded with a notice and the prefix prefilled); after a generation
+   * that prefilled the prefix, save it for next time.
+   */
+  private generateWithSnapshot(p: BuiltPrompt, ctx: RequestContext, req: GenerateRequest): Promise<GenerateResult> {
+    return this.models.withSession(async ({ model, session, identity }) => {
+      const n = p.prefixTokens;
+      if (n < SNAPSHOT_MIN_TOKENS || !identity) return session.generate(req);
+      const prefix = p.ids.slice(0, n);
+      const fp = snapshotFingerprint({ modelIdentity: identity, documentText: p.prefixText, engineVersion: ENGINE_VERSION });
+      const file = path.join(this.stores.dir, 'kv', `${fp}.kv`);
+      const cached = session.cachedTokens;
+      let common = 0;
+      while (common < cached.length && common < n && cached[common] === prefix[common]) common++;
+      let restored = false;
+      if (common < n && existsSync(file)) {
+        ctx.progress({ stage: 'snapshot-restore', done: 0, total: n, unit: 'tokens' });
+        try {
+          const ids = await kvSnapshotRestore(model.kv, file, fp);
+          if (ids.length !== n || ids.some((t, i) => t !== prefix[i])) throw new LongreadError('snapshot-invalid', 'The KV snapshot holds other tokens.', 'It will be discarded.');
+          session.adoptCache(ids);
+          restored = true;
+          ctx.progress({ stage: 'snapshot-restore', done: n, total: n, unit: 'tokens' });
+        } catch (e) {
+          session.reset();
+          await snapshotDiscard(file);
+          const w = errorToWire(e);
+          this.notice({ level: 'warning', message: `A saved document state was discarded: ${w.message}`, hint: 'The document is read again (prefill); nothing else is affected.' });
+        }
+      }
+      const r = await session.generate(req);
+      if (!restored && r.stats.reusedPrefix < n && r.stats.stopReason !== 'cancelled' && !existsSync(file)) {
+        ctx.progress({ stage: 'snapshot-save', done: 0, total: n, unit: 'tokens' });
+        try {
+          await kvSnapshotSave(model.kv, prefix, file, fp, ENGINE_VERSION);
+        } catch (e) {
+          const w = errorToWire(e);
+          this.notice({ level: 'warning', message: `The document state could not be saved: ${w.message}`, hint: w.hint });
+        }
+        ctx.progress({ stage: 'snapshot-save', done: n, total: n, unit: 'tokens' });
+      }
+      return r;
+    });
   }
 
   private keepHeatmap(h: AttentionHeatmap): void {

@@ -7,6 +7,8 @@
 
 import { errorToWire } from '../errors.ts';
 import type { Command } from './commands/command.ts';
+import { askCommand } from './commands/ask.ts';
+import { generateCommand } from './commands/generate.ts';
 import { gpuCommand } from './commands/gpu.ts';
 import { ingestCommand } from './commands/ingest.ts';
 import { serveCommand } from './commands/serve.ts';
@@ -15,6 +17,8 @@ import { importCommand } from './commands/import.ts';
 import { tokenizeCommand } from './commands/tokenize.ts';
 
 const COMMANDS: Command[] = [
+  generateCommand,
+  askCommand,
   gpuCommand,
   ingestCommand,
   serveCommand,

@@ -11,6 +11,7 @@ import { modelInspect, modelLoad, sessionCreate, type GenerateRequest, type Gene
 import type { KvTierSample, ModelInfo, TelemetryEvent } from './contract.ts';
 import type { RequestContext } from './server.ts';
 import { bundledModelPath } from './version.ts';
+import { modelFileIdentity } from '../kv/snapshot-file.ts';
 
 const KV_PAGE_TOKENS = 64;
 const MAX_KV_SAMPLES = 600;
@@ -19,6 +20,8 @@ export class ModelHost {
   info: ModelInfo | null = null;
   state: 'none' | 'loading' | 'ready' | 'error' = 'none';
   onTelemetry: (e: TelemetryEvent) => void = () => undefined;
+  /** Content identity of the loaded file (size + head/tail hash), part of KV snapshot keys. */
+  identity: string | null = null;
   private model: LoadedModel | null = null;
   private session: Session | null = null;
   private queue: Promise<unknown> = Promise.resolve();
@@ -59,6 +62,7 @@ export class ModelHost {
             ctx.progress({ stage: 'model-load', done, total, unit: 'bytes', ...(done > 0 ? { etaMs: Math.round((elapsed * (total - done)) / done) } : {}) });
           },
         });
+        this.identity = await modelFileIdentity(path);
         this.model = model;
         this.session = sessionCreate(model);
         this.info = { ...model.info, bundled: path === bundledModelPath() };
@@ -76,11 +80,15 @@ export class ModelHost {
 
   /** Runs one generation on the loaded model (serialised with loads and other generations). */
   generate(req: GenerateRequest): Promise<GenerateResult> {
+    return this.withSession(({ session }) => session.generate(req));
+  }
+
+  /** Exclusive use of the model and its session (snapshot restore + generate + save as one unit). */
+  withSession<T>(work: (m: { model: LoadedModel; session: Session; identity: string }) => Promise<T>): Promise<T> {
     return this.exclusive(async () => {
-      this.loaded; // eslint-disable-line @typescript-eslint/no-unused-expressions -- throws model-not-loaded
-      const session = this.session!;
+      const model = this.loaded;
       try {
-        return await session.generate(req);
+        return await work({ model, session: this.session!, identity: this.identity ?? '' });
       } finally {
         this.recordKv();
       }
@@ -98,6 +106,7 @@ export class ModelHost {
     this.model = null;
     this.session = null;
     this.info = null;
+    this.identity = null;
     this.state = 'none';
     this.recordKv();
   }

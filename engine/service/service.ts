@@ -64,7 +64,7 @@ export async function createEngineService(opts: ServiceOptions): Promise<EngineS
   }
 
   const models = new ModelHost(() => gpu, () => server.broadcast('status', status()));
-  const chats = new ChatRunner(stores, models);
+  const chats = new ChatRunner(stores, models, notice);
   const subscribedTaps = new Set<TapName>();
 
   function status(): EngineStatus {

@@ -1,0 +1,88 @@
+/**
+ * KV snapshots of a prefilled prefix (a document and the prompt around it): copy the pages of
+ * the GPU paged cache out to a snapshot file (snapshot-file.ts) and back in, so reopening a
+ * document, or asking about it after a restart, skips its prefill.
+ *
+ *   await kvSnapshotSave(kv, tokenIds, file, fingerprint, engineVersion)   // pages of tokenIds
+ *   const ids = await kvSnapshotRestore(kv, file, fingerprint)             // cache now holds ids
+ *
+ * Pages go out one layer at a time through a MAP_READ staging buffer (memory stays at one
+ * layer's worth) and come back with queue.writeBuffer into freshly mapped physical pages.
+ * Page order in the file: layer, then KV head, then logical page.
+ */
+
+import { LongreadError } from '../errors.ts';
+import { KV_PAGE_TOKENS, kvPageBytes, kvPagesFor, kvTableIndex } from '../kernels/kv-layout.ts';
+import { kvCacheEnsure, kvCacheTruncate, type KvCache } from './kv-cache.ts';
+import { snapshotRead, snapshotWrite, type SnapshotHeader } from './snapshot-file.ts';
+
+function physPage(kv: KvCache, l: number, h: number, p: number): number {
+  return kv.table[kvTableIndex(kv.views[l]!.tableOffset, kv.maxPages, h, p)]!;
+}
+
+async function* layerPages(kv: KvCache, pages: number): AsyncGenerator<Uint8Array> {
+  const pageBytes = kvPageBytes(kv.headDim);
+  for (let l = 0; l < kv.nLayers; l++) {
+    const size = kv.nKvHeads * pages * pageBytes;
+    const staging = kv.device.createBuffer({ size, usage: 0x01 | 0x08, label: 'kv:snapshot-out' }); // MAP_READ | COPY_DST
+    const enc = kv.device.createCommandEncoder({ label: 'kv:snapshot-out' });
+    for (let h = 0; h < kv.nKvHeads; h++) {
+      for (let p = 0; p < pages; p++) {
+        enc.copyBufferToBuffer(kv.arenas[l]!, physPage(kv, l, h, p) * pageBytes, staging, (h * pages + p) * pageBytes, pageBytes);
+      }
+    }
+    kv.device.queue.submit([enc.finish()]);
+    await staging.mapAsync(0x0001); // GPUMapMode.READ
+    const copy = new Uint8Array(staging.getMappedRange().slice(0));
+    staging.unmap();
+    staging.destroy();
+    for (let i = 0; i < kv.nKvHeads * pages; i++) yield copy.subarray(i * pageBytes, (i + 1) * pageBytes);
+  }
+}
+
+/** Saves the K/V of the first `tokenIds.length` tokens of the cache. */
+export async function kvSnapshotSave(kv: KvCache, tokenIds: readonly number[], file: string, fingerprint: string, engineVersion: string): Promise<void> {
+  const tokens = tokenIds.length;
+  if (tokens === 0 || tokens > kv.mappedTokens) throw new LongreadError('internal', `Cannot snapshot ${tokens} tokens of a cache holding ${kv.mappedTokens}.`, 'This is a bug in Longread; please report it.');
+  const pages = kvPagesFor(tokens);
+  const header: SnapshotHeader = {
+    fingerprint,
+    engineVersion,
+    nLayers: kv.nLayers,
+    nKvHeads: kv.nKvHeads,
+    headDim: kv.headDim,
+    tokens,
+    tokenIds: [...tokenIds],
+    pageBytes: kvPageBytes(kv.headDim),
+    nPages: kv.nLayers * kv.nKvHeads * pages,
+  };
+  await snapshotWrite(file, header, layerPages(kv, pages));
+}
+
+/**
+ * Restores a snapshot into the cache (which is cleared first) and returns the token ids whose
+ * K/V it now holds. Throws `snapshot-invalid` when the file is damaged, belongs to something
+ * else, or does not fit this cache's shape.
+ */
+export async function kvSnapshotRestore(kv: KvCache, file: string, fingerprint: string): Promise<number[]> {
+  const s = await snapshotRead(file, fingerprint);
+  const h = s.header;
+  const pages = kvPagesFor(h.tokens);
+  if (h.nLayers !== kv.nLayers || h.nKvHeads !== kv.nKvHeads || h.headDim !== kv.headDim || h.pageBytes !== kvPageBytes(kv.headDim)
+    || h.tokenIds.length !== h.tokens || h.nPages !== kv.nLayers * kv.nKvHeads * pages) {
+    throw new LongreadError('snapshot-invalid', 'The KV snapshot was made for a different cache shape.', 'It will be discarded and the document prefilled again.', { file });
+  }
+  if (h.tokens >= kv.maxPages * KV_PAGE_TOKENS) {
+    throw new LongreadError('snapshot-invalid', `The KV snapshot holds ${h.tokens} tokens, more than the loaded context.`, 'Load the model with a longer context, or let the document be prefilled again.', { file });
+  }
+  kvCacheTruncate(kv, 0);
+  kvCacheEnsure(kv, h.tokens);
+  let i = 0;
+  for (let l = 0; l < kv.nLayers; l++) {
+    for (let hd = 0; hd < kv.nKvHeads; hd++) {
+      for (let p = 0; p < pages; p++) kv.device.queue.writeBuffer(kv.arenas[l]!, physPage(kv, l, hd, p) * h.pageBytes, s.page(i++) as Uint8Array<ArrayBuffer>);
+    }
+  }
+  await kv.device.queue.onSubmittedWorkDone();
+  return h.tokenIds;
+}
