@@ -70,6 +70,14 @@ export interface GgufHandle extends GgufFile {
 const MAGIC = 0x46554747; // "GGUF" little-endian
 const MAX_DIMS = 4;
 const MAX_NESTING = 4;
+/**
+ * Caps below what JS can hold (a string of ~2^29 UTF-16 units, an array of 2^32-1 slots): a
+ * string or array past them is a typed `gguf-unsupported` rather than a RangeError. Real files
+ * are far below (chat templates are kilobytes, vocabularies under a million entries); llama.cpp
+ * caps both at 1 GiB (GGUF_MAX_STRING_LENGTH / GGUF_MAX_ARRAY_ELEMENTS).
+ */
+export const GGUF_MAX_STRING_BYTES = 256 << 20;
+export const GGUF_MAX_ARRAY_ELEMENTS = 64 << 20;
 export const GGUF_DEFAULT_ALIGNMENT = 32;
 const SCALAR_SIZE: Record<number, number> = { 0: 1, 1: 1, 2: 2, 3: 2, 4: 4, 5: 4, 6: 4, 7: 1, 10: 8, 11: 8, 12: 8 };
 
@@ -137,7 +145,7 @@ class Cursor {
   u64(f: string) { this.need(8, f); const v = this.view.getBigUint64(this.pos, true); this.pos += 8; return v; }
   i64(f: string) { this.need(8, f); const v = this.view.getBigInt64(this.pos, true); this.pos += 8; return v; }
   /** A u64 count/length that must fit in the remaining bytes at `minEach` bytes per item. */
-  count(field: string, minEach: number): number {
+  count(field: string, minEach: number, max = Number.MAX_SAFE_INTEGER): number {
     const at = this.pos;
     this.need(8, field);
     // Two u32 halves rather than a BigInt: this runs for every string of a 100k-token vocabulary.
@@ -145,6 +153,10 @@ class Cursor {
     const hi = this.view.getUint32(at + 4, true);
     this.pos += 8;
     const v = hi * 4294967296 + lo;
+    if (v > max) {
+      throw new LongreadError('gguf-unsupported', `${this.file ? this.file + ': ' : ''}${field} at byte ${at} is ${v}, above Longread's limit of ${max}.`,
+        'No real model needs metadata this large; the file is damaged or hostile.', { offset: at, field, limit: max });
+    }
     if (hi > 0x1fffff || v * minEach > this.remaining()) {
       const exact = (BigInt(hi) << 32n) | BigInt(lo);
       throw invalid(`count ${exact} cannot fit in the ${this.remaining()} bytes that remain`, at, field, this.file);
@@ -152,7 +164,7 @@ class Cursor {
     return v;
   }
   str(field: string): string {
-    const n = this.count(field, 1);
+    const n = this.count(field, 1, GGUF_MAX_STRING_BYTES);
     this.need(n, field);
     this.alloc(n, 2 * n, field);
     const start = this.pos;
@@ -191,7 +203,7 @@ function readValue(c: Cursor, type: number, field: string, depth: number): { val
         throw unsupportedType(et, at, field, c.file);
       }
       const minEach = et === GgufValueType.STRING ? 8 : et === GgufValueType.ARRAY ? 12 : SCALAR_SIZE[et]!;
-      const n = c.count(`${field}[count]`, minEach);
+      const n = c.count(`${field}[count]`, minEach, GGUF_MAX_ARRAY_ELEMENTS);
       c.alloc(n * minEach, 8 * n, `${field}[count]`);
       const out: GgufValue[] = new Array(n);
       let inner: GgufTypeSpec = et;

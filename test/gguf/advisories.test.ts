@@ -3,7 +3,7 @@
  * must end in a typed error, never a crash, a hang or a large allocation.
  */
 import { describe, expect, it } from 'vitest';
-import { ggufParse } from '../../engine/formats/gguf-read.ts';
+import { GGUF_MAX_ARRAY_ELEMENTS, GGUF_MAX_STRING_BYTES, ggufParse } from '../../engine/formats/gguf-read.ts';
 import { LongreadError } from '../../engine/errors.ts';
 import { RawGguf } from './build.ts';
 
@@ -42,6 +42,13 @@ describe('GGUF advisories', () => {
     rejects(new RawGguf().header(0, 1).str('k', 0xffffffffffffffffn).build());
     rejects(new RawGguf().header(0, 1).kvU32('k', 0).build().slice(0, 30)); // truncated mid-value
     rejects(new RawGguf().header(0, 1).str('key').u32(8).u64(2n ** 40n).build()); // string value longer than the file
+  });
+
+  it('CVE-2025-49847 / metadata exhaustion: strings and arrays past the JS-safe caps are typed, not RangeErrors', () => {
+    const e = rejects(new RawGguf().header(0, 1).str('k').u32(8).u64(GGUF_MAX_STRING_BYTES + 1).build(), /^gguf-unsupported$/);
+    expect(e.details?.limit).toBe(GGUF_MAX_STRING_BYTES);
+    rejects(new RawGguf().header(0, 1).str('k').u32(8).u64(2n ** 31n + 5n).build(), /^gguf-unsupported$/); // > INT32_MAX piece
+    rejects(new RawGguf().header(0, 1).str('a').u32(9).u32(0).u64(GGUF_MAX_ARRAY_ELEMENTS + 1).build(), /^gguf-unsupported$/);
   });
 
   it('array counts beyond the file (metadata exhaustion)', () => {
