@@ -58,6 +58,11 @@ function HeatmapView({ heatmap }: { heatmap: AttentionHeatmap }) {
   const jump = (col: number) => {
     if (heatmap.documentId) void jumpTo(heatmap.documentId, binSpan(heatmap, col, textLength));
   };
+  const hotLabel = (col: number) => {
+    const start = heatmap.binCharStarts[col] ?? 0;
+    const p = pages?.find((pg) => pg.start <= start && start < pg.end);
+    return p ? `p. ${p.page}` : `bin ${col + 1}`;
+  };
   const has = (l: number, h: number) => heatmap.values[heatmapKey(l, h)] !== undefined;
   const hot = matrix ? hotBins(matrix, 5) : [];
 
@@ -120,7 +125,7 @@ function HeatmapView({ heatmap }: { heatmap: AttentionHeatmap }) {
               <span className="muted">Hot spots:</span>
               {hot.map((h) => (
                 <button key={h.col} type="button" className="btn btn-small" onClick={() => jump(h.col)} data-testid="heatmap-hotspot">
-                  bin {h.col + 1} · {formatPercent(h.value)}
+                  {hotLabel(h.col)} · {formatPercent(h.value)}
                 </button>
               ))}
             </div>

@@ -21,7 +21,7 @@ export function SparsityBars() {
   const mean = perLayer.reduce((a, b) => a + b, 0) / n;
   return (
     <figure className="chart" data-testid="sparsity-chart">
-      <svg viewBox={`0 0 ${W} ${H + 18}`} role="img" aria-label={`Attention sparsity per layer, mode ${mode}, mean ${(mean * 100).toFixed(0)}% skipped`} preserveAspectRatio="none" className="chart-svg">
+      <svg viewBox={`0 0 ${W} ${H}`} role="img" aria-label={`Attention sparsity per layer, mode ${mode}, mean ${(mean * 100).toFixed(0)}% skipped`} preserveAspectRatio="none" className="chart-svg">
         <line x1={0} x2={W} y1={H} y2={H} className="axis" />
         {perLayer.map((v, i) => {
           const h = Math.max(allZero ? 1 : 0, v * H);
@@ -31,9 +31,11 @@ export function SparsityBars() {
             </rect>
           );
         })}
-        <text x={0} y={H + 14} className="tick">layer 0</text>
-        <text x={W} y={H + 14} className="tick" textAnchor="end">{`layer ${n - 1}`}</text>
       </svg>
+      <div className="chart-axis muted" aria-hidden="true">
+        <span>layer 0</span>
+        <span>layer {n - 1}</span>
+      </div>
       <figcaption className="muted" data-testid="sparsity-caption">
         {allZero
           ? `Mode: ${mode}. 0% of attention skipped on all ${n} layers: dense attention reads every token (sparse modes are off${sample ? '' : '; no sample yet'}).`
