@@ -272,3 +272,18 @@ export function paragraphs(ordered: OrderedLine[]): Paragraph[] {
   if (cur) out.push({ text: cur.text, size: cur.size });
   return out;
 }
+
+/**
+ * How the last paragraph of a page continues on the next one, or null when the next page
+ * starts a new paragraph: a hyphenated word break (drop the hyphen, no separator) or a
+ * sentence cut mid-way (a space). Only for text of the same font size.
+ */
+export function pageContinuation(prev: Paragraph, next: Paragraph): { dropTail: number; sep: string } | null {
+  if (Math.abs(prev.size - next.size) > 0.12 * Math.max(prev.size, next.size)) return null;
+  if (!/^\p{Ll}/u.test(next.text)) return null;
+  if (/\p{L}-$/u.test(prev.text)) return { dropTail: 1, sep: '' };
+  if (prev.text.endsWith('\u00AD')) return { dropTail: 1, sep: '' };
+  if (/[\p{Ll},;]$/u.test(prev.text)) return { dropTail: 0, sep: ' ' };
+  return null;
+}
+

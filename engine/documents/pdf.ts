@@ -29,7 +29,7 @@ import * as pdfjs from 'pdfjs-dist/legacy/build/pdf.mjs';
 import * as pdfjsWorker from 'pdfjs-dist/legacy/build/pdf.worker.mjs';
 import { LongreadError } from '../errors.ts';
 import { normaliseInline, TextBuilder } from './text-builder.ts';
-import { orderSegments, pageLines, paragraphs, runningKeys, stripRunning, type Line, type Paragraph, type PdfItem } from './pdf-layout.ts';
+import { orderSegments, pageContinuation, pageLines, paragraphs, runningKeys, stripRunning, type Line, type Paragraph, type PdfItem } from './pdf-layout.ts';
 import type { ExtractInput, Extracted } from './types.ts';
 
 (globalThis as { pdfjsWorker?: unknown }).pdfjsWorker = pdfjsWorker;
@@ -206,6 +206,7 @@ export async function extractPdf(input: ExtractInput): Promise<Extracted> {
     const { body, levels } = headingSizes(pages);
     const b = new TextBuilder(input.limits.maxTextChars);
     let removed = 0;
+    let lastBody: Paragraph | null = null;
     for (let p = 1; p <= n; p++) {
       const { kept, removed: r } = stripRunning(pages[p - 1]!, keys);
       removed += r;
@@ -229,6 +230,15 @@ export async function extractPdf(input: ExtractInput): Promise<Extracted> {
       }
       for (let k = 0; k < paras.length; k++) {
         const para = paras[k]!;
+        // A paragraph (or word) cut by the page break continues the last one of the previous page.
+        if (k === 0 && lastBody && !at.includes(0)) {
+          const cont = pageContinuation(lastBody, para);
+          if (cont && b.extendLast(para.text, cont.dropTail, cont.sep)) {
+            lastBody = { text: lastBody.text.slice(0, lastBody.text.length - cont.dropTail) + cont.sep + para.text, size: para.size };
+            continue;
+          }
+        }
+        lastBody = null;
         let isHeading = false;
         for (let j = 0; j < marks.length; j++) {
           if (at[j] !== k) continue;
@@ -244,7 +254,7 @@ export async function extractPdf(input: ExtractInput): Promise<Extracted> {
           b.heading(lvl, para.text);
           continue;
         }
-        b.paragraph(para.text);
+        if (b.paragraph(para.text)) lastBody = para;
       }
       for (let j = 0; j < marks.length; j++) if (at[j]! >= paras.length) b.heading(marks[j]!.level, marks[j]!.title, false);
       b.endPage();

@@ -118,6 +118,27 @@ export class TextBuilder {
     this.pageOpen = null;
   }
 
+  /**
+   * Continues the last block with text from the next page (a paragraph split by a page break):
+   * drops `dropTail` characters from its end (a line-end hyphen), appends `sep` + `text`, and
+   * the page opened since then starts where `text` starts. Only valid when nothing else was
+   * pushed since that block and no section is waiting to open.
+   */
+  extendLast(text: string, dropTail: number, sep: string): { start: number; end: number } | null {
+    const t = normaliseInline(text);
+    if (!t || this.parts.length === 0 || this.pendingSections.length > 0) return null;
+    const last = this.parts.length - 1;
+    this.parts[last] = this.parts[last]!.slice(0, this.parts[last]!.length - dropTail) + sep;
+    this.length += sep.length - dropTail;
+    const prevPage = this.pages[this.pages.length - 1];
+    if (prevPage && prevPage.end > this.length - sep.length) prevPage.end = this.length - sep.length;
+    const start = this.length;
+    if (this.pageOpen && this.pageOpen.start < 0) this.pageOpen.start = start;
+    this.parts.push(t);
+    this.length += t.length;
+    return { start, end: this.length };
+  }
+
   /** Ends a run of tight blocks so the next block starts after a blank line. */
   breakTight(): void {
     this.lastTight = false;

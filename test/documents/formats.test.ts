@@ -64,6 +64,16 @@ describe('PDF', () => {
     expect(doc.info.notes?.join(' ')).toMatch(/Removed \d+ running header\/footer lines/);
   });
 
+  it('words hyphenated across a page break are rejoined, the page boundary falls inside the word', async () => {
+    const doc = await ingest('two-column-page-hyphens.pdf');
+    checkMapInvariants(doc);
+    const src = readFileSync(FX + 'two-column.ms', 'utf8').split('\n').filter((l) => !l.startsWith('.')).join(' ');
+    const vocab = new Set(src.toLowerCase().match(/[a-z0-9]+/g));
+    expect((doc.text.toLowerCase().match(/[a-z0-9]+/g) ?? []).filter((w) => !vocab.has(w) && !/^[1-6]$/.test(w))).toEqual([]);
+    const p2 = doc.sourceMap.pages[1]!;
+    expect(doc.text.slice(p2.start - 4, p2.start + 5)).toBe('carefully');
+  });
+
   it('LibreOffice export: nested bookmarks give the heading hierarchy, sentences map to pages', async () => {
     const doc = await ingest('report.pdf');
     checkMapInvariants(doc);
