@@ -33,16 +33,21 @@ export function JobsBar() {
 
 function JobRow({ job }: { job: JobView }) {
   const cancel = useApp((s) => s.cancelJob);
-  const f = jobFraction(job);
-  const eta = formatEta(job.etaMs);
-  const detail = [job.stage ? STAGE[job.stage] : 'starting', job.total > 0 ? `${job.done.toLocaleString('en-US')} / ${job.total.toLocaleString('en-US')} ${job.unit ?? ''}` : null, eta ? `about ${eta} left` : null]
+  // Once an answer streams, its tokens are the progress (against the max-tokens setting, if any).
+  const decoding = useApp((s) => (s.streaming && s.streaming.jobId === job.id && s.streaming.tokens > 0 ? s.streaming : null));
+  const maxTokens = useApp((s) => s.settings?.generation.maxTokens ?? null);
+  const shown: JobView = decoding ? { ...job, stage: 'decode', done: decoding.tokens, total: maxTokens ?? 0, unit: 'tokens', etaMs: maxTokens && decoding.tokensPerSecond > 0 ? ((maxTokens - decoding.tokens) / decoding.tokensPerSecond) * 1000 : null } : job;
+  const f = jobFraction(shown);
+  const eta = f !== null && f < 1 ? formatEta(shown.etaMs) : null;
+  const count = shown.total > 0 ? `${shown.done.toLocaleString('en-US')} / ${shown.total.toLocaleString('en-US')} ${shown.unit ?? ''}` : decoding ? `${decoding.tokens} tokens` : null;
+  const detail = [shown.stage ? STAGE[shown.stage] : 'starting', count, decoding ? `${decoding.tokensPerSecond.toFixed(1)} tok/s` : null, eta ? `about ${eta} left` : null]
     .filter(Boolean)
     .join(' · ');
   return (
-    <div className="job" data-testid="job" data-stage={job.stage ?? ''}>
+    <div className="job" data-testid="job" data-stage={shown.stage ?? ''}>
       <div className="job-text">
         <span className="job-label">{job.label}</span>
-        <span className="job-detail muted">{job.message ?? detail}</span>
+        <span className="job-detail muted">{decoding ? detail : (job.message ?? detail)}</span>
       </div>
       <div className="progress" role="progressbar" aria-label={job.label} aria-valuemin={0} aria-valuemax={100} {...(f !== null ? { 'aria-valuenow': Math.round(f * 100) } : {})}>
         <div className={`progress-fill${f === null ? ' indeterminate' : ''}`} style={f !== null ? { width: `${f * 100}%` } : undefined} />
