@@ -131,9 +131,16 @@ export function charSpanOfTokens(spans: readonly TextSpan[], first: number, last
 
 /** Page (PDF, else null) and innermost section path at a character offset. */
 export function locateOffset(map: SourceMap, offset: number): { page: number | null; section: string[] } {
+  // Pages are in text order: binary search for the last one starting at or before `offset`.
+  let lo = 0;
+  let hi = map.pages.length - 1;
   let page: number | null = null;
-  for (const p of map.pages) {
-    if (offset >= p.start && offset < p.end) {
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const p = map.pages[mid]!;
+    if (p.start > offset) hi = mid - 1;
+    else if (offset >= p.end) lo = mid + 1;
+    else {
       page = p.page;
       break;
     }

@@ -84,6 +84,10 @@ describe('hostile corpus', () => {
     await expectError(H + 'header-only.pdf', 'document-invalid', /could not be read as a PDF/);
   });
 
+  it('password-protected PDF', async () => {
+    await expectError(H + 'encrypted.pdf', 'document-unsupported', /protected by a password/);
+  });
+
   it('CVE-2024-4367: a JavaScript payload in FontMatrix never runs', async () => {
     const r = await run(H + 'cve-2024-4367.pdf');
     expect(r.error).toBeNull();
