@@ -55,6 +55,14 @@ const pageErrors = [];
 page.on('pageerror', (e) => pageErrors.push(e.message));
 await page.goto(host.url);
 
+/** Sets "Max answer tokens" in Models > Answers, the way a person does, and returns to the chat. */
+async function setMaxTokens(n) {
+  await page.getByTestId('tab-models').click();
+  await page.getByTestId('setting-max-tokens').fill(String(n));
+  await page.getByTestId('setting-max-tokens').press('Enter');
+  await page.waitForFunction((v) => document.querySelector('[data-testid="setting-max-tokens"]')?.value === v, String(n));
+}
+
 s.test('drop a real PDF: it lands in the library and opens in the viewer', async () => {
   await page.getByTestId('adapter-name').waitFor();
   await dropFiles(page, [{ name: 'harbor-survey.pdf', type: 'application/pdf', data: makePdf(PAGES) }]);
@@ -101,8 +109,7 @@ s.test('a model is ready (the bundled one by default)', async () => {
     assert(/llama/i.test(text) && /tokens/.test(text) && /GPU memory/.test(text), `inspected model card: ${text}`);
   }
   // Short answers keep the suite quick; the setting is persisted engine-side (checked after restart).
-  await page.getByTestId('setting-max-tokens').fill('48');
-  await page.getByTestId('setting-max-tokens').press('Enter');
+  await setMaxTokens(48);
   await assertLayout(page, ['loaded-model', 'model-memory', 'setting-max-tokens']);
   await screenshot(page, 'app-flows-models-1280');
 }, { after: [] });
@@ -197,14 +204,17 @@ s.test('the inspector draws sparsity, KV tiers and the heatmap from real telemet
 }, { after: ['ask: the answer streams in, with tokens/s, then stats and evidence'] });
 
 s.test('Stop ends a generation, the app is ready again, and Regenerate replaces the answer', async () => {
+  await setMaxTokens(250); // long enough that Stop lands mid-answer
   await page.getByTestId('tab-chat').click();
   await page.getByTestId('question').fill('Tell me a long story about the dog.');
   await page.getByTestId('send').click();
   await page.getByTestId('message-streaming').waitFor({ timeout: 10_000 });
   const stop = page.getByTestId('stop');
   await page.waitForFunction(() => !document.querySelector('[data-testid="stop"]')?.hasAttribute('disabled'), null, { timeout: 10_000 });
-  await stop.click();
+  await stop.click({ timeout: 5_000 });
   await page.getByTestId('message-streaming').waitFor({ state: 'detached', timeout: 30_000 });
+  const stoppedStats = await page.getByTestId('message-answer').last().getByTestId('answer-stats').textContent();
+  assert(/stopped/.test(stoppedStats), `the answer was cut by Stop: ${stoppedStats}`);
   const errors = await page.getByTestId('chat').locator('[role="alert"]').allTextContents();
   assert(errors.length === 0, `stopping is not an error: ${errors.join(' | ')}`);
   assert((await page.getByTestId('job').count()) === 0, 'no job left running');
@@ -212,6 +222,8 @@ s.test('Stop ends a generation, the app is ready again, and Regenerate replaces 
   assert(await page.getByTestId('send').isEnabled(), 'can send again');
   await page.getByTestId('question').fill('');
   // Regenerate the stopped answer: a new answer streams in its place.
+  await setMaxTokens(48);
+  await page.getByTestId('tab-chat').click();
   const before = await page.getByTestId('message-answer').last().getAttribute('data-message-id');
   await page.getByTestId('regenerate').click();
   await page.getByTestId('message-streaming').waitFor({ timeout: 10_000 });
