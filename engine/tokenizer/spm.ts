@@ -19,7 +19,7 @@ const PAIR_BASE = 0x110000;
 
 export class SpmModel {
   /** Adjacent code point pairs occurring inside some token: a * PAIR_BASE + b. */
-  private readonly joinable = new Set<number>();
+  private readonly joinable_ = new Set<number>();
   private readonly byteTok = new Int32Array(256).fill(-1);
   private readonly cache = new Map<string, number[]>();
   private readonly heap = new MergeHeap();
@@ -30,7 +30,7 @@ export class SpmModel {
       let prev = -1;
       for (const ch of t) {
         const cp = ch.codePointAt(0)!;
-        if (prev >= 0) this.joinable.add(prev * PAIR_BASE + cp);
+        if (prev >= 0) this.joinable_.add(prev * PAIR_BASE + cp);
         prev = cp;
       }
     }
@@ -41,12 +41,17 @@ export class SpmModel {
     }
   }
 
+  /** True if some token contains code point a immediately followed by b. */
+  joinable(a: number, b: number): boolean {
+    return this.joinable_.has(a * PAIR_BASE + b);
+  }
+
   /** Tokenizes text that already has spaces escaped to U+2581 (and the prefix space added). */
   encode(text: string, out: number[]): void {
     const { cps, offsets, n } = codePoints(text);
     let start = 0;
     for (let i = 1; i <= n; i++) {
-      if (i === n || !this.joinable.has(cps[i - 1]! * PAIR_BASE + cps[i]!)) {
+      if (i === n || !this.joinable_.has(cps[i - 1]! * PAIR_BASE + cps[i]!)) {
         this.encodePiece(text.slice(offsets[start]!, offsets[i]!), out);
         start = i;
       }

@@ -14,7 +14,7 @@ import { preTokenize } from './pre-tokenize.ts';
 import { SpecialSplitter, type Fragment } from './special-split.ts';
 import { SpmModel } from './spm.ts';
 import { StreamDecoder } from './stream-decoder.ts';
-import { CHAR_TO_BYTE, codePoints, utf8Decode, utf8Encode } from './unicode.ts';
+import { CHAR_TO_BYTE, codePoints, cptFlagsTable, CPT_LETTER, utf8Decode, utf8Encode } from './unicode.ts';
 import {
   ATTR_BYTE, ATTR_CONTROL, ATTR_NORMAL, ATTR_UNKNOWN, ATTR_USER_DEFINED, vocabFromMetadata,
   type Metadata, type Vocab,
@@ -44,6 +44,11 @@ export class Tokenizer {
   private readonly bpe: BpeModel | null;
   private readonly splitter: SpecialSplitter;
   private readonly pieceCache: (Uint8Array | undefined)[];
+  /**
+   * Long text is tokenized in pieces of about this many UTF-16 units, cut only where no token
+   * or pre-token word can span (same ids, bounded memory). Tests lower it to check exactness.
+   */
+  chunkChars = 1 << 20;
 
   constructor(vocab: Vocab) {
     this.vocab = vocab;
@@ -118,16 +123,21 @@ export class Tokenizer {
   private encodeText(text: string, prevSpecial: boolean, out: number[]): void {
     if (this.spm) {
       // SPM: a space before the first fragment and after each special token, spaces as U+2581.
-      const t = (this.vocab.addSpacePrefix && prevSpecial ? ' ' : '') + text;
-      this.spm.encode(t.replaceAll(' ', '\u2581'), out);
+      const t = ((this.vocab.addSpacePrefix && prevSpecial ? ' ' : '') + text).replaceAll(' ', '\u2581');
+      const spm = this.spm;
+      for (const chunk of chunks(t, this.chunkChars, (a, b) => !spm.joinable(a, b))) spm.encode(chunk, out);
       return;
     }
     const bpe = this.bpe!;
-    const { cps, offsets, n } = codePoints(text);
-    let pos = 0;
-    for (const len of preTokenize(this.vocab.pre, cps, n)) {
-      bpe.encodeWord(text.slice(offsets[pos]!, offsets[pos + len]!), out);
-      pos += len;
+    const F = cptFlagsTable();
+    // A newline followed by a letter always ends a pre-token word (every supported splitter).
+    for (const chunk of chunks(text, this.chunkChars, (a, b) => a === 0x0a && (F[b]! & CPT_LETTER) !== 0)) {
+      const { cps, offsets, n } = codePoints(chunk);
+      let pos = 0;
+      for (const len of preTokenize(this.vocab.pre, cps, n)) {
+        bpe.encodeWord(chunk.slice(offsets[pos]!, offsets[pos + len]!), out);
+        pos += len;
+      }
     }
   }
 
@@ -202,6 +212,28 @@ export class Tokenizer {
   createStreamDecoder(opts: DecodeOptions = {}): StreamDecoder {
     return new StreamDecoder((id) => ((opts.skipSpecial ?? true) && this.isSpecial(id) ? new Uint8Array(0) : this.pieceBytes(id)));
   }
+}
+
+/**
+ * Splits text into pieces of at least `size` units, cutting only between code points a, b with
+ * canCut(a, b); a piece grows past `size` until such a place comes.
+ */
+function* chunks(text: string, size: number, canCut: (a: number, b: number) => boolean): Generator<string> {
+  let start = 0;
+  while (text.length - start > size) {
+    let cut = -1;
+    for (let i = start + size; i < text.length; i++) {
+      const b = text.codePointAt(i)!;
+      if (b >= 0xdc00 && b <= 0xdfff) continue; // inside a surrogate pair
+      const a = text.codePointAt(i - 1)!;
+      const prev = a >= 0xdc00 && a <= 0xdfff && i >= 2 ? text.codePointAt(i - 2)! : a;
+      if (canCut(prev, b)) { cut = i; break; }
+    }
+    if (cut < 0) break;
+    yield text.slice(start, cut);
+    start = cut;
+  }
+  yield start === 0 ? text : text.slice(start);
 }
 
 function noSpecial(what: string, key: string): LongreadError {

@@ -50,6 +50,18 @@ export function paritySuite(name: HfName, opts: SuiteOptions = {}): () => { f: F
     expect(mismatches(specialTexts, ours(true), (t) => peer.tokenize(t, true))).toEqual([]);
   }, 120_000);
 
+  it(`${name}: a long text tokenized in chunks gives the same ids as in one piece and as llama.cpp`, () => {
+    const big = texts.slice(0, 3000).join('\n');
+    const whole = f.tok.encode(big);
+    f.tok.chunkChars = 500;
+    try {
+      expect(f.tok.encode(big)).toEqual(whole);
+    } finally {
+      f.tok.chunkChars = 1 << 20;
+    }
+    expect(whole).toEqual(peer.tokenize(big, false));
+  }, 60_000);
+
   it(`${name}: end-of-generation set, BOS/EOS as llama.cpp`, () => {
     const eog: number[] = [];
     for (let i = 0; i < f.tok.vocabSize; i++) if (peer.isEogToken(i)) eog.push(i);
