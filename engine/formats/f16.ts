@@ -8,13 +8,24 @@
 const f32b = new Float32Array(1);
 const u32b = new Uint32Array(f32b.buffer);
 
-export function f16ToF32(h: number): number {
+function f16ToF32Slow(h: number): number {
   const s = h & 0x8000 ? -1 : 1;
   const e = (h >> 10) & 31;
   const m = h & 1023;
   if (e === 0) return s * m * 2 ** -24;
   if (e === 31) return m ? NaN : s * Infinity;
   return s * (1 + m / 1024) * 2 ** (e - 15);
+}
+
+let F16_TABLE: Float32Array | null = null;
+
+/** f16 bits -> value (every f16 is exact in f32; a 256 KiB table built on first use). */
+export function f16ToF32(h: number): number {
+  if (!F16_TABLE) {
+    F16_TABLE = new Float32Array(65536);
+    for (let i = 0; i < 65536; i++) F16_TABLE[i] = f16ToF32Slow(i);
+  }
+  return F16_TABLE[h & 0xffff]!;
 }
 
 /** f32 -> f16 bits, round to nearest even, with subnormals, overflow to inf, NaN kept. */

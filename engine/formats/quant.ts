@@ -23,12 +23,13 @@ import { EXTRA_DEQUANT } from './quant-extra.ts';
 
 export { bf16ToF32, f16ToF32, f32ToBf16, f32ToF16 };
 
+const rdF16 = (b: Uint8Array, p: number) => f16ToF32(b[p]! | (b[p + 1]! << 8));
+const rdI8 = (b: Uint8Array, p: number) => (b[p]! << 24) >> 24;
+
 function dequantBlock(t: GgmlType, b: Uint8Array, o: number, out: Float32Array, y: number): void {
-  const f16 = (p: number) => f16ToF32(b[o + p]! | (b[o + p + 1]! << 8));
-  const i8 = (p: number) => (b[o + p]! << 24) >> 24;
   switch (t) {
     case GgmlType.Q4_0: {
-      const d = f16(0);
+      const d = rdF16(b, o + 0);
       for (let j = 0; j < 16; j++) {
         out[y + j] = ((b[o + 2 + j]! & 15) - 8) * d;
         out[y + j + 16] = ((b[o + 2 + j]! >> 4) - 8) * d;
@@ -36,8 +37,8 @@ function dequantBlock(t: GgmlType, b: Uint8Array, o: number, out: Float32Array, 
       return;
     }
     case GgmlType.Q4_1: {
-      const d = f16(0);
-      const m = f16(2);
+      const d = rdF16(b, o + 0);
+      const m = rdF16(b, o + 2);
       for (let j = 0; j < 16; j++) {
         out[y + j] = (b[o + 4 + j]! & 15) * d + m;
         out[y + j + 16] = (b[o + 4 + j]! >> 4) * d + m;
@@ -47,8 +48,8 @@ function dequantBlock(t: GgmlType, b: Uint8Array, o: number, out: Float32Array, 
     case GgmlType.Q5_0:
     case GgmlType.Q5_1: {
       const one = t === GgmlType.Q5_1;
-      const d = f16(0);
-      const m = one ? f16(2) : 0;
+      const d = rdF16(b, o + 0);
+      const m = one ? rdF16(b, o + 2) : 0;
       const hp = one ? 4 : 2;
       const qh = (b[o + hp]! | (b[o + hp + 1]! << 8) | (b[o + hp + 2]! << 16) | (b[o + hp + 3]! << 24)) >>> 0;
       for (let j = 0; j < 16; j++) {
@@ -60,13 +61,13 @@ function dequantBlock(t: GgmlType, b: Uint8Array, o: number, out: Float32Array, 
       return;
     }
     case GgmlType.Q8_0: {
-      const d = f16(0);
-      for (let j = 0; j < 32; j++) out[y + j] = i8(2 + j) * d;
+      const d = rdF16(b, o + 0);
+      for (let j = 0; j < 32; j++) out[y + j] = rdI8(b, o + 2 + j) * d;
       return;
     }
     case GgmlType.Q2_K: {
-      const d = f16(80);
-      const dmin = f16(82);
+      const d = rdF16(b, o + 80);
+      const dmin = rdF16(b, o + 82);
       let is = 0;
       let yy = y;
       for (let n = 0; n < 2; n++) {
@@ -83,7 +84,7 @@ function dequantBlock(t: GgmlType, b: Uint8Array, o: number, out: Float32Array, 
       return;
     }
     case GgmlType.Q3_K: {
-      const d = f16(108);
+      const d = rdF16(b, o + 108);
       const s = (i: number) => b[o + 96 + i]!;
       const scales = new Int32Array(16);
       for (let i = 0; i < 16; i++) {
@@ -112,8 +113,8 @@ function dequantBlock(t: GgmlType, b: Uint8Array, o: number, out: Float32Array, 
     case GgmlType.Q4_K:
     case GgmlType.Q5_K: {
       const five = t === GgmlType.Q5_K;
-      const d = f16(0);
-      const dmin = f16(2);
+      const d = rdF16(b, o + 0);
+      const dmin = rdF16(b, o + 2);
       const qs = five ? 48 : 16;
       let yy = y;
       for (let c = 0; c < 4; c++) {
@@ -132,7 +133,7 @@ function dequantBlock(t: GgmlType, b: Uint8Array, o: number, out: Float32Array, 
       return;
     }
     case GgmlType.Q6_K: {
-      const d = f16(208);
+      const d = rdF16(b, o + 208);
       let yy = y;
       for (let n = 0; n < 2; n++) {
         const ql = 64 * n;
@@ -141,10 +142,10 @@ function dequantBlock(t: GgmlType, b: Uint8Array, o: number, out: Float32Array, 
         for (let l = 0; l < 32; l++) {
           const is = l >> 4;
           const h = b[o + qh + l]!;
-          out[yy + l] = d * i8(sc + is) * (((b[o + ql + l]! & 15) | ((h & 3) << 4)) - 32);
-          out[yy + l + 32] = d * i8(sc + is + 2) * (((b[o + ql + l + 32]! & 15) | (((h >> 2) & 3) << 4)) - 32);
-          out[yy + l + 64] = d * i8(sc + is + 4) * (((b[o + ql + l]! >> 4) | (((h >> 4) & 3) << 4)) - 32);
-          out[yy + l + 96] = d * i8(sc + is + 6) * (((b[o + ql + l + 32]! >> 4) | (((h >> 6) & 3) << 4)) - 32);
+          out[yy + l] = d * rdI8(b, o + sc + is) * (((b[o + ql + l]! & 15) | ((h & 3) << 4)) - 32);
+          out[yy + l + 32] = d * rdI8(b, o + sc + is + 2) * (((b[o + ql + l + 32]! & 15) | (((h >> 2) & 3) << 4)) - 32);
+          out[yy + l + 64] = d * rdI8(b, o + sc + is + 4) * (((b[o + ql + l]! >> 4) | (((h >> 4) & 3) << 4)) - 32);
+          out[yy + l + 96] = d * rdI8(b, o + sc + is + 6) * (((b[o + ql + l + 32]! >> 4) | (((h >> 6) & 3) << 4)) - 32);
         }
         yy += 128;
       }
