@@ -40,10 +40,10 @@ export async function buildElectron() {
   };
   await esbuild({ ...common, entryPoints: [path.join(root, 'electron', 'main.ts')], format: 'cjs', outfile: path.join(root, 'dist', 'electron', 'main.cjs') });
   await esbuild({ ...common, entryPoints: [path.join(root, 'electron', 'preload.ts')], format: 'cjs', outfile: path.join(root, 'dist', 'electron', 'preload.cjs') });
-  const workers = [path.join(root, 'engine', 'documents', 'worker.ts')].filter(existsSync);
+  // Flat names beside main.cjs: main forks engine-host.mjs, the host finds documents-worker.mjs next to itself.
   await esbuild({
     ...common,
-    entryPoints: [path.join(root, 'electron', 'engine-host.ts'), ...workers],
+    entryPoints: { 'engine-host': path.join(root, 'electron', 'engine-host.ts'), 'documents-worker': path.join(root, 'engine', 'documents', 'worker.ts') },
     format: 'esm',
     outdir: path.join(root, 'dist', 'electron'),
     outExtension: { '.js': '.mjs' },
