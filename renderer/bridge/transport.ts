@@ -13,14 +13,24 @@ export interface PreloadBridge {
   send(msg: ClientMessage): void;
   onMessage(handler: (msg: ServerMessage) => void): (() => void) | void;
   onClose?(handler: () => void): (() => void) | void;
-  /** Native open dialog (Electron only): the chosen file's path, or null when cancelled. */
-  pickFile?(kind: 'model' | 'document'): Promise<string | null>;
+  /** Native open dialogs (Electron): chosen paths; null / [] when cancelled. */
+  openModelDialog?(): Promise<string | null>;
+  openDocumentDialog?(): Promise<string[]>;
+  /** The file-system path of a dropped File (Electron's webUtils.getPathForFile); '' if none. */
+  pathForFile?(file: File): string;
 }
 
-/** The native file dialog when the host has one (Electron), else null (use a path or upload). */
-export function nativePicker(win: Window): ((kind: 'model' | 'document') => Promise<string | null>) | null {
+/** The host's native verbs, when it has them (Electron); null in the browser host. */
+export interface NativeVerbs {
+  openModelDialog(): Promise<string | null>;
+  openDocumentDialog(): Promise<string[]>;
+  pathForFile(file: File): string;
+}
+
+export function nativeVerbs(win: Window): NativeVerbs | null {
   const b = win.longread;
-  return b?.pickFile ? (kind) => b.pickFile!(kind) : null;
+  if (!b?.openModelDialog || !b.openDocumentDialog || !b.pathForFile) return null;
+  return { openModelDialog: () => b.openModelDialog!(), openDocumentDialog: () => b.openDocumentDialog!(), pathForFile: (f) => b.pathForFile!(f) };
 }
 
 declare global {

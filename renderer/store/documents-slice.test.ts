@@ -86,3 +86,22 @@ describe('documents slice', () => {
     expect(store.getState().contents.d1).toBeUndefined();
   });
 });
+
+describe('documents slice in Electron', () => {
+  it('sends a dropped file by path when the host knows it, by bytes otherwise; dialog paths by path', async () => {
+    const { engine, store } = setup();
+    const received: DocumentSource[] = [];
+    engine.on('settings.set', ({ patch }) => settingsFixture(patch));
+    engine.on('document.ingest', ({ source }) => {
+      received.push(source);
+      return docInfo(`d${received.length}`);
+    });
+    engine.on('document.list', () => []);
+    engine.on('document.get', ({ id }) => docContent(id));
+    const a = new File(['x'], 'a.pdf');
+    const b = new File(['y'], 'b.txt');
+    await store.getState().ingestFiles([a, b], (f) => (f === a ? '/home/u/a.pdf' : ''));
+    await store.getState().ingestPaths(['/home/u/c.epub']);
+    expect(received.map((r) => (r.kind === 'path' ? r.path : `bytes:${r.name}`))).toEqual(['/home/u/a.pdf', 'bytes:b.txt', '/home/u/c.epub']);
+  });
+});

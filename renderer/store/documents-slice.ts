@@ -38,7 +38,9 @@ export interface DocumentsSlice {
   refreshDocuments(): Promise<void>;
   openDocument(id: string | null): Promise<void>;
   ingest(source: DocumentSource): Promise<DocumentInfo | null>;
-  ingestFiles(files: File[]): Promise<void>;
+  /** Files as bytes; `pathOf` (Electron) gives a file's path so the engine reads it directly. */
+  ingestFiles(files: File[], pathOf?: (f: File) => string): Promise<void>;
+  ingestPaths(paths: string[]): Promise<void>;
   removeDocument(id: string): Promise<void>;
   setHighlight(documentId: string, spans: TextSpan[], focus: TextSpan | null): void;
   jumpTo(documentId: string, span: TextSpan, spans?: TextSpan[]): Promise<void>;
@@ -92,11 +94,16 @@ export const createDocumentsSlice: SliceCreator<DocumentsSlice> = (set, get, { c
     }
   },
 
-  async ingestFiles(files) {
+  async ingestFiles(files, pathOf) {
     for (const f of files) {
-      const data = new Uint8Array(await f.arrayBuffer());
-      await get().ingest({ kind: 'bytes', name: f.name, data });
+      const path = pathOf?.(f) ?? '';
+      if (path) await get().ingest({ kind: 'path', path });
+      else await get().ingest({ kind: 'bytes', name: f.name, data: new Uint8Array(await f.arrayBuffer()) });
     }
+  },
+
+  async ingestPaths(paths) {
+    for (const path of paths) await get().ingest({ kind: 'path', path });
   },
 
   async removeDocument(id) {

@@ -1,10 +1,12 @@
 /**
  * Getting documents in: a window-wide drag-and-drop target (an overlay appears while a file is
- * dragged over the window) and an "Open document" button with a file picker. Files travel as
- * bytes (document.ingest {kind:'bytes'}), which works in the browser host and in Electron.
+ * dragged over the window) and an "Open document" button with a file picker. In the browser
+ * host files travel as bytes (document.ingest {kind:'bytes'}); in Electron the native dialog
+ * and the dropped file's path let the engine read the file itself ({kind:'path'}).
  */
 
 import { useEffect, useRef, useState } from 'react';
+import { nativeVerbs } from '../../bridge/transport.ts';
 import { useApp } from '../../store/react.ts';
 
 export const ACCEPT = '.pdf,.docx,.epub,.html,.htm,.xhtml,.md,.markdown,.txt,.text';
@@ -40,7 +42,8 @@ export function WindowDropTarget() {
       depth = 0;
       setDragging(false);
       const files = Array.from(e.dataTransfer?.files ?? []);
-      if (files.length) void ingestFiles(files);
+      const native = nativeVerbs(window);
+      if (files.length) void ingestFiles(files, native ? native.pathForFile : undefined);
     };
     window.addEventListener('dragenter', enter);
     window.addEventListener('dragover', over);
@@ -64,10 +67,19 @@ export function WindowDropTarget() {
 /** The visible drop zone in the sidebar: a button that opens the file picker. */
 export function DropZone() {
   const ingestFiles = useApp((s) => s.ingestFiles);
+  const ingestPaths = useApp((s) => s.ingestPaths);
   const input = useRef<HTMLInputElement | null>(null);
+  const open = () => {
+    const native = nativeVerbs(window);
+    if (native) {
+      void native.openDocumentDialog().then((paths) => {
+        if (paths.length) void ingestPaths(paths);
+      });
+    } else input.current?.click();
+  };
   return (
     <div className="drop-zone" data-testid="drop-zone">
-      <button type="button" className="btn-primary drop-zone-button" onClick={() => input.current?.click()} data-testid="open-document">
+      <button type="button" className="btn-primary drop-zone-button" onClick={open} data-testid="open-document">
         Open document…
       </button>
       <p className="drop-zone-hint muted">or drop files anywhere · PDF, DOCX, EPUB, HTML, Markdown, text</p>

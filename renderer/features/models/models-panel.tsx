@@ -8,7 +8,7 @@ import { useState, type FormEvent } from 'react';
 import type { ModelInfo } from '../../../engine/service/contract.ts';
 import { ErrorBox } from '../../components/error-box.tsx';
 import { formatBytes, formatCount } from '../../components/format.ts';
-import { nativePicker } from '../../bridge/transport.ts';
+import { nativeVerbs } from '../../bridge/transport.ts';
 import { useApp } from '../../store/react.ts';
 
 export function ModelsPanel() {
@@ -23,7 +23,7 @@ export function ModelsPanel() {
   const load = useApp((s) => s.loadModel);
   const unload = useApp((s) => s.unloadModel);
   const [ctx, setCtx] = useState('');
-  const picker = nativePicker(window);
+  const native = nativeVerbs(window);
 
   const model = status?.model ?? null;
   const bundled = status?.bundledModelPath ?? null;
@@ -60,12 +60,12 @@ export function ModelsPanel() {
       <h2 className="panel-title">Open a GGUF file</h2>
       <form className="model-open" onSubmit={onInspect}>
         <input type="text" value={path} onChange={(e) => setPath(e.target.value)} placeholder="/path/to/model.gguf" aria-label="Path of a GGUF model file on this machine" data-testid="model-path" />
-        {picker && (
+        {native && (
           <button
             type="button"
             className="btn"
             onClick={() =>
-              void picker('model').then((p) => {
+              void native.openModelDialog().then((p) => {
                 if (p) {
                   setPath(p);
                   void inspect(p);
