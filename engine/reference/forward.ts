@@ -59,10 +59,12 @@ export function linear(x: Float32Array, W: Float32Array, rows: number, inDim: nu
 }
 
 /**
- * Runs `tokens` at positions start.. through the model; returns logits [tokens, vocab].
+ * Runs `tokens` at positions start.. through the model; returns logits [tokens, vocab], or with
+ * `lastOnly` just the last token's [1, vocab] (the last layer then computes K/V for every token
+ * but attention and FFN only for the last one: long prompts stay affordable on the CPU).
  * `start` must equal the cache length (rewind with refTruncate to reuse a prefix).
  */
-export function refForward(m: RefModel, tokens: readonly number[], start: number): Float32Array {
+export function refForward(m: RefModel, tokens: readonly number[], start: number, opts: { lastOnly?: boolean } = {}): Float32Array {
   const { hp } = m;
   if (start !== m.length) throw new LongreadError('internal', `Reference forward at position ${start} with ${m.length} cached tokens.`, 'Truncate the cache first (refTruncate).');
   const T = tokens.length;
@@ -75,32 +77,38 @@ export function refForward(m: RefModel, tokens: readonly number[], start: number
     x.set(emb.subarray(id * D, id * D + D), t * D);
   });
   const positions = tokens.map((_, t) => start + t);
-  for (let l = 0; l < hp.nLayers; l++) x = layerForward(m, l, x, T, positions);
+  for (let l = 0; l < hp.nLayers; l++) x = layerForward(m, l, x, T, positions, opts.lastOnly === true && l === hp.nLayers - 1);
   m.length += T;
-  // final norm and classifier: logits [T, vocab]
-  const xn = rmsNorm(x, weight(m, 'output_norm.weight'), T, D, hp.eps);
+  // final norm and classifier: logits [rows, vocab], rows = T (or 1 with lastOnly)
+  const rows = x.length / D;
+  const xn = rmsNorm(x, weight(m, 'output_norm.weight'), rows, D, hp.eps);
   const out = hp.tiedOutput ? emb : weight(m, 'output.weight'); // [vocab, D]
-  return linear(xn, out, T, D, hp.vocab);
+  return linear(xn, out, rows, D, hp.vocab);
 }
 
-/** One transformer block over x [T, D]; returns the new residual stream [T, D]. */
-function layerForward(m: RefModel, l: number, x: Float32Array, T: number, positions: number[]): Float32Array {
+/**
+ * One transformer block over x [T, D]; returns the new residual stream [T, D], or only its last
+ * row [1, D] with `lastOnly` (K/V of all T tokens still go to the cache).
+ */
+function layerForward(m: RefModel, l: number, x: Float32Array, T: number, positions: number[], lastOnly = false): Float32Array {
   const { hp } = m;
   const { dim: D, nHeads: H, nKvHeads: KH, headDim: hd, ffnDim: F } = hp;
   const p = `blk.${l}.`;
   const bias = (n: string) => (hp.qkvBias ? weight(m, `${p}${n}.bias`) : undefined);
 
-  // attention: xn [T, D] -> q [T, H, hd], k/v [T, KH, hd]
+  // attention: xn [T, D] -> q [Q, H, hd] (Q = T, or 1 with lastOnly), k/v [T, KH, hd]
   const xn = rmsNorm(x, weight(m, `${p}attn_norm.weight`), T, D, hp.eps);
-  let q = linear(xn, weight(m, `${p}attn_q.weight`), T, D, H * hd, bias('attn_q'));
+  const Q = lastOnly ? 1 : T;
+  const q0 = T - Q; // first query row
+  let q = linear(xn.subarray(q0 * D), weight(m, `${p}attn_q.weight`), Q, D, H * hd, bias('attn_q'));
   let k = linear(xn, weight(m, `${p}attn_k.weight`), T, D, KH * hd, bias('attn_k'));
   const v = linear(xn, weight(m, `${p}attn_v.weight`), T, D, KH * hd, bias('attn_v'));
   if (hp.qkNorm) {
     // per-head RMSNorm over hd: rows [T * heads, hd]
-    q = rmsNorm(q, weight(m, `${p}attn_q_norm.weight`), T * H, hd, hp.eps);
+    q = rmsNorm(q, weight(m, `${p}attn_q_norm.weight`), Q * H, hd, hp.eps);
     k = rmsNorm(k, weight(m, `${p}attn_k_norm.weight`), T * KH, hd, hp.eps);
   }
-  q = rope(q, positions, T, H, hd, hp.rope);
+  q = rope(q, positions.slice(q0), Q, H, hd, hp.rope);
   k = rope(k, positions, T, KH, hd, hp.rope);
 
   // append to the cache: K/V [cached + T, KH, hd]
@@ -115,18 +123,18 @@ function layerForward(m: RefModel, l: number, x: Float32Array, T: number, positi
   m.k[l] = grow(m.k[l], k);
   m.v[l] = grow(m.v[l], v);
 
-  // causal GQA attention: att [T, H, hd]
-  const { out: att } = attention(q, m.k[l]!, m.v[l]!, kvLen, { tokens: T, nHeads: H, nKvHeads: KH, headDim: hd, qStart: prev, scale: 1 / Math.sqrt(hd) });
-  // x += att Wo^T: [T, D]
-  const o = linear(att, weight(m, `${p}attn_output.weight`), T, H * hd, D);
-  const x1 = new Float32Array(T * D);
-  for (let i = 0; i < x1.length; i++) x1[i] = x[i]! + o[i]!;
+  // causal GQA attention: att [Q, H, hd]
+  const { out: att } = attention(q, m.k[l]!, m.v[l]!, kvLen, { tokens: Q, nHeads: H, nKvHeads: KH, headDim: hd, qStart: prev + q0, scale: 1 / Math.sqrt(hd) });
+  // x += att Wo^T: [Q, D]
+  const o = linear(att, weight(m, `${p}attn_output.weight`), Q, H * hd, D);
+  const x1 = new Float32Array(Q * D);
+  for (let i = 0; i < x1.length; i++) x1[i] = x[q0 * D + i]! + o[i]!;
 
-  // feed-forward: x1 + down(silu(gate(xn2)) * up(xn2)); gate/up [T, F]
-  const xn2 = rmsNorm(x1, weight(m, `${p}ffn_norm.weight`), T, D, hp.eps);
-  const gate = linear(xn2, weight(m, `${p}ffn_gate.weight`), T, D, F);
-  const up = linear(xn2, weight(m, `${p}ffn_up.weight`), T, D, F);
-  const down = linear(swiglu(gate, up), weight(m, `${p}ffn_down.weight`), T, F, D);
+  // feed-forward: x1 + down(silu(gate(xn2)) * up(xn2)); gate/up [Q, F]
+  const xn2 = rmsNorm(x1, weight(m, `${p}ffn_norm.weight`), Q, D, hp.eps);
+  const gate = linear(xn2, weight(m, `${p}ffn_gate.weight`), Q, D, F);
+  const up = linear(xn2, weight(m, `${p}ffn_up.weight`), Q, D, F);
+  const down = linear(swiglu(gate, up), weight(m, `${p}ffn_down.weight`), Q, F, D);
   for (let i = 0; i < x1.length; i++) x1[i] = x1[i]! + down[i]!;
   return x1;
 }
