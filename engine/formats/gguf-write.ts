@@ -42,7 +42,13 @@ function inferSpec(v: GgufValue): GgufTypeSpec {
   if (v.length === 0) return { array: GgufValueType.INT32 };
   if (v.every((x) => typeof x === 'number')) {
     const nums = v as number[];
-    return { array: nums.every((x) => Number.isInteger(x)) ? GgufValueType.INT32 : GgufValueType.FLOAT32 };
+    if (!nums.every((x) => Number.isInteger(x))) return { array: GgufValueType.FLOAT32 };
+    let lo = 0;
+    let hi = 0;
+    for (const x of nums) { if (x < lo) lo = x; if (x > hi) hi = x; }
+    if (lo >= -0x80000000 && hi <= 0x7fffffff) return { array: GgufValueType.INT32 };
+    if (lo >= 0 && hi <= 0xffffffff) return { array: GgufValueType.UINT32 };
+    return { array: lo < 0 ? GgufValueType.INT64 : GgufValueType.UINT64 };
   }
   return { array: inferSpec(v[0]!) };
 }
@@ -110,13 +116,19 @@ function writeValue(s: ByteSink, v: GgufValue, spec: GgufTypeSpec, key: string):
     return;
   }
   const num = () => { if (typeof v !== 'number') throw new Error(`metadata ${key}: expected a number`); return v; };
+  /** An integer in [lo, hi]: values that would wrap are refused rather than written wrong. */
+  const int = (lo: number, hi: number) => {
+    const x = num();
+    if (!Number.isInteger(x) || x < lo || x > hi) throw new Error(`metadata ${key}: ${x} does not fit ${GgufValueType[spec as GgufValueType]}`);
+    return x;
+  };
   switch (spec) {
-    case GgufValueType.UINT8: return s.u8(num());
-    case GgufValueType.INT8: return s.i8(num());
-    case GgufValueType.UINT16: return s.u16(num());
-    case GgufValueType.INT16: return s.i16(num());
-    case GgufValueType.UINT32: return s.u32(num());
-    case GgufValueType.INT32: return s.i32(num());
+    case GgufValueType.UINT8: return s.u8(int(0, 0xff));
+    case GgufValueType.INT8: return s.i8(int(-0x80, 0x7f));
+    case GgufValueType.UINT16: return s.u16(int(0, 0xffff));
+    case GgufValueType.INT16: return s.i16(int(-0x8000, 0x7fff));
+    case GgufValueType.UINT32: return s.u32(int(0, 0xffffffff));
+    case GgufValueType.INT32: return s.i32(int(-0x80000000, 0x7fffffff));
     case GgufValueType.FLOAT32: return s.f32(num());
     case GgufValueType.FLOAT64: return s.f64(num());
     case GgufValueType.UINT64: return s.u64(typeof v === 'bigint' ? v : num());

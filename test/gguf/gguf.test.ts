@@ -100,6 +100,14 @@ describe('GGUF round trip', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
+  it('infers wide integer array types and refuses values that would wrap', async () => {
+    const f = ggufParse(await ggufSerialize({ metadata: { a: [1, 3e9], b: [-1, 2 ** 40], c: [-5, 7] }, tensors: [] }));
+    expect([f.metadataTypes.a, f.metadataTypes.b, f.metadataTypes.c]).toEqual([{ array: GgufValueType.UINT32 }, { array: GgufValueType.INT64 }, { array: GgufValueType.INT32 }]);
+    expect([f.metadata.a, f.metadata.b]).toEqual([[1, 3e9], [-1n, 2n ** 40n]]);
+    await expect(ggufSerialize({ metadata: { x: 300 }, types: { x: GgufValueType.UINT8 }, tensors: [] })).rejects.toThrow(/does not fit UINT8/);
+    await expect(ggufSerialize({ metadata: { x: [1.5] }, types: { x: { array: GgufValueType.INT32 } }, tensors: [] })).rejects.toThrow(/does not fit INT32/);
+  });
+
   it('reports a missing file as a typed error', async () => {
     const e = await ggufOpen('/nonexistent/x.gguf').catch((x: unknown) => x);
     expect((e as LongreadError).code).toBe('io-error');
