@@ -10,7 +10,11 @@ import { App } from './app/app.tsx';
 import { pickTransport } from './bridge/transport.ts';
 import { StoreContext } from './store/react.ts';
 import { createAppStore, initApp } from './store/store.ts';
-import './styles/app.css';
+import './styles/base.css';
+import './styles/shell.css';
+import './styles/documents.css';
+import './styles/chat.css';
+import './styles/inspector.css';
 
 const { transport } = pickTransport(window);
 const client = new EngineClient(transport);
