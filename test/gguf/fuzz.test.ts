@@ -1,6 +1,7 @@
 /**
  * GGUF fuzzing: 100,000 mutated files (bit flips, byte stores, truncation, huge counts and
- * lengths, unknown types, moved tensor offsets, alignment values) from valid seeds. Each parse
+ * lengths, unknown types, moved tensor offsets, alignment values) from valid seeds (two
+ * hand-written, six random ones covering every value and tensor type). Each parse
  * must end in a typed error or a valid parse; no crash, no parse over 1 s, and no allocation
  * larger than the file: every file-sized allocation of the parser goes through one gate
  * (`Cursor.alloc`) whose per-parse stats are checked here (largest allocation <= file bytes; the
@@ -13,6 +14,7 @@ import { ggufParse, type GgufParseStats } from '../../engine/formats/gguf-read.t
 import { ggufSerialize } from '../../engine/formats/gguf-write.ts';
 import { quantize } from '../../engine/formats/quant.ts';
 import { LongreadError } from '../../engine/errors.ts';
+import { randomSpec, xorshift } from './random-spec.ts';
 
 const N = 100_000;
 
@@ -31,7 +33,14 @@ async function seeds(): Promise<Uint8Array[]> {
     ],
   });
   const b = await ggufSerialize({ metadata: { 'k': 'v', 'arr': [[1, 2], [3]] }, tensors: [{ name: 't', dims: [8, 4], type: GgmlType.F16, data: quantize(GgmlType.F16, x.subarray(0, 32)) }] });
-  return [a, b];
+  // Plus random valid files: every metadata value type, nested arrays, every tensor type, alignments 8..256.
+  const r = xorshift(31337);
+  const rand: Uint8Array[] = [];
+  while (rand.length < 6) {
+    const spec = randomSpec(r);
+    if (spec.tensors.length && Object.keys(spec.metadata).length) rand.push(await ggufSerialize(spec));
+  }
+  return [a, b, ...rand];
 }
 
 function mutate(src: Uint8Array, r: () => number): Uint8Array {
@@ -64,7 +73,7 @@ describe('GGUF fuzzing', () => {
     for (let batch = 0; batch < N / 1000; batch++) {
       const heap0 = process.memoryUsage().heapUsed;
       for (let i = 0; i < 1000; i++) {
-        const input = mutate(base[i & 1]!, r);
+        const input = mutate(base[i % base.length]!, r);
         const t0 = performance.now();
         const stats: GgufParseStats = { largestFileBytes: 0, totalHeapBytes: 0 };
         try {

@@ -13,6 +13,7 @@ import { GgufValueType, ggufOpen, ggufParse } from '../../engine/formats/gguf-re
 import { ggufSerialize, ggufWrite } from '../../engine/formats/gguf-write.ts';
 import { DEQUANTIZABLE, QUANTIZABLE, dequantize, f16ToF32, f32ToBf16, f32ToF16, bf16ToF32, quantize } from '../../engine/formats/quant.ts';
 import { randomBlocks } from '../../engine/formats/quant-random.ts';
+import { randomSpec, xorshift } from './random-spec.ts';
 import { randomWeights } from '../kernels/weights-ref.ts';
 import type { WeightFormat } from '../../engine/kernels/weight-layout.ts';
 import { LongreadError } from '../../engine/errors.ts';
@@ -106,6 +107,47 @@ describe('GGUF round trip', () => {
     expect([f.metadata.a, f.metadata.b]).toEqual([[1, 3e9], [-1n, 2n ** 40n]]);
     await expect(ggufSerialize({ metadata: { x: 300 }, types: { x: GgufValueType.UINT8 }, tensors: [] })).rejects.toThrow(/does not fit UINT8/);
     await expect(ggufSerialize({ metadata: { x: [1.5] }, types: { x: { array: GgufValueType.INT32 } }, tensors: [] })).rejects.toThrow(/does not fit INT32/);
+  });
+
+  it('round-trips 300 random files (every value type, every tensor type, alignments 8..256) byte for byte', async () => {
+    const r = xorshift(2024);
+    for (let i = 0; i < 300; i++) {
+      const spec = randomSpec(r);
+      const bytes = await ggufSerialize(spec);
+      const f = ggufParse(bytes);
+      expect(f.alignment).toBe(spec.alignment);
+      for (const [k, v] of Object.entries(spec.metadata)) {
+        expect(f.metadata[k], k).toEqual(v);
+        // An empty array of arrays cannot say its inner element type: it reads as { array: ARRAY }.
+        const want = Array.isArray(v) && v.length === 0 && typeof (spec.types![k] as { array: unknown }).array === 'object' ? { array: GgufValueType.ARRAY } : spec.types![k];
+        expect(f.metadataTypes[k], k).toEqual(want);
+      }
+      expect(f.tensors.map((t) => [t.name, t.dims, t.type])).toEqual(spec.tensors.map((t) => [t.name, t.dims, t.type]));
+      for (let j = 0; j < f.tensors.length; j++) {
+        const t = f.tensors[j]!;
+        expect(Buffer.from(bytes.subarray(t.offset, t.offset + t.nbytes)).equals(Buffer.from(spec.tensors[j]!.data as Uint8Array))).toBe(true);
+      }
+      const again = await ggufSerialize({ metadata: f.metadata, types: f.metadataTypes, alignment: f.alignment, tensors: f.tensors.map((t) => ({ ...t, data: bytes.slice(t.offset, t.offset + t.nbytes) })) });
+      expect(Buffer.from(again).equals(Buffer.from(bytes))).toBe(true);
+    }
+  });
+
+  it('agrees with @huggingface/gguf on 20 random files', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'gguf-hf-'));
+    const r = xorshift(77);
+    const norm = (v: unknown): unknown => (typeof v === 'bigint' ? v.toString() : Array.isArray(v) ? v.map(norm) : v);
+    for (let i = 0; i < 20; i++) {
+      const file = path.join(dir, `r${i}.gguf`);
+      await ggufWrite(file, randomSpec(r));
+      const f = await ggufOpen(file);
+      await f.close();
+      const hf = await hfGguf(file, { allowLocalFile: true });
+      const hm = hf.metadata as Record<string, unknown>;
+      for (const [k, v] of Object.entries(f.metadata)) expect(norm(hm[k]), k).toEqual(norm(v));
+      expect(hf.tensorInfos.map((x) => [x.name, x.shape.map(Number), Number(x.dtype), Number(x.offset) + f.dataOffset]))
+        .toEqual(f.tensors.map((x) => [x.name, x.dims, x.type, x.offset]));
+    }
+    await rm(dir, { recursive: true, force: true });
   });
 
   it('reports a missing file as a typed error', async () => {
