@@ -34,6 +34,9 @@ export interface ChatSlice {
   contextCheckError: WireError | null;
   /** The answer whose evidence is shown in the viewer and heatmap. */
   selectedAnswerId: string | null;
+  /** The question being typed (kept here so switching panels does not lose it). */
+  draft: string;
+  setDraft(text: string): void;
   refreshChats(): Promise<void>;
   openChat(id: string | null): Promise<void>;
   newChat(documentIds: string[]): Promise<Chat | null>;
@@ -113,6 +116,11 @@ export const createChatSlice: SliceCreator<ChatSlice> = (set, get, { client, now
     contextCheck: null,
     contextCheckError: null,
     selectedAnswerId: null,
+    draft: '',
+
+    setDraft(draft) {
+      set({ draft });
+    },
 
     async refreshChats() {
       try {

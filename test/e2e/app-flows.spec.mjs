@@ -120,6 +120,10 @@ s.test('ask: the answer streams in, with tokens/s, then stats and evidence', asy
   await page.getByTestId('chat').waitFor();
   const meter = page.getByTestId('context-meter');
   await page.getByTestId('question').fill('What did Lily have?');
+  // A draft survives a look at another panel.
+  await page.getByTestId('tab-inspector').click();
+  await page.getByTestId('tab-chat').click();
+  assert((await page.getByTestId('question').inputValue()) === 'What did Lily have?', 'the draft question is kept across panels');
   await page.waitForFunction(() => document.querySelector('[data-testid="context-meter"]')?.getAttribute('data-fits') !== 'unknown', null, { timeout: 30_000 });
   assert((await meter.getAttribute('data-fits')) === 'true', `context meter does not report a fit: ${await meter.textContent()}`);
   await page.getByTestId('question').press('Enter');

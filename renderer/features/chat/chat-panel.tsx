@@ -151,7 +151,9 @@ function Composer() {
   const stop = useApp((s) => s.stop);
   const modelReady = useApp((s) => s.status?.modelState === 'ready');
   const store = useAppStore();
-  const [text, setText] = useState('');
+  const text = useApp((s) => s.draft);
+  const setDraft = useApp((s) => s.setDraft);
+  const setText = (next: string | ((cur: string) => string)) => setDraft(typeof next === 'function' ? next(store.getState().draft) : next);
 
   useEffect(() => {
     const t = setTimeout(() => void checkContext(text), CHECK_DEBOUNCE_MS);
