@@ -159,7 +159,39 @@ function prefillCase(name: string, nHeads: number, nKv: number, hd: number, qSta
   };
 }
 
+/** A case whose shape is drawn from the run's RNG (the seed in a failure report replays it). */
+function randomShapeCase(op: string, make: (pick: <T>(xs: T[]) => T, int: (lo: number, hi: number) => number) => [KernelCase, string]): KernelCase {
+  return {
+    op,
+    name: 'random shape',
+    maxNmse: 1e-9,
+    async build(env) {
+      const pick = <T,>(xs: T[]): T => xs[env.rng.int(xs.length)]!;
+      const int = (lo: number, hi: number) => lo + env.rng.int(hi - lo + 1);
+      const [c, shape] = make(pick, int);
+      const built = await c.build(env);
+      // the drawn shape goes into every output's name, so failure reports show it
+      return { ...built, outputs: built.outputs.map((o) => ({ ...o, name: `${o.name} [${shape}]` })) };
+    },
+  };
+}
+
 export const ATTENTION_CASES: KernelCase[] = [
+  randomShapeCase('attn-decode', (pick, int) => {
+    const hd = pick([8, 64, 128]);
+    const nKv = int(1, 3);
+    const G = pick([1, 2, 3, 4, 8]);
+    const len = int(1, 400);
+    const opts = { probs: pick([false, true]), target: pick([4, 16, 1024]) };
+    return [decodeCase('random', nKv * G, nKv, hd, len, opts), `hd=${hd} kv=${nKv} G=${G} len=${len} ${JSON.stringify(opts)}`];
+  }),
+  randomShapeCase('attn-prefill', (pick, int) => {
+    const hd = pick([8, 64, 128]);
+    const nKv = int(1, 3);
+    const G = pick([1, 2, 3, 4, 8]);
+    const [start, t, target] = [int(0, 150), int(1, 40), pick([1, 16, 1024])];
+    return [prefillCase('random', nKv * G, nKv, hd, start, t, { target }), `hd=${hd} kv=${nKv} G=${G} start=${start} t=${t} target=${target}`];
+  }),
   kvAppendCase('debug', 1, 64, 0, 2),
   kvAppendCase('kv=2 cached=61 +7 (crosses a page)', 2, 64, 61, 7),
   kvAppendCase('kv=3 cached=100 +1', 3, 128, 100, 1),
