@@ -47,6 +47,28 @@ var<workgroup> sh_rem: u32;
 
 // Workgroup argmax of (v, i): the max value, lowest index among equal values.
 fn wg_argmax(v: f32, i: u32, lid: u32) -> vec2<u32> {
+#ifdef SUBGROUPS
+  let mv = subgroupMax(v);
+  let mi = subgroupMin(select(0xffffffffu, i, v == mv));
+  workgroupBarrier();
+  if (red_sg_lane == 0u) {
+    am_v[lid / red_sg_size] = mv;
+    am_i[lid / red_sg_size] = mi;
+  }
+  workgroupBarrier();
+  var bv = am_v[0];
+  var bi = am_i[0];
+  let n = (WG + red_sg_size - 1u) / red_sg_size;
+  for (var k = 1u; k < n; k++) {
+    let ov = am_v[k];
+    let oi = am_i[k];
+    if (ov > bv || (ov == bv && oi < bi)) {
+      bv = ov;
+      bi = oi;
+    }
+  }
+  return vec2<u32>(bitcast<u32>(bv), bi);
+#else
   workgroupBarrier();
   am_v[lid] = v;
   am_i[lid] = i;
@@ -63,6 +85,7 @@ fn wg_argmax(v: f32, i: u32, lid: u32) -> vec2<u32> {
   }
   workgroupBarrier();
   return vec2<u32>(bitcast<u32>(am_v[0]), am_i[0]);
+#endif
 }
 
 fn row_argmax(base: u32, lid: u32) -> vec2<u32> {

@@ -7,6 +7,9 @@
 // a whole for WGSL's uniformity analysis), call `ids_setup(ids)` first, then call wg_sum /
 // wg_max from uniform control flow (every invocation of the workgroup must call them).
 // Each call costs two workgroup barriers; results are identical in every invocation.
+// The subgroup path assumes subgroups are consecutive runs of local_invocation_index
+// (subgroup k = invocations k * size .. k * size + size - 1), which holds for 1-D workgroups on
+// the drivers we target (NVIDIA, Mesa lavapipe); the harness runs both paths.
 
 #ifdef SUBGROUPS
 enable subgroups;
