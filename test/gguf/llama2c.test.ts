@@ -87,6 +87,10 @@ describe('llama2.c import', () => {
     const root = path.resolve(__dirname, '..', '..');
     const { stdout } = await promisify(execFile)(process.execPath, [path.join(root, 'bin', 'longread.mjs'), 'info', gguf], { cwd: root });
     expect(JSON.parse(stdout)).toEqual(JSON.parse(JSON.stringify(s)));
+    const { stdout: withTensors } = await promisify(execFile)(process.execPath, [path.join(root, 'bin', 'longread.mjs'), 'info', gguf, '--tensors'], { cwd: root });
+    const listed = JSON.parse(withTensors).tensors as { name: string; type: string; dims: number[] }[];
+    expect(listed.length).toBe(47);
+    expect(listed[0]).toMatchObject({ name: 'token_embd.weight', type: 'F32', dims: [64, 512] });
   });
 
   it('rejects a truncated checkpoint with a typed error', async () => {

@@ -1,19 +1,24 @@
-/** `longread info FILE.gguf`: the model file's facts as JSON (engine/formats/gguf-summary.ts). */
+/** `longread info FILE.gguf [--tensors]`: the model file's facts as JSON (engine/formats/gguf-summary.ts). */
 import type { Command } from './command.ts';
 import { ggufOpen } from '../../formats/gguf-read.ts';
+import { ggmlTypeName } from '../../formats/ggml-types.ts';
 import { ggufSummary } from '../../formats/gguf-summary.ts';
 import { LongreadError } from '../../errors.ts';
 
 export const infoCommand: Command = {
   name: 'info',
   summary: 'Describe a GGUF model file as JSON (architecture, parameters, types, tokenizer)',
-  usage: 'FILE.gguf',
+  usage: 'FILE.gguf [--tensors]',
   async run(argv) {
     const file = argv.find((a) => !a.startsWith('--'));
-    if (!file) throw new LongreadError('bad-request', 'No model file given.', 'Usage: longread info FILE.gguf');
+    if (!file) throw new LongreadError('bad-request', 'No model file given.', 'Usage: longread info FILE.gguf [--tensors]');
     const f = await ggufOpen(file);
     try {
-      process.stdout.write(JSON.stringify(ggufSummary(f), null, 2) + '\n');
+      const out: Record<string, unknown> = { ...ggufSummary(f) };
+      if (argv.includes('--tensors')) {
+        out.tensors = f.tensors.map((t) => ({ name: t.name, type: ggmlTypeName(t.type), dims: t.dims, offset: t.offset, bytes: t.nbytes }));
+      }
+      process.stdout.write(JSON.stringify(out, null, 2) + '\n');
     } finally {
       await f.close();
     }
