@@ -74,6 +74,9 @@ s.test('the file picker ingests a Markdown file', async () => {
   await page.getByTestId('library-item').filter({ hasText: /notes|Field notes/i }).first().waitFor({ timeout: 60_000 });
   const text = await page.getByTestId('document-viewer').textContent();
   assert(/Boats returned at dusk/.test(text), 'viewer shows the Markdown text');
+  // Headings become the viewer's contents.
+  const options = await page.getByTestId('viewer-contents').locator('option').allTextContents();
+  assert(options.some((o) => /Day two/.test(o)), `contents list the headings: ${options.join(' | ')}`);
 });
 
 s.test('two documents make one chat; a document can be removed', async () => {

@@ -7,7 +7,7 @@
  */
 
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
-import type { DocumentContent } from '../../../engine/service/contract.ts';
+import type { DocumentContent, SectionSpan } from '../../../engine/service/contract.ts';
 import { ErrorBox } from '../../components/error-box.tsx';
 import { formatCount } from '../../components/format.ts';
 import { useApp } from '../../store/react.ts';
@@ -135,10 +135,14 @@ function VirtualText({ content, highlight }: { content: DocumentContent; highlig
             {formatCount(info.words)} words{info.tokens ? ` · ${formatCount(info.tokens)} tokens` : ''}
           </span>
         </div>
-        {section && (
-          <span className="viewer-section muted" title={section.path.join(' › ')} data-testid="viewer-section">
-            {section.path.join(' › ')}
-          </span>
+        {sourceMap.sections.length > 1 ? (
+          <Contents sections={sourceMap.sections} current={section} onGo={(pos) => scrollToBlock(blockOfChar(blocks, pos))} />
+        ) : (
+          section && (
+            <span className="viewer-section muted" title={section.path.join(' › ')} data-testid="viewer-section">
+              {section.path.join(' › ')}
+            </span>
+          )
         )}
         {currentBlock?.page != null && <GoToPage blocks={blocks} current={currentBlock.page} onGo={scrollToBlock} />}
       </div>
@@ -182,5 +186,33 @@ function GoToPage({ blocks, current, onGo }: { blocks: Block[]; current: number;
       <span className="muted">Page</span>
       <input type="text" inputMode="numeric" size={4} placeholder={String(current)} value={value} onChange={(e) => setValue(e.target.value.replace(/\D/g, ''))} onKeyDown={onKey} aria-label={`Current page ${current}; type a page number and press Enter`} data-testid="page-input" />
     </label>
+  );
+}
+
+/** The document's outline (headings up to level 3) as a select: the current section, or jump. */
+function Contents({ sections, current, onGo }: { sections: SectionSpan[]; current: SectionSpan | null; onGo: (pos: number) => void }) {
+  const items = sections.filter((x) => x.level <= 3).slice(0, 2000);
+  const value = current ? String(items.findIndex((x) => x.start === current.start && x.level === current.level)) : '-1';
+  return (
+    <select
+      className="viewer-contents"
+      value={value}
+      onChange={(e) => {
+        const item = items[Number(e.target.value)];
+        if (item) onGo(item.start);
+      }}
+      aria-label="Contents: jump to a section"
+      data-testid="viewer-contents"
+    >
+      <option value="-1" disabled>
+        Contents
+      </option>
+      {items.map((x, i) => (
+        <option key={`${x.start}-${i}`} value={String(i)}>
+          {'\u2003'.repeat(Math.max(0, x.level - 1))}
+          {x.path[x.path.length - 1] ?? ''}
+        </option>
+      ))}
+    </select>
   );
 }

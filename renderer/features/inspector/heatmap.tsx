@@ -118,7 +118,7 @@ function HeatmapView({ heatmap }: { heatmap: AttentionHeatmap }) {
           <p className="muted heatmap-hover" aria-live="off">
             {hover
               ? `“${heatmap.answerTokens[hover.row] ?? ''}” → characters ${binSpan(heatmap, hover.col, textLength).start.toLocaleString('en-US')}–${binSpan(heatmap, hover.col, textLength).end.toLocaleString('en-US')}`
-              : `Rows: ${matrix.rows} answer tokens · columns: ${matrix.cols} document bins (start → end) · each row scaled to its maximum`}
+              : `Rows: ${matrix.rows} answer ${matrix.rows === 1 ? 'token' : 'tokens'} · columns: ${matrix.cols} document bins (start → end) · each row scaled to its maximum`}
           </p>
           {hot.length > 0 && (
             <div className="hot-spots">
