@@ -196,6 +196,15 @@ s.test('the inspector draws sparsity, KV tiers and the heatmap from real telemet
     return { n, w: c.width, h: c.height };
   });
   assert(lit.w > 0 && lit.h > 0 && lit.n > 0, `heatmap drawn: ${JSON.stringify(lit)}`);
+  // One layer and one head instead of the average: the map is redrawn from that layer's data.
+  const before = await canvas.evaluate((c) => c.toDataURL());
+  await page.getByTestId('heatmap-layer').selectOption('0');
+  await page.getByTestId('heatmap-head').selectOption('0');
+  await page.waitForFunction((prev) => document.querySelector('[data-testid="heatmap-canvas"]')?.toDataURL() !== prev, before, { timeout: 5_000 }).catch(() => {
+    throw new Error('the heatmap did not change for layer 0 / head 0');
+  });
+  await page.getByTestId('heatmap-layer').selectOption('-1');
+  await page.getByTestId('heatmap-head').selectOption('-1');
   await assertLayout(page, ['sparsity-chart', 'kv-chart', 'heatmap-canvas']);
   await screenshot(page, 'app-flows-inspector-1280');
   // Clicking the hottest cell jumps to a passage too.
