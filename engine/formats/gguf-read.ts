@@ -350,18 +350,32 @@ export async function ggufOpen(path: string): Promise<GgufHandle> {
       }
     }
     const file = parsed;
+    let closed = false;
     const readRange = async (offset: number, length: number): Promise<Uint8Array> => {
-      if (offset < 0 || length < 0 || offset + length > size) throw invalid(`range ${offset}+${length} is outside the file`, offset, 'read', path);
+      if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0 || offset + length > size) {
+        throw invalid(`range ${offset}+${length} is outside the file`, offset, 'read', path);
+      }
+      if (closed) throw new LongreadError('io-error', `${path} was closed before reading bytes ${offset}+${length}.`, 'Open the model file again.', { file: path, offset });
       const out = new Uint8Array(length);
       let done = 0;
       while (done < length) {
-        const { bytesRead } = await fh.read(out, done, Math.min(length - done, 1 << 30), offset + done);
+        let bytesRead: number;
+        try {
+          ({ bytesRead } = await fh.read(out, done, Math.min(length - done, 1 << 30), offset + done));
+        } catch (e) {
+          throw new LongreadError('io-error', `Cannot read ${path} at byte ${offset + done}: ${(e as Error).message}`, 'Check that the file is still there and the disk is readable.', { file: path, offset: offset + done });
+        }
         if (bytesRead === 0) throw invalid('file shrank while reading', offset + done, 'read', path);
         done += bytesRead;
       }
       return out;
     };
-    return { ...file, readRange, readTensor: (t) => readRange(t.offset, t.nbytes), close: () => fh.close() };
+    const close = async () => {
+      if (closed) return;
+      closed = true;
+      await fh.close();
+    };
+    return { ...file, readRange, readTensor: (t) => readRange(t.offset, t.nbytes), close };
   } catch (e) {
     await fh.close();
     throw e;

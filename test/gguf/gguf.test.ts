@@ -71,7 +71,10 @@ describe('GGUF round trip', () => {
     expect(f.alignment).toBe(64);
     const t = await f.readTensor(f.tensors[0]!);
     expect(new Float32Array(t.buffer)[100]).toBeCloseTo(100 / 7);
+    await expect(f.readRange(f.fileSize - 4, 8)).rejects.toMatchObject({ code: 'gguf-invalid' });
     await f.close();
+    await f.close(); // idempotent
+    await expect(f.readTensor(f.tensors[0]!)).rejects.toMatchObject({ code: 'io-error' });
     const hf = await hfGguf(file, { allowLocalFile: true });
     expect(Number((hf.metadata as Record<string, unknown>)['llama.context_length'])).toBe(4096);
     expect(hf.tensorInfos.map((x) => [x.name, x.shape.map(Number), Number(x.offset) + f.dataOffset])).toEqual(f.tensors.map((x) => [x.name, x.dims, x.offset]));
