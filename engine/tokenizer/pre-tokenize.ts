@@ -5,24 +5,57 @@
  * regex each one implements is quoted above it. Splitters work like llama.cpp's: they refine a
  * list of chunk lengths (in code points), and a chunk boundary is never crossed.
  *
- * Extend: write `split<Name>(cps, spans)` (port the llama.cpp matcher or express the regex),
- * add its kind to `PreKind`, map the `tokenizer.ggml.pre` names in `preKindFromName`, and list
- * its steps in `PRE_STEPS`.
+ * Types llama.cpp runs through std::regex use pre-regex.ts with the regexes in pre-regex-data.ts.
+ * Extend: add the type's regexes (copied from llama.cpp) to pre-regex-data.ts, or a hand-written
+ * matcher to CUSTOM_STEPS, and map its `tokenizer.ggml.pre` names in NAMES (plus its flags).
  */
 import {
   asciiLower, cptFlagsTable, CPT_LETTER, CPT_MARK, CPT_NUMBER, CPT_PUNCTUATION, CPT_WHITESPACE,
 } from './unicode.ts';
+import { PRE_REGEXES } from './pre-regex-data.ts';
+import { regexSplitter } from './pre-regex.ts';
 
-export type PreKind = 'default' | 'gpt2' | 'llama3' | 'qwen2' | 'qwen35';
+/** A pre-tokenizer: its llama.cpp type name, splitting steps, and the flags llama.cpp ties to it. */
+export interface PreSpec {
+  type: string;
+  steps: Splitter[];
+  /** A whole word that is a token is taken as is (Llama 3, Tekken, ...). */
+  ignoreMerges: boolean;
+  /** Default add_bos (the metadata flag still wins). */
+  addBos: boolean;
+  /** llama.cpp clears the default BOS id for this type (GLM-4). */
+  noBos: boolean;
+}
 
-/** `tokenizer.ggml.pre` value -> splitter, as llama.cpp's llama_vocab::impl::load maps them. */
-export function preKindFromName(pre: string | undefined): PreKind | null {
-  if (pre === undefined || pre === '' || pre === 'default') return 'default';
-  if (['llama3', 'llama-v3', 'llama-bpe', 'falcon3', 'falcon-h1', 'pixtral', 'midm-2.0', 'lfm2', 'jina-v5-nano', 'dbrx', 'smaug-bpe', 'chatglm-bpe'].includes(pre)) return 'llama3';
-  if (['qwen2', 'deepseek-r1-qwen', 'kormo', 'f2llmv2', 'stablelm2', 'hunyuan', 'solar-open', 'grok-2'].includes(pre)) return 'qwen2';
-  if (pre === 'qwen35') return 'qwen35';
-  if (['gpt-2', 'phi-2', 'jina-es', 'jina-de', 'gigachat', 'jina-v2-es', 'jina-v2-de', 'a.x-4.0', 'mellum', 'modern-bert', 'mpt', 'olmo', 'jais', 'trillion', 'granite-docling'].includes(pre)) return 'gpt2';
-  return null;
+/** `tokenizer.ggml.pre` names -> llama.cpp pre-tokenizer type (llama_vocab::impl::load). */
+const NAMES: Record<string, string> = {
+  default: 'DEFAULT',
+  ...Object.fromEntries(['llama3', 'llama-v3', 'llama-bpe', 'falcon3', 'falcon-h1', 'pixtral', 'midm-2.0', 'lfm2', 'jina-v5-nano'].map((n) => [n, 'LLAMA3'])),
+  dbrx: 'DBRX', 'smaug-bpe': 'SMAUG', glm4: 'CHATGLM4', 'chatglm-bpe': 'CHATGLM4',
+  ...Object.fromEntries(['gpt-2', 'phi-2', 'jina-es', 'jina-de', 'gigachat', 'jina-v2-es', 'jina-v2-de', 'a.x-4.0', 'mellum', 'modern-bert',
+    'mpt', 'olmo', 'jais', 'trillion', 'granite-docling', 'exaone4'].map((n) => [n, 'GPT2'])),
+  ...Object.fromEntries(['qwen2', 'deepseek-r1-qwen', 'kormo', 'f2llmv2', 'stablelm2', 'hunyuan', 'solar-open', 'grok-2', 'megrez'].map((n) => [n, 'QWEN2'])),
+  qwen35: 'QWEN35',
+  ...Object.fromEntries(['starcoder', 'refact', 'command-r', 'smollm', 'codeshell', 'exaone', 'minerva-7b', 'mellum2'].map((n) => [n, 'STARCODER'])),
+  falcon: 'FALCON', 'deepseek-llm': 'DEEPSEEK_LLM', 'deepseek-coder': 'DEEPSEEK_CODER',
+  ...Object.fromEntries(['deepseek-v3', 'hunyuan-dense', 'hy_v4', 'joyai-llm'].map((n) => [n, 'DEEPSEEK3_LLM'])),
+  tekken: 'TEKKEN',
+  ...Object.fromEntries(['gpt-4o', 'llama4', 'kanana2', 'talkie', 'minimax-m2'].map((n) => [n, 'GPT4O'])),
+  bloom: 'BLOOM', 'poro-chat': 'BLOOM', 'gpt3-finnish': 'BLOOM', viking: 'VIKING', 'seed-coder': 'SEED_CODER',
+  bailingmoe: 'BAILINGMOE', bailingmoe2: 'BAILINGMOE', 'llada-moe': 'BAILINGMOE', ufakzeka: 'UFAKZEKA', 'exaone-moe': 'EXAONE_MOE',
+  minicpm5: 'MINICPM5', youtu: 'YOUTU', spark2_5: 'SPARK2_5', 'granite-embed-multi-97m': 'GRANITE_EMB_MULTI', chameleon: 'CHAMELEON',
+};
+const IGNORE_MERGES = new Set(['LLAMA3', 'TEKKEN', 'MINICPM5', 'YOUTU', 'GRANITE_EMB_MULTI']);
+const ADD_BOS = new Set(['LLAMA3', 'TEKKEN', 'CHAMELEON']);
+
+/** The pre-tokenizer for a `tokenizer.ggml.pre` value (missing = llama.cpp's default); null if unknown. */
+export function preSpec(pre: string | undefined): PreSpec | null {
+  const type = pre === undefined || pre === '' ? 'DEFAULT' : NAMES[pre];
+  if (type === undefined) return null;
+  const exprs = CUSTOM_STEPS[type] ?? PRE_REGEXES[type];
+  if (exprs === undefined) return null;
+  const steps = exprs.map((e) => (typeof e === 'string' ? CUSTOM_BY_REGEX[e] ?? regexSplitter(e) : e));
+  return { type, steps, ignoreMerges: IGNORE_MERGES.has(type), addBos: ADD_BOS.has(type), noBos: type === 'CHATGLM4' };
 }
 
 type Splitter = (cps: Uint32Array, spans: number[]) => number[];
@@ -189,22 +222,29 @@ const isDefaultPunct = (cp: number): boolean => {
 const isNumberCat = (cp: number): boolean => (cp < 128 ? cp >= 0x30 && cp <= 0x39 : !(cptFlagsTable()[cp]! & CPT_WHITESPACE) && (cptFlagsTable()[cp]! & 0xff) === CPT_NUMBER);
 const isAsciiDigit = (cp: number): boolean => cp >= 0x30 && cp <= 0x39;
 
+const GPT2_RE = "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)";
+const LLAMA3_RE = "(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+const QWEN2_RE = "(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+/** Regexes llama.cpp recognises by their exact text and runs through a hand-written matcher. */
+const CUSTOM_BY_REGEX: Record<string, Splitter> = { [GPT2_RE]: splitGpt2, [LLAMA3_RE]: splitLlama3, [QWEN2_RE]: splitQwen2 };
+
 /**
- * llama.cpp's default BPE pre-tokenizer (missing or "default" `tokenizer.ggml.pre`), four regexes
- * applied in turn: [\p{P}\$\+<=>\^~\|]+, the GPT-2 regex, \p{N}+, [0-9][0-9][0-9].
- * Note: the first, third and fourth regexes run through llama.cpp's "collapsed" std::regex path.
+ * Types whose regexes all have a hand-written matcher. DEFAULT (missing or "default"
+ * `tokenizer.ggml.pre`) is four regexes applied in turn: [\p{P}\$\+<=>\^~\|]+, the GPT-2
+ * regex, \p{N}+, [0-9][0-9][0-9]; the first, third and fourth run through llama.cpp's
+ * collapsed std::regex path, ported here as run splitters.
  */
-const PRE_STEPS: Record<PreKind, Splitter[]> = {
-  default: [splitRuns(isDefaultPunct), splitGpt2, splitRuns(isNumberCat), splitRuns(isAsciiDigit, 3, true)],
-  gpt2: [splitGpt2],
-  llama3: [splitLlama3],
-  qwen2: [splitQwen2],
-  qwen35: [splitQwen35],
+const CUSTOM_STEPS: Record<string, (Splitter | string)[]> = {
+  DEFAULT: [splitRuns(isDefaultPunct), splitGpt2, splitRuns(isNumberCat), splitRuns(isAsciiDigit, 3, true)],
+  GPT2: [splitGpt2],
+  LLAMA3: [splitLlama3], DBRX: [splitLlama3], SMAUG: [splitLlama3], CHATGLM4: [splitLlama3],
+  QWEN2: [splitQwen2],
+  QWEN35: [splitQwen35],
 };
 
 /** Word lengths (in code points) covering cps[0..n). */
-export function preTokenize(kind: PreKind, cps: Uint32Array, n: number): number[] {
+export function preTokenize(spec: PreSpec, cps: Uint32Array, n: number): number[] {
   let spans = n > 0 ? [n] : [];
-  for (const step of PRE_STEPS[kind]) spans = step(cps, spans);
+  for (const step of spec.steps) spans = step(cps, spans);
   return spans;
 }

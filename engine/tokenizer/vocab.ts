@@ -9,7 +9,7 @@
  * new key in `vocabFromMetadata` and add a field to `Vocab`.
  */
 import { LongreadError } from '../errors.ts';
-import { preKindFromName, type PreKind } from './pre-tokenize.ts';
+import { preSpec, type PreSpec } from './pre-tokenize.ts';
 import { utf8Length } from './unicode.ts';
 
 /** Metadata values as the GGUF reader returns them (arrays may also be typed arrays). */
@@ -33,7 +33,7 @@ export type VocabModel = 'llama' | 'gpt2';
 export interface Vocab {
   model: VocabModel;
   /** Pre-tokenizer (gpt2 model only). */
-  pre: PreKind;
+  pre: PreSpec;
   preName: string;
   tokens: string[];
   scores: Float64Array;
@@ -133,20 +133,23 @@ export function vocabFromMetadata(meta: Metadata): Vocab {
   const model: VocabModel = modelRaw;
   const preRaw = meta['tokenizer.ggml.pre'];
   const preName = typeof preRaw === 'string' ? preRaw : '';
-  let pre: PreKind = 'default';
+  let pre = preSpec(undefined)!;
   let ignoreMerges = false;
+  let noBos = false;
   let addBos = false;
   let addEos = false;
   let addSpacePrefix = false;
   if (model === 'gpt2') {
-    const k = preKindFromName(preName);
+    const k = preSpec(typeof preRaw === 'string' ? preRaw : undefined);
     if (k === null) {
       throw new LongreadError('tokenizer-invalid', `Pre-tokenizer "${preName}" (tokenizer.ggml.pre) is not supported.`,
-        'Supported: llama-bpe/llama3, qwen2, gpt-2 and default. Report the model so its pre-tokenizer can be added.',
+        'Longread supports the common pre-tokenizers (llama-bpe, qwen2, qwen35, gpt-2, deepseek, tekken, gpt-4o, ...); report the model so this one can be added.',
         { field: 'tokenizer.ggml.pre', value: preName });
     }
     pre = k;
-    if (k === 'llama3' && !['dbrx', 'smaug-bpe', 'chatglm-bpe'].includes(preName)) { ignoreMerges = true; addBos = true; }
+    ignoreMerges = k.ignoreMerges;
+    addBos = k.addBos;
+    noBos = k.noBos;
   } else {
     addSpacePrefix = true;
     addBos = true;
@@ -176,7 +179,7 @@ export function vocabFromMetadata(meta: Metadata): Vocab {
   const def = (id: number): number => (id >= 0 && id < n ? id : -1);
   const ids = model === 'llama'
     ? { bos: def(1), eos: def(2), unk: def(0) }
-    : { bos: def(11), eos: def(11), unk: -1 };
+    : { bos: noBos ? -1 : def(11), eos: def(11), unk: -1 };
   const special = (key: string, fallback: number): number => {
     const v = readInt(meta, `tokenizer.ggml.${key}`);
     return v !== undefined && v >= 0 && v < n ? v : fallback;
