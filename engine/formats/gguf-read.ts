@@ -47,6 +47,8 @@ export interface GgufTensorInfo {
   offset: number;
   nbytes: number;
   nElements: number;
+  /** Which file of a split model holds it (ggufOpenModel in gguf-split.ts); absent or 0 otherwise. */
+  part?: number;
 }
 
 export interface GgufFile {
