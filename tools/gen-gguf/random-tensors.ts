@@ -7,7 +7,7 @@
  *   randomTensor('F32', n, { std: 0.05, mean: 1, seed })       // norm weights around 1
  *
  * Quantized value models (q uniform over its range): Q8_0 d*q, q in -128..127 (std 73.9);
- * Q4_0 d*(q-8) (4.61); Q5_0 d*(q-16) (9.23); Q4_K d*sc*q - dmin*m with dmin = 8d and
+ * Q4_0 d*(q-8) (4.61); Q5_0 d*(q-16) (9.23), with d of random sign per block (zero mean); Q4_K d*sc*q - dmin*m with dmin = 8d and
  * m = round(sc * 15/16), sc in 40..63 (~ d*sc*(q-7.5), std d*sc*4.61); Q6_K d*sc*(q-32),
  * sc in 40..63 (std d*sc*18.5). Extend: a new format = a branch in `randomTensor`.
  */
@@ -80,8 +80,9 @@ export function randomTensor(type: string, elements: number, spec: RandomSpec): 
     case 'Q4_0':
     case 'Q5_0': {
       const qstd = type === 'Q8_0' ? 73.9 : type === 'Q4_0' ? 4.61 : 9.23;
+      // q - 8 (q - 16) is -0.5 on average: a random sign per block keeps the mean at 0
       const d = spec.std / qstd;
-      for (let b = 0; b < nb; b++) setF16(b * bb, d);
+      for (let b = 0; b < nb; b++) setF16(b * bb, type !== 'Q8_0' && bytes[b * bb]! & 1 ? -d : d);
       return bytes;
     }
     case 'Q4_K': {
