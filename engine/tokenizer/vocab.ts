@@ -136,7 +136,7 @@ export function vocabFromMetadata(meta: Metadata): Vocab {
   let pre = preSpec(undefined)!;
   let ignoreMerges = false;
   let noBos = false;
-  let addBos = false;
+  let addBos: boolean;
   let addEos = false;
   let addSpacePrefix = false;
   if (model === 'gpt2') {
