@@ -52,7 +52,13 @@ function bufferFrom(device: GPUDevice, bytes: Uint8Array, label: string): GPUBuf
   if (size > Number(device.limits.maxBufferSize)) {
     throw new LongreadError('model-too-large', `Tensor ${label} (${bytes.byteLength} bytes) exceeds this GPU's largest buffer (${device.limits.maxBufferSize} bytes).`, 'Use a smaller model or a smaller quantization (e.g. Q4_K_M).', { field: label, bytes: bytes.byteLength });
   }
-  const buf = device.createBuffer({ size, usage: STORAGE, label, mappedAtCreation: true });
+  let buf: GPUBuffer;
+  try {
+    buf = device.createBuffer({ size, usage: STORAGE, label, mappedAtCreation: true });
+  } catch (e) {
+    // mappedAtCreation allocates on the CPU side at once: failure is a RangeError, not a scope error
+    throw new LongreadError('model-too-large', `Tensor ${label} (${bytes.byteLength} bytes) could not be allocated: ${(e as Error).message}`, 'Use a smaller model or a smaller quantization (e.g. Q4_K_M), or close other GPU applications.', { field: label, bytes: bytes.byteLength });
+  }
   new Uint8Array(buf.getMappedRange()).set(bytes);
   buf.unmap();
   return buf;
