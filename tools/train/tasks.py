@@ -394,6 +394,36 @@ class Gen:
                      (self.enc('\n\nQuestion: ' + target[1]), 1)]
         return self.chat(rnd, parts, rnd.choice(['', '', 'Answer:']), target[2] + '.', L)
 
+    def gen_recall(self, rnd, L):
+        """Dense associative recall (MQAR-like): `key: value` records, many keys recur later and
+        every recurring value is an answer token. Teaches the copy/lookup circuit densely."""
+        ktype = rnd.choice(['words', 'words', 'uuids', 'var'])
+        vtype = rnd.choice(['numbers', 'numbers', 'words', 'uuids'])
+        sep = rnd.choice([': ', ' = ', ' is ', ' -> '])
+        prose = rnd.random() < 0.5
+        ids, kinds, seen = [], [], []
+        while len(ids) < L:
+            if seen and rnd.random() < 0.45:
+                k, v = rnd.choice(seen)
+                kk, vv = self.enc_many([' ' + k + sep, v + '.'])
+                ids += kk
+                kinds += [1] * len(kk)
+                ids += vv
+                kinds += [2] * len(vv)
+            else:
+                k = (''.join(rnd.choice('ABCDEFGHIJKLMNOPQRSTUVWXYZ') for _ in range(5)) if ktype == 'var'
+                     else self.rand_value(rnd, ktype))
+                v = self.rand_value(rnd, vtype)
+                seen.append((k, v))
+                x = self.enc(' ' + k + sep + v + '.')
+                ids += x
+                kinds += [1] * len(x)
+            if prose and rnd.random() < 0.3:
+                for u in self.essay(rnd, rnd.randint(20, 200)):
+                    ids += u
+                kinds += [1] * (len(ids) - len(kinds))
+        return ids[:L], kinds[:L]
+
     def gen_prose(self, rnd, L):
         ids, n = [], 0
         for u in self.essay(rnd, L):
@@ -401,7 +431,7 @@ class Gen:
         return ids[:L], [1] * min(L, len(ids))
 
 
-MIX = [('niah', 0.42), ('vt', 0.16), ('cwe', 0.06), ('kv', 0.08), ('docqa', 0.16), ('prose', 0.12)]
+MIX = [('recall', 0.22), ('niah', 0.32), ('vt', 0.12), ('cwe', 0.04), ('kv', 0.07), ('docqa', 0.13), ('prose', 0.10)]
 
 
 def sample(gen, rnd, L):

@@ -31,9 +31,10 @@ import tasks  # noqa: E402
 
 # (fraction of steps, list of context lengths drawn uniformly)
 PHASES = [
-    (0.30, [1024, 2048, 4096]),
-    (0.30, [2048, 4096, 8192, 16384]),
-    (0.40, [4096, 8192, 16384, 32768, 32768]),
+    (0.25, [256, 512, 1024]),
+    (0.25, [1024, 2048, 4096]),
+    (0.25, [2048, 4096, 8192, 16384]),
+    (0.25, [4096, 8192, 16384, 32768, 32768]),
 ]
 
 
@@ -156,7 +157,7 @@ def plan_steps(model, cfg, a, dev, log):
     """Measures seconds per step at a few lengths and picks the step count that fills --time-budget."""
     probe = {}
     amp = torch.autocast(device_type=dev.type, dtype=torch.bfloat16, enabled=dev.type == 'cuda')
-    for L in (1024, 4096, 16384, 32768):
+    for L in (256, 1024, 4096, 16384, 32768):
         bs = max(1, a.tokens_per_step // L)
         ids = torch.randint(0, cfg.vocab, (bs, L), device=dev)
         kinds = torch.ones(bs, L, dtype=torch.uint8, device=dev)
@@ -301,6 +302,7 @@ def main():
     ap.add_argument('--eval-cases', default='')
     ap.add_argument('--eval-max', type=int, default=0)
     ap.add_argument('--stage', default='all', choices=['all', 'tokenizer', 'train', 'eval', 'export'])
+    ap.add_argument('--tokenizer-json', default='', help='use this tokenizer.json instead of training one')
     ap.add_argument('--init', default='', help='start from an exported weights dir (f16 shards)')
     a = ap.parse_args()
     os.makedirs(a.work, exist_ok=True)
@@ -316,7 +318,10 @@ def main():
     a.words = os.path.join(a.data, 'words-train.json')
     a.tokenizer = os.path.join(a.work, 'tokenizer.json')
     log('args ' + json.dumps(vars(a)))
+    import shutil
     dev = torch.device('cuda' if torch.cuda.is_available() else 'cpu')
+    if a.tokenizer_json and not os.path.exists(a.tokenizer):
+        shutil.copy(a.tokenizer_json, a.tokenizer)
     if not os.path.exists(a.tokenizer):
         import tok
         t0 = time.time()
