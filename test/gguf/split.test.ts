@@ -13,6 +13,7 @@ import { ggufWrite } from '../../engine/formats/gguf-write.ts';
 import { ggufOpen } from '../../engine/formats/gguf-read.ts';
 import { importLlama2c } from '../../engine/formats/llama2c.ts';
 import { llamaCpp } from '../peer/llama-cpp.ts';
+import { ggufSummary } from '../../engine/formats/gguf-summary.ts';
 
 let dir: string;
 const SPLIT_TYPES = { 'split.no': GgufValueType.UINT16, 'split.count': GgufValueType.UINT16, 'split.tensors.count': GgufValueType.INT32 };
@@ -68,6 +69,7 @@ describe('split GGUF models', () => {
       });
     }
     const m = await ggufOpenModel(`${prefix}-00002-of-00002.gguf`);
+    expect(ggufSummary(m)).toMatchObject({ architecture: 'llama', tensorCount: 47, parameterCount: 260032 });
     for (const t of src.tensors) {
       const mine = m.tensors.find((x) => x.name === t.name)!;
       expect(Buffer.from(await m.readTensor(mine)).equals(Buffer.from(await src.readTensor(t)))).toBe(true);
