@@ -11,8 +11,14 @@
  *   kvCacheTruncate(kv, 4000)      // frees pages past token 4000
  *
  * Arenas are allocated up front for `maxTokens` (the loaded context), so an over-large context
- * fails at load with `context-too-large`, never mid-generation. Extend: RAM / disk tiers swap a
- * page's table entry to KV_PAGE_NONE and keep its bytes elsewhere (engine/kv/ tiers).
+ * fails at load with `context-too-large`, never mid-generation. With `{ poolPages }` (the memory
+ * planner's tiered mode, kv-planner.ts) all layers share ONE arena of that many pages and one
+ * free list instead: the GPU pool of a VRAM budget.
+ *
+ * Tiers (kv-tiers.ts) install `kv.tiers`: a layer whose pages live in RAM / on disk has table
+ * entries KV_PAGE_NONE, its `views[l]` points at a staging slot, and ensure/truncate map its
+ * pages through the hooks. Every change of `views` bumps `layoutVersion` (the forward pass
+ * rebuilds its bind groups when it sees a new one).
  */
 
 import { LongreadError } from '../errors.ts';
@@ -38,6 +44,24 @@ export interface KvCache extends KvCacheShape {
   table: Uint32Array<ArrayBuffer>;
   free: number[][];
   device: GPUDevice;
+  /** all layers share arenas[0] (pool mode) */
+  pooled: boolean;
+  /** bumped whenever `views` change (layers moving between tiers) */
+  layoutVersion: number;
+  /** installed by kv-tiers.ts */
+  tiers?: KvTierHooks;
+}
+
+/** What ensure / truncate ask of the tier layer for layers not on the GPU. */
+export interface KvTierHooks {
+  /** true when layer l's pages live off the GPU */
+  offGpu(l: number): boolean;
+  /** maps logical page p of (l, h) in the layer's host tier */
+  mapHost(l: number, h: number, p: number): void;
+  /** frees logical page p of (l, h) */
+  unmapHost(l: number, h: number, p: number): void;
+  /** the cache was cut to `tokens` */
+  truncated(tokens: number): void;
 }
 
 /** Bytes of K+V of one token over all layers (f16). */
@@ -50,10 +74,11 @@ export function kvCacheBytes(s: KvCacheShape): number {
   return s.nLayers * s.nKvHeads * kvPagesFor(s.maxTokens) * kvPageBytes(s.headDim) + s.nLayers * s.nKvHeads * kvPagesFor(s.maxTokens) * 4;
 }
 
-export function kvCacheCreate(device: GPUDevice, s: KvCacheShape): KvCache {
+export function kvCacheCreate(device: GPUDevice, s: KvCacheShape, opts: { poolPages?: number } = {}): KvCache {
   const maxPages = kvPagesFor(s.maxTokens);
   const layerBytes = s.nKvHeads * maxPages * kvPageBytes(s.headDim);
   const maxBinding = Number(device.limits.maxStorageBufferBindingSize);
+  if (opts.poolPages !== undefined) return poolCreate(device, s, maxPages, opts.poolPages);
   if (layerBytes > maxBinding) {
     const fit = Math.floor(maxBinding / (s.nKvHeads * kvPageBytes(s.headDim))) * KV_PAGE_TOKENS;
     throw new LongreadError('context-too-large', `A context of ${s.maxTokens} tokens needs ${layerBytes} bytes of KV cache per layer; this GPU binds at most ${maxBinding} bytes.`,
@@ -67,18 +92,43 @@ export function kvCacheCreate(device: GPUDevice, s: KvCacheShape): KvCache {
   const views: KvLayerView[] = arenas.map((pages, l) => ({ pages, pageTable, tableOffset: l * s.nKvHeads * maxPages, maxPages, nKvHeads: s.nKvHeads, headDim: s.headDim }));
   // Free lists pop from the end: push in reverse so pages are handed out in ascending order.
   const free = arenas.map(() => Array.from({ length: s.nKvHeads * maxPages }, (_, i) => s.nKvHeads * maxPages - 1 - i));
-  return { ...s, maxPages, arenas, pageTable, views, mappedTokens: 0, table, free, device };
+  return { ...s, maxPages, arenas, pageTable, views, mappedTokens: 0, table, free, device, pooled: false, layoutVersion: 0 };
+}
+
+function poolCreate(device: GPUDevice, s: KvCacheShape, maxPages: number, poolPages: number): KvCache {
+  const pageBytes = kvPageBytes(s.headDim);
+  const maxBinding = Number(device.limits.maxStorageBufferBindingSize);
+  if (!(Number.isInteger(poolPages) && poolPages >= 0) || poolPages * pageBytes > maxBinding) {
+    throw new LongreadError('internal', `KV pool of ${poolPages} pages does not fit one binding (${maxBinding} bytes).`, 'This is a bug in the memory planner; please report it.', { poolPages, maxStorageBufferBindingSize: maxBinding });
+  }
+  const pool = device.createBuffer({ size: Math.max(pageBytes, poolPages * pageBytes), usage: STORAGE, label: 'kv:pool' });
+  const table = new Uint32Array(s.nLayers * s.nKvHeads * maxPages).fill(KV_PAGE_NONE);
+  const pageTable = device.createBuffer({ size: table.byteLength, usage: STORAGE, label: 'kv:page-table' });
+  device.queue.writeBuffer(pageTable, 0, table);
+  const arenas = Array.from({ length: s.nLayers }, () => pool);
+  const views: KvLayerView[] = arenas.map((pages, l) => ({ pages, pageTable, tableOffset: l * s.nKvHeads * maxPages, maxPages, nKvHeads: s.nKvHeads, headDim: s.headDim }));
+  const shared = Array.from({ length: poolPages }, (_, i) => poolPages - 1 - i);
+  return { ...s, maxPages, arenas, pageTable, views, mappedTokens: 0, table, free: arenas.map(() => shared), device, pooled: true, layoutVersion: 0 };
+}
+
+/** Throws `context-too-large` when `tokens` do not fit the loaded context. */
+export function kvCacheCheck(kv: KvCache, tokens: number): void {
+  if (tokens > kv.maxPages * KV_PAGE_TOKENS) {
+    throw new LongreadError('context-too-large', `The sequence of ${tokens} tokens exceeds the loaded context of ${kv.maxTokens} tokens.`, 'Shorten the document or question, or load the model with a longer context.', { tokens, contextLength: kv.maxTokens });
+  }
 }
 
 /** Maps pages so that tokens [0, tokens) have a physical page in every layer and head. */
 export function kvCacheEnsure(kv: KvCache, tokens: number): void {
-  if (tokens > kv.maxPages * KV_PAGE_TOKENS) {
-    throw new LongreadError('context-too-large', `The sequence of ${tokens} tokens exceeds the loaded context of ${kv.maxTokens} tokens.`, 'Shorten the document or question, or load the model with a longer context.', { tokens, contextLength: kv.maxTokens });
-  }
+  kvCacheCheck(kv, tokens);
   const have = kvPagesFor(kv.mappedTokens);
   const need = kvPagesFor(tokens);
   if (need > have) {
     for (let l = 0; l < kv.nLayers; l++) {
+      if (kv.tiers?.offGpu(l)) {
+        for (let h = 0; h < kv.nKvHeads; h++) for (let p = have; p < need; p++) kv.tiers.mapHost(l, h, p);
+        continue;
+      }
       for (let h = 0; h < kv.nKvHeads; h++) {
         for (let p = have; p < need; p++) {
           const phys = kv.free[l]!.pop();
@@ -100,6 +150,10 @@ export function kvCacheTruncate(kv: KvCache, tokens: number): void {
   const have = kvPagesFor(kv.mappedTokens);
   if (keep < have) {
     for (let l = 0; l < kv.nLayers; l++) {
+      if (kv.tiers?.offGpu(l)) {
+        for (let h = 0; h < kv.nKvHeads; h++) for (let p = keep; p < have; p++) kv.tiers.unmapHost(l, h, p);
+        continue;
+      }
       for (let h = 0; h < kv.nKvHeads; h++) {
         for (let p = keep; p < have; p++) {
           const i = kvTableIndex(kv.views[l]!.tableOffset, kv.maxPages, h, p);
@@ -112,9 +166,11 @@ export function kvCacheTruncate(kv: KvCache, tokens: number): void {
     }
   }
   kv.mappedTokens = Math.min(kv.mappedTokens, tokens);
+  kv.tiers?.truncated(kv.mappedTokens);
 }
 
 export function kvCacheDispose(kv: KvCache): void {
-  for (const a of kv.arenas) a.destroy();
+  for (const a of new Set(kv.arenas)) a.destroy();
   kv.pageTable.destroy();
+  (kv.tiers as { dispose?: () => void } | undefined)?.dispose?.();
 }

@@ -13,6 +13,14 @@
  * 4 bytes are read back. The attention tap (per-layer probabilities of each decoded token,
  * summed over steps) is compiled only when asked for.
  *
+ * KV tiers (engine/kv/kv-tiers.ts): when layers of the cache live off the GPU, a step is
+ * submitted in segments, one per off-GPU layer: the layer's pages are written into its staging
+ * slot before the submit that runs it, the slot of the layer after next is refilled right after
+ * that submit (so the CPU prepares it while the GPU runs), and the pages the step wrote are
+ * copied out and stored after the last submit. When the cache's layout changes (a layer moved),
+ * the plans that bind KV views are rebuilt. With every layer on the GPU nothing changes: one
+ * submit per decode step.
+ *
  * Extend: a new block flag gets its op in `layerPlans`, for both `T = 1` (matvec) and `T > 1`
  * (matmul) shapes; compare with engine/reference/forward.ts (test/parity/gpu-vs-ref.test.ts).
  */
@@ -31,7 +39,8 @@ import { matvecPlan } from '../kernels/matvec.ts';
 import { qkNormPlan, rmsNormPlan } from '../kernels/rmsnorm.ts';
 import { ropePlan, ropeTable, type RopeTable } from '../kernels/rope.ts';
 import { argmaxPlan, samplePlan, type SamplePlan, type SamplingConfig } from '../kernels/sample.ts';
-import { kvCacheEnsure, type KvCache } from '../kv/kv-cache.ts';
+import { kvCacheCheck, kvCacheEnsure, type KvCache } from '../kv/kv-cache.ts';
+import { kvEncodeWriteBack, kvOffloadedLayers, kvStageIn, kvStagingSlots, kvStepBegin, kvStepEnd } from '../kv/kv-tiers.ts';
 import type { GpuTensor } from './gpu-weights.ts';
 import type { ModelHparams } from './hparams.ts';
 
@@ -179,6 +188,8 @@ export async function gpuForwardCreate(ctx: KernelContext, hp: ModelHparams, w: 
   const decodeEmbed = await embeddingPlan(ctx, { table: embW.buffer, format: embW.format, vocab: hp.vocab, dim: hp.dim, ids: tok, out: one.x, tokens: 1 });
   const decodeLayers: LayerPlans[] = [];
   for (let l = 0; l < hp.nLayers; l++) decodeLayers.push(await layerPlans(one, l, 0));
+  let boundLayout = kv.layoutVersion;
+  let lastTap: AttentionTap | null = null;
   const tail: KernelPlan[] = [
     await rmsNormPlan(ctx, { x: one.x, weight: wt('output_norm.weight').buffer, out: one.xn, rows: 1, dim: hp.dim, eps: hp.eps }),
     await matvecPlan(ctx, { format: outW.format, rows: hp.vocab, cols: hp.dim, weight: outW.buffer, x: one.xn, y: logits }),
@@ -231,51 +242,123 @@ export async function gpuForwardCreate(ctx: KernelContext, hp: ModelHparams, w: 
     return s;
   }
 
+  function disposeLayer(l: LayerPlans): void {
+    for (const p of l.plans) p.dispose();
+    l.attn?.dispose();
+    l.attnTapped?.dispose();
+  }
+
+  function disposePrefillSet(s: { acts: Acts; embed: KernelPlan; layers: LayerPlans[] }): void {
+    for (const l of s.layers) for (const p of l.plans) p.dispose();
+    s.embed.dispose();
+    actsDispose(s.acts, false);
+  }
+
+  /** Rebuilds the plans that bind KV views after layers moved between tiers. */
+  async function rebind(): Promise<void> {
+    if (kv.layoutVersion === boundLayout) return;
+    boundLayout = kv.layoutVersion;
+    for (let l = 0; l < hp.nLayers; l++) {
+      disposeLayer(decodeLayers[l]!);
+      decodeLayers[l] = await layerPlans(one, l, 0);
+      if (lastTap) decodeLayers[l]!.attnTapped = await decodeAttentionPlan(ctx, { q: one.q, out: one.att, kv: kv.views[l]!, nHeads: hp.nHeads, maxKvLen: kv.maxPages * 64, scale, probs: lastTap.probs[l]! });
+    }
+    for (const s of prefillSets.values()) disposePrefillSet(s);
+    prefillSets.clear();
+  }
+
+  /**
+   * Records `pre`, then every layer, into command buffers: one when all KV is on the GPU,
+   * else a submit before each off-GPU layer, whose pages are staged just before (see the header).
+   * Returns the open encoder of the last segment (the caller adds the tail and submits it).
+   */
+  function recordLayers(pre: (pass: GPUComputePassEncoder) => void, layer: (pass: GPUComputePassEncoder, l: number) => void, label: string): GPUCommandEncoder {
+    const off = kv.tiers ? kvOffloadedLayers(kv) : [];
+    let enc = device.createCommandEncoder({ label });
+    let pass = enc.beginComputePass({ label });
+    pre(pass);
+    if (off.length === 0) {
+      for (let l = 0; l < hp.nLayers; l++) layer(pass, l);
+      pass.end();
+      return enc;
+    }
+    const slots = Math.min(off.length, kvStagingSlots(kv));
+    for (let k = 0; k < slots; k++) kvStageIn(kv, off[k]!);
+    let k = 0;
+    for (let l = 0; l < hp.nLayers; l++) {
+      const isOff = l === off[k];
+      if (isOff) {
+        pass.end();
+        device.queue.submit([enc.finish()]);
+        // the slot of the previous off-GPU layer is free in queue order: refill it now
+        if (k >= 1 && k - 1 + slots < off.length) kvStageIn(kv, off[k - 1 + slots]!);
+        enc = device.createCommandEncoder({ label });
+        pass = enc.beginComputePass({ label });
+      }
+      layer(pass, l);
+      if (isOff) {
+        pass.end();
+        kvEncodeWriteBack(kv, enc, l);
+        pass = enc.beginComputePass({ label });
+        k++;
+      }
+    }
+    pass.end();
+    return enc;
+  }
+
   const api: GpuForward = {
     async prefill(tokens, start, s, onChunk, signal) {
       if (tokens.length === 0) throw new LongreadError('bad-request', 'Prefill of an empty token list.', 'Pass at least one prompt token.');
       for (const id of tokens) {
         if (!(Number.isInteger(id) && id >= 0 && id < hp.vocab)) throw new LongreadError('bad-request', `Token id ${id} is outside the vocabulary (0..${hp.vocab - 1}).`, 'Pass ids from this model\'s tokenizer.');
       }
-      kvCacheEnsure(kv, start + tokens.length);
+      if (kv.tiers) kvCacheCheck(kv, start + tokens.length);
+      else kvCacheEnsure(kv, start + tokens.length);
       let id = -1;
       for (let c = 0; c < tokens.length; c += chunk) {
         if (signal?.aborted) throw new LongreadError('cancelled', 'Prefill was cancelled.', 'Start it again when you are ready.');
         const T = Math.min(chunk, tokens.length - c);
-        const set = await prefillSet(T);
         const q0 = start + c;
+        if (kv.tiers) {
+          await kvStepBegin(kv, q0, q0 + T);
+          await rebind();
+        }
+        const set = await prefillSet(T);
         device.queue.writeBuffer(set.acts.ids, 0, Uint32Array.from(tokens.slice(c, c + T)));
         device.queue.writeBuffer(set.acts.pos, 0, Uint32Array.from({ length: T }, (_, i) => q0 + i));
         for (const a of set.attn) a.update({ tokens: T, qStart: q0 });
-        const enc = device.createCommandEncoder({ label: 'prefill' });
-        let pass = enc.beginComputePass({ label: 'prefill' });
-        set.embed.encode(pass);
-        for (const l of set.layers) for (const p of l.plans) p.encode(pass);
-        pass.end();
+        const enc = recordLayers((pass) => set.embed.encode(pass), (pass, l) => {
+          for (const p of set.layers[l]!.plans) p.encode(pass);
+        }, 'prefill');
         const last = c + T >= tokens.length;
         if (!last) {
           device.queue.submit([enc.finish()]);
           await device.queue.onSubmittedWorkDone();
         } else {
           enc.copyBufferToBuffer(set.acts.x, (T - 1) * hp.dim * 4, one.x, 0, hp.dim * 4);
-          pass = enc.beginComputePass({ label: 'prefill-tail' });
+          const pass = enc.beginComputePass({ label: 'prefill-tail' });
           for (const p of tail) p.encode(pass);
           encodeSelect(pass, s);
           pass.end();
           id = await submitAndRead(enc);
         }
+        if (kv.tiers) await kvStepEnd(kv);
         onChunk?.(c + T, tokens.length);
       }
       return id;
     },
 
     async decode(pos, s, tap) {
-      kvCacheEnsure(kv, pos + 1);
+      if (kv.tiers) {
+        await kvStepBegin(kv, pos, pos + 1);
+        await rebind();
+      } else {
+        kvCacheEnsure(kv, pos + 1);
+      }
       device.queue.writeBuffer(one.pos, 0, Uint32Array.of(pos));
-      const enc = device.createCommandEncoder({ label: 'decode' });
-      const pass = enc.beginComputePass({ label: 'decode' });
-      decodeEmbed.encode(pass);
-      decodeLayers.forEach((l, i) => {
+      const enc = recordLayers((pass) => decodeEmbed.encode(pass), (pass, i) => {
+        const l = decodeLayers[i]!;
         const attn = tap ? l.attnTapped! : l.attn!;
         attn.update(pos + 1);
         const n = l.plans.length - l.post!.length;
@@ -283,11 +366,14 @@ export async function gpuForwardCreate(ctx: KernelContext, hp: ModelHparams, w: 
         attn.encode(pass);
         if (tap) tap.encodeLayer(pass, i);
         for (const p of l.post!) p.encode(pass);
-      });
+      }, 'decode');
+      const pass = enc.beginComputePass({ label: 'decode-tail' });
       for (const p of tail) p.encode(pass);
       encodeSelect(pass, s);
       pass.end();
-      return submitAndRead(enc);
+      const id = await submitAndRead(enc);
+      if (kv.tiers) await kvStepEnd(kv);
+      return id;
     },
 
     reseed(seed) {
@@ -298,7 +384,9 @@ export async function gpuForwardCreate(ctx: KernelContext, hp: ModelHparams, w: 
 
     async tapCreate(promptLen) {
       const maxKvLen = kv.maxPages * 64;
+      await rebind();
       const tap = await attentionTapCreate(ctx, { nLayers: hp.nLayers, nHeads: hp.nHeads, maxKvLen, promptLen });
+      lastTap = tap;
       for (let l = 0; l < hp.nLayers; l++) {
         decodeLayers[l]!.attnTapped?.dispose();
         decodeLayers[l]!.attnTapped = await decodeAttentionPlan(ctx, { q: one.q, out: one.att, kv: kv.views[l]!, nHeads: hp.nHeads, maxKvLen, scale, probs: tap.probs[l]! });
@@ -307,16 +395,8 @@ export async function gpuForwardCreate(ctx: KernelContext, hp: ModelHparams, w: 
     },
 
     dispose() {
-      for (const l of decodeLayers) {
-        for (const p of l.plans) p.dispose();
-        l.attn?.dispose();
-        l.attnTapped?.dispose();
-      }
-      for (const s of prefillSets.values()) {
-        for (const l of s.layers) for (const p of l.plans) p.dispose();
-        s.embed.dispose();
-        actsDispose(s.acts, false);
-      }
+      for (const l of decodeLayers) disposeLayer(l);
+      for (const s of prefillSets.values()) disposePrefillSet(s);
       for (const p of tail) p.dispose();
       decodeEmbed.dispose();
       greedy.dispose();
