@@ -39,6 +39,9 @@ export enum GgmlType {
   TQ1_0 = 34,
   TQ2_0 = 35,
   MXFP4 = 39,
+  NVFP4 = 40,
+  Q1_0 = 41,
+  Q2_0 = 42,
 }
 
 export interface GgmlTypeInfo {
@@ -82,6 +85,9 @@ const INFO: Record<number, GgmlTypeInfo> = {
   [GgmlType.TQ1_0]: { name: 'TQ1_0', blockSize: 256, typeSize: 54 },
   [GgmlType.TQ2_0]: { name: 'TQ2_0', blockSize: 256, typeSize: 66 },
   [GgmlType.MXFP4]: { name: 'MXFP4', blockSize: 32, typeSize: 17 },
+  [GgmlType.NVFP4]: { name: 'NVFP4', blockSize: 64, typeSize: 36 },
+  [GgmlType.Q1_0]: { name: 'Q1_0', blockSize: 128, typeSize: 18 },
+  [GgmlType.Q2_0]: { name: 'Q2_0', blockSize: 64, typeSize: 18 },
 };
 
 export function isKnownGgmlType(t: number): t is GgmlType {

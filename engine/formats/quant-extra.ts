@@ -1,7 +1,7 @@
 /**
  * CPU dequantizers for the ggml formats beyond the classic and K-quants that real GGUFs use:
- * IQ4_NL and IQ4_XS (non-linear 4-bit, common in imatrix quants), MXFP4 (gpt-oss), the ternary
- * TQ1_0/TQ2_0, and Q8_K (ggml's activation format). Transcribed from ggml's dequantize_row_* and
+ * IQ4_NL and IQ4_XS (non-linear 4-bit, common in imatrix quants), MXFP4 (gpt-oss) and NVFP4,
+ * the ternary TQ1_0/TQ2_0, the 1- and 2-bit Q1_0/Q2_0, and Q8_K (ggml's activation format). Transcribed from ggml's dequantize_row_* and
  * checked bit for bit against them (test/gguf/quant-golden.test.ts). The IQ1/IQ2/IQ3 grid
  * formats are not here: they need ggml's large lattice tables.
  *
@@ -16,6 +16,14 @@ const KVALUES_IQ4NL = [-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 
 /** e2m1 values, doubled (ggml's kvalues_mxfp4; the E8M0 scale is halved to match). */
 const KVALUES_MXFP4 = [0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12];
 const POW3 = [1, 3, 9, 27, 81, 243];
+
+/** ggml_ue4m3_to_fp32: unsigned E4M3 (bias 7), halved like the MXFP4 values; 0x00 and 0x7F are 0. */
+function ue4m3(x: number): number {
+  if (x === 0 || x === 0x7f) return 0;
+  const exp = (x >> 3) & 15;
+  const man = x & 7;
+  return (exp === 0 ? man * 2 ** -9 : (1 + man / 8) * 2 ** (exp - 7)) * 0.5;
+}
 
 type BlockFn = (b: Uint8Array, o: number, out: Float32Array, y: number) => void;
 const half = (b: Uint8Array, p: number) => f16ToF32(b[p]! | (b[p + 1]! << 8));
@@ -53,6 +61,27 @@ export const EXTRA_DEQUANT: Partial<Record<GgmlType, BlockFn>> = {
       out[y + j] = KVALUES_MXFP4[b[o + 1 + j]! & 15]! * d;
       out[y + j + 16] = KVALUES_MXFP4[b[o + 1 + j]! >> 4]! * d;
     }
+  },
+  // d[4] (UE4M3, one per 16 values), qs[32]
+  [GgmlType.NVFP4]: (b, o, out, y) => {
+    for (let s = 0; s < 4; s++) {
+      const d = ue4m3(b[o + s]!);
+      for (let j = 0; j < 8; j++) {
+        const q = b[o + 4 + 8 * s + j]!;
+        out[y + 16 * s + j] = KVALUES_MXFP4[q & 15]! * d;
+        out[y + 16 * s + j + 8] = KVALUES_MXFP4[q >> 4]! * d;
+      }
+    }
+  },
+  // d f16, qs[16]: one sign bit per value (+d or -d)
+  [GgmlType.Q1_0]: (b, o, out, y) => {
+    const d = half(b, o);
+    for (let j = 0; j < 128; j++) out[y + j] = (b[o + 2 + (j >> 3)]! >> (j & 7)) & 1 ? d : -d;
+  },
+  // d f16, qs[16]: 2 bits per value, q - 1 in {-1, 0, 1, 2}
+  [GgmlType.Q2_0]: (b, o, out, y) => {
+    const d = half(b, o);
+    for (let j = 0; j < 64; j++) out[y + j] = (((b[o + 2 + (j >> 2)]! >> ((j & 3) * 2)) & 3) - 1) * d;
   },
   // qs[48] (5 trits a byte), qh[4] (4 trits a byte), d f16 at 52
   [GgmlType.TQ1_0]: (b, o, out, y) => {

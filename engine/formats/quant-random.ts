@@ -35,6 +35,8 @@ const SCALES: Partial<Record<GgmlType, [number[], number[]]>> = {
   [GgmlType.IQ4_XS]: [[0], []],
   [GgmlType.TQ1_0]: [[52], []],
   [GgmlType.TQ2_0]: [[64], []],
+  [GgmlType.Q1_0]: [[0], []],
+  [GgmlType.Q2_0]: [[0], []],
 };
 
 function scale(rng: () => number, signed: boolean): number {
@@ -84,6 +86,10 @@ function fixBlock(t: GgmlType, b: Uint8Array, o: number, rng: () => number): voi
       }
       return;
     }
+    case GgmlType.NVFP4:
+      // four UE4M3 scales with exponent 1..4: 2^-7 .. 2^-3.1
+      for (let k = 0; k < 4; k++) b[o + k] = ((1 + Math.floor(rng() * 4)) << 3) | Math.floor(rng() * 8);
+      return;
     case GgmlType.MXFP4:
       b[o] = 118 + Math.floor(rng() * 8); // E8M0 exponent: scale 2^-9 .. 2^-2
       return;

@@ -24,7 +24,7 @@ const inputFor = (name: string) => (name === 'f16' || name === 'bf16' ? Float32A
 
 describe('quant.ts against ggml (golden vectors)', () => {
   const cases = Object.entries(golden.types);
-  it('covers the 18 formats', () => expect(cases.length).toBe(18));
+  it('covers the 21 formats', () => expect(cases.length).toBe(21));
 
   it.each(cases)('%s dequantizes exactly as dequantize_row_*', (_name, g) => {
     const { blockSize } = ggmlTypeInfo(g.type);

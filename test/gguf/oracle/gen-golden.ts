@@ -29,6 +29,7 @@ const TYPES: [GgmlType, string][] = [
   [GgmlType.Q5_1, 'q5_1'], [GgmlType.Q8_0, 'q8_0'], [GgmlType.Q2_K, 'q2_K'], [GgmlType.Q3_K, 'q3_K'], [GgmlType.Q4_K, 'q4_K'],
   [GgmlType.Q5_K, 'q5_K'], [GgmlType.Q6_K, 'q6_K'], [GgmlType.IQ4_NL, 'iq4_nl'], [GgmlType.IQ4_XS, 'iq4_xs'],
   [GgmlType.MXFP4, 'mxfp4'], [GgmlType.TQ1_0, 'tq1_0'], [GgmlType.TQ2_0, 'tq2_0'], [GgmlType.Q8_K, 'q8_K'],
+  [GgmlType.NVFP4, 'nvfp4'], [GgmlType.Q1_0, 'q1_0'], [GgmlType.Q2_0, 'q2_0'],
 ];
 
 function oracle(mode: 'q' | 'd', type: string, n: number, input: Uint8Array, outBytes: number): Uint8Array {
