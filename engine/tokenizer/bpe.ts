@@ -14,6 +14,8 @@ import { BYTE_TO_CHAR, utf8Encode } from './unicode.ts';
 import type { Vocab } from './vocab.ts';
 
 const CACHE_MAX = 1 << 16;
+/** Longer words (base64 blobs, long digit-free runs) are not worth keeping. */
+const CACHE_WORD_MAX = 256;
 
 export class BpeModel {
   /** Symbols that are not tokens (ids from nTokens up); tokens use vocab.tokenToId directly. */
@@ -78,8 +80,10 @@ export class BpeModel {
       return;
     }
     const res = this.encodeUncached(word);
-    if (this.cache.size >= CACHE_MAX) this.cache.clear();
-    this.cache.set(word, res);
+    if (word.length <= CACHE_WORD_MAX) {
+      if (this.cache.size >= CACHE_MAX) this.cache.clear();
+      this.cache.set(word, res);
+    }
     for (const t of res) out.push(t);
   }
 

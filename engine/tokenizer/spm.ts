@@ -62,8 +62,10 @@ export class SpmModel {
     let res = this.cache.get(piece);
     if (res === undefined) {
       res = this.encodeUncached(piece);
-      if (this.cache.size >= CACHE_MAX) this.cache.clear();
-      this.cache.set(piece, res);
+      if (piece.length <= 256) {
+        if (this.cache.size >= CACHE_MAX) this.cache.clear();
+        this.cache.set(piece, res);
+      }
     }
     for (const t of res) out.push(t);
   }
