@@ -137,24 +137,28 @@ export async function modelLoad(gpu: Gpu, p: string, opts: ModelLoadOptions = {}
     throwIfCancelled(opts.signal, 'Loading the model');
     const ctx = kernelContextCreate(gpu);
     device.pushErrorScope('out-of-memory');
+    let kvError: unknown = null;
     try {
       kv = kvCacheCreate(device, { nLayers: hp.nLayers, nKvHeads: hp.nKvHeads, headDim: hp.headDim, maxTokens: ctxLen });
-    } finally {
-      const oom = await device.popErrorScope();
-      if (oom) {
-        throw new LongreadError('context-too-large', `The KV cache for ${ctxLen} tokens (${info.memory.kvBytes} bytes) does not fit in GPU memory: ${oom.message}`,
-          'Load the model with a shorter context, or use a smaller model.', { contextLength: ctxLen, kvBytes: info.memory.kvBytes });
-      }
+    } catch (e) {
+      kvError = e;
     }
+    const oom = await device.popErrorScope();
+    if (kvError) throw kvError;
+    if (oom) {
+      throw new LongreadError('context-too-large', `The KV cache for ${ctxLen} tokens (${info.memory.kvBytes} bytes) does not fit in GPU memory: ${oom.message}`,
+        'Load the model with a shorter context, or use a smaller model.', { contextLength: ctxLen, kvBytes: info.memory.kvBytes });
+    }
+    const k = kv!;
     weights = await weightsUpload(device, file, names, opts.onProgress, opts.signal);
     device.pushErrorScope('out-of-memory');
     device.pushErrorScope('validation');
-    const forward = await gpuForwardCreate(ctx, hp, weights, kv, { chunk });
+    const forward = await gpuForwardCreate(ctx, hp, weights, k, { chunk });
     const validation = await device.popErrorScope();
-    const oom = await device.popErrorScope();
-    if (oom) {
+    const oomForward = await device.popErrorScope();
+    if (oomForward) {
       forward.dispose();
-      throw new LongreadError('model-too-large', `The model's working buffers do not fit in GPU memory: ${oom.message}`, 'Use a smaller model or quantization, or a shorter context.', { activationBytes: info.memory.activationBytes });
+      throw new LongreadError('model-too-large', `The model's working buffers do not fit in GPU memory: ${oomForward.message}`, 'Use a smaller model or quantization, or a shorter context.', { activationBytes: info.memory.activationBytes });
     }
     if (validation) {
       forward.dispose();
@@ -162,7 +166,6 @@ export async function modelLoad(gpu: Gpu, p: string, opts: ModelLoadOptions = {}
     }
     await file.close();
     const w = weights;
-    const k = kv;
     return {
       info,
       tokenizer,
