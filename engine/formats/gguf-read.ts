@@ -338,12 +338,24 @@ export async function ggufOpen(path: string): Promise<GgufHandle> {
     throw new LongreadError('io-error', `Cannot open ${path}: ${(e as Error).message}`, 'Check the path and that the file is readable.', { file: path });
   }
   try {
-    const size = (await fh.stat()).size;
+    const st = await fh.stat();
+    if (!st.isFile()) throw new LongreadError('io-error', `${path} is not a regular file.`, 'Pass the path of a .gguf model file.', { file: path });
+    const size = st.size;
     let window = Math.min(size, 4 << 20);
     let parsed: GgufFile | null = null;
     while (!parsed) {
       const buf = new Uint8Array(window);
-      await fh.read(buf, 0, window, 0);
+      let got = 0;
+      try {
+        while (got < window) {
+          const { bytesRead } = await fh.read(buf, got, window - got, got);
+          if (bytesRead === 0) break;
+          got += bytesRead;
+        }
+      } catch (e) {
+        throw new LongreadError('io-error', `Cannot read ${path}: ${(e as Error).message}`, 'Check that the file is readable.', { file: path });
+      }
+      if (got < window) throw invalid('file shrank while reading its header', got, 'header', path);
       try {
         parsed = parseHeader(buf, size, path);
       } catch (e) {

@@ -153,9 +153,11 @@ describe('GGUF round trip', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('reports a missing file as a typed error', async () => {
+  it('reports a missing file or a directory as a typed error', async () => {
     const e = await ggufOpen('/nonexistent/x.gguf').catch((x: unknown) => x);
     expect((e as LongreadError).code).toBe('io-error');
+    const d = await ggufOpen(os.tmpdir()).catch((x: unknown) => x);
+    expect((d as LongreadError).code).toBe('io-error');
   });
 });
 
