@@ -1,0 +1,150 @@
+/**
+ * End-to-end benchmark against llama.cpp on the GPU machine: the same random-weight GGUF files,
+ * the same contexts, both engines in one run.
+ *
+ *   ../shared/device/pack.sh --peer bench/e2e/e2e-bench.ts                  # here, from the repo root
+ *   source .devpack/enter.sh && node .devpack/e2e-bench.mjs [--quick] [--models a,b] [--contexts 2048,8192]
+ *
+ * Models (generated on the machine into /tmp by tools/gen-gguf, identical bytes for both engines):
+ * Llama-3.2-1B shape at Q8_0 and Q4_K_M, Qwen2.5-0.5B shape at Q4_0. For each context length:
+ * prefill tokens/s of a prompt of that many tokens, decode tokens/s of 128 tokens after it, and
+ * GPU memory (Longread: its planned allocation; llama.cpp: VRAM used as the Vulkan backend reports).
+ * llama.cpp runs through node-llama-cpp's Vulkan build with flash attention on, after a warm-up.
+ * Prints one markdown table with the ratio Longread / llama.cpp and writes it to $OUT/e2e.md.
+ *
+ * Extend: add rows to MODELS, values to CONTEXTS.
+ */
+
+import { existsSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { gpuAcquire, type Gpu } from '../../engine/gpu/device.ts';
+import { modelLoad, sessionCreate } from '../../engine/decode/index.ts';
+import { ggufGenerate, type GenType } from '../../tools/gen-gguf/gen-gguf.ts';
+
+const argv = process.argv.slice(2);
+const arg = (k: string) => { const i = argv.indexOf(k); return i >= 0 ? argv[i + 1] : undefined; };
+const quick = argv.includes('--quick');
+const MODELS: { id: string; shape: string; type: GenType }[] = [
+  { id: 'llama-1b-q8_0', shape: 'llama-3.2-1b', type: 'Q8_0' },
+  { id: 'llama-1b-q4_k_m', shape: 'llama-3.2-1b', type: 'Q4_K_M' },
+  { id: 'qwen-0.5b-q4_0', shape: 'qwen2.5-0.5b', type: 'Q4_0' },
+].filter((m) => !arg('--models') || arg('--models')!.split(',').includes(m.id));
+const CONTEXTS = (arg('--contexts') ?? (quick ? '2048' : '2048,8192,32768,131072')).split(',').map(Number);
+const DECODE = 128;
+
+interface Row {
+  model: string;
+  ctx: number;
+  engine: 'longread' | 'llama.cpp';
+  prefill: number;
+  decode: number;
+  memGiB: number;
+  note?: string;
+}
+
+function promptOf(n: number, vocab: number, seed: number): number[] {
+  let s = seed >>> 0 || 1;
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    s ^= s << 13; s ^= s >>> 17; s ^= s << 5;
+    out.push(1000 + ((s >>> 0) % Math.max(1, vocab - 2000)));
+  }
+  return out;
+}
+
+async function runLongread(gpu: Gpu, file: string, model: string, ctxs: number[], vocab: number): Promise<Row[]> {
+  const rows: Row[] = [];
+  for (const ctx of ctxs) {
+    try {
+      const m = await modelLoad(gpu, file, { contextLength: ctx + DECODE + 64 });
+      const s = sessionCreate(m);
+      // warm-up: pipelines compiled, caches touched
+      await s.generate({ promptTokens: promptOf(Math.min(ctx, 512), vocab, 7), maxTokens: 8, temperature: 0 });
+      s.reset();
+      const r = await s.generate({ promptTokens: promptOf(ctx, vocab, 11), maxTokens: DECODE, temperature: 0 });
+      rows.push({ model, ctx, engine: 'longread', prefill: r.stats.prefillTokensPerSecond, decode: r.stats.decodeTokensPerSecond, memGiB: m.info.memory.totalBytes / 2 ** 30, note: r.stats.generatedTokens < DECODE ? `${r.stats.generatedTokens} tokens` : undefined });
+      m.dispose();
+    } catch (e) {
+      rows.push({ model, ctx, engine: 'longread', prefill: NaN, decode: NaN, memGiB: NaN, note: (e as Error).message.slice(0, 80) });
+    }
+    process.stderr.write(`longread ${model} ${ctx}: ${JSON.stringify(rows[rows.length - 1])}\n`);
+  }
+  return rows;
+}
+
+async function runLlamaCpp(file: string, model: string, ctxs: number[], vocab: number): Promise<Row[]> {
+  const rows: Row[] = [];
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const lib: any = await import('node-llama-cpp').catch(() => import(path.resolve('.peer/node_modules/node-llama-cpp/dist/index.js')));
+  const llama = await lib.getLlama({ gpu: process.env.LLAMA_GPU === 'cpu' ? false : 'vulkan', build: 'never', logLevel: 'error' });
+  const lm = await llama.loadModel({ modelPath: file, gpuLayers: 'max' });
+  for (const ctx of ctxs) {
+    try {
+      const vram0 = (await llama.getVramState()).used;
+      const context = await lm.createContext({ contextSize: ctx + DECODE + 64, batchSize: 2048, flashAttention: true, sequences: 1 });
+      const seq = context.getSequence();
+      await seq.evaluateWithoutGeneratingNewTokens(promptOf(Math.min(ctx, 512), vocab, 7)); // warm-up
+      await seq.clearHistory();
+      const prompt = promptOf(ctx, vocab, 11);
+      const t0 = performance.now();
+      await seq.evaluateWithoutGeneratingNewTokens(prompt);
+      const t1 = performance.now();
+      let n = 0;
+      let last = [prompt[prompt.length - 1]!];
+      const t2 = performance.now();
+      // greedy decode: one token at a time, as Longread does
+      for await (const t of seq.evaluate(last, { temperature: 0 })) {
+        last = [t];
+        if (++n >= DECODE) break;
+      }
+      const t3 = performance.now();
+      const vram1 = (await llama.getVramState()).used;
+      rows.push({ model, ctx, engine: 'llama.cpp', prefill: (ctx * 1000) / (t1 - t0), decode: (n * 1000) / (t3 - t2), memGiB: (vram1 - vram0 + lm.size) / 2 ** 30 });
+      await context.dispose();
+    } catch (e) {
+      rows.push({ model, ctx, engine: 'llama.cpp', prefill: NaN, decode: NaN, memGiB: NaN, note: (e as Error).message.slice(0, 80) });
+    }
+    process.stderr.write(`llama.cpp ${model} ${ctx}: ${JSON.stringify(rows[rows.length - 1])}\n`);
+  }
+  await lm.dispose();
+  return rows;
+}
+
+const fmt = (x: number, d = 0) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
+
+function table(rows: Row[], device: string): string {
+  const out = [
+    `Device: ${device}. Prompt of N random tokens, then ${DECODE} greedy tokens; tokens/s; memory in GiB.`,
+    '',
+    '| model | context | Longread prefill | llama.cpp prefill | ratio | Longread decode | llama.cpp decode | ratio | Longread GiB | llama.cpp GiB | notes |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
+  ];
+  const keys = [...new Set(rows.map((r) => `${r.model}|${r.ctx}`))];
+  for (const k of keys) {
+    const [model, ctx] = k.split('|');
+    const a = rows.find((r) => r.model === model && String(r.ctx) === ctx && r.engine === 'longread');
+    const b = rows.find((r) => r.model === model && String(r.ctx) === ctx && r.engine === 'llama.cpp');
+    const notes = [a?.note && `longread: ${a.note}`, b?.note && `llama.cpp: ${b.note}`].filter(Boolean).join('; ');
+    out.push(`| ${model} | ${ctx} | ${fmt(a?.prefill ?? NaN)} | ${fmt(b?.prefill ?? NaN)} | ${fmt((a?.prefill ?? NaN) / (b?.prefill ?? NaN), 2)} | ${fmt(a?.decode ?? NaN, 1)} | ${fmt(b?.decode ?? NaN, 1)} | ${fmt((a?.decode ?? NaN) / (b?.decode ?? NaN), 2)} | ${fmt(a?.memGiB ?? NaN, 2)} | ${fmt(b?.memGiB ?? NaN, 2)} | ${notes} |`);
+  }
+  return out.join('\n');
+}
+
+const gpu = await gpuAcquire();
+const rows: Row[] = [];
+for (const m of MODELS) {
+  const file = path.join('/tmp', `${m.id}.gguf`);
+  const t0 = performance.now();
+  const g = existsSync(file) ? null : ggufGenerate({ shape: m.shape, type: m.type, out: file, seed: 1 });
+  process.stderr.write(`${m.id}: ${g ? `generated ${(g.bytes / 2 ** 20).toFixed(0)} MiB in ${((performance.now() - t0) / 1000).toFixed(1)} s` : 'cached'}\n`);
+  const vocab = g?.vocab ?? 32000;
+  rows.push(...(await runLongread(gpu, file, m.id, CONTEXTS, vocab)));
+  rows.push(...(await runLlamaCpp(file, m.id, CONTEXTS, vocab)));
+}
+const md = table(rows, gpu.info.adapterName);
+process.stdout.write(md + '\n');
+if (process.env.OUT) {
+  writeFileSync(path.join(process.env.OUT, 'e2e.md'), md + '\n');
+  writeFileSync(path.join(process.env.OUT, 'e2e.json'), JSON.stringify(rows, null, 1));
+}
+process.exit(0);
