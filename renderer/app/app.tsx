@@ -19,6 +19,7 @@ import { InspectorPanel } from '../features/inspector/inspector-panel.tsx';
 import { ModelsPanel } from '../features/models/models-panel.tsx';
 import { ErrorBoundary } from './error-boundary.tsx';
 import { Tabs, type TabDef } from './tabs.tsx';
+import { useShortcuts } from './shortcuts.ts';
 import { useAppliedTheme } from './theme.ts';
 
 const TABS: readonly TabDef<PanelId>[] = [
@@ -48,6 +49,7 @@ function SidePanel() {
 
 export function App() {
   useAppliedTheme();
+  useShortcuts();
   const connection = useApp((s) => s.connection);
   return (
     <div className="app">

@@ -9,17 +9,21 @@ import path from 'node:path';
 import { ROOT, assert, assertLayout, dropFiles, launchBrowser, makePdf, modelEnv, removeDir, screenshot, startHost, suite, tempDataDir } from './app-harness.mjs';
 
 const INGEST_MS = 90_000;
+/** Max answer tokens for the suite's questions: short answers keep it quick on a software GPU. */
+const SHORT = 24;
 const MODEL_MS = 180_000;
 const ANSWER_MS = 180_000;
 
-// Short pages: the test model (stories260K, 512-token context, 512-token vocabulary) must fit
-// the whole document, the question and the answer reserve.
+// Short pages: even the smallest test model (stories260K: 512-token context and vocabulary) must
+// fit the whole document, the question and the answer reserve.
 const PAGES = [
   'Lily had a red ball. She played in the park.',
   'Ben came with his big brown dog.',
   'The dog ran after the red ball.',
 ];
-const LONG_TEXT = 'Lily had a red ball and she played with it in the park every day with her friend Ben. '.repeat(40);
+/** A text longer than the loaded model's context (about 1.5 tokens per word, doubled for margin). */
+const longText = (contextLength) => 'Lily had a red ball and she played with it in the park every day with her friend Ben. '.repeat(Math.ceil((contextLength * 2) / 17) + 1);
+let contextLength = 0;
 
 const s = suite('app-flows');
 
@@ -51,6 +55,7 @@ await page.addInitScript(() => {
     }
   }).observe(document, { childList: true, subtree: true, characterData: true, attributes: true });
 });
+s.onFailure((title) => screenshot(page, `app-flows-FAILED-${title.replace(/[^a-z0-9]+/gi, '-').slice(0, 60)}`));
 const pageErrors = [];
 page.on('pageerror', (e) => pageErrors.push(e.message));
 await page.goto(host.url);
@@ -109,7 +114,7 @@ s.test('a model is ready (the bundled one by default)', async () => {
     assert(/llama/i.test(text) && /tokens/.test(text) && /GPU memory/.test(text), `inspected model card: ${text}`);
   }
   // Short answers keep the suite quick; the setting is persisted engine-side (checked after restart).
-  await setMaxTokens(48);
+  await setMaxTokens(SHORT);
   await assertLayout(page, ['loaded-model', 'model-memory', 'setting-max-tokens']);
   await screenshot(page, 'app-flows-models-1280');
 }, { after: [] });
@@ -125,7 +130,10 @@ s.test('ask: the answer streams in, with tokens/s, then stats and evidence', asy
   await page.getByTestId('tab-chat').click();
   assert((await page.getByTestId('question').inputValue()) === 'What did Lily have?', 'the draft question is kept across panels');
   await page.waitForFunction(() => document.querySelector('[data-testid="context-meter"]')?.getAttribute('data-fits') !== 'unknown', null, { timeout: 30_000 });
-  assert((await meter.getAttribute('data-fits')) === 'true', `context meter does not report a fit: ${await meter.textContent()}`);
+  const meterText = await meter.textContent();
+  assert((await meter.getAttribute('data-fits')) === 'true', `context meter does not report a fit: ${meterText}`);
+  contextLength = Number((/of ([\d,]+) tokens/.exec(meterText)?.[1] ?? '0').replace(/,/g, ''));
+  assert(contextLength > 0, `the meter names the context length: ${meterText}`);
   await page.getByTestId('question').press('Enter');
   await page.getByTestId('message-streaming').waitFor({ timeout: 10_000 });
   // Streaming: the live stats show tokens per second before the answer is complete.
@@ -224,7 +232,10 @@ s.test('Stop ends a generation, the app is ready again, and Regenerate replaces 
   await page.getByTestId('message-streaming').waitFor({ timeout: 10_000 });
   const stop = page.getByTestId('stop');
   await page.waitForFunction(() => !document.querySelector('[data-testid="stop"]')?.hasAttribute('disabled'), null, { timeout: 10_000 });
-  await stop.click({ timeout: 5_000 });
+  // Escape stops from anywhere (the Stop button does the same; it was enabled just now).
+  assert(await stop.isVisible(), 'Stop button shown while generating');
+  await page.locator('.viewer-scroll').focus();
+  await page.keyboard.press('Escape');
   await page.getByTestId('message-streaming').waitFor({ state: 'detached', timeout: 30_000 });
   const stoppedStats = await page.getByTestId('message-answer').last().getByTestId('answer-stats').textContent();
   assert(/stopped/.test(stoppedStats), `the answer was cut by Stop: ${stoppedStats}`);
@@ -235,7 +246,7 @@ s.test('Stop ends a generation, the app is ready again, and Regenerate replaces 
   assert(await page.getByTestId('send').isEnabled(), 'can send again');
   await page.getByTestId('question').fill('');
   // Regenerate the stopped answer: a new answer streams in its place.
-  await setMaxTokens(48);
+  await setMaxTokens(SHORT);
   await page.getByTestId('tab-chat').click();
   const before = await page.getByTestId('message-answer').last().getAttribute('data-message-id');
   await page.getByTestId('regenerate').click();
@@ -248,7 +259,7 @@ s.test('Stop ends a generation, the app is ready again, and Regenerate replaces 
 }, { after: ['ask: the answer streams in, with tokens/s, then stats and evidence'] });
 
 s.test('a document too long for the context: the meter says so before sending, and Send is off', async () => {
-  await dropFiles(page, [{ name: 'long-story.txt', type: 'text/plain', data: Buffer.from(LONG_TEXT) }]);
+  await dropFiles(page, [{ name: 'long-story.txt', type: 'text/plain', data: Buffer.from(longText(contextLength)) }]);
   const item = page.getByTestId('library-item').filter({ hasText: /long-story/i }).first();
   await item.waitFor({ timeout: INGEST_MS });
   await item.getByTestId('chat-with-document').click();
@@ -267,6 +278,9 @@ s.test('a document too long for the context: the meter says so before sending, a
 }, { after: ['ask: the answer streams in, with tokens/s, then stats and evidence'] });
 
 s.test('restart the host: the library and the chat are still there, and the app reopens the chat', async () => {
+  await page.getByTestId('tab-chat').click();
+  await page.getByTestId('chat-list-item').filter({ hasText: /harbor|survey/i }).first().click();
+  await page.getByTestId('message-answer').first().waitFor({ timeout: 10_000 });
   const before = await page.getByTestId('message-answer').count();
   await context.close();
   await host.stop();
@@ -282,7 +296,7 @@ s.test('restart the host: the library and the chat are still there, and the app 
   await assertLayout(p2, ['chat', 'library-item', 'document-viewer']);
   await screenshot(p2, 'app-flows-restored-1280');
   await p2.getByTestId('tab-models').click();
-  assert((await p2.getByTestId('setting-max-tokens').inputValue()) === '48', 'answer settings survived the restart');
+  assert((await p2.getByTestId('setting-max-tokens').inputValue()) === String(SHORT), 'answer settings survived the restart');
   // Dark theme at 1920x1080, chosen in the app (persisted engine-side like every setting).
   await p2.getByTestId('tab-chat').click();
   await p2.setViewportSize({ width: 1920, height: 1080 });

@@ -107,6 +107,7 @@ export async function screenshot(page, name) {
 export function suite(name) {
   const tests = [];
   const cleanups = [];
+  const failureHooks = [];
   return {
     /** `after`: titles of earlier tests this one builds on; if one failed, this one fails at once. */
     test(title, fn, { after = [] } = {}) {
@@ -114,6 +115,10 @@ export function suite(name) {
     },
     cleanup(fn) {
       cleanups.push(fn);
+    },
+    /** Called with the test title after a failure (e.g. to save a screenshot of the page). */
+    onFailure(fn) {
+      failureHooks.push(fn);
     },
     async run() {
       let passed = 0;
@@ -130,6 +135,7 @@ export function suite(name) {
         } catch (e) {
           failed++;
           failedTitles.add(t.title);
+          if (!String(e?.message ?? '').startsWith('not run:')) for (const h of failureHooks) await h(t.title).catch(() => undefined);
           console.log(`  FAIL ${name} > ${t.title} (${Date.now() - t0} ms)\n       ${String(e?.stack ?? e).split('\n').slice(0, 6).join('\n       ')}`);
         }
       }

@@ -148,7 +148,6 @@ function Composer() {
   const check = useApp((s) => s.contextCheck);
   const checkContext = useApp((s) => s.checkContext);
   const ask = useApp((s) => s.ask);
-  const stop = useApp((s) => s.stop);
   const modelReady = useApp((s) => s.status?.modelState === 'ready');
   const store = useAppStore();
   const text = useApp((s) => s.draft);
@@ -171,12 +170,10 @@ function Composer() {
     if (r === null && store.getState().chatError) setText((cur) => cur || q);
   };
   const onKey = (e: KeyboardEvent<HTMLTextAreaElement>) => {
+    // Escape (stop) is handled window-wide in app/shortcuts.ts.
     if (e.key === 'Enter' && !e.shiftKey && !e.nativeEvent.isComposing) {
       e.preventDefault();
       void send();
-    } else if (e.key === 'Escape' && busy) {
-      e.preventDefault();
-      void stop();
     }
   };
   return (
