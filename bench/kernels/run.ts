@@ -4,7 +4,7 @@
  * harness cases (so a fast wrong kernel cannot report a number).
  *
  *   ../shared/device/pack.sh bench/kernels/run.ts        # here, from the repo root
- *   source .devpack/enter.sh && node .devpack/run.mjs [--quick] [--no-check] [--no-sweep]
+ *   source .devpack/enter.sh && node .devpack/run.mjs [--quick] [--no-check] [--no-sweep] [--diag] [--warm-ms=N]
  *
  * Timing: each measurement records `iters` dispatches into one compute pass, submits, and waits
  * for onSubmittedWorkDone. Two clocks per sample: timestamp queries at the pass's start and end
@@ -35,6 +35,7 @@ import { randomWeightBytes } from '../../test/kernels/weights-ref.ts';
 const args = new Set(process.argv.slice(2));
 const quick = args.has('--quick');
 const READ_CEILING_GBPS = 2950; // Dawn read kernel on the H100 (ARCHITECTURE.md)
+const WARM_MS = Number(process.argv.find((a) => a.startsWith('--warm-ms='))?.slice(10) ?? (quick ? 0 : 100));
 
 const MATVEC_FORMATS: WeightFormat[] = ['Q4_0', 'Q8_0', 'Q4_K', 'Q6_K', 'F16'];
 const MATVEC_SHAPES: [number, number][] = quick ? [[1024, 1024]] : [[14336, 4096], [128256, 2048]];
@@ -77,7 +78,12 @@ async function timeMs(ctx: KernelContext, timer: GpuTimer, record: (pass: GPUCom
     const [row] = await timer.read();
     return { gpu: row!.ms / iters, host };
   };
-  await run();
+  // Warm-up: keep the GPU busy for >= WARM_MS first. The H100 idles at a 345 MHz SM clock
+  // (nvidia-smi before the first run); short bursts after host waits may not reach boost,
+  // which is the leading suspect for the run-to-run spread in BENCHMARKS.md (not yet verified).
+  const w0 = performance.now();
+  do await run();
+  while (performance.now() - w0 < WARM_MS);
   const t: Timing[] = [];
   for (let r = 0; r < reps; r++) t.push(await run());
   const med = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
