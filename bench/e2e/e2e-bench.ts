@@ -24,11 +24,12 @@ import { ggufGenerate, type GenType } from '../../tools/gen-gguf/gen-gguf.ts';
 const argv = process.argv.slice(2);
 const arg = (k: string) => { const i = argv.indexOf(k); return i >= 0 ? argv[i + 1] : undefined; };
 const quick = argv.includes('--quick');
-const MODELS: { id: string; shape: string; type: GenType }[] = [
+const ALL_MODELS: { id: string; shape: string; type: GenType }[] = [
   { id: 'llama-1b-q8_0', shape: 'llama-3.2-1b', type: 'Q8_0' },
   { id: 'llama-1b-q4_k_m', shape: 'llama-3.2-1b', type: 'Q4_K_M' },
   { id: 'qwen-0.5b-q4_0', shape: 'qwen2.5-0.5b', type: 'Q4_0' },
-].filter((m) => !arg('--models') || arg('--models')!.split(',').includes(m.id));
+];
+const MODELS = ALL_MODELS.filter((m) => !arg('--models') || arg('--models')!.split(',').includes(m.id));
 const CONTEXTS = (arg('--contexts') ?? (quick ? '2048' : '2048,8192,32768,131072')).split(',').map(Number);
 const DECODE = 128;
 
@@ -75,7 +76,8 @@ async function runLongread(gpu: Gpu, file: string, model: string, ctxs: number[]
 async function runLlamaCpp(file: string, model: string, ctxs: number[], vocab: number): Promise<Row[]> {
   const rows: Row[] = [];
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  const lib: any = await import('node-llama-cpp').catch(() => import(path.resolve('.peer/node_modules/node-llama-cpp/dist/index.js')));
+  const peer = 'node-llama-cpp'; // resolved on the GPU machine from the devpack; here from .peer/
+  const lib: any = await import(peer).catch(() => import(path.resolve('.peer/node_modules/node-llama-cpp/dist/index.js')));
   const llama = await lib.getLlama({ gpu: process.env.LLAMA_GPU === 'cpu' ? false : 'vulkan', build: 'never', logLevel: 'error' });
   const lm = await llama.loadModel({ modelPath: file, gpuLayers: 'max' });
   for (const ctx of ctxs) {
