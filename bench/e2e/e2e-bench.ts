@@ -75,8 +75,8 @@ async function runLongread(gpu: Gpu, file: string, model: string, ctxs: number[]
 
 async function runLlamaCpp(file: string, model: string, ctxs: number[], vocab: number): Promise<Row[]> {
   const rows: Row[] = [];
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   const peer = 'node-llama-cpp'; // resolved on the GPU machine from the devpack; here from .peer/
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   const lib: any = await import(peer).catch(() => import(path.resolve('.peer/node_modules/node-llama-cpp/dist/index.js')));
   const llama = await lib.getLlama({ gpu: process.env.LLAMA_GPU === 'cpu' ? false : 'vulkan', build: 'never', logLevel: 'error' });
   const lm = await llama.loadModel({ modelPath: file, gpuLayers: 'max' });
