@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LongreadError } from '../errors.ts';
 import { gpuAcquire, type Gpu } from '../gpu/device.ts';
 import { storiesGguf } from '../../test/golden/stories.ts';
+import { kvCacheStats } from '../kv/kv-cache.ts';
 import { modelInspect, modelLoad, sessionCreate, type LoadedModel } from './index.ts';
 
 describe('generation sessions', () => {
@@ -40,6 +41,12 @@ describe('generation sessions', () => {
     const again = await s.generate({ promptTokens: q2, ...greedy });
     expect(again.stats.reusedPrefix).toBe(q2.length - 1);
     expect(again.tokens).toEqual(fresh.tokens);
+    // pages mapped for prompt + fed tokens, in every layer and KV head
+    const st = kvCacheStats(model.kv);
+    expect(st.tokens).toBe(q2.length + again.tokens.length - 1);
+    expect(st.pagesUsed).toBe(model.hp.nLayers * model.hp.nKvHeads * Math.ceil(st.tokens / 64));
+    s.reset();
+    expect(kvCacheStats(model.kv).pagesUsed).toBe(0);
   });
 
   it('stops before a stop string and streams exactly the result text', async () => {

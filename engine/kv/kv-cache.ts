@@ -169,6 +169,15 @@ export function kvCacheTruncate(kv: KvCache, tokens: number): void {
   kv.tiers?.truncated(kv.mappedTokens);
 }
 
+/** Occupancy for the `kv_pages` telemetry tap and the inspector: pages mapped / allocated. */
+export function kvCacheStats(kv: KvCache): { tokens: number; pagesUsed: number; pagesTotal: number; bytesUsed: number; bytesTotal: number } {
+  const perLayer = kv.nKvHeads * kv.maxPages;
+  const free = kv.free.reduce((n, f) => n + f.length, 0);
+  const pagesTotal = kv.nLayers * perLayer;
+  const pageBytes = kvPageBytes(kv.headDim);
+  return { tokens: kv.mappedTokens, pagesUsed: pagesTotal - free, pagesTotal, bytesUsed: (pagesTotal - free) * pageBytes, bytesTotal: pagesTotal * pageBytes };
+}
+
 export function kvCacheDispose(kv: KvCache): void {
   for (const a of new Set(kv.arenas)) a.destroy();
   kv.pageTable.destroy();
