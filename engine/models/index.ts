@@ -18,7 +18,8 @@ import path from 'node:path';
 import { LongreadError, throwIfCancelled } from '../errors.ts';
 import type { Gpu } from '../gpu/device.ts';
 import { kernelContextCreate, type KernelContext } from '../kernels/context.ts';
-import { kvBytesPerToken, kvCacheBytes, kvCacheCreate, kvCacheDispose, type KvCache } from '../kv/kv-cache.ts';
+import { kvBytesPerToken, kvCacheBytes, kvCacheDispose, type KvCache } from '../kv/kv-cache.ts';
+import { kvCacheCreatePlanned } from '../kv/kv-planner.ts';
 import type { ModelInfo } from '../service/contract.ts';
 import { tokenizerFromGguf, type Tokenizer } from '../tokenizer/tokenizer.ts';
 import { gpuForwardCreate, type GpuForward } from './gpu-forward.ts';
@@ -47,6 +48,8 @@ export interface ModelLoadOptions {
   signal?: AbortSignal;
   /** prefill chunk (tokens per submit), default 512 */
   chunk?: number;
+  /** GPU bytes the KV cache may use (the vramBudgetBytes setting); null / undefined: probed. Over budget, layers' KV moves to RAM / disk (engine/kv/kv-planner.ts) */
+  vramBudgetBytes?: number | null;
 }
 
 /** Default allocated context when none is asked for. */
@@ -139,7 +142,8 @@ export async function modelLoad(gpu: Gpu, p: string, opts: ModelLoadOptions = {}
     device.pushErrorScope('out-of-memory');
     let kvError: unknown = null;
     try {
-      kv = kvCacheCreate(device, { nLayers: hp.nLayers, nKvHeads: hp.nKvHeads, headDim: hp.headDim, maxTokens: ctxLen });
+      kv = (await kvCacheCreatePlanned(device, { nLayers: hp.nLayers, nKvHeads: hp.nKvHeads, headDim: hp.headDim, maxTokens: ctxLen },
+        { budgetBytes: opts.vramBudgetBytes ?? null, reserveBytes: info.memory.weightsBytes + info.memory.activationBytes })).kv;
     } catch (e) {
       kvError = e;
     }

@@ -3,7 +3,9 @@
  * generations one at a time (the GPU has one queue), and records KV-cache occupancy by tier for
  * the inspector. Wraps the runtime API of engine/decode (modelInspect / modelLoad /
  * sessionCreate); the session keeps the KV cache of the last prompt, so a follow-up question
- * about the same document reuses the document's prefill.
+ * about the same document reuses the document's prefill. KV samples (pages per tier: GPU, RAM,
+ * disk; engine/kv/kv-tiers.ts) are taken after each load / generation and every
+ * KV_SAMPLE_MS while a generation runs, so the inspector sees layers leave the GPU mid-prefill.
  */
 import { LongreadError } from '../errors.ts';
 import type { Gpu } from '../gpu/device.ts';
@@ -12,9 +14,11 @@ import type { KvTierSample, ModelInfo, TelemetryEvent } from './contract.ts';
 import type { RequestContext } from './server.ts';
 import { bundledModelPath } from './version.ts';
 import { modelFileIdentity } from '../kv/snapshot-file.ts';
+import { kvTierCounts } from '../kv/kv-tiers.ts';
 
 const KV_PAGE_TOKENS = 64;
 const MAX_KV_SAMPLES = 600;
+const KV_SAMPLE_MS = 1000;
 
 export class ModelHost {
   info: ModelInfo | null = null;
@@ -87,9 +91,11 @@ export class ModelHost {
   withSession<T>(work: (m: { model: LoadedModel; session: Session; identity: string }) => Promise<T>): Promise<T> {
     return this.exclusive(async () => {
       const model = this.loaded;
+      const timer = setInterval(() => this.recordKv(), KV_SAMPLE_MS);
       try {
         return await work({ model, session: this.session!, identity: this.identity ?? '' });
       } finally {
+        clearInterval(timer);
         this.recordKv();
       }
     });
@@ -122,16 +128,13 @@ export class ModelHost {
     return this.kvSamples.slice();
   }
 
-  /** KV occupancy by tier (all on the GPU until the RAM / disk tiers exist). */
+  /** KV occupancy by tier: pages mapped in the cache, by where they live now. */
   private recordKv(): void {
     const info = this.info;
-    const tokens = this.session?.cachedTokens.length ?? 0;
-    const pagesPerLayerHead = Math.ceil(tokens / KV_PAGE_TOKENS);
+    const counts = this.model ? kvTierCounts(this.model.kv) : { gpuPages: 0, ramPages: 0, diskPages: 0 };
     const sample: KvTierSample = {
       t: Date.now(),
-      gpuPages: info ? pagesPerLayerHead * info.layers * info.kvHeads : 0,
-      ramPages: 0,
-      diskPages: 0,
+      ...counts,
       pageTokens: KV_PAGE_TOKENS,
       bytesPerPage: info ? KV_PAGE_TOKENS * info.headDim * 2 * 2 : 0,
     };
