@@ -88,25 +88,39 @@ export class BpeModel {
   }
 
   private encodeUncached(word: string): number[] {
-    const bytes = utf8Encode(word);
-    const len = bytes.length;
-    if (len === 0) return [];
-    if (this.vocab.ignoreMerges) {
-      let s = '';
-      for (let i = 0; i < len; i++) s += BYTE_TO_CHAR[bytes[i]!];
-      const id = this.vocab.tokenToId.get(s);
-      if (id !== undefined) return [id];
-    }
-    if (len === 1) return this.finish([this.byteSym[bytes[0]!]!]);
-    if (this.sym.length < len) {
-      const cap = Math.max(len, this.sym.length * 2);
-      this.sym = new Int32Array(cap);
-      this.next = new Int32Array(cap);
-      this.prev = new Int32Array(cap);
+    const vocab = this.vocab;
+    let len: number;
+    let chars: string[] | null = null;
+    if (vocab.pre.byteEncode) {
+      const bytes = utf8Encode(word);
+      len = bytes.length;
+      if (len === 0) return [];
+      if (vocab.ignoreMerges) {
+        let s = '';
+        for (let i = 0; i < len; i++) s += BYTE_TO_CHAR[bytes[i]!];
+        const id = vocab.tokenToId.get(s);
+        if (id !== undefined) return [id];
+      }
+      this.ensure(len);
+      for (let i = 0; i < len; i++) this.sym[i] = this.byteSym[bytes[i]!]!;
+    } else {
+      // Raw UTF-8 characters as symbols (Gemma 4 style); a newline-only word that is a token stays whole.
+      if (word.length === 0) return [];
+      if (/^\n+$/.test(word) || vocab.ignoreMerges) {
+        const id = vocab.tokenToId.get(word);
+        if (id !== undefined) return [id];
+      }
+      chars = Array.from(word);
+      len = chars.length;
+      this.ensure(len);
+      for (let i = 0; i < len; i++) {
+        const ch = chars[i]!;
+        // Characters that are neither tokens nor merge parts never merge: a unique negative id.
+        this.sym[i] = vocab.tokenToId.get(ch) ?? this.extraId.get(ch) ?? -2 - i;
+      }
     }
     const { sym, next, prev } = this;
     for (let i = 0; i < len; i++) {
-      sym[i] = this.byteSym[bytes[i]!]!;
       prev[i] = i - 1;
       next[i] = i + 1 < len ? i + 1 : -1;
     }
@@ -127,37 +141,51 @@ export class BpeModel {
       this.addPair(prev[l]!, l, n);
       this.addPair(l, next[l]!, n);
     }
-    const syms: number[] = [];
-    for (let i = 0; i !== -1; i = next[i]!) syms.push(sym[i]!);
-    return this.finish(syms);
+    const out: number[] = [];
+    for (let i = 0; i !== -1; i = next[i]!) {
+      const s = sym[i]!;
+      if (s >= 0 && s < this.nTokens) out.push(s);
+      else this.fallback(s >= 0 ? this.extraText[s - this.nTokens]! : chars![-2 - s]!, out);
+    }
+    return out;
+  }
+
+  private ensure(len: number): void {
+    if (this.sym.length < len) {
+      const cap = Math.max(len, this.sym.length * 2);
+      this.sym = new Int32Array(cap);
+      this.next = new Int32Array(cap);
+      this.prev = new Int32Array(cap);
+    }
   }
 
   private addPair(l: number, r: number, n: number): void {
     if (l < 0 || r < 0) return;
     const a = this.sym[l]!;
     const b = this.sym[r]!;
+    if (a < 0 || b < 0) return; // a character that is in no merge
     const rank = this.pairRank.get(a * n + b);
     if (rank !== undefined) this.heap.push(rank, l, a, b);
   }
 
-  /** Symbols -> token ids; a symbol that is not a token falls back per byte (llama.cpp). */
-  private finish(syms: number[]): number[] {
-    const out: number[] = [];
-    for (const s of syms) {
-      if (s < this.nTokens) {
-        out.push(s);
-        continue;
-      }
-      // llama.cpp looks up each byte of the aliased text as a one-byte string; only ASCII can hit.
-      const text = this.extraText[s - this.nTokens]!;
+  /**
+   * A final symbol that is not a token, as llama.cpp resolves it: byte-level vocabularies look up
+   * each byte of the aliased text as a one-byte string (only ASCII can hit); raw-UTF-8 ones use
+   * the <0xXX> byte tokens.
+   */
+  private fallback(text: string, out: number[]): void {
+    if (this.vocab.pre.byteEncode) {
       for (let i = 0; i < text.length; i++) {
-        const c = text.charCodeAt(i);
-        if (c < 0x80) {
+        if (text.charCodeAt(i) < 0x80) {
           const id = this.vocab.tokenToId.get(text[i]!);
           if (id !== undefined) out.push(id);
         }
       }
+      return;
     }
-    return out;
+    for (const b of utf8Encode(text)) {
+      const id = this.vocab.tokenToId.get(`<0x${b.toString(16).toUpperCase().padStart(2, '0')}>`);
+      if (id !== undefined) out.push(id);
+    }
   }
 }

@@ -25,6 +25,10 @@ export interface PreSpec {
   addBos: boolean;
   /** llama.cpp clears the default BOS id for this type (GLM-4). */
   noBos: boolean;
+  /** GPT-2 byte-to-unicode aliasing of words (false: raw UTF-8 chars and <0xXX> byte tokens, Gemma 4). */
+  byteEncode: boolean;
+  /** Spaces become U+2581 before splitting (Gemma 4). */
+  escapeSpaces: boolean;
 }
 
 /** `tokenizer.ggml.pre` names -> llama.cpp pre-tokenizer type (llama_vocab::impl::load). */
@@ -43,10 +47,11 @@ const NAMES: Record<string, string> = {
   ...Object.fromEntries(['gpt-4o', 'llama4', 'kanana2', 'talkie', 'minimax-m2'].map((n) => [n, 'GPT4O'])),
   bloom: 'BLOOM', 'poro-chat': 'BLOOM', 'gpt3-finnish': 'BLOOM', viking: 'VIKING', 'seed-coder': 'SEED_CODER',
   bailingmoe: 'BAILINGMOE', bailingmoe2: 'BAILINGMOE', 'llada-moe': 'BAILINGMOE', ufakzeka: 'UFAKZEKA', 'exaone-moe': 'EXAONE_MOE',
+  gemma4: 'GEMMA4', 'granite-embed-multi-311m': 'GEMMA4',
   minicpm5: 'MINICPM5', youtu: 'YOUTU', spark2_5: 'SPARK2_5', 'granite-embed-multi-97m': 'GRANITE_EMB_MULTI', chameleon: 'CHAMELEON',
 };
 const IGNORE_MERGES = new Set(['LLAMA3', 'TEKKEN', 'MINICPM5', 'YOUTU', 'GRANITE_EMB_MULTI']);
-const ADD_BOS = new Set(['LLAMA3', 'TEKKEN', 'CHAMELEON']);
+const ADD_BOS = new Set(['LLAMA3', 'TEKKEN', 'CHAMELEON', 'GEMMA4']);
 
 /** The pre-tokenizer for a `tokenizer.ggml.pre` value (missing = llama.cpp's default); null if unknown. */
 export function preSpec(pre: string | undefined): PreSpec | null {
@@ -55,7 +60,8 @@ export function preSpec(pre: string | undefined): PreSpec | null {
   const exprs = CUSTOM_STEPS[type] ?? PRE_REGEXES[type];
   if (exprs === undefined) return null;
   const steps = exprs.map((e) => (typeof e === 'string' ? CUSTOM_BY_REGEX[e] ?? regexSplitter(e) : e));
-  return { type, steps, ignoreMerges: IGNORE_MERGES.has(type), addBos: ADD_BOS.has(type), noBos: type === 'CHATGLM4' };
+  const gemma = type === 'GEMMA4';
+  return { type, steps, ignoreMerges: IGNORE_MERGES.has(type), addBos: ADD_BOS.has(type), noBos: type === 'CHATGLM4', byteEncode: !gemma, escapeSpaces: gemma };
 }
 
 type Splitter = (cps: Uint32Array, spans: number[]) => number[];
@@ -240,7 +246,26 @@ const CUSTOM_STEPS: Record<string, (Splitter | string)[]> = {
   LLAMA3: [splitLlama3], DBRX: [splitLlama3], SMAUG: [splitLlama3], CHATGLM4: [splitLlama3],
   QWEN2: [splitQwen2],
   QWEN35: [splitQwen35],
+  GEMMA4: [splitNewlines],
 };
+
+/** [^\n]+|[\n]+ : runs of newlines and runs of everything else (llama.cpp's custom_newlines). */
+function splitNewlines(cps: Uint32Array, spans: number[]): number[] {
+  const out: number[] = [];
+  let start = 0;
+  for (const len of spans) {
+    const end = start + len;
+    for (let p = start; p < end; ) {
+      const nl = cps[p] === 0x0a;
+      let q = p + 1;
+      while (q < end && (cps[q] === 0x0a) === nl) q++;
+      out.push(q - p);
+      p = q;
+    }
+    start = end;
+  }
+  return out;
+}
 
 /** Word lengths (in code points) covering cps[0..n). */
 export function preTokenize(spec: PreSpec, cps: Uint32Array, n: number): number[] {

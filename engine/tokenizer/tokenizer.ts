@@ -130,6 +130,7 @@ export class Tokenizer {
     }
     const bpe = this.bpe!;
     const F = cptFlagsTable();
+    if (this.vocab.pre.escapeSpaces) text = text.replaceAll(' ', '\u2581');
     // A newline followed by a letter always ends a pre-token word (every supported splitter).
     for (const chunk of chunks(text, this.chunkChars, (a, b) => a === 0x0a && (F[b]! & CPT_LETTER) !== 0)) {
       const { cps, offsets, n } = codePoints(chunk);
@@ -160,7 +161,7 @@ export class Tokenizer {
     const attr = this.vocab.attrs[id]!;
     if (attr & (ATTR_CONTROL | ATTR_UNKNOWN | ATTR_USER_DEFINED)) return utf8Encode(text);
     if (attr & ATTR_NORMAL) {
-      if (this.spm) return utf8Encode(text.replaceAll('\u2581', ' '));
+      if (this.spm || !this.vocab.pre.byteEncode) return utf8Encode(text.replaceAll('\u2581', ' '));
       // Byte-level alias chars back to bytes (llama_decode_text); unknown chars stay verbatim.
       const bytes: number[] = [];
       for (const ch of text) {

@@ -125,12 +125,14 @@ const FIM_TEXTS: Record<string, readonly string[]> = {
 export function vocabFromMetadata(meta: Metadata): Vocab {
   const modelRaw = meta['tokenizer.ggml.model'];
   if (typeof modelRaw !== 'string') throw invalid('tokenizer.ggml.model', 'missing or not a string');
-  if (modelRaw !== 'llama' && modelRaw !== 'gpt2') {
+  if (modelRaw !== 'llama' && modelRaw !== 'gpt2' && modelRaw !== 'gemma4') {
     throw new LongreadError('tokenizer-invalid', `Tokenizer model "${modelRaw}" (tokenizer.ggml.model) is not supported.`,
-      'Longread reads SentencePiece ("llama") and byte-level BPE ("gpt2") vocabularies; use a model with one of those.',
+      'Longread reads SentencePiece ("llama") and BPE ("gpt2", "gemma4") vocabularies; use a model with one of those.',
       { field: 'tokenizer.ggml.model', value: modelRaw });
   }
-  const model: VocabModel = modelRaw;
+  // gemma4 is llama.cpp's BPE on raw UTF-8 with the "gemma4" pre-tokenizer forced.
+  const model: VocabModel = modelRaw === 'llama' ? 'llama' : 'gpt2';
+  const isGemma4 = modelRaw === 'gemma4';
   const preRaw = meta['tokenizer.ggml.pre'];
   const preName = typeof preRaw === 'string' ? preRaw : '';
   let pre = preSpec(undefined)!;
@@ -140,7 +142,7 @@ export function vocabFromMetadata(meta: Metadata): Vocab {
   let addEos = false;
   let addSpacePrefix = false;
   if (model === 'gpt2') {
-    const k = preSpec(typeof preRaw === 'string' ? preRaw : undefined);
+    const k = preSpec(isGemma4 ? 'gemma4' : typeof preRaw === 'string' ? preRaw : undefined);
     if (k === null) {
       throw new LongreadError('tokenizer-invalid', `Pre-tokenizer "${preName}" (tokenizer.ggml.pre) is not supported.`,
         'Longread supports the common pre-tokenizers (llama-bpe, qwen2, qwen35, gpt-2, deepseek, tekken, gpt-4o, ...); report the model so this one can be added.',
@@ -179,7 +181,7 @@ export function vocabFromMetadata(meta: Metadata): Vocab {
   const def = (id: number): number => (id >= 0 && id < n ? id : -1);
   const ids = model === 'llama'
     ? { bos: def(1), eos: def(2), unk: def(0) }
-    : { bos: noBos ? -1 : def(11), eos: def(11), unk: -1 };
+    : isGemma4 ? { bos: -1, eos: -1, unk: -1 } : { bos: noBos ? -1 : def(11), eos: def(11), unk: -1 };
   const special = (key: string, fallback: number): number => {
     const v = readInt(meta, `tokenizer.ggml.${key}`);
     return v !== undefined && v >= 0 && v < n ? v : fallback;
@@ -195,6 +197,7 @@ export function vocabFromMetadata(meta: Metadata): Vocab {
   for (const k of ['pre', 'suf', 'mid', 'pad', 'rep', 'sep']) fimIds[k] = special(`fim_${k}_token_id`, -1);
   addBos = readBool(meta, 'tokenizer.ggml.add_bos_token') ?? addBos;
   addEos = readBool(meta, 'tokenizer.ggml.add_eos_token') ?? addEos;
+  if (pre.type === 'GEMMA4') addBos = true; // llama.cpp's Gemma 4 workaround
 
   // By-text detection; llama.cpp marks each detected token CONTROL.
   const markControl = (id: number): void => { attrs[id]! |= ATTR_CONTROL; };

@@ -70,3 +70,41 @@ describe('pre-tokenizers vs llama.cpp', () => {
     }, 60_000);
   }
 });
+
+/**
+ * `tokenizer.ggml.model = gemma4`: BPE over raw UTF-8 characters with U+2581 for spaces and
+ * <0xXX> byte fallback (llama.cpp's byte_encode=false path). The Llama 2 tokenizer.json is
+ * exactly such a BPE (SentencePiece-style merges, byte fallback), so its tokens and merges make
+ * the fixture.
+ */
+describe('gemma4 vocabulary vs llama.cpp', () => {
+  it('same ids as llama.cpp on generated texts, special parsing off and on; BOS forced on', async () => {
+    const hf = hfLoad('llama2');
+    const ids = Object.entries(hf.json.model.vocab).sort((a, b) => a[1] - b[1]);
+    const tokens = ids.map(([t]) => t);
+    const types = tokens.map((t, i) => (i === 0 ? 2 : i < 3 ? 3 : /^<0x[0-9A-F]{2}>$/.test(t) ? 6 : 1));
+    const merges = hf.json.model.merges.map((x) => (typeof x === 'string' ? x : x.join(' ')));
+    const meta: Record<string, VocabMetaValue> = {
+      ...subVocab([], 'gemma4'),
+      'tokenizer.ggml.model': 'gemma4', 'tokenizer.ggml.tokens': { strings: tokens }, 'tokenizer.ggml.token_type': { i32s: types },
+      'tokenizer.ggml.merges': { strings: merges }, 'tokenizer.ggml.bos_token_id': { u32: 1 }, 'tokenizer.ggml.eos_token_id': { u32: 2 },
+      'tokenizer.ggml.add_bos_token': false,
+    };
+    delete meta['tokenizer.ggml.pre'];
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'longread-g4-')), 'gemma4-vocab.gguf');
+    ggufVocabWrite(file, meta);
+    const tok = tokenizerFromGguf(plainMetadata(meta));
+    expect(tok.addBos).toBe(true);
+    const m = (await (await peerLlama()).loadModel({ modelPath: file, vocabOnly: true })) as {
+      tokenize(t: string, s: boolean): ArrayLike<number>; detokenize(ids: number[], s: boolean): string; dispose(): Promise<void>;
+    };
+    try {
+      const texts = [...parityTexts(800, 4), ...EXTRA, '\n\n\nx\n', '  two  spaces ', '日本語 😀 \u0001'];
+      expect(mismatches(texts, (t) => tok.encode(t), (t) => Array.from(m.tokenize(t, false)))).toEqual([]);
+      expect(mismatches(texts, (t) => tok.encode(t, { parseSpecial: true }), (t) => Array.from(m.tokenize(t, true)))).toEqual([]);
+      for (const t of texts.slice(0, 300)) expect(tok.decode(tok.encode(t))).toBe(t);
+    } finally {
+      await m.dispose();
+    }
+  }, 120_000);
+});
