@@ -217,20 +217,11 @@ export async function gpuForwardCreate(ctx: KernelContext, hp: ModelHparams, w: 
     return id;
   }
 
-  // Prefill plan sets by chunk length (the full chunk plus the last remainder).
+  // Prefill plan sets by piece length (the chunk and powers of two below it, see prefillPieces).
   const prefillSets = new Map<number, { acts: Acts; embed: KernelPlan; layers: LayerPlans[]; attn: { update(u: { tokens: number; qStart: number }): void }[] }>();
   async function prefillSet(T: number) {
     let s = prefillSets.get(T);
     if (s) return s;
-    if (prefillSets.size >= 2) {
-      for (const [n, old] of prefillSets) {
-        if (n === chunk) continue;
-        for (const l of old.layers) for (const p of l.plans) p.dispose();
-        old.embed.dispose();
-        actsDispose(old.acts, false);
-        prefillSets.delete(n);
-      }
-    }
     const acts = actsCreate(device, hp, T);
     const embed = await embeddingPlan(ctx, { table: embW.buffer, format: embW.format, vocab: hp.vocab, dim: hp.dim, ids: acts.ids, out: acts.x, tokens: T });
     const layers: LayerPlans[] = [];
@@ -316,9 +307,8 @@ export async function gpuForwardCreate(ctx: KernelContext, hp: ModelHparams, w: 
       if (kv.tiers) kvCacheCheck(kv, start + tokens.length);
       else kvCacheEnsure(kv, start + tokens.length);
       let id = -1;
-      for (let c = 0; c < tokens.length; c += chunk) {
+      for (const [c, T] of prefillPieces(tokens.length, chunk)) {
         if (signal?.aborted) throw new LongreadError('cancelled', 'Prefill was cancelled.', 'Start it again when you are ready.');
-        const T = Math.min(chunk, tokens.length - c);
         const q0 = start + c;
         if (kv.tiers) {
           await kvStepBegin(kv, q0, q0 + T);
@@ -408,6 +398,24 @@ export async function gpuForwardCreate(ctx: KernelContext, hp: ModelHparams, w: 
     },
   };
   return api;
+}
+
+/**
+ * Prefill pieces [offset, tokens]: whole chunks, then the remainder split into powers of two
+ * (300 -> 256 + 32 + 8 + 4), so that plan sets exist for at most log2(chunk) + 1 sizes and are
+ * built once per model instead of once per prompt length.
+ */
+export function prefillPieces(n: number, chunk: number): [number, number][] {
+  const out: [number, number][] = [];
+  let c = 0;
+  for (; c + chunk <= n; c += chunk) out.push([c, chunk]);
+  for (let bit = 1 << 30; bit >= 1; bit >>= 1) {
+    if ((n - c) & bit) {
+      out.push([c, bit]);
+      c += bit;
+    }
+  }
+  return out;
 }
 
 async function readF32(device: GPUDevice, buf: GPUBuffer, n: number): Promise<Float32Array> {
