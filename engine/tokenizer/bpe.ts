@@ -1,9 +1,9 @@
 /**
- * Byte-level BPE (`tokenizer.ggml.model = gpt2`), llama.cpp's llm_tokenizer_bpe_session: each
+ * BPE (`tokenizer.ggml.model = gpt2` / `gemma4`), llama.cpp's llm_tokenizer_bpe_session: each
  * pre-token word is UTF-8 encoded, every byte becomes its GPT-2 alias character (one symbol per
- * byte), then the adjacent pair with the lowest merge rank is merged (leftmost first) until no
- * ranked pair is left. Llama 3 style vocabularies (`ignoreMerges`) take a whole word that is
- * already a token as is.
+ * byte; Gemma 4: one symbol per raw character), then the adjacent pair with the lowest merge
+ * rank is merged (leftmost first) until no ranked pair is left. Llama 3 style vocabularies
+ * (`ignoreMerges`) take a whole word that is already a token as is.
  *
  * Symbols are small integers: token ids, plus extra ids for merge parts that are not tokens
  * (a malformed vocab can have those; llama.cpp compares strings, we compare ids, same result).

@@ -1,7 +1,8 @@
 /**
  * The tokenizer of a GGUF model: `tokenizerFromGguf(metadata)` builds it from the `tokenizer.*`
  * keys (see vocab.ts) and it encodes and decodes exactly like llama.cpp's llama_tokenize /
- * llama_token_to_piece for SentencePiece (`llama`) and byte-level BPE (`gpt2`) vocabularies.
+ * llama_token_to_piece for SentencePiece (`llama`), byte-level BPE (`gpt2`, 30+ pre-tokenizers)
+ * and raw-UTF-8 BPE (`gemma4`) vocabularies.
  *
  * Untrusted text is never special: `encode` parses special-token text (<|im_end|>, <s>, ...) only
  * when asked with `parseSpecial: true`, which only chat-template markers should use (see
