@@ -20,14 +20,13 @@ import type { GenerateRequest, GenerateResult } from '../decode/index.ts';
 import { chatTemplateFor, renderChatPrompt } from '../tokenizer/chat-template.ts';
 import type { AttentionHeatmap, Chat, ChatMessage, ContextCheck, DocumentContent, GenerateOptions, NoticeEvent } from './contract.ts';
 import { ENGINE_VERSION } from './version.ts';
+import { DOC_INTRO, QUESTION_MARK, docQuestionMessages, joinDocuments } from './doc-prompt.ts';
 import { evidenceFrom, heatmapFrom, tokenCharStarts, type DocRegion } from './evidence.ts';
 import type { ModelHost } from './model-host.ts';
 import type { RequestContext } from './server.ts';
 import { newId } from './ids.ts';
 import type { Stores } from './stores.ts';
 
-const SYSTEM = 'You are Longread, an assistant that reads documents and answers questions about them.';
-const INTRO = 'Read the document below and answer the question.\n\n';
 const DEFAULT_MAX_TOKENS = 256;
 const HEATMAPS_KEPT = 32;
 /** Prefixes shorter than this are cheaper to prefill than to snapshot. */
@@ -60,17 +59,14 @@ export class ChatRunner {
     const docs = new Map<string, DocumentContent>();
     for (const id of documentIds) docs.set(id, await this.stores.getDocument(id));
     const docList = [...docs.values()];
-    const joined = docList.map((d) => (docList.length > 1 ? `Document: ${d.info.title || d.info.name}\n\n${d.text}` : d.text)).join('\n\n');
-    const userContent = `${INTRO}${joined}\n\nQuestion: ${question.trim()}`;
+    const promptDocs = docList.map((d) => ({ title: d.info.title || d.info.name, text: d.text }));
+    const joined = joinDocuments(promptDocs);
     const template = model.chatTemplate ?? chatTemplateFor(tok);
-    const { parts, text: rendered } = renderChatPrompt(tok, template, [
-      { role: 'system', content: SYSTEM },
-      { role: 'user', content: userContent },
-    ]);
+    const { parts, text: rendered } = renderChatPrompt(tok, template, docQuestionMessages(promptDocs, question));
     const ids = tok.encodeParts(parts);
     // Locate each document's text inside the rendered prompt.
     const regions: DocRegion[] = [];
-    let from = rendered.indexOf(INTRO);
+    let from = rendered.indexOf(DOC_INTRO);
     for (const d of docList) {
       if (d.text.length === 0) continue;
       const at = rendered.indexOf(d.text.slice(0, Math.min(200, d.text.length)), Math.max(0, from));
@@ -81,7 +77,7 @@ export class ChatRunner {
     const documentTokens = docList.length ? tok.encode(joined).length : 0;
     const questionTokens = tok.encode(question).length;
     // The prefix: whole tokens ending before "\n\nQuestion:", less two for merges at the seam.
-    const qAt = rendered.lastIndexOf('\n\nQuestion: ');
+    const qAt = rendered.lastIndexOf(QUESTION_MARK);
     const starts = tokenCharStarts(ids.map((id) => tok.pieceBytes(id).length), rendered);
     let prefixTokens = 0;
     while (prefixTokens < ids.length && starts[prefixTokens + 1]! <= qAt) prefixTokens++;

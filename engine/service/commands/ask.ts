@@ -14,12 +14,10 @@ import { modelInspect, modelLoad, sessionCreate } from '../../decode/index.ts';
 import { modelFileOpen } from '../../models/model-file.ts';
 import { tokenizerFromGguf } from '../../tokenizer/tokenizer.ts';
 import { chatPromptTokens } from '../../tokenizer/chat-template.ts';
+import { docQuestionMessages } from '../doc-prompt.ts';
 import type { Command } from './command.ts';
 import { contextFrom, modelPathFrom, SAMPLING_OPTIONS, samplingFrom, statsLine } from './runtime-args.ts';
 
-export function askMessage(documentText: string, question: string): string {
-  return `Here is a document.\n\n<document>\n${documentText}\n</document>\n\nAnswer the question using the document.\n\nQuestion: ${question}`;
-}
 
 export const askCommand: Command = {
   name: 'ask',
@@ -43,7 +41,7 @@ export const askCommand: Command = {
       const tok = tokenizerFromGguf(f.metadata);
       const template = tok.vocab.chatTemplate;
       await f.close();
-      const promptTokens = chatPromptTokens(tok, template, [{ role: 'user', content: askMessage(doc.text, question) }]);
+      const promptTokens = chatPromptTokens(tok, template, docQuestionMessages([{ title: doc.info.title || doc.info.name, text: doc.text }], question));
       const need = promptTokens.length + sampling.maxTokens;
       const contextLength = contextFrom(values.context) ?? Math.min(info.contextLength, need);
       if (promptTokens.length + 1 > contextLength) {
