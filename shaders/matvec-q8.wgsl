@@ -78,7 +78,8 @@ fn main(
 #endif
 
 #ifdef SUBGROUPS
-  let nsg = WG / sg_size;
+  // A subgroup larger than the workgroup (sizes up to 128 exist) holds the whole workgroup.
+  let nsg = max(1u, WG / sg_size);
   let sg = lid / sg_size;
   for (var r = 0u; r < R; r++) {
     let s = subgroupAdd(acc[r]);

@@ -104,7 +104,8 @@ fn main(
 
 #ifdef SUBGROUPS
   // One partial per subgroup and row; WG / 4 bounds the number of subgroups (size >= 4).
-  let nsg = WG / sg_size;
+  // A subgroup larger than the workgroup (sizes up to 128 exist) holds the whole workgroup.
+  let nsg = max(1u, WG / sg_size);
   let sg = lid / sg_size;
   for (var r = 0u; r < R; r++) {
     let s = subgroupAdd(acc[r]);

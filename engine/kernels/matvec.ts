@@ -79,6 +79,19 @@ export function matvecDefaults(format: WeightFormat, cols: number, activation: '
 }
 
 export async function matvecPlan(ctx: KernelContext, a: MatvecArgs): Promise<MatvecPlan> {
+  try {
+    return await matvecPlanOf(ctx, a);
+  } catch (e) {
+    // A device whose WGSL lacks packed 4x8 integer dot products cannot build the int8 path:
+    // fall back to the f32 path unless the caller insisted on int8.
+    if (e instanceof LongreadError && e.code === 'gpu-validation' && a.activation === undefined && !weightFormatLayout(a.format).float) {
+      return matvecPlanOf(ctx, { ...a, activation: 'f32' });
+    }
+    throw e;
+  }
+}
+
+async function matvecPlanOf(ctx: KernelContext, a: MatvecArgs): Promise<MatvecPlan> {
   const layout = weightFormatLayout(a.format);
   const rowBytes = weightRowBytes(a.format, a.cols);
   const activation = layout.float ? 'f32' : (a.activation ?? 'int8');
@@ -160,13 +173,20 @@ export async function activationQuantizePlan(ctx: KernelContext, a: { x: BufferR
   const blocks = a.cols / 32;
   const xq = ctx.device.createBuffer({ size: a.cols, usage: STORAGE, label: 'matvec:xq' });
   const xs = ctx.device.createBuffer({ size: blocks * 16, usage: STORAGE, label: 'matvec:xs' });
-  const p = await planCreate(ctx, {
-    name: 'matvec-xq.wgsl',
-    source: sourceXq,
-    params: new ParamsWriter().u32(blocks).bytes(),
-    buffers: [a.x, xq, xs],
-    workgroups: dispatch2d(ctx, Math.ceil(blocks / 64)),
-  });
+  let p: KernelPlan;
+  try {
+    p = await planCreate(ctx, {
+      name: 'matvec-xq.wgsl',
+      source: sourceXq,
+      params: new ParamsWriter().u32(blocks).bytes(),
+      buffers: [a.x, xq, xs],
+      workgroups: dispatch2d(ctx, Math.ceil(blocks / 64)),
+    });
+  } catch (e) {
+    xq.destroy();
+    xs.destroy();
+    throw e;
+  }
   return {
     cols: a.cols,
     xq,
