@@ -19,6 +19,11 @@
  * the plan binds each slice separately and writes its rows at their place in y.
  * `wg` / `rowsPerWorkgroup` override the tuned defaults (kernel lab and bench only).
  *
+ * Measured on an H100 (BENCHMARKS.md, Kernels): int8 path 80-98% of Dawn's 2.95 TB/s read
+ * ceiling on [128256 x 2048] for Q4_0/Q8_0/Q4_K/Q6_K, F16 ~100%; [14336 x 4096] only 20-40%
+ * (open: latency-bound or a clock effect of short bursts). Sharing the quantized x across
+ * q/k/v and gate/up saves one dispatch each.
+ *
  * Extend: a fused epilogue (e.g. an activation) = a define in the shader + a flag here.
  */
 
