@@ -2,11 +2,14 @@
 // the greedy tokens of all-GPU generation (pages moved before, between and after prefills), pages
 // keep their bytes through RAM <-> disk <-> GPU moves, and the page file is removed on dispose.
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gpuAcquire, type Gpu } from '../gpu/device.ts';
 import { modelLoad, sessionCreate, type LoadedModel } from '../decode/index.ts';
 import { storiesGguf } from '../../test/golden/stories.ts';
 import { kvPagesFetch, kvPagesOffload, kvTierCounts, kvTierOf, kvTiersEnable, type KvTiers } from './kv-tiers.ts';
+import { kvSnapshotRestore, kvSnapshotSave } from './snapshot.ts';
 
 describe('KV tiers', () => {
   let gpu: Gpu;
@@ -84,5 +87,35 @@ describe('KV tiers', () => {
       m.dispose();
     }
     expect(fs.existsSync(t!.store.diskPath!)).toBe(false);
+  });
+
+  it('saves a snapshot from layers in RAM / on disk and restores it into any tier mix', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lr-kvt-'));
+    const snap = path.join(dir, 'doc.kvsnap');
+    const m = await modelLoad(gpu, file, { contextLength: 320, chunk: 32 });
+    const m2 = await modelLoad(gpu, file, { contextLength: 320, chunk: 32 });
+    try {
+      kvTiersEnable(m.kv);
+      await kvPagesOffload(m.kv, 1, 'ram');
+      await kvPagesOffload(m.kv, 3, 'disk');
+      expect((await sessionCreate(m).generate({ promptTokens: q1, ...greedy })).tokens).toEqual(want1);
+      await kvSnapshotSave(m.kv, q1, snap, 'fp', 'test');
+      kvTiersEnable(m2.kv);
+      await kvPagesOffload(m2.kv, 0, 'disk');
+      await kvPagesOffload(m2.kv, 4, 'ram');
+      for (const target of [base, m2]) {
+        const ids = await kvSnapshotRestore(target.kv, snap, 'fp');
+        expect(ids).toEqual(q1);
+        const s = sessionCreate(target);
+        s.adoptCache(ids);
+        const r = await s.generate({ promptTokens: q1, ...greedy });
+        expect(r.stats.reusedPrefix).toBe(q1.length - 1);
+        expect(r.tokens).toEqual(want1);
+      }
+    } finally {
+      m.dispose();
+      m2.dispose();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -316,12 +316,29 @@ async function applyPolicy(kv: KvCache, t: KvTiers, p: KvTierPolicy, tokens: num
   }
 }
 
+/** Maps pages for tokens [0, tokens) after applying the policy for that length (snapshot restore). */
+export async function kvEnsure(kv: KvCache, tokens: number): Promise<void> {
+  const t = kv.tiers instanceof KvTiers ? kv.tiers : null;
+  if (t?.policy) await applyPolicy(kv, t, t.policy, tokens);
+  kvCacheEnsure(kv, tokens);
+}
+
 /** Starts a step that writes tokens [from, to): applies the policy, then maps the pages. */
 export async function kvStepBegin(kv: KvCache, from: number, to: number): Promise<void> {
-  const t = kv.tiers instanceof KvTiers ? kv.tiers : null;
-  if (t?.policy) await applyPolicy(kv, t, t.policy, to);
-  kvCacheEnsure(kv, to);
-  if (t) t.step = { from, to };
+  await kvEnsure(kv, to);
+  if (kv.tiers instanceof KvTiers) kv.tiers.step = { from, to };
+}
+
+/** Reads page p of (layer, head) of an off-GPU layer into `out` (pageBytes). */
+export function kvHostPageRead(kv: KvCache, layer: number, head: number, page: number, out: Uint8Array): void {
+  const t = tiersOf(kv);
+  t.store.read(t.handles[t.idx(layer, head, page)]!, out);
+}
+
+/** Writes page p of (layer, head) of an off-GPU layer (mapped by kvEnsure). */
+export function kvHostPageWrite(kv: KvCache, layer: number, head: number, page: number, data: Uint8Array): void {
+  const t = tiersOf(kv);
+  t.store.write(t.handles[t.idx(layer, head, page)]!, data);
 }
 
 /** Queues the upload of the pages [0, from) of off-GPU `layer` into its staging slot. */

@@ -8,12 +8,15 @@
  *
  * Pages go out one layer at a time through a MAP_READ staging buffer (memory stays at one
  * layer's worth) and come back with queue.writeBuffer into freshly mapped physical pages.
- * Page order in the file: layer, then KV head, then logical page.
+ * Page order in the file: layer, then KV head, then logical page. Layers whose pages live in
+ * RAM / on disk (kv-tiers.ts) are read from and restored into their tier; a restore applies
+ * the memory planner's policy for the snapshot's length first.
  */
 
 import { LongreadError } from '../errors.ts';
 import { KV_PAGE_TOKENS, kvPageBytes, kvPagesFor, kvTableIndex } from '../kernels/kv-layout.ts';
-import { kvCacheEnsure, kvCacheTruncate, type KvCache } from './kv-cache.ts';
+import { kvCacheTruncate, type KvCache } from './kv-cache.ts';
+import { kvEnsure, kvHostPageRead, kvHostPageWrite, kvTierOf } from './kv-tiers.ts';
 import { snapshotRead, snapshotWrite, type SnapshotHeader } from './snapshot-file.ts';
 
 function physPage(kv: KvCache, l: number, h: number, p: number): number {
@@ -23,6 +26,16 @@ function physPage(kv: KvCache, l: number, h: number, p: number): number {
 async function* layerPages(kv: KvCache, pages: number): AsyncGenerator<Uint8Array> {
   const pageBytes = kvPageBytes(kv.headDim);
   for (let l = 0; l < kv.nLayers; l++) {
+    if (kvTierOf(kv, l) !== 'gpu') {
+      for (let h = 0; h < kv.nKvHeads; h++) {
+        for (let p = 0; p < pages; p++) {
+          const out = new Uint8Array(pageBytes);
+          kvHostPageRead(kv, l, h, p, out);
+          yield out;
+        }
+      }
+      continue;
+    }
     const size = kv.nKvHeads * pages * pageBytes;
     const staging = kv.device.createBuffer({ size, usage: 0x01 | 0x08, label: 'kv:snapshot-out' }); // MAP_READ | COPY_DST
     const enc = kv.device.createCommandEncoder({ label: 'kv:snapshot-out' });
@@ -76,9 +89,13 @@ export async function kvSnapshotRestore(kv: KvCache, file: string, fingerprint: 
     throw new LongreadError('snapshot-invalid', `The KV snapshot holds ${h.tokens} tokens, more than the loaded context.`, 'Load the model with a longer context, or let the document be prefilled again.', { file });
   }
   kvCacheTruncate(kv, 0);
-  kvCacheEnsure(kv, h.tokens);
+  await kvEnsure(kv, h.tokens);
   let i = 0;
   for (let l = 0; l < kv.nLayers; l++) {
+    if (kvTierOf(kv, l) !== 'gpu') {
+      for (let hd = 0; hd < kv.nKvHeads; hd++) for (let p = 0; p < pages; p++) kvHostPageWrite(kv, l, hd, p, s.page(i++));
+      continue;
+    }
     for (let hd = 0; hd < kv.nKvHeads; hd++) {
       for (let p = 0; p < pages; p++) kv.device.queue.writeBuffer(kv.arenas[l]!, physPage(kv, l, hd, p) * h.pageBytes, s.page(i++) as Uint8Array<ArrayBuffer>);
     }

@@ -48,7 +48,8 @@ export class ModelHost {
     return this.model;
   }
 
-  async load(path: string, contextLength: number | undefined, ctx: RequestContext | undefined): Promise<ModelInfo> {
+  /** `vramBudgetBytes`: the KV cache's GPU budget (Settings); null / undefined: probed (engine/kv/kv-planner.ts). */
+  async load(path: string, contextLength: number | undefined, ctx: RequestContext | undefined, vramBudgetBytes?: number | null): Promise<ModelInfo> {
     const gpu = this.gpu();
     if (!gpu) throw new LongreadError('gpu-unavailable', 'No GPU device is available to load the model.', 'See the engine status for the GPU error and its hint.');
     return this.exclusive(async () => {
@@ -60,6 +61,7 @@ export class ModelHost {
         const model = await modelLoad(gpu, path, {
           ...(contextLength ? { contextLength } : {}),
           ...(ctx ? { signal: ctx.signal } : {}),
+          vramBudgetBytes: vramBudgetBytes ?? null,
           onProgress: (done, total) => {
             if (!ctx) return;
             const elapsed = Date.now() - started;

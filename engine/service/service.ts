@@ -86,7 +86,7 @@ export async function createEngineService(opts: ServiceOptions): Promise<EngineS
       const settings = stores.getSettings();
       const target = path ?? settings.modelPath ?? bundledModelPath();
       if (!target) throw new LongreadError('model-not-loaded', 'No model file was given and no bundled model is installed.', 'Open a GGUF model file.');
-      const info: ModelInfo = await models.load(target, contextLength ?? settings.contextLength ?? undefined, ctx);
+      const info: ModelInfo = await models.load(target, contextLength ?? settings.contextLength ?? undefined, ctx, settings.vramBudgetBytes);
       await stores.patchSettings({ modelPath: path ?? settings.modelPath });
       return info;
     },
@@ -145,7 +145,7 @@ export async function createEngineService(opts: ServiceOptions): Promise<EngineS
     const target = settings.modelPath ?? bundledModelPath();
     if (target) {
       ready = models
-        .load(target, settings.contextLength ?? undefined, undefined)
+        .load(target, settings.contextLength ?? undefined, undefined, settings.vramBudgetBytes)
         .then(() => undefined)
         .catch((e) => notice({ level: 'warning', message: `The model could not be loaded: ${errorToWire(e).message}`, hint: errorToWire(e).hint }));
     }
