@@ -10,6 +10,8 @@
  * trimmed) become `special: false` parts, and Tokenizer.encodeParts tokenizes the whole as one
  * string with special tokens recognised only in template parts. A document containing
  * `<|im_end|>` therefore stays text, and content cannot steer the template's control flow.
+ * Consequence: templates that rewrite content by inspecting it (Qwen3 cutting "<think>...</think>"
+ * out of earlier assistant turns) see only the sentinel, so pass such history already cleaned.
  *
  * Extend: a new fallback is one entry in FALLBACKS plus its detection in `chatTemplateFor`.
  */

@@ -8,11 +8,17 @@ export class StreamDecoder {
   private pending = new Uint8Array(0);
   private readonly decoder = new TextDecoder('utf-8', { fatal: false });
 
-  constructor(private readonly piece: (id: number) => Uint8Array) {}
+  /** @param stripLeadingSpace drop one space at the very start of the stream (SentencePiece answers). */
+  constructor(private readonly piece: (id: number) => Uint8Array, private stripLeadingSpace = false) {}
 
   push(id: number): string {
-    const p = this.piece(id);
+    let p = this.piece(id);
     if (p.length === 0) return '';
+    if (this.stripLeadingSpace) {
+      this.stripLeadingSpace = false;
+      if (p[0] === 0x20) p = p.subarray(1);
+      if (p.length === 0) return '';
+    }
     const buf = new Uint8Array(this.pending.length + p.length);
     buf.set(this.pending);
     buf.set(p, this.pending.length);

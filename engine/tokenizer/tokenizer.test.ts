@@ -104,6 +104,8 @@ describe('streaming decode', () => {
     expect(out.join('') + d.flush()).toBe(' a😀日b');
     for (const s of out) expect(s).not.toContain('\ufffd');
     expect(out.filter((s) => s === '').length).toBeGreaterThan(0); // partial bytes were held back
+    const d2 = tok.createStreamDecoder({ stripLeadingSpace: true });
+    expect(ids.map((id) => d2.push(id)).join('') + d2.flush()).toBe('a😀日b');
   });
 
   it('flushes an unfinished tail as U+FFFD and passes invalid bytes through at once', () => {

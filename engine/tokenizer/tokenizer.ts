@@ -210,9 +210,15 @@ export class Tokenizer {
     return utf8Decode(all);
   }
 
-  /** Incremental decoder for generated tokens: never emits a broken UTF-8 sequence. */
-  createStreamDecoder(opts: DecodeOptions = {}): StreamDecoder {
-    return new StreamDecoder((id) => ((opts.skipSpecial ?? true) && this.isSpecial(id) ? new Uint8Array(0) : this.pieceBytes(id)));
+  /**
+   * Incremental decoder for generated tokens: never emits a broken UTF-8 sequence. With
+   * `stripLeadingSpace`, a space-prefix (SentencePiece) vocabulary's first piece loses its
+   * leading space, as decode() does (an answer after "[/INST]" starts with "▁The").
+   */
+  createStreamDecoder(opts: DecodeOptions & { stripLeadingSpace?: boolean } = {}): StreamDecoder {
+    const skip = opts.skipSpecial ?? true;
+    return new StreamDecoder((id) => (skip && this.isSpecial(id) ? new Uint8Array(0) : this.pieceBytes(id)),
+      (opts.stripLeadingSpace ?? false) && this.vocab.addSpacePrefix);
   }
 }
 
