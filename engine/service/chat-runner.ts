@@ -46,6 +46,7 @@ interface BuiltPrompt {
 
 export class ChatRunner {
   private readonly heatmaps = new Map<string, AttentionHeatmap>();
+  private readonly checkCache = new Map<string, { promptTokens: number; documentTokens: number }>();
 
   constructor(
     private readonly stores: Stores,
@@ -90,14 +91,28 @@ export class ChatRunner {
     return info.loadedContextLength ?? info.contextLength;
   }
 
+  /**
+   * The context meter. The UI calls it on every pause in typing, so the documents' part of the
+   * prompt is tokenized once per (model, documents) and only the question each time; the count
+   * can differ by a token at the seam, and `ask` checks the exact prompt before running.
+   */
   async check(documentIds: string[], question: string, maxTokens = DEFAULT_MAX_TOKENS): Promise<ContextCheck> {
-    const p = await this.build(documentIds, question);
+    const key = `${this.models.identity ?? ''}|${documentIds.join(',')}`;
+    let base = this.checkCache.get(key);
+    if (!base) {
+      const p = await this.build(documentIds, '');
+      base = { promptTokens: p.ids.length, documentTokens: p.documentTokens };
+      this.checkCache.set(key, base);
+      while (this.checkCache.size > 16) this.checkCache.delete(this.checkCache.keys().next().value!);
+    }
+    const questionTokens = question.trim() ? this.models.loaded.tokenizer.encode(question.trim()).length : 0;
+    const promptTokens = base.promptTokens + questionTokens;
     const contextLength = this.contextLength();
-    const total = p.ids.length + maxTokens;
+    const total = promptTokens + maxTokens;
     return {
-      documentTokens: p.documentTokens,
-      questionTokens: p.questionTokens,
-      templateTokens: Math.max(0, p.ids.length - p.documentTokens - p.questionTokens),
+      documentTokens: base.documentTokens,
+      questionTokens,
+      templateTokens: Math.max(0, promptTokens - base.documentTokens - questionTokens),
       reserveForAnswer: maxTokens,
       total,
       contextLength,
