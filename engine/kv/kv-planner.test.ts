@@ -10,6 +10,8 @@ import { kvPageBytes, kvPagesFor } from '../kernels/kv-layout.ts';
 import { kvCacheBytes } from './kv-cache.ts';
 import { kvPlan, kvPolicy, vramProbe } from './kv-planner.ts';
 import { KvTiers, kvOffloadCount, kvTierCounts, kvTierOf } from './kv-tiers.ts';
+import { ModelHost } from '../service/model-host.ts';
+import { prefillPieces } from '../models/gpu-forward.ts';
 
 describe('KV memory planner', () => {
   it('computes thresholds that match the pool arithmetic at every sequence length', () => {
@@ -54,22 +56,22 @@ describe('KV memory planner', () => {
       const hp = base.hp;
       const pageBytes = kvPageBytes(hp.headDim);
       const maxPages = kvPagesFor(ctx);
-      // pool of 40 pages: 2 slots + tables + 40 pages
-      const budget = hp.nLayers * hp.nKvHeads * maxPages * 4 + 2 * hp.nKvHeads * maxPages * pageBytes + hp.nKvHeads * maxPages * 4 + 40 * pageBytes;
+      // tables + 2 staging slots + a pool of 24 pages
+      const budget = hp.nLayers * hp.nKvHeads * maxPages * 4 + 2 * hp.nKvHeads * maxPages * pageBytes + hp.nKvHeads * maxPages * 4 + 24 * pageBytes;
       const m = await modelLoad(gpu, file, { contextLength: ctx, chunk: 32, vramBudgetBytes: budget });
       try {
         const t = m.kv.tiers as KvTiers;
         expect(m.kv.pooled).toBe(true);
         const th = t.policy!.thresholds;
-        expect(th).toEqual([129, 129, 193, 321, 641]);
+        expect(th).toEqual([65, 65, 129, 193, 385]);
         const prompt = m.tokenizer.encode('Once upon a time there was a little girl named Lily.', { addSpecial: true });
-        const req = { promptTokens: prompt, maxTokens: 200 - prompt.length, temperature: 0 };
+        const req = { promptTokens: prompt, maxTokens: 140 - prompt.length, temperature: 0 };
         const want = await sessionCreate(base).generate(req);
         const s = sessionCreate(m);
         const got = await s.generate(req);
         expect(got.tokens).toEqual(want.tokens);
-        // decode crosses 129 (two layers: 4 then 3) and 193 (layer 2), one token at a time
-        expect(t.events).toEqual([{ tokens: 129, layer: 4, to: 'ram' }, { tokens: 129, layer: 3, to: 'ram' }, { tokens: 193, layer: 2, to: 'ram' }]);
+        // decode crosses 65 (two layers: 4 then 3) and 129 (layer 2), one token at a time
+        expect(t.events).toEqual([{ tokens: 65, layer: 4, to: 'ram' }, { tokens: 65, layer: 3, to: 'ram' }, { tokens: 129, layer: 2, to: 'ram' }]);
         expect([0, 1, 2, 3, 4].map((l) => kvTierOf(m.kv, l))).toEqual(['gpu', 'gpu', 'ram', 'ram', 'ram']);
         const perLayer = hp.nKvHeads * kvPagesFor(m.kv.mappedTokens);
         expect(kvTierCounts(m.kv)).toEqual({ gpuPages: 2 * perLayer, ramPages: 3 * perLayer, diskPages: 0 });
@@ -104,13 +106,33 @@ describe('KV memory planner', () => {
         const want = await sessionCreate(base).generate(req);
         const got = await sessionCreate(m).generate(req);
         expect(got.tokens).toEqual(want.tokens);
-        // chunks end at 32, 64, ..., 160, 192, 210: the first chunk end >= 129 is 160, >= 193 is 210
-        expect(t.events).toEqual([{ tokens: 160, layer: 4, to: 'ram' }, { tokens: 160, layer: 3, to: 'disk' }, { tokens: 210, layer: 2, to: 'disk' }]);
+        // a threshold is met at the end of the first prefill piece that reaches it (32, 64, ..., 160, ...)
+        const ends = prefillPieces(prompt.length, 32).map(([c, n]) => c + n);
+        const at = (th: number) => ends.find((e) => e >= th)!;
+        expect(at(129)).toBe(160);
+        expect(t.events).toEqual([{ tokens: 160, layer: 4, to: 'ram' }, { tokens: 160, layer: 3, to: 'disk' }, { tokens: at(193), layer: 2, to: 'disk' }]);
         const c = kvTierCounts(m.kv);
         expect(c.ramPages).toBeGreaterThan(0);
         expect(c.diskPages).toBe(2 * c.ramPages);
       } finally {
         m.dispose();
+      }
+    });
+    it('ModelHost records pages per tier for the inspector (the budget setting passed through)', async () => {
+      const hp = base.hp;
+      const pageBytes = kvPageBytes(hp.headDim);
+      const maxPages = kvPagesFor(ctx);
+      const budget = hp.nLayers * hp.nKvHeads * maxPages * 4 + 2 * hp.nKvHeads * maxPages * pageBytes + hp.nKvHeads * maxPages * 4 + 40 * pageBytes;
+      const host = new ModelHost(() => gpu, () => undefined);
+      try {
+        await host.load(file, ctx, undefined, budget);
+        const prompt = host.loaded.tokenizer.encode('Once upon a time there was a little girl named Lily. She loved to play outside in the sun. One day she saw a big red ball in the park. '.repeat(8), { addSpecial: true }).slice(0, 140);
+        await host.generate({ promptTokens: prompt, maxTokens: 4, temperature: 0 });
+        const last = host.kvHistory().at(-1)!;
+        const perLayer = hp.nKvHeads * kvPagesFor(host.loaded.kv.mappedTokens);
+        expect(last).toMatchObject({ gpuPages: 3 * perLayer, ramPages: 2 * perLayer, diskPages: 0, pageTokens: 64, bytesPerPage: pageBytes });
+      } finally {
+        host.unload();
       }
     });
   });
