@@ -1,4 +1,4 @@
-// End-of-generation: a tied-embedding random model (tiny qwen3) repeats its last input token,
+// End-of-generation: a tied-embedding random model (tiny qwen3 shape, tied) repeats its last input token,
 // so a prompt ending in </s> or <|im_end|> makes it emit that token first: the session must
 // stop there with stopReason 'eos', keep the id in `tokens` and show no text for it.
 import fs from 'node:fs';
@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gpuAcquire, type Gpu } from '../gpu/device.ts';
-import { ggufGenerate } from '../../tools/gen-gguf/gen-gguf.ts';
+import { ggufGenerate, SHAPES } from '../../tools/gen-gguf/gen-gguf.ts';
 import { TINY_IDS } from '../../tools/gen-gguf/tiny-vocab.ts';
 import { modelLoad, sessionCreate, type LoadedModel } from './index.ts';
 
@@ -16,7 +16,7 @@ describe('end-of-generation tokens', () => {
   beforeAll(async () => {
     gpu = await gpuAcquire();
     const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'lr-eog-')), 'q3.gguf');
-    ggufGenerate({ shape: 'tiny-qwen3', type: 'F16', out: file, seed: 4 });
+    ggufGenerate({ shape: { ...SHAPES['tiny-qwen3']!, tied: true }, type: 'F16', out: file, seed: 4 });
     model = await modelLoad(gpu, file, { contextLength: 128, chunk: 8 });
   });
   afterAll(() => {
