@@ -13,6 +13,9 @@
 // per-head (max, sum) after the partials, pass 3 `probs_norm` turns scores into probabilities.
 // Without PROBS none of this is compiled or dispatched.
 //
+// With SUBGROUPS the per-head page max is a subgroupMax per subgroup plus a few partials (one
+// barrier) instead of a 6-step tree in workgroup memory.
+//
 // Defines: HD (multiple of 8, <= 128), G (q heads per kv head), HPT (heads per P.V invocation,
 // divides G; (G / HPT) * HD / 8 <= WG), WG = 256, PROBS.
 // Bindings (strides in elements):
@@ -26,6 +29,7 @@
 
 #define WG 256
 #include "common/kv-page.wgsl"
+#include "common/reduce.wgsl"
 
 struct Params {
   n_heads: u32,
@@ -70,12 +74,26 @@ var<workgroup> red: array<f32, ROWS>;
 var<workgroup> m_run: array<f32, G>;
 var<workgroup> l_comb: array<f32, TG * HG>;
 
+// Max score of head h on the current page (after the scores' barrier, and the tree without
+// subgroups).
+fn page_max(h: u32) -> f32 {
+#ifdef SUBGROUPS
+  var m = red[h * 64u];
+  for (var j = red_sg_size; j < 64u; j += red_sg_size) { m = max(m, red[h * 64u + j]); }
+  return m;
+#else
+  return red[h * 64u];
+#endif
+}
+
 fn f16x8(v: vec4<u32>) -> array<vec4<f32>, 2> {
   return array<vec4<f32>, 2>(vec4<f32>(unpack2x16float(v.x), unpack2x16float(v.y)), vec4<f32>(unpack2x16float(v.z), unpack2x16float(v.w)));
 }
 
 @compute @workgroup_size(WG)
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+fn main(ids: Ids, @builtin(workgroup_id) wid: vec3<u32>) {
+  ids_setup(ids);
+  let lid = ids.lid;
   let chunk = wid.x;
   let kvh = wid.y;
   let h0 = kvh * G;
@@ -106,11 +124,13 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       k_sh[(i / (KV_HW / 4u)) * KS4 + i % (KV_HW / 4u)] = pages[base4 + i];
     }
     workgroupBarrier();
-    for (var i = lid; i < ROWS; i += WG) {
+    // Scores of (head, token) pairs; a constant trip count keeps the subgroup op uniform.
+    for (var k = 0u; k < (ROWS + WG - 1u) / WG; k++) {
+      let i = lid + k * WG;
       let h = i / 64u;
       let t = i % 64u;
       var s = NEG;
-      if (t < ntok) {
+      if (i < ROWS && t < ntok) {
         var d = vec4<f32>(0.0);
         for (var c = 0u; c < KV_HW / 4u; c++) {
           let kk = f16x8(k_sh[t * KS4 + c]);
@@ -121,10 +141,17 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
         probs[(h0 + h) * params.probs_stride + pg * KV_PAGE + t] = s;
 #endif
       }
-      s_sh[i] = s;
-      red[i] = s;
+      if (i < ROWS) { s_sh[i] = s; }
+#ifdef SUBGROUPS
+      // a subgroup is a run of consecutive tokens of one head (sizes 8..64 divide 64)
+      let sm = subgroupMax(s);
+      if (i < ROWS && red_sg_lane == 0u) { red[i] = sm; }
+#else
+      if (i < ROWS) { red[i] = s; }
+#endif
     }
     workgroupBarrier();
+#ifndef SUBGROUPS
     for (var step = 32u; step > 0u; step >>= 1u) {
       for (var i = lid; i < G * step; i += WG) {
         let o = (i / step) * 64u + i % step;
@@ -132,9 +159,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       }
       workgroupBarrier();
     }
+#endif
     for (var i = lid; i < ROWS; i += WG) {
       let h = i / 64u;
-      let mn = max(m_run[h], red[h * 64u]);
+      let mn = max(m_run[h], page_max(h));
       s_sh[i] = select(0.0, exp(s_sh[i] - mn), i % 64u < ntok);
     }
     workgroupBarrier();
@@ -147,7 +175,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       for (var j = 0u; j < HPT; j++) {
         let h = hg * HPT + j;
         let mo = m_run[h];
-        let alpha = exp(mo - max(mo, red[h * 64u]));
+        let alpha = exp(mo - max(mo, page_max(h)));
         acc[2u * j] *= alpha;
         acc[2u * j + 1u] *= alpha;
         l_part[j] *= alpha;
@@ -164,7 +192,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       }
     }
     workgroupBarrier();
-    if (lid < G) { m_run[lid] = max(m_run[lid], red[lid * 64u]); }
+    if (lid < G) { m_run[lid] = max(m_run[lid], page_max(lid)); }
   }
   // Merge the token groups through workgroup memory (k_sh reused as f32 bits), one head of
   // each head group at a time.

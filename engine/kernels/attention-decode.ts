@@ -16,7 +16,7 @@
 
 import { LongreadError } from '../errors.ts';
 import type { BufferRef } from '../gpu/buffer-pool.ts';
-import { kernelScratch, ParamsWriter, planCreate, type DispatchPlan, type KernelContext, type KernelPlan } from './context.ts';
+import { baseDefines, kernelScratch, ParamsWriter, planCreate, type DispatchPlan, type KernelContext, type KernelPlan } from './context.ts';
 import { KV_PAGE_TOKENS, kvPagesFor, type KvLayerView } from './kv-layout.ts';
 import source from '../../shaders/attention-decode.wgsl';
 
@@ -82,7 +82,7 @@ export async function decodeAttentionPlan(ctx: KernelContext, a: DecodeAttention
   const part = kernelScratch(ctx, 'attention-decode:partials', partFloats * 4);
   const scale = a.scale ?? 1 / Math.sqrt(headDim);
   const probs = a.probs !== undefined;
-  const defines = { HD: headDim, G, HPT: hpt, PROBS: probs };
+  const defines = baseDefines(ctx, { HD: headDim, G, HPT: hpt, PROBS: probs });
   const params = (kvLen: number) => {
     const { chunkPages, nChunks } = decodeChunking(kvLen, nKvHeads, target);
     const bytes = new ParamsWriter()

@@ -176,44 +176,65 @@ function randomShapeCase(op: string, make: (pick: <T>(xs: T[]) => T, int: (lo: n
   };
 }
 
-export const ATTENTION_CASES: KernelCase[] = [
+// Shader variants are (head dim, G, heads per P.V invocation, probs) for decode and (head dim, G)
+// for prefill; each costs seconds of LLVM compile on lavapipe, so the cases below reuse a small
+// set of variants and the random shapes draw from the same set.
+const DECODE_VARIANTS: [number, number, boolean][] = [
+  [64, 2, false],
+  [64, 4, true],
+  [128, 4, false],
+  [128, 3, true],
+  [8, 2, true],
+  [96, 1, false],
+];
+const PREFILL_VARIANTS: [number, number][] = [
+  [64, 2],
+  [64, 4],
+  [128, 4],
+  [128, 3],
+  [8, 2],
+];
+
+export const DECODE_CASES: KernelCase[] = [
+  decodeCase('debug', 2, 1, 64, 5),
+  decodeCase('heads=8 kv=2 len=300 probs chunked', 8, 2, 64, 300, { probs: true, target: 4 }),
+  decodeCase('debug', 4, 1, 128, 3),
+  decodeCase('heads=8 kv=2 len=200 chunked', 8, 2, 128, 200, { target: 6 }),
+  decodeCase('heads=6 kv=2 len=129 probs (G=3)', 6, 2, 128, 129, { probs: true }),
+  decodeCase('heads=16 kv=2 len=190 (G=8) one head per P.V invocation', 16, 2, 128, 190, { hpt: 1, target: 6 }),
+  decodeCase('stories260K shape hd=8 heads=8 kv=4 len=100 probs', 8, 4, 8, 100, { probs: true }),
+  decodeCase('hd=96 heads=3 kv=3 len=65 (G=1)', 3, 3, 96, 65),
   randomShapeCase('attn-decode', (pick, int) => {
-    const hd = pick([8, 64, 128]);
+    const [hd, G, probs] = pick(DECODE_VARIANTS);
     const nKv = int(1, 3);
-    const G = pick([1, 2, 3, 4, 8]);
     const len = int(1, 400);
-    const opts = { probs: pick([false, true]), target: pick([4, 16, 1024]) };
-    return [decodeCase('random', nKv * G, nKv, hd, len, opts), `hd=${hd} kv=${nKv} G=${G} len=${len} ${JSON.stringify(opts)}`];
+    const target = pick([4, 16, 1024]);
+    return [decodeCase('random', nKv * G, nKv, hd, len, { probs, target }), `hd=${hd} kv=${nKv} G=${G} len=${len} probs=${probs} target=${target}`];
   }),
-  randomShapeCase('attn-prefill', (pick, int) => {
-    const hd = pick([8, 64, 128]);
-    const nKv = int(1, 3);
-    const G = pick([1, 2, 3, 4, 8]);
-    const [start, t, target] = [int(0, 150), int(1, 40), pick([1, 16, 1024])];
-    return [prefillCase('random', nKv * G, nKv, hd, start, t, { target }), `hd=${hd} kv=${nKv} G=${G} start=${start} t=${t} target=${target}`];
-  }),
+];
+
+export const KV_APPEND_CASES: KernelCase[] = [
   kvAppendCase('debug', 1, 64, 0, 2),
   kvAppendCase('kv=2 cached=61 +7 (crosses a page)', 2, 64, 61, 7),
   kvAppendCase('kv=3 cached=100 +1', 3, 128, 100, 1),
-  decodeCase('debug', 2, 1, 64, 5),
-  decodeCase('heads=8 kv=2 len=300 chunked', 8, 2, 64, 300, { target: 4 }),
-  decodeCase('heads=6 kv=2 len=200 (G=3)', 6, 2, 128, 200),
-  decodeCase('heads=8 kv=2 len=190 one head per P.V invocation', 8, 2, 128, 190, { hpt: 1 }),
-  decodeCase('heads=16 kv=2 len=100 two heads per P.V invocation', 16, 2, 64, 100, { hpt: 2 }),
-  decodeCase('debug', 2, 2, 128, 3),
-  decodeCase('heads=4 kv=4 len=129', 4, 4, 128, 129),
-  decodeCase('heads=16 kv=2 len=777 probs chunked', 16, 2, 128, 777, { probs: true, target: 6 }),
-  decodeCase('heads=4 kv=1 len=70 probs', 4, 1, 64, 70, { probs: true }),
-  decodeCase('stories260K shape hd=8 heads=8 kv=4 len=100 probs', 8, 4, 8, 100, { probs: true }),
-  decodeCase('hd=96 heads=6 kv=3 len=65', 6, 3, 96, 65),
-  prefillCase('stories260K shape hd=8 heads=8 kv=4 start=10 t=70 direct', 8, 4, 8, 10, 70, { target: 1, splits: 1 }),
-  prefillCase('hd=96 heads=4 kv=1 start=3 t=20', 4, 1, 96, 3, 20),
+];
+
+export const PREFILL_CASES: KernelCase[] = [
   prefillCase('debug', 2, 1, 64, 0, 3),
   prefillCase('heads=4 kv=2 start=0 t=45 direct', 4, 2, 64, 0, 45, { target: 1, splits: 1 }),
   prefillCase('heads=8 kv=2 start=70 t=21 direct', 8, 2, 64, 70, 21, { target: 1, splits: 1 }),
-  prefillCase('debug', 1, 1, 128, 0, 2),
-  prefillCase('split-K heads=8 kv=2 start=300 t=3 (verification)', 8, 2, 128, 300, 3, { target: 64, splits: 10 }),
   prefillCase('split-K heads=8 kv=2 start=100 t=40 (empty splits)', 8, 2, 64, 100, 40, { target: 64, splits: 3 }),
+  prefillCase('debug', 4, 1, 128, 0, 2),
+  prefillCase('split-K heads=8 kv=2 start=300 t=3 (verification)', 8, 2, 128, 300, 3, { target: 64, splits: 10 }),
   prefillCase('heads=6 kv=2 start=33 t=40 (G=3) direct', 6, 2, 128, 33, 40, { target: 1, splits: 1 }),
   prefillCase('heads=16 kv=1 start=5 t=9 (G=16)', 16, 1, 128, 5, 9),
+  prefillCase('stories260K shape hd=8 heads=8 kv=4 start=10 t=70 direct', 8, 4, 8, 10, 70, { target: 1, splits: 1 }),
+  randomShapeCase('attn-prefill', (pick, int) => {
+    const [hd, G] = pick(PREFILL_VARIANTS);
+    const nKv = int(1, 3);
+    const [start, t, target] = [int(0, 150), int(1, 40), pick([1, 16, 1024])];
+    return [prefillCase('random', nKv * G, nKv, hd, start, t, { target }), `hd=${hd} kv=${nKv} G=${G} start=${start} t=${t} target=${target}`];
+  }),
 ];
+
+export const ATTENTION_CASES: KernelCase[] = [...KV_APPEND_CASES, ...DECODE_CASES, ...PREFILL_CASES];
