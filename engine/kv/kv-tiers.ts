@@ -195,6 +195,19 @@ export function kvTierCounts(kv: KvCache): { gpuPages: number; ramPages: number;
   return { gpuPages: gpuLayers * perLayer, ramPages: t?.store.ramPages ?? 0, diskPages: t?.store.diskPages ?? 0 };
 }
 
+/** GPU bytes the cache holds now: arenas or pool, page tables, staging slots. */
+export function kvGpuBytes(kv: KvCache): number {
+  const t = kv.tiers instanceof KvTiers ? kv.tiers : null;
+  let bytes = kv.pageTable.size;
+  const seen = new Set<GPUBuffer>();
+  kv.arenas.forEach((a, l) => {
+    if (!seen.has(a) && !t?.dropped[l]) bytes += a.size;
+    seen.add(a);
+  });
+  if (t) bytes += t.stagingBytes() + (t.stagingTable?.size ?? 0);
+  return bytes;
+}
+
 /** Staging slots of the cache's tiers (0 without tiers). */
 export function kvStagingSlots(kv: KvCache): number {
   return kv.tiers instanceof KvTiers ? kv.tiers.slots : 0;
@@ -394,9 +407,10 @@ export async function kvStepEnd(kv: KvCache): Promise<void> {
   const pending = t.pending;
   t.pending = [];
   t.step = null;
+  // all maps at once: each one waits for the device, so sequential maps add up
+  await Promise.all(pending.map((r) => r.buf.mapAsync(0x0001, 0, kv.nKvHeads * r.pages * pageBytes)));
   for (const r of pending) {
     const size = kv.nKvHeads * r.pages * pageBytes;
-    await r.buf.mapAsync(0x0001, 0, size);
     const bytes = new Uint8Array(r.buf.getMappedRange(0, size));
     for (let h = 0; h < kv.nKvHeads; h++) {
       for (let p = 0; p < r.pages; p++) {

@@ -331,9 +331,11 @@ export async function gpuForwardCreate(ctx: KernelContext, hp: ModelHparams, w: 
           for (const p of tail) p.encode(pass);
           encodeSelect(pass, s);
           pass.end();
-          id = await submitAndRead(enc);
+          const read = submitAndRead(enc); // submits now; the write-back maps below wait alongside
+          if (kv.tiers) await kvStepEnd(kv);
+          id = await read;
         }
-        if (kv.tiers) await kvStepEnd(kv);
+        if (kv.tiers && !last) await kvStepEnd(kv);
         onChunk?.(c + T, tokens.length);
       }
       return id;
@@ -361,9 +363,9 @@ export async function gpuForwardCreate(ctx: KernelContext, hp: ModelHparams, w: 
       for (const p of tail) p.encode(pass);
       encodeSelect(pass, s);
       pass.end();
-      const id = await submitAndRead(enc);
+      const read = submitAndRead(enc); // submits now; the write-back maps wait alongside the token's
       if (kv.tiers) await kvStepEnd(kv);
-      return id;
+      return read;
     },
 
     reseed(seed) {
