@@ -10,6 +10,7 @@
  *
  *   const s = new KvHostStore(pageBytes, { diskDir })
  *   const h = s.alloc('disk'); s.write(h, bytes); s.read(h, out); s.free(h); s.dispose()
+ *   await s.readMany(handles, out)   // many pages; disk reads off the main thread, coalesced
  *
  * Extend: a compressed tier (q8 KV in RAM) is a third handle range with its own alloc/read/write.
  */
@@ -94,6 +95,37 @@ export class KvHostStore {
       }
     } else {
       throw new LongreadError('internal', 'KV page read of an unmapped page.', 'This is a bug in Longread; please report it.');
+    }
+  }
+
+  /**
+   * Reads pages into consecutive slices of `out` (pageBytes each), disk pages in the thread
+   * pool (runs of consecutive slots as one positional read), RAM pages by copy.
+   */
+  async readMany(handles: ArrayLike<number>, out: Uint8Array): Promise<void> {
+    const reads: Promise<void>[] = [];
+    const pb = this.pageBytes;
+    for (let i = 0; i < handles.length; ) {
+      const h = handles[i]!;
+      if (h >= 0) {
+        this.read(h, out.subarray(i * pb, (i + 1) * pb));
+        i++;
+        continue;
+      }
+      let n = 1;
+      while (i + n < handles.length && handles[i + n] === h - n) n++;
+      reads.push(this.readAt(out.subarray(i * pb, (i + n) * pb), (-h - 1) * pb));
+      i += n;
+    }
+    await Promise.all(reads);
+  }
+
+  private async readAt(dst: Uint8Array, pos: number): Promise<void> {
+    let done = 0;
+    while (done < dst.byteLength) {
+      const n = await new Promise<number>((resolve, reject) => fs.read(this.fd!, dst, done, dst.byteLength - done, pos + done, (e, got) => (e ? reject(e) : resolve(got))));
+      if (n === 0) throw new LongreadError('io-error', `The KV page file ${this.diskPath} ended at byte ${pos + done}.`, 'The file was changed by something else; reload the model.', { file: this.diskPath, offset: pos + done });
+      done += n;
     }
   }
 

@@ -14,7 +14,7 @@
  * a step like this (engine/models/gpu-forward.ts):
  *
  *   await kvStepBegin(kv, from, to)    // memory policy (kv-planner.ts), then maps pages [from, to)
- *   kvStageIn(kv, l)                   // queue.writeBuffer of the layer's pages [0, from) into its slot
+ *   await kvStageIn(kv, l)             // queue.writeBuffer of the layer's pages [0, from) into its slot
  *   ...submit the command buffer that runs layer l (its K/V append goes into the slot)...
  *   kvEncodeWriteBack(kv, enc, l)      // in that command buffer: copy pages touched by [from, to) out
  *   await kvStepEnd(kv)                // after the step's last submit: map them, store them in RAM/disk
@@ -354,29 +354,35 @@ export function kvHostPageWrite(kv: KvCache, layer: number, head: number, page: 
   t.store.write(t.handles[t.idx(layer, head, page)]!, data);
 }
 
-/** Queues the upload of the pages [0, from) of off-GPU `layer` into its staging slot. */
-export function kvStageIn(kv: KvCache, layer: number): void {
+/**
+ * Uploads the pages [0, from) of off-GPU `layer` into its staging slot (queue.writeBuffer, so
+ * ordered before the next submit). Disk pages are read in the thread pool while the GPU runs
+ * what was submitted before; pages the slot still holds are skipped.
+ */
+export async function kvStageIn(kv: KvCache, layer: number): Promise<void> {
   const t = tiersOf(kv);
   const from = t.step!.from;
   const s = t.slotOf[layer]!;
   const hold = t.slotHolds[s]!;
   const have = hold.layer === layer ? hold.tokens : 0;
-  if (have < from) {
-    const pageBytes = kvPageBytes(kv.headDim);
-    const p0 = Math.floor(have / KV_PAGE_TOKENS);
-    const p1 = kvPagesFor(from);
-    const run = Math.max(1, Math.min(p1 - p0, Math.floor((4 << 20) / pageBytes)));
-    const scratch = new Uint8Array(run * pageBytes);
-    for (let h = 0; h < kv.nKvHeads; h++) {
-      for (let a = p0; a < p1; a += run) {
-        const n = Math.min(run, p1 - a);
-        for (let p = 0; p < n; p++) t.store.read(t.handles[t.idx(layer, h, a + p)]!, scratch.subarray(p * pageBytes, (p + 1) * pageBytes));
-        kv.device.queue.writeBuffer(t.staging[s]!, (h * kv.maxPages + a) * pageBytes, scratch, 0, n * pageBytes);
-        t.stagedBytes += n * pageBytes;
-      }
+  // claim the slot first: a later layer sharing it waits for the submit in between anyway
+  t.slotHolds[s] = { layer, tokens: Math.max(from, have) };
+  if (have >= from) return;
+  const pageBytes = kvPageBytes(kv.headDim);
+  const p0 = Math.floor(have / KV_PAGE_TOKENS);
+  const p1 = kvPagesFor(from);
+  const run = Math.max(1, Math.min(p1 - p0, Math.floor((8 << 20) / pageBytes)));
+  const scratch = new Uint8Array(run * pageBytes);
+  const handles = new Int32Array(run);
+  for (let h = 0; h < kv.nKvHeads; h++) {
+    for (let a = p0; a < p1; a += run) {
+      const n = Math.min(run, p1 - a);
+      for (let p = 0; p < n; p++) handles[p] = t.handles[t.idx(layer, h, a + p)]!;
+      await t.store.readMany(handles.subarray(0, n), scratch);
+      kv.device.queue.writeBuffer(t.staging[s]!, (h * kv.maxPages + a) * pageBytes, scratch, 0, n * pageBytes);
+      t.stagedBytes += n * pageBytes;
     }
   }
-  t.slotHolds[s] = { layer, tokens: Math.max(from, have) };
 }
 
 /** Records the copy of the pages that the step wrote in off-GPU `layer` out of its slot. */

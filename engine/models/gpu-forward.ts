@@ -263,7 +263,7 @@ export async function gpuForwardCreate(ctx: KernelContext, hp: ModelHparams, w: 
    * else a submit before each off-GPU layer, whose pages are staged just before (see the header).
    * Returns the open encoder of the last segment (the caller adds the tail and submits it).
    */
-  function recordLayers(pre: (pass: GPUComputePassEncoder) => void, layer: (pass: GPUComputePassEncoder, l: number) => void, label: string): GPUCommandEncoder {
+  async function recordLayers(pre: (pass: GPUComputePassEncoder) => void, layer: (pass: GPUComputePassEncoder, l: number) => void, label: string): Promise<GPUCommandEncoder> {
     const off = kv.tiers ? kvOffloadedLayers(kv) : [];
     let enc = device.createCommandEncoder({ label });
     let pass = enc.beginComputePass({ label });
@@ -274,7 +274,7 @@ export async function gpuForwardCreate(ctx: KernelContext, hp: ModelHparams, w: 
       return enc;
     }
     const slots = Math.min(off.length, kvStagingSlots(kv));
-    for (let k = 0; k < slots; k++) kvStageIn(kv, off[k]!);
+    for (let k = 0; k < slots; k++) await kvStageIn(kv, off[k]!);
     let k = 0;
     for (let l = 0; l < hp.nLayers; l++) {
       const isOff = l === off[k];
@@ -282,7 +282,7 @@ export async function gpuForwardCreate(ctx: KernelContext, hp: ModelHparams, w: 
         pass.end();
         device.queue.submit([enc.finish()]);
         // the slot of the previous off-GPU layer is free in queue order: refill it now
-        if (k >= 1 && k - 1 + slots < off.length) kvStageIn(kv, off[k - 1 + slots]!);
+        if (k >= 1 && k - 1 + slots < off.length) await kvStageIn(kv, off[k - 1 + slots]!);
         enc = device.createCommandEncoder({ label });
         pass = enc.beginComputePass({ label });
       }
@@ -318,7 +318,7 @@ export async function gpuForwardCreate(ctx: KernelContext, hp: ModelHparams, w: 
         device.queue.writeBuffer(set.acts.ids, 0, Uint32Array.from(tokens.slice(c, c + T)));
         device.queue.writeBuffer(set.acts.pos, 0, Uint32Array.from({ length: T }, (_, i) => q0 + i));
         for (const a of set.attn) a.update({ tokens: T, qStart: q0 });
-        const enc = recordLayers((pass) => set.embed.encode(pass), (pass, l) => {
+        const enc = await recordLayers((pass) => set.embed.encode(pass), (pass, l) => {
           for (const p of set.layers[l]!.plans) p.encode(pass);
         }, 'prefill');
         const last = c + T >= tokens.length;
@@ -349,7 +349,7 @@ export async function gpuForwardCreate(ctx: KernelContext, hp: ModelHparams, w: 
         kvCacheEnsure(kv, pos + 1);
       }
       device.queue.writeBuffer(one.pos, 0, Uint32Array.of(pos));
-      const enc = recordLayers((pass) => decodeEmbed.encode(pass), (pass, i) => {
+      const enc = await recordLayers((pass) => decodeEmbed.encode(pass), (pass, i) => {
         const l = decodeLayers[i]!;
         const attn = tap ? l.attnTapped! : l.attn!;
         attn.update(pos + 1);
