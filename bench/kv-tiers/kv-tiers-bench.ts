@@ -10,7 +10,7 @@
  * Options: --shape (gen-gguf shape, default llama-3.2-1b) --type (default Q8_0) --layers N
  * (override) --ctx (prompt tokens, default 131072) --frac (budget / whole-context KV, default
  * 0.25) --decode (tokens, default 32) --chunk (prefill tokens per piece, default 2048)
- * --skip-all-gpu. Prints a markdown table (and writes it to $OUT/kv-tiers.md when OUT is set).
+ * --runs (comma list of all, pinned, budget, run in that order; default all,pinned,budget). Prints a markdown table (and writes it to $OUT/kv-tiers.md when OUT is set).
  *
  * Extend: new rows are new `run(...)` calls with their own setup.
  */
@@ -107,9 +107,13 @@ async function main(): Promise<void> {
     }
     process.stderr.write(`${JSON.stringify(rows.at(-1))}\n`);
   };
-  if (!argv.includes('--skip-all-gpu')) await step('all on GPU', {});
-  await step('2 layers off GPU, kept in staging (submit cost only)', { pin: 2 });
-  await step(`budget ${frac} of the context's KV (${(whole * frac / 2 ** 20).toFixed(0)} MiB)`, { budget: Math.floor(whole * frac) });
+  const runs = (arg('--runs') ?? 'all,pinned,budget').split(',');
+  for (const r of runs) {
+    if (r === 'all') await step('all on GPU', {});
+    else if (r === 'pinned') await step('2 layers off GPU, kept in staging (submit cost only)', { pin: 2 });
+    else if (r === 'budget') await step(`budget ${frac} of the context's KV (${(whole * frac / 2 ** 20).toFixed(0)} MiB)`, { budget: Math.floor(whole * frac) });
+    else throw new Error(`unknown run ${r} (all, pinned, budget)`);
+  }
   const fmt = (x: number, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
   const md = [
     `Device: ${info}. Model: ${shape}${layers ? ` (${layers} layers)` : ''} ${type}, random weights. Prompt ${ctx} tokens (prefill pieces of ${chunk}), then ${decode} greedy tokens. Whole-context KV: ${(whole / 2 ** 20).toFixed(0)} MiB.`,

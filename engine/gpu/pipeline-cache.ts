@@ -33,6 +33,7 @@ function definesKey(d: WgslDefines | undefined): string {
 export class PipelineCache {
   private readonly modules = new Map<string, { module: GPUShaderModule; code: string; checked: Promise<void> }>();
   private readonly pipelines = new Map<string, Promise<GPUComputePipeline>>();
+  private readonly syncPipelines = new Map<string, GPUComputePipeline>();
 
   constructor(readonly device: GPUDevice) {}
 
@@ -94,7 +95,25 @@ export class PipelineCache {
     return p;
   }
 
+  /**
+   * The pipeline for `spec`, created synchronously (createComputePipeline) when not cached: for
+   * variants needed only occasionally, decided at encode time. Compile errors then surface as
+   * device validation errors, not exceptions, so prefer `get` where an await is possible.
+   */
+  getSync(spec: ShaderSpec): GPUComputePipeline {
+    const entryPoint = spec.entryPoint ?? 'main';
+    const key = `${spec.name}|${definesKey(spec.defines)}|${entryPoint}|sync`;
+    let p = this.syncPipelines.get(key);
+    if (!p) {
+      const m = this.module(spec);
+      p = this.device.createComputePipeline({ layout: 'auto', compute: { module: m.module, entryPoint }, label: key });
+      this.syncPipelines.set(key, p);
+    }
+    return p;
+  }
+
   clear(): void {
+    this.syncPipelines.clear();
     this.modules.clear();
     this.pipelines.clear();
   }

@@ -18,7 +18,7 @@
 
 import { LongreadError } from '../errors.ts';
 import type { BufferRef } from '../gpu/buffer-pool.ts';
-import { kernelScratch, ParamsWriter, planCreate, type KernelContext, type KernelPlan } from './context.ts';
+import { kernelScratch, ParamsWriter, planCreate, planCreateSync, type DispatchPlan, type KernelContext, type KernelPlan } from './context.ts';
 import type { KvLayerView } from './kv-layout.ts';
 import source from '../../shaders/attention-prefill.wgsl';
 
@@ -88,20 +88,29 @@ export async function prefillAttentionPlan(ctx: KernelContext, a: PrefillAttenti
   const partFloats = Math.ceil((target * bq) / nKvHeads) * a.nHeads * (headDim + 2);
   const part = kernelScratch(ctx, 'attention-prefill:partials', partFloats * 4);
   const common = { name: 'attention-prefill.wgsl', source, params: params(a.tokens, a.qStart) };
-  const [direct, splitMain, splitReduce] = await Promise.all([
-    planCreate(ctx, { ...common, defines: { HD: headDim, G }, buffers: [a.q, a.kv.pages, a.kv.pageTable, a.out], workgroups: [1, nKvHeads] }),
-    planCreate(ctx, { ...common, defines: { HD: headDim, G, SPLIT: true }, buffers: [a.q, a.kv.pages, a.kv.pageTable, null, part], workgroups: [1, nKvHeads] }),
-    planCreate(ctx, { ...common, defines: { HD: headDim, G, SPLIT: true }, entryPoint: 'reduce', buffers: [null, null, null, a.out, part], workgroups: [1, a.nHeads] }),
-  ]);
+  const direct = await planCreate(ctx, { ...common, defines: { HD: headDim, G }, buffers: [a.q, a.kv.pages, a.kv.pageTable, a.out], workgroups: [1, nKvHeads] });
+  // The split-K pair is created the first time a configuration needs it (most plans never do).
+  let splitPlans: [DispatchPlan, DispatchPlan] | null = null;
+  const splitCreate = (): [DispatchPlan, DispatchPlan] =>
+    (splitPlans ??= [
+      planCreateSync(ctx, { ...common, defines: { HD: headDim, G, SPLIT: true }, buffers: [a.q, a.kv.pages, a.kv.pageTable, null, part], workgroups: [1, nKvHeads] }),
+      planCreateSync(ctx, { ...common, defines: { HD: headDim, G, SPLIT: true }, entryPoint: 'reduce', buffers: [null, null, null, a.out, part], workgroups: [1, a.nHeads] }),
+    ]);
   let splits = 1;
   const configure = (tokens: number, qStart: number) => {
     checkGrid(tokens);
     const bytes = params(tokens, qStart);
     splits = split(tokens, qStart).n;
-    for (const p of [direct, splitMain, splitReduce]) p.writeParams(bytes);
-    direct.workgroups[0] = splitMain.workgroups[0] = Math.ceil(tokens / bq);
-    splitMain.workgroups[2] = splits;
-    splitReduce.workgroups[0] = tokens;
+    direct.writeParams(bytes);
+    direct.workgroups[0] = Math.ceil(tokens / bq);
+    if (splits > 1 || splitPlans) {
+      const [main, reduce] = splitCreate();
+      main.writeParams(bytes);
+      reduce.writeParams(bytes);
+      main.workgroups[0] = Math.ceil(tokens / bq);
+      main.workgroups[2] = splits;
+      reduce.workgroups[0] = tokens;
+    }
   };
   configure(a.tokens, a.qStart);
   return {
@@ -109,14 +118,14 @@ export async function prefillAttentionPlan(ctx: KernelContext, a: PrefillAttenti
       return splits;
     },
     encode(pass) {
-      if (splits === 1) direct.encode(pass);
+      if (splits === 1 || !splitPlans) direct.encode(pass);
       else {
-        splitMain.encode(pass);
-        splitReduce.encode(pass);
+        splitPlans[0].encode(pass);
+        splitPlans[1].encode(pass);
       }
     },
     dispose() {
-      for (const p of [direct, splitMain, splitReduce]) p.dispose();
+      for (const p of [direct, ...(splitPlans ?? [])]) p.dispose();
     },
     update({ tokens, qStart }) {
       configure(tokens, qStart);

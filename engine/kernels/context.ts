@@ -113,6 +113,16 @@ export interface DispatchPlan extends KernelPlan {
 
 export async function planCreate(ctx: KernelContext, spec: PlanSpec): Promise<DispatchPlan> {
   const pipeline = await ctx.pipelines.get({ name: spec.name, source: spec.source, defines: spec.defines ?? {}, entryPoint: spec.entryPoint ?? 'main' });
+  return planFromPipeline(ctx, spec, pipeline);
+}
+
+/** `planCreate` with a synchronously created pipeline (variants decided at update time). */
+export function planCreateSync(ctx: KernelContext, spec: PlanSpec): DispatchPlan {
+  const pipeline = ctx.pipelines.getSync({ name: spec.name, source: spec.source, defines: spec.defines ?? {}, entryPoint: spec.entryPoint ?? 'main' });
+  return planFromPipeline(ctx, spec, pipeline);
+}
+
+function planFromPipeline(ctx: KernelContext, spec: PlanSpec, pipeline: GPUComputePipeline): DispatchPlan {
   const paramsBuffer = ctx.device.createBuffer({ size: spec.params.byteLength, usage: UNIFORM, label: `${spec.name}:params` });
   ctx.device.queue.writeBuffer(paramsBuffer, 0, spec.params);
   const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: paramsBuffer } }];

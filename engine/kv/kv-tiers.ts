@@ -339,7 +339,10 @@ export async function kvEnsure(kv: KvCache, tokens: number): Promise<void> {
 /** Starts a step that writes tokens [from, to): applies the policy, then maps the pages. */
 export async function kvStepBegin(kv: KvCache, from: number, to: number): Promise<void> {
   await kvEnsure(kv, to);
-  if (kv.tiers instanceof KvTiers) kv.tiers.step = { from, to };
+  if (kv.tiers instanceof KvTiers) {
+    kv.tiers.step = { from, to };
+    kv.tiers.pending = []; // a step that failed before kvStepEnd leaves nothing behind
+  }
 }
 
 /** Reads page p of (layer, head) of an off-GPU layer into `out` (pageBytes). */

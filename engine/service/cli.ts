@@ -15,6 +15,7 @@ import { serveCommand } from './commands/serve.ts';
 import { infoCommand } from './commands/info.ts';
 import { importCommand } from './commands/import.ts';
 import { tokenizeCommand } from './commands/tokenize.ts';
+import { evalCommand } from './commands/eval.ts';
 
 const COMMANDS: Command[] = [
   generateCommand,
@@ -25,6 +26,7 @@ const COMMANDS: Command[] = [
   infoCommand,
   importCommand,
   tokenizeCommand,
+  evalCommand,
 ];
 
 function usage(): string {
