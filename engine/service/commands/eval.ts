@@ -14,7 +14,7 @@ import { ggufOpen } from '../../formats/gguf-read.ts';
 import { tokenizerFromGguf } from '../../tokenizer/tokenizer.ts';
 import { LongreadError } from '../../errors.ts';
 import { engineBackend, llamaCppBackend } from '../../../bench/longqa/backends.ts';
-import { makeCase, runCases, summaryTable, type LongQaCase } from '../../../bench/longqa/runner.ts';
+import { makeCase, runCases, summaryTable, type CaseResult, type LongQaCase } from '../../../bench/longqa/runner.ts';
 import { TASKS, taskNames } from '../../../bench/longqa/tasks.ts';
 import type { Command } from './command.ts';
 import { modelPathFrom } from './runtime-args.ts';
@@ -46,16 +46,23 @@ export const evalCommand: Command = {
     const tok = tokenizerFromGguf(file.metadata);
     await file.close();
     const cases: LongQaCase[] = [];
-    for (const L of lengths) for (const t of tasks) for (let i = 0; i < n; i++) cases.push(makeCase(tok, t, L, i));
+    // index before task: a run cut short still covers every task with the same cases
+    for (const L of lengths) for (let i = 0; i < n; i++) for (const t of tasks) cases.push(makeCase(tok, t, L, i));
     const usePeer = values.peer || values['peer-gpu'];
     const backend = usePeer ? await llamaCppBackend(modelPath, { gpu: values['peer-gpu'], threads: Number(values.threads) }) : await engineBackend(modelPath);
     const t0 = Date.now();
+    const save = (results: CaseResult[], done: boolean) => {
+      if (values.out) writeFileSync(values.out, JSON.stringify({ model: modelPath, backend: backend.name, done, cases: cases.length, seconds: (Date.now() - t0) / 1000, results }, null, 1));
+    };
     try {
+      const partial: CaseResult[] = [];
       const results = await runCases(backend, cases, (r) => {
         process.stderr.write(`${r.id} ${r.score.toFixed(2)} ${JSON.stringify(r.prediction.slice(0, 80))}\n`);
+        partial.push(r);
+        save(partial, false); // after every case, so a run cut short keeps what it measured
       });
       const secs = (Date.now() - t0) / 1000;
-      if (values.out) writeFileSync(values.out, JSON.stringify({ model: modelPath, backend: backend.name, seconds: secs, results }, null, 1));
+      save(results, true);
       process.stdout.write(`model ${modelPath}, backend ${backend.name}, ${results.length} cases in ${secs.toFixed(0)} s\n\n${summaryTable(results)}\n`);
     } finally {
       await backend.dispose();
