@@ -55,13 +55,13 @@ export function fitCase(tok: Tokenizer, draft: CaseDraft, length: number): { tex
   const per = Math.max(1, (probe.ids.length - lo.ids.length) / 32);
   let loN = 1;
   let hiN = Math.max(2, Math.ceil((budget - lo.ids.length) / per) + 2);
-  while (at(hiN).ids.length <= budget) { loN = hiN; hiN = Math.ceil(hiN * 1.25) + 1; }
+  // invariant: lo = at(loN) fits, at(hiN) does not
+  for (let r = at(hiN); r.ids.length <= budget; r = at(hiN)) { loN = hiN; lo = r; hiN = Math.ceil(hiN * 1.25) + 1; }
   while (hiN - loN > 1) {
     const mid = (loN + hiN) >> 1;
     const r = at(mid);
     if (r.ids.length <= budget) { loN = mid; lo = r; } else hiN = mid;
   }
-  if (lo.ids.length > budget || loN === 1) lo = at(loN);
   return lo;
 }
 
