@@ -18,8 +18,9 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { gpuAcquire, type Gpu } from '../../engine/gpu/device.ts';
-import { modelLoad, sessionCreate } from '../../engine/decode/index.ts';
+import { modelInspect, modelLoad, sessionCreate } from '../../engine/decode/index.ts';
 import { ggufGenerate, type GenType } from '../../tools/gen-gguf/gen-gguf.ts';
+import type { OpTime } from '../../engine/models/gpu-forward.ts';
 
 const argv = process.argv.slice(2);
 const arg = (k: string) => { const i = argv.indexOf(k); return i >= 0 ? argv[i + 1] : undefined; };
@@ -29,7 +30,12 @@ const ALL_MODELS: { id: string; shape: string; type: GenType }[] = [
   { id: 'llama-1b-q4_k_m', shape: 'llama-3.2-1b', type: 'Q4_K_M' },
   { id: 'qwen-0.5b-q4_0', shape: 'qwen2.5-0.5b', type: 'Q4_0' },
 ];
-const MODELS = ALL_MODELS.filter((m) => !arg('--models') || arg('--models')!.split(',').includes(m.id));
+// smoke tests of the script itself on a small machine: --models tiny-llama-q8_0 --contexts 512
+const EXTRA_MODELS = [{ id: 'tiny-llama-q8_0', shape: 'tiny-llama', type: 'Q8_0' as GenType }];
+const MODELS = arg('--models') ? [...ALL_MODELS, ...EXTRA_MODELS].filter((m) => arg('--models')!.split(',').includes(m.id)) : ALL_MODELS;
+// per-op breakdowns (timestamp queries) of one decode step and one prefill piece at these contexts
+const PROFILE_AT = new Set((arg('--profile') ?? '2048,32768').split(',').map(Number));
+const breakdowns: { model: string; ctx: number; kind: string; stepMs: number; rows: OpTime[] }[] = [];
 const CONTEXTS = (arg('--contexts') ?? (quick ? '2048' : '2048,8192,32768,131072')).split(',').map(Number);
 const DECODE = 128;
 
@@ -46,9 +52,10 @@ interface Row {
 function promptOf(n: number, vocab: number, seed: number): number[] {
   let s = seed >>> 0 || 1;
   const out: number[] = [];
+  const base = Math.min(1000, Math.floor(vocab / 4)); // clear of the special tokens at either end
   for (let i = 0; i < n; i++) {
     s ^= s << 13; s ^= s >>> 17; s ^= s << 5;
-    out.push(1000 + ((s >>> 0) % Math.max(1, vocab - 2000)));
+    out.push(base + ((s >>> 0) % Math.max(1, vocab - 2 * base)));
   }
   return out;
 }
@@ -64,6 +71,14 @@ async function runLongread(gpu: Gpu, file: string, model: string, ctxs: number[]
       s.reset();
       const r = await s.generate({ promptTokens: promptOf(ctx, vocab, 11), maxTokens: DECODE, temperature: 0 });
       rows.push({ model, ctx, engine: 'longread', prefill: r.stats.prefillTokensPerSecond, decode: r.stats.decodeTokensPerSecond, memGiB: m.info.memory.totalBytes / 2 ** 30, note: r.stats.generatedTokens < DECODE ? `${r.stats.generatedTokens} tokens` : undefined });
+      if (PROFILE_AT.has(ctx) && gpu.info.features.includes('timestamp-query')) {
+        // second of two runs each (the first warms clocks and caches); KV written here is discarded
+        const chunk = Math.min(512, ctx);
+        for (const [kind, pos, n, stepMs] of [['decode', ctx, 1, 1000 / r.stats.decodeTokensPerSecond], ['prefill', ctx - chunk, chunk, (1000 * chunk) / r.stats.prefillTokensPerSecond]] as const) {
+          await m.forward.profile(kind, pos, n);
+          breakdowns.push({ model, ctx, kind: kind === 'decode' ? `decode step at ${ctx}` : `prefill piece of ${n} at ${pos}`, stepMs, rows: await m.forward.profile(kind, pos, n) });
+        }
+      }
       m.dispose();
     } catch (e) {
       rows.push({ model, ctx, engine: 'longread', prefill: NaN, decode: NaN, memGiB: NaN, note: (e as Error).message.slice(0, 80) });
@@ -132,21 +147,41 @@ function table(rows: Row[], device: string): string {
   return out.join('\n');
 }
 
+function breakdownTables(): string {
+  const out: string[] = [];
+  for (const b of breakdowns) {
+    const total = b.rows.reduce((a, r) => a + r.ms, 0);
+    out.push(`${b.model}, ${b.kind}: ops sum to ${total.toFixed(3)} ms on the GPU (each op in its own timestamped pass); the timed run averaged ${b.stepMs.toFixed(3)} ms per step (from its tokens/s; the difference is submit, host and pass-boundary time)`, '', '| op | dispatches | GPU ms | % |', '|---|---:|---:|---:|');
+    for (const r of [...b.rows].sort((x, y) => y.ms - x.ms)) out.push(`| ${r.op} | ${r.calls} | ${r.ms.toFixed(3)} | ${((100 * r.ms) / total).toFixed(1)} |`);
+    out.push('');
+  }
+  return out.join('\n');
+}
+
 const gpu = await gpuAcquire();
 const rows: Row[] = [];
+/** Writes what is measured so far (a run cut short by a time limit still leaves its tables). */
+function save(final: boolean): void {
+  const md = table(rows, gpu.info.adapterName);
+  const bd = breakdownTables();
+  if (final) process.stdout.write(md + '\n\n' + bd + '\n');
+  if (process.env.OUT) {
+    writeFileSync(path.join(process.env.OUT, 'e2e.md'), md + '\n');
+    writeFileSync(path.join(process.env.OUT, 'breakdown.md'), bd + '\n');
+    writeFileSync(path.join(process.env.OUT, 'e2e.json'), JSON.stringify({ rows, breakdowns }, null, 1));
+  }
+}
 for (const m of MODELS) {
   const file = path.join('/tmp', `${m.id}.gguf`);
   const t0 = performance.now();
   const g = existsSync(file) ? null : ggufGenerate({ shape: m.shape, type: m.type, out: file, seed: 1 });
   process.stderr.write(`${m.id}: ${g ? `generated ${(g.bytes / 2 ** 20).toFixed(0)} MiB in ${((performance.now() - t0) / 1000).toFixed(1)} s` : 'cached'}\n`);
-  const vocab = g?.vocab ?? 32000;
-  rows.push(...(await runLongread(gpu, file, m.id, CONTEXTS, vocab)));
+  const vocab = g?.vocab ?? (await modelInspect(file)).vocabSize;
   rows.push(...(await runLlamaCpp(file, m.id, CONTEXTS, vocab)));
+  save(false);
+  rows.push(...(await runLongread(gpu, file, m.id, CONTEXTS, vocab)));
+  save(false);
 }
-const md = table(rows, gpu.info.adapterName);
-process.stdout.write(md + '\n');
-if (process.env.OUT) {
-  writeFileSync(path.join(process.env.OUT, 'e2e.md'), md + '\n');
-  writeFileSync(path.join(process.env.OUT, 'e2e.json'), JSON.stringify(rows, null, 1));
-}
+save(true);
 process.exit(0);
+

@@ -121,4 +121,26 @@ describe('generation sessions', () => {
       expect(sum).toBeLessThanOrEqual(a.steps + 1e-3);
     }
   });
+
+  it('profiles one decode step and one prefill piece per op (timestamp queries), then generates as before', async () => {
+    const s = sessionCreate(model);
+    const prompt = enc('Lily and Ben went to the park.');
+    const before = await s.generate({ promptTokens: prompt, ...greedy, maxTokens: 10 });
+    if (!gpu.info.features.includes('timestamp-query')) return;
+    const L = model.hp.nLayers;
+    const dec = await model.forward.profile('decode', 100);
+    const ops = new Map(dec.map((r) => [r.op, r]));
+    for (const op of ['embedding', 'attn_norm', 'matvec attn_q', 'attention (decode)', 'matvec ffn_down (+residual)', 'matvec classifier', 'argmax']) expect(ops.has(op), op).toBe(true);
+    expect(ops.get('attention (decode)')!.calls).toBe(L);
+    expect(ops.get('matvec classifier')!.calls).toBe(1);
+    for (const r of dec) expect(Number.isFinite(r.ms) && r.ms >= 0, r.op).toBe(true);
+    const pre = await model.forward.profile('prefill', 64, 16);
+    const pops = new Map(pre.map((r) => [r.op, r]));
+    expect(pops.get('attention (prefill)')!.calls).toBe(L);
+    expect(pops.get('matmul ffn_up')!.calls).toBe(L);
+    expect(pre.reduce((a, r) => a + r.ms, 0)).toBeGreaterThan(0);
+    s.reset();
+    const after = await s.generate({ promptTokens: prompt, ...greedy, maxTokens: 10 });
+    expect(after.tokens).toEqual(before.tokens);
+  });
 });

@@ -27,6 +27,7 @@
 
 import { LongreadError } from '../errors.ts';
 import { STORAGE } from '../gpu/buffer-pool.ts';
+import { GpuTimer } from '../gpu/timing.ts';
 import { attentionTapCreate, type AttentionTap } from '../telemetry/attention-tap.ts';
 import { decodeAttentionPlan, type DecodeAttentionPlan } from '../kernels/attention-decode.ts';
 import { prefillAttentionPlan } from '../kernels/attention-prefill.ts';
@@ -99,11 +100,27 @@ export interface GpuForward {
   /** Logits of the last step (tests and parity tools). */
   readLogits(): Promise<Float32Array>;
   tapCreate(promptLen: number): Promise<AttentionTap>;
+  /**
+   * GPU time per op of one decode step at position `pos` (kind 'decode') or of one prefill piece
+   * of `tokens` tokens starting at `pos` (kind 'prefill'), each dispatch in its own timestamped
+   * pass, summed over layers. Needs timestamp-query and every KV layer on the GPU. It writes KV
+   * at those positions: a benchmark tool; reset the session afterwards.
+   */
+  profile(kind: 'decode' | 'prefill', pos: number, tokens?: number): Promise<OpTime[]>;
   dispose(): void;
+}
+
+/** One row of a per-op profile: total GPU milliseconds of `op` over `calls` dispatches. */
+export interface OpTime {
+  op: string;
+  ms: number;
+  calls: number;
 }
 
 interface LayerPlans {
   plans: KernelPlan[];
+  /** op name of each entry of `plans` (per-op profiles) */
+  names: string[];
   attn?: DecodeAttentionPlan;
   /** the attention plan when a tap is on (probs written) */
   attnTapped?: DecodeAttentionPlan;
@@ -152,7 +169,10 @@ export async function gpuForwardCreate(ctx: KernelContext, hp: ModelHparams, w: 
       await lin(`${p}attn_k.weight`, a.xn, a.k, kd, hp.dim, bias('attn_k')),
       await lin(`${p}attn_v.weight`, a.xn, a.v, kd, hp.dim, bias('attn_v')),
     ];
+    const mm = T === 1 ? 'matvec' : 'matmul';
+    const names = ['attn_norm', `${mm} attn_q`, `${mm} attn_k`, `${mm} attn_v`];
     if (hp.qkNorm) {
+      names.push('q_norm', 'k_norm');
       plans.push(
         await qkNormPlan(ctx, { x: a.q, weight: wt(`${p}attn_q_norm.weight`).buffer, tokens: T, heads: hp.nHeads, headDim: hp.headDim, eps: hp.eps }),
         await qkNormPlan(ctx, { x: a.k, weight: wt(`${p}attn_k_norm.weight`).buffer, tokens: T, heads: hp.nKvHeads, headDim: hp.headDim, eps: hp.eps }),
@@ -163,7 +183,8 @@ export async function gpuForwardCreate(ctx: KernelContext, hp: ModelHparams, w: 
       await ropePlan(ctx, { x: a.k, positions: a.pos, table: rope, tokens: T, heads: hp.nKvHeads, headDim: hp.headDim }),
       await kvAppendPlan(ctx, { k: a.k, v: a.v, cacheIndex: a.pos, kv: kv.views[l]!, tokens: T }),
     );
-    const out: LayerPlans = { plans };
+    names.push('rope q', 'rope k', 'kv append');
+    const out: LayerPlans = { plans, names };
     const post: KernelPlan[] = [
       await lin(`${p}attn_output.weight`, a.att, a.x, hp.dim, qd, { accumulate: true }),
       await rmsNormPlan(ctx, { x: a.x, weight: wt(`${p}ffn_norm.weight`).buffer, out: a.xn, rows: T, dim: hp.dim, eps: hp.eps }),
@@ -172,6 +193,7 @@ export async function gpuForwardCreate(ctx: KernelContext, hp: ModelHparams, w: 
       await swigluPlan(ctx, { gate: a.gate, up: a.up, out: a.act, n: T * hp.ffnDim }),
       await lin(`${p}ffn_down.weight`, a.act, a.x, hp.dim, hp.ffnDim, { accumulate: true }),
     ];
+    const postNames = [`${mm} attn_output (+residual)`, 'ffn_norm', `${mm} ffn_gate`, `${mm} ffn_up`, 'swiglu', `${mm} ffn_down (+residual)`];
     if (!prefill) {
       out.attn = await decodeAttentionPlan(ctx, { q: a.q, out: a.att, kv: kv.views[l]!, nHeads: hp.nHeads, maxKvLen: kv.maxPages * 64, scale });
       out.post = post;
@@ -179,8 +201,10 @@ export async function gpuForwardCreate(ctx: KernelContext, hp: ModelHparams, w: 
       const attn = await prefillAttentionPlan(ctx, { q: a.q, out: a.att, kv: kv.views[l]!, nHeads: hp.nHeads, tokens: T, qStart, scale });
       out.prefillAttn = attn;
       plans.push(attn);
+      names.push('attention (prefill)');
     }
     plans.push(...post);
+    names.push(...postNames);
     return out;
   }
 
@@ -384,6 +408,52 @@ export async function gpuForwardCreate(ctx: KernelContext, hp: ModelHparams, w: 
         decodeLayers[l]!.attnTapped = await decodeAttentionPlan(ctx, { q: one.q, out: one.att, kv: kv.views[l]!, nHeads: hp.nHeads, maxKvLen, scale, probs: tap.probs[l]! });
       }
       return tap;
+    },
+
+    async profile(kind, pos, tokens = 1) {
+      if (!device.features.has('timestamp-query')) throw new LongreadError('gpu-limit', 'Per-op profiles need the timestamp-query feature, which this GPU does not offer.', 'Run the profile on a GPU whose driver offers timestamp queries.');
+      if (kv.tiers && kvOffloadedLayers(kv).length) throw new LongreadError('bad-request', 'Per-op profiles need every KV layer on the GPU.', 'Profile without a VRAM budget that moves layers off the GPU.');
+      const T = kind === 'decode' ? 1 : tokens;
+      kvCacheEnsure(kv, pos + T);
+      const timed: [string, KernelPlan][] = [];
+      if (kind === 'decode') {
+        device.queue.writeBuffer(one.pos, 0, Uint32Array.of(pos));
+        timed.push(['embedding', decodeEmbed]);
+        for (const l of decodeLayers) {
+          l.attn!.update(pos + 1);
+          const n = l.plans.length - l.post!.length;
+          for (let j = 0; j < n; j++) timed.push([l.names[j]!, l.plans[j]!]);
+          timed.push(['attention (decode)', l.attn!]);
+          for (let j = n; j < l.plans.length; j++) timed.push([l.names[j]!, l.plans[j]!]);
+        }
+        timed.push(['output_norm', tail[0]!], ['matvec classifier', tail[1]!], ['argmax', greedy]);
+      } else {
+        const set = await prefillSet(T);
+        device.queue.writeBuffer(set.acts.ids, 0, Uint32Array.from({ length: T }, (_, i) => (i * 7919 + 13) % hp.vocab));
+        device.queue.writeBuffer(set.acts.pos, 0, Uint32Array.from({ length: T }, (_, i) => pos + i));
+        for (const a of set.attn) a.update({ tokens: T, qStart: pos });
+        timed.push(['embedding', set.embed]);
+        for (const l of set.layers) l.plans.forEach((p, j) => timed.push([l.names[j]!, p]));
+      }
+      const timer = new GpuTimer(device, true, timed.length);
+      const enc = device.createCommandEncoder({ label: `profile-${kind}` });
+      for (const [name, plan] of timed) {
+        const pass = timer.beginPass(enc, name);
+        plan.encode(pass);
+        pass.end();
+      }
+      timer.resolve(enc);
+      device.queue.submit([enc.finish()]);
+      const rows = await timer.read();
+      timer.dispose();
+      const byOp = new Map<string, OpTime>();
+      for (const r of rows) {
+        const o = byOp.get(r.label) ?? { op: r.label, ms: 0, calls: 0 };
+        o.ms += r.ms;
+        o.calls++;
+        byOp.set(r.label, o);
+      }
+      return [...byOp.values()];
     },
 
     dispose() {
