@@ -7,9 +7,12 @@
  *
  *   node --import tsx tools/train/export-gguf.ts --in DIR --out assets/models/longread-lr28m.gguf [--type q8_0|f16]
  *
+ * It also copies DIR/train-log.txt (train.py's log) next to the GGUF as <name>.train.txt, so the
+ * log is committed with the model.
+ *
  * Extend: new hyper-parameters go into train.py's Config, config.json and the metadata below.
  */
-import { readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { GgmlType } from '../../engine/formats/ggml-types.ts';
@@ -119,6 +122,15 @@ async function main(): Promise<void> {
   };
   await ggufWrite(values.out, { metadata, types, tensors });
   console.log(`wrote ${values.out}: ${tensors.length} tensors, vocab ${c.vocab}, ${values.type}`);
+  // The training log travels with the model (committed; *.log is git-ignored).
+  const log = join(dir, 'train-log.txt');
+  const logOut = values.out.replace(/\.gguf$/, '') + '.train.txt';
+  if (existsSync(log)) {
+    copyFileSync(log, logOut);
+    console.log(`wrote ${logOut} (training log)`);
+  } else {
+    console.warn(`no ${log}: the model ships without its training log`);
+  }
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

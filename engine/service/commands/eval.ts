@@ -4,11 +4,13 @@
  * held-out cases fitted to each length with the model's own tokenizer) run through our engine in
  * dense mode, or with --peer through llama.cpp (node-llama-cpp), printing a Markdown table of
  * RULER scores (string_match_all / string_match_part, percent) and writing every prediction to
- * --out. Without --model it scores the bundled model.
+ * --out. Without --model it scores the bundled model. --cases-out writes the cases (gzipped JSON
+ * lines) for tools/train/train.py --eval-cases instead of running them.
  *
  * Extend: new tasks go into bench/longqa/tasks.ts; new backends into bench/longqa/backends.ts.
  */
 import { writeFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import { parseArgs } from 'node:util';
 import { ggufOpen } from '../../formats/gguf-read.ts';
 import { tokenizerFromGguf } from '../../tokenizer/tokenizer.ts';
@@ -22,14 +24,14 @@ import { modelPathFrom } from './runtime-args.ts';
 export const evalCommand: Command = {
   name: 'eval',
   summary: 'Score a model on the long-document QA suite (RULER-style, held-out cases) and print a table',
-  usage: '[--model M.gguf] [--tasks niah_single,niah_multikey,vt,...] [--lengths 4096,8192] [--cases N] [--peer] [--peer-gpu] [--threads N] [--out results.json]',
+  usage: '[--model M.gguf] [--tasks niah_single,niah_multikey,vt,...] [--lengths 4096,8192] [--cases N] [--peer] [--peer-gpu] [--threads N] [--out results.json] [--cases-out cases.jsonl.gz]',
   async run(argv) {
     const { values } = parseArgs({
       args: argv,
       options: {
         model: { type: 'string' }, tasks: { type: 'string', default: 'niah_single,niah_multikey,vt' }, lengths: { type: 'string', default: '4096' },
         cases: { type: 'string', default: '20' }, peer: { type: 'boolean', default: false }, 'peer-gpu': { type: 'boolean', default: false },
-        threads: { type: 'string', default: '2' }, out: { type: 'string' }, json: { type: 'boolean', default: false },
+        threads: { type: 'string', default: '2' }, out: { type: 'string' }, json: { type: 'boolean', default: false }, 'cases-out': { type: 'string' },
       },
     });
     const tasks = taskNames(values.tasks!);
@@ -48,6 +50,13 @@ export const evalCommand: Command = {
     const cases: LongQaCase[] = [];
     // index before task: a run cut short still covers every task with the same cases
     for (const L of lengths) for (let i = 0; i < n; i++) for (const t of tasks) cases.push(makeCase(tok, t, L, i));
+    if (values['cases-out']) {
+      // the same cases for tools/train/train.py --eval-cases (PyTorch evaluation on the GPU machine)
+      const rows = cases.map(({ promptTokens, ...c }) => JSON.stringify({ ...c, promptTokens: promptTokens.length }));
+      writeFileSync(values['cases-out'], gzipSync(rows.join('\n') + '\n'));
+      process.stdout.write(`wrote ${cases.length} cases to ${values['cases-out']}\n`);
+      return 0;
+    }
     const usePeer = values.peer || values['peer-gpu'];
     const backend = usePeer ? await llamaCppBackend(modelPath, { gpu: values['peer-gpu'], threads: Number(values.threads) }) : await engineBackend(modelPath);
     const t0 = Date.now();
