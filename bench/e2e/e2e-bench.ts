@@ -100,7 +100,13 @@ async function runLlamaCpp(file: string, model: string, ctxs: number[], vocab: n
       const vram0 = (await llama.getVramState()).used;
       const context = await lm.createContext({ contextSize: ctx + DECODE + 64, batchSize: 2048, flashAttention: true, sequences: 1 });
       const seq = context.getSequence();
-      await seq.evaluateWithoutGeneratingNewTokens(promptOf(Math.min(ctx, 512), vocab, 7)); // warm-up
+      // warm-up, as for Longread: a full batch (prefill shaders) and a few greedy tokens (decode
+      // shaders). With only a 512-token evaluation, the 2K prefill and the decode of the first
+      // context compiled Vulkan pipelines inside the timed region (2026-12-06 run: 389 tok/s).
+      const warm = promptOf(Math.min(ctx, 2048), vocab, 7);
+      await seq.evaluateWithoutGeneratingNewTokens(warm.slice(0, -1));
+      let w = 0;
+      for await (const _t of seq.evaluate(warm.slice(-1), { temperature: 0 })) if (++w >= 8) break;
       await seq.clearHistory();
       const prompt = promptOf(ctx, vocab, 11);
       const t0 = performance.now();
@@ -158,7 +164,7 @@ function breakdownTables(): string {
   return out.join('\n');
 }
 
-const gpu = await gpuAcquire();
+const gpu = await gpuAcquire({ unsafe: true }); // unquantized timestamps for the per-op profiles
 const rows: Row[] = [];
 /** Writes what is measured so far (a run cut short by a time limit still leaves its tables). */
 function save(final: boolean): void {

@@ -16,7 +16,11 @@ import type { GpuInfo, GpuLimitsInfo } from '../service/contract.ts';
 import { LongreadError } from '../errors.ts';
 
 export interface GpuOptions {
-  /** Enable Dawn's allow_unsafe_apis toggle (needed for subgroup matrices on NVIDIA). */
+  /**
+   * Enable Dawn's allow_unsafe_apis toggle (needed for subgroup matrices on NVIDIA) and turn off
+   * its timestamp quantization (benchmarks: quantized timestamps on the H100 came in steps of
+   * 65.5 us, too coarse for per-op decode profiles).
+   */
   unsafe?: boolean;
   /** Prefer 'high-performance' (default) or 'low-power' adapters. */
   powerPreference?: GPUPowerPreference;
@@ -83,7 +87,7 @@ function loadDawn(unsafe: boolean): { module: DawnModule; gpu: GPU } {
     );
   }
   Object.assign(globalThis, module.globals);
-  const flags = unsafe ? ['enable-dawn-features=allow_unsafe_apis'] : [];
+  const flags = unsafe ? ['enable-dawn-features=allow_unsafe_apis', 'disable-dawn-features=timestamp_quantization'] : [];
   const gpu = module.create(flags);
   dawn = { module, gpu, unsafe };
   return dawn;

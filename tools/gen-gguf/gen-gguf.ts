@@ -5,8 +5,8 @@
  * distributions are peaked: top-1/top-2 gaps sit well above the rounding differences between
  * engines (ARCHITECTURE.md, "How correctness is established").
  *
- *   npx tsx tools/gen-gguf/gen-gguf.ts --shape llama-3.2-1b --type Q4_K_M --out /tmp/l1b.gguf
- *   npx tsx tools/gen-gguf/gen-gguf.ts --shape tiny-qwen3 --type Q8_0 --out /tmp/t.gguf --seed 3
+ *   npx tsx tools/gen-gguf/cli.ts --shape llama-3.2-1b --type Q4_K_M --out /tmp/l1b.gguf
+ *   npx tsx tools/gen-gguf/cli.ts --shape tiny-qwen3 --type Q8_0 --out /tmp/t.gguf --seed 3
  *   ggufGenerate({ shape: 'tiny-llama', type: 'F16', out, seed })   // from tests
  *
  * Types: F32, F16, Q8_0, Q4_0, Q4_K, Q6_K, and Q4_K_M (llama.cpp's mix: Q4_K, with Q6_K for the
@@ -200,20 +200,3 @@ export function ggufGenerate(o: GenOptions): { tensors: number; bytes: number; v
   w.close();
   return { tensors: tensors.length, bytes, vocab };
 }
-
-async function main(argv: string[]): Promise<void> {
-  const { parseArgs } = await import('node:util');
-  const { values } = parseArgs({ args: argv, options: { shape: { type: 'string' }, type: { type: 'string', default: 'Q8_0' }, out: { type: 'string' }, seed: { type: 'string', default: '1' }, peak: { type: 'string' }, layers: { type: 'string' }, context: { type: 'string' } } });
-  if (!values.shape || !values.out) {
-    process.stderr.write(`usage: gen-gguf --shape ${Object.keys(SHAPES).join('|')} --type F32|F16|Q8_0|Q4_0|Q4_K|Q6_K|Q4_K_M --out FILE [--seed N --peak S --layers N --context N]\n`);
-    process.exit(2);
-  }
-  const t0 = performance.now();
-  const r = ggufGenerate({
-    shape: values.shape, type: values.type as GenType, out: values.out, seed: Number(values.seed),
-    ...(values.peak ? { peak: Number(values.peak) } : {}), ...(values.layers ? { layers: Number(values.layers) } : {}), ...(values.context ? { context: Number(values.context) } : {}),
-  });
-  process.stdout.write(`${values.out}: ${r.tensors} tensors, ${(r.bytes / 1e6).toFixed(1)} MB, vocab ${r.vocab}, ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
-}
-
-if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop()!)) await main(process.argv.slice(2));

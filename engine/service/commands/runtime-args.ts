@@ -26,7 +26,7 @@ export function modelPathFrom(arg: string | undefined): string {
   const bundled = bundledModelPath();
   if (!bundled) {
     throw new LongreadError('model-not-loaded', 'No --model was given and no bundled model was found in assets/models/.',
-      'Pass --model path/to/model.gguf (e.g. one made by `npx tsx tools/gen-gguf/gen-gguf.ts`), or put a .gguf file in assets/models/.');
+      'Pass --model path/to/model.gguf (e.g. one made by `npx tsx tools/gen-gguf/cli.ts`), or put a .gguf file in assets/models/.');
   }
   return bundled;
 }
