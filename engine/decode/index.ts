@@ -12,4 +12,4 @@
  */
 export { modelInspect, modelLoad, DEFAULT_CONTEXT, type LoadedModel, type ModelLoadOptions } from '../models/index.ts';
 export { sessionCreate, type GenerateRequest, type GenerateResult, type Session } from './session.ts';
-export type { AttentionSums, TapRequest } from '../telemetry/attention-tap.ts';
+export type { AttentionBinned, AttentionSums, TapRequest } from '../telemetry/attention-tap.ts';

@@ -6,7 +6,23 @@ import { LongreadError } from '../errors.ts';
 import { gpuAcquire, type Gpu } from '../gpu/device.ts';
 import { storiesGguf } from '../../test/golden/stories.ts';
 import { kvCacheStats } from '../kv/kv-cache.ts';
-import { modelInspect, modelLoad, sessionCreate, type LoadedModel } from './index.ts';
+import { modelInspect, modelLoad, sessionCreate, type AttentionSums, type LoadedModel } from './index.ts';
+
+/** Sum over rows of binned[row, l, h, b] == sum over the bin's positions of the summed tap. */
+function expectRowsMatchSums(a: AttentionSums): void {
+  const b = a.binned!;
+  let worst = 0;
+  for (let lh = 0; lh < a.layers * a.heads; lh++) {
+    for (let k = 0; k < b.bins; k++) {
+      let fromRows = 0;
+      for (let r = 0; r < b.rows; r++) fromRows += b.values[(r * a.layers * a.heads + lh) * b.bins + k]!;
+      let fromSums = 0;
+      for (let j = b.bounds[k]!; j < b.bounds[k + 1]!; j++) fromSums += a.values[lh * a.promptLen + j]!;
+      worst = Math.max(worst, Math.abs(fromRows - fromSums) / Math.max(1e-3, Math.abs(fromSums)));
+    }
+  }
+  expect(worst).toBeLessThan(1e-4);
+}
 
 describe('generation sessions', () => {
   let gpu: Gpu;
@@ -120,6 +136,35 @@ describe('generation sessions', () => {
       expect(sum).toBeGreaterThan(0);
       expect(sum).toBeLessThanOrEqual(a.steps + 1e-3);
     }
+    // per answer-token rows (default bins: uniform over the whole prompt): one row per step, and
+    // each row's bins, summed over rows, equal the summed tap binned the same way
+    const b = a.binned!;
+    expect([b.rows, b.group, b.bins]).toEqual([9, 1, prompt.length]);
+    expect(b.values.length).toBe(b.rows * a.layers * a.heads * b.bins);
+    expectRowsMatchSums(a);
+    // every row holds exactly one step: its bins' mass is that step's attention on the prompt, in (0, 1]
+    for (let i = 0; i < b.rows * a.layers * a.heads; i++) {
+      const m = b.values.subarray(i * b.bins, (i + 1) * b.bins).reduce((x, y) => x + y, 0);
+      expect(m).toBeGreaterThan(0);
+      expect(m).toBeLessThanOrEqual(1 + 1e-4);
+    }
+  });
+
+  it('groups the binned attention rows of long answers and bins over given token ranges', async () => {
+    const s = sessionCreate(model);
+    const prompt = enc('Lily and Ben went to the park. They saw a big dog and a little cat.');
+    const bounds = [2, 5, 5, 9, prompt.length - 1];
+    const r = await s.generate({ promptTokens: prompt, ...greedy, maxTokens: 30, taps: { attention: true, attentionBins: bounds, attentionRows: 4 } });
+    const a = r.attention!;
+    const b = a.binned!;
+    // 29 steps at most in 4 rows: 8 steps per row
+    expect(b.group).toBe(8);
+    expect(b.rows).toBe(Math.ceil(a.steps / 8));
+    expect(b.bounds).toEqual(bounds);
+    expect(b.bins).toBe(4);
+    expectRowsMatchSums(a);
+    const bad = await s.generate({ promptTokens: prompt, ...greedy, maxTokens: 4, taps: { attention: true, attentionBins: [0, prompt.length + 1] } }).catch((e: unknown) => e);
+    expect((bad as LongreadError).code).toBe('bad-request');
   });
 
   it('profiles one decode step and one prefill piece per op (timestamp queries), then generates as before', async () => {

@@ -17,7 +17,9 @@
  * tokenizer's stream decoder, so no callback ever sees half a UTF-8 character.
  *
  * Taps (`taps: { attention: true }`): result.attention holds the attention of the decoded tokens
- * over the prompt positions, summed per layer and head (engine/telemetry/attention-tap.ts).
+ * over the prompt positions, summed per layer and head, and binned per answer-token row: row r
+ * holds the decode steps whose queries are generated tokens [r * group, (r + 1) * group)
+ * (engine/telemetry/attention-tap.ts).
  *
  * Extend: speculative decoding replaces `forward.decode` by a draft + verify step that returns
  * several ids; everything after it (stops, streaming) stays.
@@ -90,7 +92,11 @@ export function sessionCreate(model: LoadedModel): Session {
       cached = prompt.slice(0, reuse);
       forward.reseed(req.seed ?? 0);
       const sampler = { config: { temperature: req.temperature, topK: req.topK ?? 0, topP: req.topP ?? 1, minP: req.minP ?? 0 } };
-      if (req.taps?.attention) tap = await forward.tapCreate(prompt.length);
+      if (req.taps?.attention) {
+        // decode steps: one per generated token after the first, within the loaded context
+        const maxSteps = Math.max(1, Math.min(req.maxTokens - 1, kv.maxTokens - prompt.length));
+        tap = await forward.tapCreate(prompt.length, { maxSteps, ...(req.taps.attentionBins ? { binBounds: req.taps.attentionBins } : {}), ...(req.taps.attentionRows !== undefined ? { maxRows: req.taps.attentionRows } : {}) });
+      }
 
       const t0 = performance.now();
       const stats: GenerationStats = { promptTokens: prompt.length, generatedTokens: 0, prefillMs: 0, decodeMs: 0, prefillTokensPerSecond: 0, decodeTokensPerSecond: 0, reusedPrefix: reuse, stopReason: 'max-tokens' };

@@ -11,7 +11,7 @@
  * Decode records the whole token (embedding -> layers -> norm -> classifier -> sampling) into
  * one command buffer; the sampled id stays on the GPU as the next step's input and only its
  * 4 bytes are read back. The attention tap (per-layer probabilities of each decoded token,
- * summed over steps) is compiled only when asked for.
+ * summed over steps and binned per answer-token row) is compiled only when asked for.
  *
  * KV tiers (engine/kv/kv-tiers.ts): when layers of the cache live off the GPU, a step is
  * submitted in segments, one per off-GPU layer: the layer's pages are written into its staging
@@ -28,7 +28,7 @@
 import { LongreadError } from '../errors.ts';
 import { STORAGE } from '../gpu/buffer-pool.ts';
 import { GpuTimer } from '../gpu/timing.ts';
-import { attentionTapCreate, type AttentionTap } from '../telemetry/attention-tap.ts';
+import { attentionTapCreate, type AttentionTap, type AttentionTapShape } from '../telemetry/attention-tap.ts';
 import { decodeAttentionPlan, type DecodeAttentionPlan } from '../kernels/attention-decode.ts';
 import { prefillAttentionPlan } from '../kernels/attention-prefill.ts';
 import type { KernelContext, KernelPlan } from '../kernels/context.ts';
@@ -99,7 +99,8 @@ export interface GpuForward {
   reseed(seed: number): void;
   /** Logits of the last step (tests and parity tools). */
   readLogits(): Promise<Float32Array>;
-  tapCreate(promptLen: number): Promise<AttentionTap>;
+  /** The attention tap for a generation over `promptLen` prompt tokens (rows and bins: attention-tap.ts). */
+  tapCreate(promptLen: number, opts?: Pick<AttentionTapShape, 'maxSteps' | 'binBounds' | 'maxRows'>): Promise<AttentionTap>;
   /**
    * GPU time per op of one decode step at position `pos` (kind 'decode') or of one prefill piece
    * of `tokens` tokens starting at `pos` (kind 'prefill'), each dispatch in its own timestamped
@@ -398,10 +399,10 @@ export async function gpuForwardCreate(ctx: KernelContext, hp: ModelHparams, w: 
 
     readLogits: () => readF32(device, logits, hp.vocab),
 
-    async tapCreate(promptLen) {
+    async tapCreate(promptLen, opts = {}) {
       const maxKvLen = kv.maxPages * 64;
       await rebind();
-      const tap = await attentionTapCreate(ctx, { nLayers: hp.nLayers, nHeads: hp.nHeads, maxKvLen, promptLen });
+      const tap = await attentionTapCreate(ctx, { nLayers: hp.nLayers, nHeads: hp.nHeads, maxKvLen, promptLen, ...opts });
       lastTap = tap;
       for (let l = 0; l < hp.nLayers; l++) {
         decodeLayers[l]!.attnTapped?.dispose();
