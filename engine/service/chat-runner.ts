@@ -21,7 +21,7 @@ import { chatTemplateFor, renderChatPrompt } from '../tokenizer/chat-template.ts
 import type { AttentionHeatmap, Chat, ChatMessage, ContextCheck, DocumentContent, GenerateOptions, NoticeEvent } from './contract.ts';
 import { ENGINE_VERSION } from './version.ts';
 import { DOC_INTRO, QUESTION_MARK, docQuestionMessages, joinDocuments } from './doc-prompt.ts';
-import { evidenceFrom, heatmapFrom, tokenCharStarts, type DocRegion } from './evidence.ts';
+import { evidenceFrom, heatmapBins, heatmapFromRows, tokenCharStarts, type DocRegion } from './evidence.ts';
 import type { ModelHost } from './model-host.ts';
 import type { RequestContext } from './server.ts';
 import { newId } from './ids.ts';
@@ -35,6 +35,8 @@ export const SNAPSHOT_MIN_TOKENS = Number(process.env.LONGREAD_SNAPSHOT_MIN_TOKE
 interface BuiltPrompt {
   ids: number[];
   rendered: string;
+  /** character offset of each token in `rendered` (tokenCharStarts) */
+  starts: Int32Array;
   regions: DocRegion[];
   docs: Map<string, DocumentContent>;
   documentTokens: number;
@@ -83,7 +85,7 @@ export class ChatRunner {
     let prefixTokens = 0;
     while (prefixTokens < ids.length && starts[prefixTokens + 1]! <= qAt) prefixTokens++;
     prefixTokens = Math.max(0, prefixTokens - 2);
-    return { ids, rendered, regions, docs, documentTokens, questionTokens, prefixTokens, prefixText: rendered.slice(0, Math.max(0, qAt)) };
+    return { ids, rendered, starts, regions, docs, documentTokens, questionTokens, prefixTokens, prefixText: rendered.slice(0, Math.max(0, qAt)) };
   }
 
   private contextLength(): number {
@@ -162,6 +164,8 @@ export class ChatRunner {
     const started = Date.now();
     let firstToken = 0;
     let streamed = '';
+    // heatmap columns: token ranges of the first document, binned per answer token by the tap
+    const heatBins = p.regions[0] ? heatmapBins(p.starts, p.regions[0]) : null;
     try {
       const r = await this.generateWithSnapshot(p, ctx, {
         promptTokens: p.ids,
@@ -172,7 +176,7 @@ export class ChatRunner {
         ...(options.minP !== undefined ? { minP: options.minP } : {}),
         ...(options.seed !== undefined ? { seed: options.seed } : {}),
         signal: ctx.signal,
-        taps: { attention: p.regions.length > 0 },
+        taps: { attention: p.regions.length > 0, ...(heatBins ? { attentionBins: heatBins.bounds } : {}) },
         onPrefillProgress: (done, total) => {
           const elapsed = Date.now() - started;
           ctx.progress({ stage: 'prefill', done, total, unit: 'tokens', ...(done > 0 ? { etaMs: Math.round((elapsed * (total - done)) / done) } : {}) });
@@ -187,10 +191,10 @@ export class ChatRunner {
       msg.text = r.text;
       msg.stats = r.stats;
       if (r.attention) {
-        const pieces = p.ids.map((id) => this.models.loaded.tokenizer.pieceBytes(id).length);
-        const starts = tokenCharStarts(pieces, p.rendered);
-        msg.evidence = evidenceFrom(r.attention, starts, p.regions, p.docs);
-        if (p.regions[0]) this.keepHeatmap(heatmapFrom(r.attention, starts, p.regions[0], msg.id));
+        msg.evidence = evidenceFrom(r.attention, p.starts, p.regions, p.docs);
+        const tok = this.models.loaded.tokenizer;
+        // rows: the generated tokens fed back as queries (the last one never is)
+        if (heatBins && r.attention.binned && r.attention.binned.rows > 0) this.keepHeatmap(heatmapFromRows(r.attention, heatBins.binCharStarts, p.regions[0]!.documentId, msg.id, (i, j) => tok.decode(r.tokens.slice(i, j))));
       }
     } catch (e) {
       if (!(e instanceof LongreadError && e.code === 'cancelled')) {

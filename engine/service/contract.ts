@@ -235,11 +235,17 @@ export interface AttentionHeatmap {
   /** Document positions are binned: bin i covers characters [binStarts[i], binStarts[i+1]). */
   bins: number;
   binCharStarts: number[];
-  /** rows = answer tokens, cols = bins; mean over heads/layers for the 'avg' selection. */
+  /**
+   * Row labels: rows = answer tokens (each generated token as the query that produced the next
+   * one), or groups of consecutive tokens for long answers (at most 128 rows), labelled with
+   * their text; cols = bins.
+   */
   answerTokens: string[];
   /**
-   * Matrices keyed `heatmapKey(layer, head)` ("layer:head"), each row-major [answerTokens x bins];
-   * layer / head index `-1` = average ("-1:-1" is the mean over all layers and heads).
+   * Matrices keyed `heatmapKey(layer, head)` ("layer:head"), each row-major [answerTokens x bins]:
+   * the mean attention per token of the row on the bin; layer / head index `-1` = average
+   * ("-1:-1" is the mean over all layers and heads). Per-(layer, head) matrices are left out of
+   * very large maps (over ~1M cells; the averages per layer and per head stay).
    */
   values: Record<string, number[]>;
 }

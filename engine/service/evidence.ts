@@ -4,7 +4,10 @@
  * the answer's tokens over prompt positions, per layer and head) into
  *  - evidence: the passages of the document that received the most attention mass, with page
  *    and section from the document's source map;
- *  - a heatmap: attention mass binned over document positions, per layer/head and averaged.
+ *  - a heatmap: rows = answer tokens (or groups of consecutive answer tokens, from the tap's
+ *    per-row binned attention), columns = bins of the document, per layer/head and averaged.
+ *    The bins are ranges of the document's tokens (`heatmapBins`, asked of the tap before the
+ *    generation), so each column maps to an exact character span (binCharStarts).
  * Pure functions over plain arrays, unit-tested without a GPU.
  */
 import type { AttentionHeatmap, DocumentContent, Evidence, SourceMap } from './contract.ts';
@@ -17,7 +20,23 @@ export interface AttentionSumsLike {
   steps: number;
   /** [layers, heads, promptLen] */
   values: Float32Array;
+  /** per answer-token row (engine/telemetry/attention-tap.ts AttentionBinned) */
+  binned?: {
+    /** bin b covers prompt tokens [bounds[b], bounds[b+1]) */
+    bounds: number[];
+    bins: number;
+    rows: number;
+    /** decode steps per row */
+    group: number;
+    /** [rows, layers, heads, bins], summed over each row's steps */
+    values: Float32Array;
+  };
 }
+
+/** A heatmap larger than this many cells leaves out its per-(layer, head) matrices. */
+export const HEATMAP_MAX_CELLS = 1 << 20;
+/** Longest row label (characters) for a group of answer tokens. */
+const LABEL_CHARS = 40;
 
 /** Where one document's text sits in the rendered prompt (character offsets). */
 export interface DocRegion {
@@ -151,33 +170,71 @@ export function evidenceFrom(a: AttentionSumsLike, starts: Int32Array, regions: 
   return scored.slice(0, k).map((e) => ({ ...e, score: total > 0 ? e.score / total : 0 }));
 }
 
-/** Attention binned over one document's positions, per layer/head plus the averages. */
-export function heatmapFrom(a: AttentionSumsLike, starts: Int32Array, region: DocRegion, messageId: string, bins = 64): AttentionHeatmap {
-  const n = Math.max(1, Math.min(bins, region.length));
-  const binCharStarts = Array.from({ length: n }, (_, i) => Math.floor((i * region.length) / n));
-  const binOf = (c: number) => Math.min(n - 1, Math.floor((c * n) / Math.max(1, region.length)));
+/**
+ * Bins for a document's heatmap as token ranges of the prompt: the tokens that overlap the
+ * document's characters, in `bins` (or fewer) runs of equal token count. Returns the token bounds
+ * (for the tap's `attentionBins`) and where each bin starts in the document (characters), or
+ * null when no token overlaps the document.
+ */
+export function heatmapBins(starts: Int32Array, region: DocRegion, bins = 64): { bounds: number[]; binCharStarts: number[] } | null {
+  const nTok = starts.length - 1;
+  const end = region.promptStart + region.length;
+  let t0 = 0;
+  while (t0 < nTok && starts[t0 + 1]! <= region.promptStart) t0++;
+  let t1 = t0;
+  while (t1 < nTok && starts[t1]! < end) t1++;
+  const n = Math.min(bins, t1 - t0);
+  if (n <= 0 || region.length <= 0) return null;
+  const bounds = Array.from({ length: n + 1 }, (_, k) => t0 + Math.floor((k * (t1 - t0)) / n));
+  const binCharStarts = bounds.slice(0, n).map((t, k) => (k === 0 ? 0 : Math.min(region.length, Math.max(0, starts[t]! - region.promptStart))));
+  return { bounds, binCharStarts };
+}
+
+/**
+ * The heatmap from the tap's per-row binned attention (bins from `heatmapBins`): one row per
+ * answer token, or per group of consecutive tokens for long answers, labelled by
+ * `rowText(first, end)` (the text of generated tokens [first, end): a row holds the attention of
+ * those tokens as queries). Each cell is the mean attention per token of the row; averages are
+ * means over layers and/or heads. Per-(layer, head) matrices are left out above HEATMAP_MAX_CELLS.
+ */
+export function heatmapFromRows(a: AttentionSumsLike, binCharStarts: number[], documentId: string, messageId: string, rowText: (first: number, end: number) => string): AttentionHeatmap {
+  const b = a.binned!;
+  const { rows, bins, group } = b;
+  const L = a.layers;
+  const H = a.heads;
+  const rowSteps = (r: number) => Math.max(1, Math.min(group, a.steps - r * group));
   const values: Record<string, number[]> = {};
   const put = (layer: number, head: number) => {
-    const perChar = massPerChar(meanAttention(a, layer, head), starts, region);
-    const row = new Array<number>(n).fill(0);
-    for (let c = 0; c < perChar.length; c++) row[binOf(c)]! += perChar[c]!;
-    values[heatmapKey(layer, head)] = row.map((v) => Math.round(v * 1e6) / 1e6);
+    const out = new Array<number>(rows * bins).fill(0);
+    let count = 0;
+    for (let l = 0; l < L; l++) {
+      if (layer >= 0 && l !== layer) continue;
+      for (let h = 0; h < H; h++) {
+        if (head >= 0 && h !== head) continue;
+        count++;
+        for (let r = 0; r < rows; r++) {
+          const base = ((r * L + l) * H + h) * bins;
+          for (let k = 0; k < bins; k++) out[r * bins + k]! += b.values[base + k]!;
+        }
+      }
+    }
+    for (let r = 0; r < rows; r++) {
+      const scale = 1 / (Math.max(1, count) * rowSteps(r));
+      for (let k = 0; k < bins; k++) out[r * bins + k] = Math.round(out[r * bins + k]! * scale * 1e6) / 1e6;
+    }
+    values[heatmapKey(layer, head)] = out;
   };
+  const perHead = (1 + L + H + L * H) * rows * bins <= HEATMAP_MAX_CELLS;
   put(-1, -1);
-  for (let l = 0; l < a.layers; l++) {
+  for (let l = 0; l < L; l++) {
     put(l, -1);
-    for (let h = 0; h < a.heads; h++) put(l, h);
+    if (perHead) for (let h = 0; h < H; h++) put(l, h);
   }
-  for (let h = 0; h < a.heads; h++) put(-1, h);
-  return {
-    messageId,
-    documentId: region.documentId,
-    layers: a.layers,
-    heads: a.heads,
-    bins: n,
-    binCharStarts,
-    // The runtime's tap sums the answer's tokens: one row, the mean over the whole answer.
-    answerTokens: ['whole answer'],
-    values,
-  };
+  for (let h = 0; h < H; h++) put(-1, h);
+  const answerTokens = Array.from({ length: rows }, (_, r) => {
+    const first = r * group;
+    const text = rowText(first, Math.min(a.steps, first + group));
+    return text.length > LABEL_CHARS ? `${text.slice(0, LABEL_CHARS - 1)}…` : text;
+  });
+  return { messageId, documentId, layers: L, heads: H, bins, binCharStarts: binCharStarts.slice(0, bins), answerTokens, values };
 }

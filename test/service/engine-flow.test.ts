@@ -67,6 +67,16 @@ describe('engine service flow', () => {
     for (const e of answer.evidence!) expect(story.slice(e.start, e.end).length).toBeGreaterThan(0);
     const heat = await client.call('telemetry.heatmap', { messageId: answer.id });
     expect(heat.values['-1:-1']!.some((v) => v > 0)).toBe(true);
+    // one row per answer token fed back as a query (all but the last), labelled with its text
+    const steps = answer.stats!.generatedTokens - 1;
+    expect(heat.answerTokens.length).toBe(steps);
+    expect(heat.answerTokens.length).toBeGreaterThan(1);
+    expect(heat.answerTokens.join('').length).toBeGreaterThan(0);
+    expect(heat.values['-1:-1']!.length).toBe(heat.answerTokens.length * heat.bins);
+    expect(heat.binCharStarts.length).toBe(heat.bins);
+    expect(heat.binCharStarts.every((c, i) => c >= 0 && c <= story.length && (i === 0 || c >= heat.binCharStarts[i - 1]!))).toBe(true);
+    // every row holds attention on the document
+    for (let r = 0; r < heat.answerTokens.length; r++) expect(heat.values['-1:-1']!.slice(r * heat.bins, (r + 1) * heat.bins).some((v) => v > 0)).toBe(true);
     expect((await client.call('telemetry.kvHistory', {})).some((s) => s.gpuPages > 0)).toBe(true);
 
     // Cancel: stop after the first streamed token; the call returns promptly with what was streamed.
