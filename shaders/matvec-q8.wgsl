@@ -1,6 +1,6 @@
 // Integer matrix-vector product for decode: y[r] = sum_k W[r, k] * x[k] (+ bias) (y += with
-// ACCUMULATE), with W in a quantized GGUF block layout (FMT) and x pre-quantized to int8 per
-// 32-element block by matvec-xq.wgsl. dot4I8Packed multiplies 4 weight/activation pairs per
+// ACCUMULATE), with W in a quantized GGUF block layout (FMT) and x pre-quantized to int8 by
+// act-quant.wgsl (scales per 32 or 256 elements, stored per 32). dot4I8Packed multiplies 4 weight/activation pairs per
 // instruction; scales apply once per 16 or 32 weights (common/quant-dot.wgsl), which makes the
 // kernel bandwidth-bound where the f32 path (matvec.wgsl) is ALU-bound for 4-6 bit formats.
 // The price: x carries int8 precision (relative error ~ 1/254 of each block's max), as in

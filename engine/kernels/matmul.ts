@@ -11,11 +11,18 @@
  * binding are split by rows as in matvec.ts; each slice writes its columns of Y.
  * Tile sizes: 128 x 128 (tm = tn = 8) by default, 64 x 64 (4) for small problems.
  *
+ * Quantized formats round X first (activation: 'round', the default): one pass writes X
+ * rounded through the activation format llama.cpp's CPU backend multiplies that weight type
+ * with (act-quant.ts: q8_0 / q8_K) into a device-wide scratch, and the product reads it, so
+ * prefill logits follow the peer's like decode's int8 matvec does. activation: 'f32'
+ * multiplies the caller's X as is. Float formats never round.
+ *
  * Extend: an epilogue = a define in the shader + a flag here.
  */
 
 import { LongreadError } from '../errors.ts';
 import { gpuRefSize, type BufferRef } from '../gpu/buffer-pool.ts';
+import { activationFormatOf, activationRoundPlan, activationScratch, type ActivationRoundPlan, type ActivationScratch } from './act-quant.ts';
 import { baseDefines, ParamsWriter, planCreate, type DispatchPlan, type KernelContext, type KernelPlan } from './context.ts';
 import { weightRowBytes, weightSplit, type WeightFormat, type WeightPart, type WeightSlice } from './weight-layout.ts';
 import source from '../../shaders/matmul.wgsl';
@@ -43,6 +50,8 @@ export interface MatmulArgs {
   tile?: 4 | 8;
   /** Issue the next tile's loads before this tile's arithmetic (default true). */
   prefetch?: boolean;
+  /** Quantized formats: 'round' (default) X as llama.cpp rounds it; 'f32': X as is. */
+  activation?: 'round' | 'f32';
 }
 
 export interface MatmulPlan extends KernelPlan {
@@ -73,36 +82,62 @@ export async function matmulPlan(ctx: KernelContext, a: MatmulArgs): Promise<Mat
     PREFETCH: a.prefetch !== false,
   });
   const bm = 16 * tile;
-  const params = (s: WeightSlice, m: number) => new ParamsWriter().u32(m).u32(s.rows).u32(a.cols).u32(rowBytes).u32(s.rowStart).u32(a.rows).bytes();
+  const actFormat = a.activation === 'f32' ? null : activationFormatOf(a.format);
   let m = a.m ?? a.maxM;
-  const plans: DispatchPlan[] = await Promise.all(
-    slices.map((s) =>
-      planCreate(ctx, {
-        name: 'matmul.wgsl',
-        source,
-        defines,
-        params: params(s, m),
-        buffers: [{ buffer: s.buffer, offset: s.offset, size: s.size }, a.x, a.y, a.bias ?? null],
-        workgroups: [Math.ceil(s.rows / bm), Math.ceil(m / bm)],
-      }),
-    ),
-  );
+  let round: ActivationRoundPlan | null = null;
+  let scratch: ActivationScratch | null = null;
+  if (actFormat) {
+    scratch = activationScratch(ctx, a.maxM * a.cols * 4);
+    const xr = { buffer: scratch.buffer, size: a.maxM * a.cols * 4 };
+    try {
+      round = await activationRoundPlan(ctx, { x: a.x, y: xr, cols: a.cols, maxRows: a.maxM, rows: m, format: actFormat });
+    } catch (e) {
+      scratch.release();
+      throw e;
+    }
+  }
+  const x: BufferRef = scratch ? { buffer: scratch.buffer, size: a.maxM * a.cols * 4 } : a.x;
+  const params = (s: WeightSlice, m: number) => new ParamsWriter().u32(m).u32(s.rows).u32(a.cols).u32(rowBytes).u32(s.rowStart).u32(a.rows).bytes();
+  let plans: DispatchPlan[];
+  try {
+    plans = await Promise.all(
+      slices.map((s) =>
+        planCreate(ctx, {
+          name: 'matmul.wgsl',
+          source,
+          defines,
+          params: params(s, m),
+          buffers: [{ buffer: s.buffer, offset: s.offset, size: s.size }, x, a.y, a.bias ?? null],
+          workgroups: [Math.ceil(s.rows / bm), Math.ceil(m / bm)],
+        }),
+      ),
+    );
+  } catch (e) {
+    round?.dispose();
+    scratch?.release();
+    throw e;
+  }
   return {
     slices,
     setM(next) {
       if (!(next >= 1 && next <= a.maxM && Number.isInteger(next))) throw new LongreadError('internal', `matmul: token count ${next} outside 1..${a.maxM}.`, 'Create the plan with a larger maxM.');
       if (next === m) return;
       m = next;
+      round?.setRows(m);
       plans.forEach((p, i) => {
         p.writeParams(params(slices[i]!, m));
         p.workgroups[1] = Math.ceil(m / bm);
       });
     },
     encode(pass) {
+      // the rounding writes the shared scratch: it must stay right before its product
+      round?.encode(pass);
       for (const p of plans) p.encode(pass);
     },
     dispose() {
       for (const p of plans) p.dispose();
+      round?.dispose();
+      scratch?.release();
     },
   };
 }

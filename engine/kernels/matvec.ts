@@ -6,13 +6,15 @@
  *   p.encode(pass);            // as often as needed; one dispatch per weight slice
  *
  * Quantized formats take the integer path by default (activation: 'int8'): the plan first
- * quantizes x to int8 per 32-element block into its own scratch (matvec-xq.wgsl), then
- * multiplies with dot4I8Packed (matvec-q8.wgsl), like llama.cpp's quantized paths; x then
- * carries int8 precision (NMSE ~1e-5). activation: 'f32' keeps x in f32 (matvec.wgsl, exact
- * to f32 rounding, ALU-bound for 4-6 bit formats). Float formats always use the f32 path.
+ * quantizes x to int8 into its own scratch exactly as llama.cpp's CPU backend does for that
+ * weight type (act-quant.ts: q8_0 blocks of 32 with an fp16 scale for Q4_0..Q8_0, q8_K blocks
+ * of 256 for the K-quants), then multiplies with dot4I8Packed (matvec-q8.wgsl); x then carries
+ * int8 precision (NMSE ~1e-5) and our logits follow the peer's. activation: 'f32' keeps x in
+ * f32 (matvec.wgsl, exact to f32 rounding, ALU-bound for 4-6 bit formats). Float formats
+ * always use the f32 path.
  *
- * Several matvecs reading the same x can share one quantization: `activationQuantizePlan`
- * and `quantizedX` (encode the quantize plan first).
+ * Several matvecs reading the same x with one activation format can share one quantization:
+ * `activationQuantizePlan` and `quantizedX` (encode the quantize plan first).
  *
  * Weights larger than one storage binding are split by rows (weightSplit): pass one buffer or
  * the tensor's row parts (`WeightPart[]`, e.g. a 280 MB output matrix uploaded in two buffers);
@@ -28,12 +30,14 @@
  */
 
 import { LongreadError } from '../errors.ts';
-import { gpuBinding, gpuRefSize, STORAGE, type BufferRef } from '../gpu/buffer-pool.ts';
+import { gpuBinding, gpuRefSize, type BufferRef } from '../gpu/buffer-pool.ts';
+import { activationFormatOf, activationQuantizePlan, type ActivationQuantizePlan } from './act-quant.ts';
 import { baseDefines, dispatch2d, ParamsWriter, planCreate, type KernelContext, type KernelPlan } from './context.ts';
 import { weightFormatLayout, weightRowBytes, weightSplit, type WeightFormat, type WeightPart, type WeightSlice } from './weight-layout.ts';
 import source from '../../shaders/matvec.wgsl';
 import sourceQ8 from '../../shaders/matvec-q8.wgsl';
-import sourceXq from '../../shaders/matvec-xq.wgsl';
+
+export { activationQuantizePlan, type ActivationQuantizePlan } from './act-quant.ts';
 
 export interface MatvecArgs {
   format: WeightFormat;
@@ -53,9 +57,9 @@ export interface MatvecArgs {
   wg?: number;
   /** Rows per workgroup; default 4. */
   rowsPerWorkgroup?: number;
-  /** 'int8' (default for quantized formats): x quantized per 32-block; 'f32': exact path. */
+  /** 'int8' (default for quantized formats): x quantized as llama.cpp does; 'f32': exact path. */
   activation?: 'int8' | 'f32';
-  /** int8 path: x already quantized by this plan (encoded before this matvec); default: own. */
+  /** int8 path: x already quantized by this plan (encoded before this matvec, same activation format); default: own. */
   quantizedX?: ActivationQuantizePlan;
   /** int8 path, Q4_K / Q5_K: one invocation takes both sub-blocks sharing their nibble bytes (default true). */
   unit64?: boolean;
@@ -119,11 +123,13 @@ async function matvecPlanOf(ctx: KernelContext, a: MatvecArgs): Promise<MatvecPl
   const plans: KernelPlan[] = [];
   const owned: KernelPlan[] = [];
   if (activation === 'int8') {
+    const format = activationFormatOf(a.format)!;
     let q = a.quantizedX;
     if (q) {
       if (q.cols !== a.cols) throw new LongreadError('internal', `matvec: quantized x has ${q.cols} columns, the weight ${a.cols}.`, 'Quantize the input this matvec reads.');
+      if (q.format !== format) throw new LongreadError('internal', `matvec: x quantized as ${q.format}, ${a.format} weights multiply ${format}.`, 'Share a quantized x only between weights of one activation format.');
     } else {
-      q = await activationQuantizePlan(ctx, { x: a.x, cols: a.cols });
+      q = await activationQuantizePlan(ctx, { x: a.x, cols: a.cols, format });
       owned.push(q);
       plans.push(q);
     }
@@ -155,52 +161,6 @@ async function matvecPlanOf(ctx: KernelContext, a: MatvecArgs): Promise<MatvecPl
     dispose() {
       for (const p of plans) if (!owned.includes(p)) p.dispose();
       for (const p of owned) p.dispose();
-    },
-  };
-}
-
-/** x quantized to int8 per 32-block (matvec-xq.wgsl), shareable by the matvecs that read x. */
-export interface ActivationQuantizePlan extends KernelPlan {
-  readonly cols: number;
-  /** int8 x, 4 per u32 [cols / 4] */
-  readonly xq: GPUBuffer;
-  /** per 32-block (dx, dx * sum(q[0..16]), dx * sum(q[16..32]), 0) */
-  readonly xs: GPUBuffer;
-}
-
-/**
- * Quantizes `x` once for several matvecs (e.g. q/k/v or gate/up): encode this plan, then the
- * matvec plans created with `quantizedX: thisPlan`, in the same pass.
- */
-export async function activationQuantizePlan(ctx: KernelContext, a: { x: BufferRef; cols: number }): Promise<ActivationQuantizePlan> {
-  if (a.cols % 32) throw new LongreadError('internal', `activation quantize: ${a.cols} columns is not a multiple of 32.`, 'Quantized weights have whole 32-weight blocks per row.');
-  checkSize('x', a.x, a.cols * 4);
-  const blocks = a.cols / 32;
-  const xq = ctx.device.createBuffer({ size: a.cols, usage: STORAGE, label: 'matvec:xq' });
-  const xs = ctx.device.createBuffer({ size: blocks * 16, usage: STORAGE, label: 'matvec:xs' });
-  let p: KernelPlan;
-  try {
-    p = await planCreate(ctx, {
-      name: 'matvec-xq.wgsl',
-      source: sourceXq,
-      params: new ParamsWriter().u32(blocks).bytes(),
-      buffers: [a.x, xq, xs],
-      workgroups: dispatch2d(ctx, Math.ceil(blocks / 64)),
-    });
-  } catch (e) {
-    xq.destroy();
-    xs.destroy();
-    throw e;
-  }
-  return {
-    cols: a.cols,
-    xq,
-    xs,
-    encode: (pass) => p.encode(pass),
-    dispose() {
-      p.dispose();
-      xq.destroy();
-      xs.destroy();
     },
   };
 }

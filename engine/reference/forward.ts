@@ -9,7 +9,10 @@
  *   refForward(m, [next], 3);                        // continues from the cache
  *
  * Weights arrive in ggml layout: a matrix with dims [in, out] is row-major [out][in], so
- * y[o] = sum_i W[o * in + i] x[i]. The KV cache holds f32 K (RoPE applied) and V per layer.
+ * y[o] = sum_i W[o * in + i] x[i]. The KV cache holds K (RoPE applied) and V per layer, rounded
+ * to f16 like the GPU cache and llama.cpp's (opts.kvF16, default on).
+ * Quantized matrices multiply x rounded as llama.cpp's CPU backend rounds it (opts.act, see
+ * ops-act-quant.ts), like the GPU kernels do.
  *
  * Extend: a new architecture flag (hparams.ts) gets its branch in `layerForward`, where the
  * matching step of the block happens.
@@ -17,7 +20,10 @@
 
 import { LongreadError } from '../errors.ts';
 import type { ModelHparams } from '../models/hparams.ts';
+import { activationRound, type ActivationFormat } from './ops-act-quant.ts';
 import { attention } from './ops-attention.ts';
+import { attentionGgmlCpu } from './ops-attention-ggml.ts';
+import { f16BitsToF32, f32ToF16Bits } from './ops-f16.ts';
 import { rmsNorm, swiglu } from './ops.ts';
 import { rope } from './ops-rope.ts';
 
@@ -26,6 +32,15 @@ export type RefWeightSource = (name: string) => Float32Array | undefined;
 export interface RefModel {
   hp: ModelHparams;
   w: RefWeightSource;
+  /**
+   * The activation format each matrix multiplies its input in (ops-act-quant.ts: llama.cpp
+   * rounds x to q8_0 / q8_K before a quantized product); absent or null: x stays f32.
+   */
+  act?: (name: string) => ActivationFormat | null;
+  /** K/V rounded to f16 when cached (default true) */
+  kvF16: boolean;
+  /** 'exact' (default) or llama.cpp's CPU flash-attention numerics (ops-attention-ggml.ts) */
+  attention: 'exact' | 'ggml-cpu';
   /** per layer: K [cached, nKvHeads, hd] (RoPE applied) and V, grown as tokens arrive */
   k: Float32Array[];
   v: Float32Array[];
@@ -33,8 +48,25 @@ export interface RefModel {
   length: number;
 }
 
-export function refModelCreate(hp: ModelHparams, w: RefWeightSource): RefModel {
-  return { hp, w, k: [], v: [], length: 0 };
+export interface RefModelOptions {
+  /** activation format per matrix name (null / absent: f32 x) */
+  act?: (name: string) => ActivationFormat | null;
+  /** round cached K/V to f16 (default true) */
+  kvF16?: boolean;
+  /** 'ggml-cpu': emulate llama.cpp's CPU attention numerics (peer parity analysis only) */
+  attention?: 'exact' | 'ggml-cpu';
+}
+
+export function refModelCreate(hp: ModelHparams, w: RefWeightSource, opts: RefModelOptions = {}): RefModel {
+  return { hp, w, ...(opts.act ? { act: opts.act } : {}), kvF16: opts.kvF16 !== false, attention: opts.attention ?? 'exact', k: [], v: [], length: 0 };
+}
+
+const f16Round = (x: number): number => f16BitsToF32(f32ToF16Bits(x));
+
+/** x [rows, inDim] as the product with matrix `name` sees it (rounded per m.act). */
+function actIn(m: RefModel, name: string, x: Float32Array): Float32Array {
+  const f = m.act?.(name);
+  return f ? activationRound(x, f) : x;
 }
 
 function weight(m: RefModel, name: string): Float32Array {
@@ -82,8 +114,8 @@ export function refForward(m: RefModel, tokens: readonly number[], start: number
   // final norm and classifier: logits [rows, vocab], rows = T (or 1 with lastOnly)
   const rows = x.length / D;
   const xn = rmsNorm(x, weight(m, 'output_norm.weight'), rows, D, hp.eps);
-  const out = hp.tiedOutput ? emb : weight(m, 'output.weight'); // [vocab, D]
-  return linear(xn, out, rows, D, hp.vocab);
+  const outName = hp.tiedOutput ? 'token_embd.weight' : 'output.weight';
+  return linear(actIn(m, outName, xn), weight(m, outName), rows, D, hp.vocab); // W [vocab, D]
 }
 
 /**
@@ -100,9 +132,10 @@ function layerForward(m: RefModel, l: number, x: Float32Array, T: number, positi
   const xn = rmsNorm(x, weight(m, `${p}attn_norm.weight`), T, D, hp.eps);
   const Q = lastOnly ? 1 : T;
   const q0 = T - Q; // first query row
-  let q = linear(xn.subarray(q0 * D), weight(m, `${p}attn_q.weight`), Q, D, H * hd, bias('attn_q'));
-  let k = linear(xn, weight(m, `${p}attn_k.weight`), T, D, KH * hd, bias('attn_k'));
-  const v = linear(xn, weight(m, `${p}attn_v.weight`), T, D, KH * hd, bias('attn_v'));
+  const lin = (name: string, x: Float32Array, rows: number, inDim: number, outDim: number, b?: Float32Array) => linear(actIn(m, `${p}${name}.weight`, x), weight(m, `${p}${name}.weight`), rows, inDim, outDim, b);
+  let q = lin('attn_q', xn.subarray(q0 * D), Q, D, H * hd, bias('attn_q'));
+  let k = lin('attn_k', xn, T, D, KH * hd, bias('attn_k'));
+  const v = lin('attn_v', xn, T, D, KH * hd, bias('attn_v'));
   if (hp.qkNorm) {
     // per-head RMSNorm over hd: rows [T * heads, hd]
     q = rmsNorm(q, weight(m, `${p}attn_q_norm.weight`), Q * H, hd, hp.eps);
@@ -117,24 +150,24 @@ function layerForward(m: RefModel, l: number, x: Float32Array, T: number, positi
   const grow = (old: Float32Array | undefined, add: Float32Array) => {
     const out = new Float32Array(kvLen * KH * hd);
     if (old) out.set(old.subarray(0, prev * KH * hd));
-    out.set(add, prev * KH * hd);
+    out.set(m.kvF16 ? add.map(f16Round) : add, prev * KH * hd);
     return out;
   };
   m.k[l] = grow(m.k[l], k);
   m.v[l] = grow(m.v[l], v);
 
   // causal GQA attention: att [Q, H, hd]
-  const { out: att } = attention(q, m.k[l]!, m.v[l]!, kvLen, { tokens: Q, nHeads: H, nKvHeads: KH, headDim: hd, qStart: prev + q0, scale: 1 / Math.sqrt(hd) });
+  const { out: att } = (m.attention === 'ggml-cpu' ? attentionGgmlCpu : attention)(q, m.k[l]!, m.v[l]!, kvLen, { tokens: Q, nHeads: H, nKvHeads: KH, headDim: hd, qStart: prev + q0, scale: 1 / Math.sqrt(hd) });
   // x += att Wo^T: [Q, D]
-  const o = linear(att, weight(m, `${p}attn_output.weight`), Q, H * hd, D);
+  const o = lin('attn_output', att, Q, H * hd, D);
   const x1 = new Float32Array(Q * D);
   for (let i = 0; i < x1.length; i++) x1[i] = x[q0 * D + i]! + o[i]!;
 
   // feed-forward: x1 + down(silu(gate(xn2)) * up(xn2)); gate/up [Q, F]
   const xn2 = rmsNorm(x1, weight(m, `${p}ffn_norm.weight`), Q, D, hp.eps);
-  const gate = linear(xn2, weight(m, `${p}ffn_gate.weight`), Q, D, F);
-  const up = linear(xn2, weight(m, `${p}ffn_up.weight`), Q, D, F);
-  const down = linear(swiglu(gate, up), weight(m, `${p}ffn_down.weight`), Q, F, D);
+  const gate = lin('ffn_gate', xn2, Q, D, F);
+  const up = lin('ffn_up', xn2, Q, D, F);
+  const down = lin('ffn_down', swiglu(gate, up), Q, F, D);
   for (let i = 0; i < x1.length; i++) x1[i] = x1[i]! + down[i]!;
   return x1;
 }

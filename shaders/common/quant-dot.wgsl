@@ -1,7 +1,7 @@
 // Integer dot products of quantized weight rows with an int8-quantized activation vector
 // (llama.cpp's MMVQ idea): x is cut into 32-element blocks, each stored as 8 words of packed
 // int8 plus XS = (dx, dx * sum(first 16 q), dx * sum(last 16 q), 0), x ~ dx * q
-// (shaders/matvec-xq.wgsl). Weights stay integers; dot4I8Packed does 4 products per
+// (shaders/act-quant.wgsl; for K-quants dx is shared by the 8 blocks of a 256 super-block). Weights stay integers; dot4I8Packed does 4 products per
 // instruction, and the block/sub-block scales are applied once per 16 or 32 weights.
 //
 // Define FMT (a quantized format) before including. Every format provides

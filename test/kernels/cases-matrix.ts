@@ -7,11 +7,13 @@
  * Extend: add a format to WEIGHT_FORMATS (weight-layout.ts) and it is covered here.
  */
 
-import { activationQuantizePlan, matvecPlan } from '../../engine/kernels/matvec.ts';
+import { activationFormatOf, activationQuantizePlan, activationRoundPlan, type ActivationFormat } from '../../engine/kernels/act-quant.ts';
+import { matvecPlan } from '../../engine/kernels/matvec.ts';
 import { matmulPlan } from '../../engine/kernels/matmul.ts';
 import { WEIGHT_FORMATS, weightFormatLayout, weightRowBytes, type WeightFormat } from '../../engine/kernels/weight-layout.ts';
 import type { KernelContext } from '../../engine/kernels/context.ts';
-import type { KernelCase } from './harness.ts';
+import type { KernelCase, Rng } from './harness.ts';
+import { ACTIVATION_BLOCK, activationRound } from '../../engine/reference/ops-act-quant.ts';
 import { matmulRef, randomWeights } from './weights-ref.ts';
 
 /** A row length with several blocks and, for float formats, a tail that is not a multiple of 8. */
@@ -39,22 +41,6 @@ interface MatvecCaseOpts {
   unit64?: boolean;
 }
 
-/**
- * x as the int8 path sees it: per 32-block dx = max|x| / 127 and q = round(x / dx), in f32
- * arithmetic like matvec-xq.wgsl, returned as dx * q.
- */
-export function int8Activation(x: Float32Array): Float32Array {
-  const out = new Float32Array(x.length);
-  for (let b = 0; b < x.length; b += 32) {
-    let amax = 0;
-    for (let i = b; i < b + 32; i++) amax = Math.max(amax, Math.abs(x[i]!));
-    const dx = Math.fround(amax / 127);
-    const inv = amax > 0 ? Math.fround(1 / dx) : 0;
-    for (let i = b; i < b + 32; i++) out[i] = Math.fround(dx * Math.max(-127, Math.min(127, Math.round(Math.fround(x[i]! * inv)))));
-  }
-  return out;
-}
-
 function matvecCase(fmt: WeightFormat, o: MatvecCaseOpts): KernelCase {
   const cols = o.cols ?? colsFor(fmt);
   const int8 = !weightFormatLayout(fmt).float && o.activation !== 'f32';
@@ -68,8 +54,8 @@ function matvecCase(fmt: WeightFormat, o: MatvecCaseOpts): KernelCase {
       const x = rng.normal(cols);
       const b = rng.normal(o.rows);
       const y0 = rng.normal(o.rows);
-      // The int8 path is exact up to f32 rounding given its quantized x.
-      const expected = matmulRef(int8 ? int8Activation(x) : x, w.values, 1, o.rows, cols);
+      // The int8 path is exact up to f32 rounding given its quantized x (llama.cpp's rounding).
+      const expected = matmulRef(int8 ? activationRound(x, activationFormatOf(fmt)!) : x, w.values, 1, o.rows, cols);
       for (let r = 0; r < o.rows; r++) expected[r] = expected[r]! + (o.bias ? b[r]! : 0) + (o.accumulate ? y0[r]! : 0);
       const xBuf = input(x);
       const bBuf = o.bias ? input(b) : undefined;
@@ -97,18 +83,19 @@ function matvecCase(fmt: WeightFormat, o: MatvecCaseOpts): KernelCase {
   };
 }
 
-/** One quantized x shared by two matvecs of different formats (q/k/v-style). */
-function sharedXCase(): KernelCase {
+/** One quantized x shared by two matvecs of different formats with one activation format (q/k/v-style). */
+function sharedXCase(fa: WeightFormat, fb: WeightFormat): KernelCase {
   const cols = 768;
+  const format = activationFormatOf(fa)!;
   return {
     op: 'matvec-shared-x',
-    name: `Q8_0 33x${cols} + Q4_K 20x${cols}`,
+    name: `${fa} 33x${cols} + ${fb} 20x${cols}`,
     maxNmse: 1e-9,
     build({ rng, input, ctx }) {
-      const wa = randomWeights('Q8_0', 33, cols, rng);
-      const wb = randomWeights('Q4_K', 20, cols, rng);
+      const wa = randomWeights(fa, 33, cols, rng);
+      const wb = randomWeights(fb, 20, cols, rng);
       const x = rng.normal(cols);
-      const xq = int8Activation(x);
+      const xq = activationRound(x, format);
       const xBuf = input(x);
       const aBuf = input(wa.bytes);
       const bBuf = input(wb.bytes);
@@ -118,11 +105,47 @@ function sharedXCase(): KernelCase {
           { name: 'yb', bytes: 20 * 4, expected: matmulRef(xq, wb.values, 1, 20, cols) },
         ],
         plans: async ([ya, yb]) => {
-          const q = await activationQuantizePlan(ctx, { x: xBuf, cols });
-          const pa = await matvecPlan(ctx, { format: 'Q8_0', rows: 33, cols, weight: aBuf, x: xBuf, y: ya!, quantizedX: q });
-          const pb = await matvecPlan(ctx, { format: 'Q4_K', rows: 20, cols, weight: bBuf, x: xBuf, y: yb!, quantizedX: q });
+          const q = await activationQuantizePlan(ctx, { x: xBuf, cols, format });
+          const pa = await matvecPlan(ctx, { format: fa, rows: 33, cols, weight: aBuf, x: xBuf, y: ya!, quantizedX: q });
+          const pb = await matvecPlan(ctx, { format: fb, rows: 20, cols, weight: bBuf, x: xBuf, y: yb!, quantizedX: q });
           return [q, pa, pb];
         },
+      };
+    },
+  };
+}
+
+/**
+ * Activations with block maxima over 6 decades, one all-zero block and exact ties of the
+ * largest magnitude (+a and -a), rows x cols.
+ */
+function actInput(rng: Rng, rows: number, cols: number, format: ActivationFormat): Float32Array {
+  const B = ACTIVATION_BLOCK[format];
+  const x = rng.normal(rows * cols);
+  for (let b = 0; b < x.length / B; b++) {
+    const scale = 10 ** (rng.next() * 6 - 3);
+    for (let i = b * B; i < (b + 1) * B; i++) x[i] = Math.fround(x[i]! * scale);
+  }
+  x.fill(0, B, 2 * B);
+  if (x.length >= 3 * B) {
+    x[2 * B + 3] = 4;
+    x[2 * B + 9] = -4;
+  }
+  return x;
+}
+
+/** act-quant.wgsl, ROUND: x rounded through q8_0 / q8_K and back to f32, bit-exact. */
+function actRoundCase(format: ActivationFormat, rows: number, cols: number): KernelCase {
+  return {
+    op: `act-round-${format}`,
+    name: `${rows}x${cols}`,
+    maxNmse: 0,
+    build({ rng, input, ctx }) {
+      const x = actInput(rng, rows, cols, format);
+      const xBuf = input(x);
+      return {
+        outputs: [{ name: 'y', bytes: rows * cols * 4, expected: activationRound(x, format) }],
+        plans: async ([y]) => [await activationRoundPlan(ctx, { x: xBuf, y: y!, cols, maxRows: rows, format })],
       };
     },
   };
@@ -139,11 +162,13 @@ interface MatmulCaseOpts {
   /** Plan built for more tokens, then setM(m). */
   maxM?: number;
   prefetch?: boolean;
+  /** Quantized formats: 'f32' multiplies X as is (default: X rounded as llama.cpp does). */
+  activation?: 'f32';
 }
 
 function matmulCase(fmt: WeightFormat, o: MatmulCaseOpts): KernelCase {
   const cols = o.cols ?? colsFor(fmt);
-  const tag = [o.bias ? 'bias' : '', o.accumulate ? 'acc' : '', o.maxBinding ? 'split' : '', o.tile ? `tile${o.tile}` : '', o.maxM ? 'setM' : '', o.prefetch === false ? 'no-prefetch' : ''].filter(Boolean).join('+');
+  const tag = [o.bias ? 'bias' : '', o.accumulate ? 'acc' : '', o.maxBinding ? 'split' : '', o.tile ? `tile${o.tile}` : '', o.maxM ? 'setM' : '', o.prefetch === false ? 'no-prefetch' : '', o.activation ? 'f32-x' : ''].filter(Boolean).join('+');
   return {
     op: `matmul-${fmt}`,
     name: `${o.m}x${o.rows}x${cols}${tag ? ` ${tag}` : ''}`,
@@ -154,7 +179,8 @@ function matmulCase(fmt: WeightFormat, o: MatmulCaseOpts): KernelCase {
       const x = rng.normal(maxM * cols);
       const b = rng.normal(o.rows);
       const y0 = rng.normal(o.m * o.rows);
-      const expected = matmulRef(x, w.values, o.m, o.rows, cols);
+      const act = o.activation === 'f32' ? null : activationFormatOf(fmt);
+      const expected = matmulRef(act ? activationRound(x, act) : x, w.values, o.m, o.rows, cols);
       for (let i = 0; i < o.m * o.rows; i++) expected[i] = expected[i]! + (o.bias ? b[i % o.rows]! : 0) + (o.accumulate ? y0[i]! : 0);
       const xBuf = input(x);
       const wBuf = input(w.bytes);
@@ -171,7 +197,7 @@ function matmulCase(fmt: WeightFormat, o: MatmulCaseOpts): KernelCase {
       return {
         outputs: [{ name: 'y', bytes: yRows * o.rows * 4, expected: exp, ...(needInit ? { init } : {}) }],
         plans: async ([y]) => {
-          const p = await matmulPlan(kctx, { format: fmt, rows: o.rows, cols, maxM, weight: wBuf, x: xBuf, y: y!, ...(bBuf ? { bias: bBuf } : {}), accumulate: o.accumulate, ...(o.tile ? { tile: o.tile } : {}), ...(o.prefetch === false ? { prefetch: false } : {}) });
+          const p = await matmulPlan(kctx, { format: fmt, rows: o.rows, cols, maxM, weight: wBuf, x: xBuf, y: y!, ...(bBuf ? { bias: bBuf } : {}), accumulate: o.accumulate, ...(o.tile ? { tile: o.tile } : {}), ...(o.prefetch === false ? { prefetch: false } : {}), ...(o.activation ? { activation: o.activation } : {}) });
           if (maxM !== o.m) p.setM(o.m);
           if (o.maxBinding && p.slices.length < 2) throw new Error(`expected a split weight, got ${p.slices.length} slice`);
           return [p];
@@ -196,8 +222,11 @@ export const MATVEC_CASES: KernelCase[] = [
   matvecCase('Q6_K', { rows: 300, maxBinding: 100_000 }),
   matvecCase('Q4_0', { rows: 101, parts: true }),
   matvecCase('F32', { rows: 5, cols: 1031, name: 'debug' }),
-  sharedXCase(),
+  sharedXCase('Q8_0', 'Q4_0'),
+  sharedXCase('Q4_K', 'Q6_K'),
 ];
+
+export const ACT_QUANT_CASES: KernelCase[] = [actRoundCase('q8_0', 5, 96), actRoundCase('q8_0', 3, 288), actRoundCase('q8_K', 4, 512)];
 
 export const MATMUL_CASES: KernelCase[] = [
   ...WEIGHT_FORMATS.map((f) => matmulCase(f, { m: 19, rows: 70 })),
@@ -206,4 +235,6 @@ export const MATMUL_CASES: KernelCase[] = [
   matmulCase('Q4_K', { m: 21, rows: 33, bias: true, maxM: 40 }),
   matmulCase('Q5_0', { m: 7, rows: 45, accumulate: true, bias: true }),
   matmulCase('Q3_K', { m: 9, rows: 300, maxBinding: 50_000 }),
+  matmulCase('Q4_0', { m: 13, rows: 40, activation: 'f32' }),
+  matmulCase('Q6_K', { m: 11, rows: 24, maxM: 30, accumulate: true }),
 ];
