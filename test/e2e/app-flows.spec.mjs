@@ -204,6 +204,20 @@ s.test('the inspector draws sparsity, KV tiers and the heatmap from real telemet
     return { n, w: c.width, h: c.height };
   });
   assert(lit.w > 0 && lit.h > 0 && lit.n > 0, `heatmap drawn: ${JSON.stringify(lit)}`);
+  // One row per answer token (the answer has several), each labelled, one canvas pixel row each.
+  const labels = await page.getByTestId('heatmap-row-label').allTextContents();
+  assert(labels.length > 1, `the heatmap has one row per answer token: ${JSON.stringify(labels)}`);
+  assert(lit.h === labels.length, `canvas rows (${lit.h}) match the labels (${labels.length})`);
+  assert(labels.every((t) => t.length > 0), `every row is labelled: ${JSON.stringify(labels)}`);
+  // Clicking a cell jumps to its passage: the first and the last column mark different spans.
+  const box = await canvas.boundingBox();
+  await canvas.click({ position: { x: 2, y: 2 } });
+  await page.getByTestId('focus-mark').first().waitFor({ timeout: 5_000 });
+  const firstSpan = await page.getByTestId('focus-mark').first().textContent();
+  await canvas.click({ position: { x: box.width - 3, y: box.height - 3 } });
+  await page.waitForFunction((prev) => document.querySelector('[data-testid="focus-mark"]')?.textContent !== prev, firstSpan, { timeout: 5_000 }).catch(() => {
+    throw new Error('clicking another heatmap cell did not move the focus');
+  });
   // One layer and one head instead of the average: the map is redrawn from that layer's data.
   const before = await canvas.evaluate((c) => c.toDataURL());
   await page.getByTestId('heatmap-layer').selectOption('0');

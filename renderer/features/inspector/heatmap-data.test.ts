@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AttentionHeatmap } from '../../../engine/service/contract.ts';
-import { binSpan, heatColor, heatmapMatrix, hotBins, normaliseRows, pageTicks } from './heatmap-data.ts';
+import { binSpan, heatColor, heatmapMatrix, hotBins, normaliseRows, pageTicks, rowHeight, rowLabel } from './heatmap-data.ts';
 
 const h: AttentionHeatmap = {
   messageId: 'm1',
@@ -40,6 +40,21 @@ describe('heatmap data', () => {
     expect(heatColor(0)).toEqual([13, 8, 135]);
     expect(heatColor(1)).toEqual([240, 249, 33]);
     expect(heatColor(2)).toEqual([240, 249, 33]);
+  });
+});
+
+describe('heatmap rows', () => {
+  it('shows labels with whitespace made visible', () => {
+    expect(rowLabel(' the')).toBe('the');
+    expect(rowLabel('.\n\n')).toBe('.⏎⏎');
+    expect(rowLabel('\tx')).toBe('⇥x');
+    expect(rowLabel('  ')).toBe('␣');
+    expect(rowLabel('')).toBe('∅');
+  });
+  it('keeps rows at least a label line tall', () => {
+    expect(rowHeight(1)).toBe(20);
+    expect(rowHeight(20)).toBe(14);
+    expect(rowHeight(128)).toBe(12);
   });
 });
 

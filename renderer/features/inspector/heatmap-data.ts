@@ -1,7 +1,8 @@
 /**
  * Pure maths of the attention heatmap: pick the matrix for a layer/head selection, scale it to
  * 0..1 (per answer token, so each row shows where that token looked), map a cell back to a
- * document span, and list the hottest cells (the keyboard-accessible way to jump).
+ * document span, list the hottest cells (the keyboard-accessible way to jump), and lay out the
+ * rows (height per row, readable row labels).
  */
 
 import type { AttentionHeatmap, TextSpan } from '../../../engine/service/contract.ts';
@@ -112,4 +113,16 @@ export function pageTicks(binCharStarts: number[], pages: { page: number; start:
   if (ticks.length <= max) return ticks;
   const step = Math.ceil(ticks.length / max);
   return ticks.filter((_, i) => i % step === 0);
+}
+
+/** Pixel height of one row: tall rows for short answers, at least 12 px (a label's line) for long ones. */
+export function rowHeight(rows: number): number {
+  return rows <= 8 ? 20 : rows <= 32 ? 14 : 12;
+}
+
+/** A row label as shown: whitespace made visible (line breaks, tabs, blank tokens), trimmed ends. */
+export function rowLabel(text: string): string {
+  const shown = text.replace(/\r?\n/g, '⏎').replace(/\t/g, '⇥').trim();
+  if (shown) return shown;
+  return text.length ? '␣' : '∅';
 }

@@ -1,8 +1,9 @@
 /**
- * Attention heatmap of an answer: rows are answer tokens, columns are binned document
- * positions; choose a layer and head or the average. Drawn on a canvas (one pixel per cell,
- * scaled up without smoothing); clicking a cell jumps the viewer to that passage. The "hot
- * spots" buttons below are the keyboard way to the same jumps.
+ * Attention heatmap of an answer: rows are answer tokens (or groups of consecutive tokens for
+ * long answers), labelled on the left, columns are binned document positions; choose a layer and
+ * head or the average. Drawn on a canvas (one pixel per cell, scaled up without smoothing; long
+ * answers scroll vertically); clicking a cell jumps the viewer to that passage. The "hot spots"
+ * buttons below are the keyboard way to the same jumps.
  */
 
 import { useEffect, useMemo, useRef, useState, type MouseEvent } from 'react';
@@ -11,7 +12,7 @@ import { heatmapKey } from '../../../engine/service/contract.ts';
 import { ErrorBox } from '../../components/error-box.tsx';
 import { formatPercent } from '../../components/format.ts';
 import { useApp } from '../../store/react.ts';
-import { binSpan, heatColor, heatmapMatrix, hotBins, normaliseRows, pageTicks, type Matrix } from './heatmap-data.ts';
+import { binSpan, heatColor, heatmapMatrix, hotBins, normaliseRows, pageTicks, rowHeight, rowLabel, type Matrix } from './heatmap-data.ts';
 
 export function Heatmap() {
   const heatmap = useApp((s) => s.heatmap);
@@ -65,6 +66,7 @@ function HeatmapView({ heatmap }: { heatmap: AttentionHeatmap }) {
   };
   const has = (l: number, h: number) => heatmap.values[heatmapKey(l, h)] !== undefined;
   const hot = matrix ? hotBins(matrix, 5) : [];
+  const rowPx = rowHeight(matrix?.rows ?? 1);
 
   return (
     <figure className="chart heatmap" data-testid="heatmap">
@@ -94,25 +96,40 @@ function HeatmapView({ heatmap }: { heatmap: AttentionHeatmap }) {
       </div>
       {matrix ? (
         <>
-          <canvas
-            ref={canvasRef}
-            className="heatmap-canvas"
-            data-testid="heatmap-canvas"
-            aria-label={`Attention of ${matrix.rows} answer tokens over ${matrix.cols} document bins; click a cell to jump to the passage`}
-            onMouseMove={(e) => setHover(cellAt(e))}
-            onMouseLeave={() => setHover(null)}
-            onClick={(e) => {
-              const c = cellAt(e);
-              if (c) jump(c.col);
-            }}
-          />
+          <div className="heatmap-scroll">
+            <div className="heatmap-grid">
+              <ol className="heatmap-rows" aria-label="Answer tokens (rows)" data-testid="heatmap-rows">
+                {heatmap.answerTokens.slice(0, matrix.rows).map((t, i) => (
+                  <li key={i} title={t} style={{ height: rowPx, lineHeight: `${rowPx}px` }} className={hover?.row === i ? 'active' : undefined} data-testid="heatmap-row-label">
+                    {rowLabel(t)}
+                  </li>
+                ))}
+              </ol>
+              <canvas
+                ref={canvasRef}
+                className="heatmap-canvas"
+                data-testid="heatmap-canvas"
+                style={{ height: matrix.rows * rowPx + 2 /* border-box: 1 px border above and below */ }}
+                aria-label={`Attention of ${matrix.rows} answer ${matrix.rows === 1 ? 'row' : 'rows'} over ${matrix.cols} document bins; click a cell to jump to the passage`}
+                onMouseMove={(e) => setHover(cellAt(e))}
+                onMouseLeave={() => setHover(null)}
+                onClick={(e) => {
+                  const c = cellAt(e);
+                  if (c) jump(c.col);
+                }}
+              />
+            </div>
+          </div>
           {ticks.length > 0 && (
-            <div className="heatmap-ticks" aria-hidden="true">
-              {ticks.map((t) => (
-                <span key={t.page} style={{ left: `${t.x * 100}%` }}>
-                  p.{t.page}
-                </span>
-              ))}
+            <div className="heatmap-grid">
+              <span />
+              <div className="heatmap-ticks" aria-hidden="true">
+                {ticks.map((t) => (
+                  <span key={t.page} style={{ left: `${t.x * 100}%` }}>
+                    p.{t.page}
+                  </span>
+                ))}
+              </div>
             </div>
           )}
           <p className="muted heatmap-hover" aria-live="off">
