@@ -89,6 +89,27 @@ describe('KV tiers', () => {
     expect(fs.existsSync(t!.store.diskPath!)).toBe(false);
   });
 
+  it('taps the same per-row attention with every layer off the GPU (one submit per layer, rows written per step)', async () => {
+    const taps = { attention: true, attentionRows: 16 };
+    const want = await sessionCreate(base).generate({ promptTokens: q2, ...greedy, taps });
+    const m = await modelLoad(gpu, file, { contextLength: 320, chunk: 32 });
+    try {
+      kvTiersEnable(m.kv, { stagingSlots: 1 });
+      for (let l = 0; l < m.hp.nLayers; l++) await kvPagesOffload(m.kv, l, l % 2 ? 'ram' : 'disk');
+      const r = await sessionCreate(m).generate({ promptTokens: q2, ...greedy, taps });
+      expect(r.tokens).toEqual(want.tokens);
+      const a = r.attention!.binned!;
+      const b = want.attention!.binned!;
+      expect([a.rows, a.group, a.bins]).toEqual([b.rows, b.group, b.bins]);
+      expect(a.rows).toBeGreaterThan(1);
+      let worst = 0;
+      for (let i = 0; i < b.values.length; i++) worst = Math.max(worst, Math.abs(a.values[i]! - b.values[i]!));
+      expect(worst).toBeLessThan(1e-5);
+    } finally {
+      m.dispose();
+    }
+  });
+
   it('saves a snapshot from layers in RAM / on disk and restores it into any tier mix', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lr-kvt-'));
     const snap = path.join(dir, 'doc.kvsnap');
