@@ -32,6 +32,8 @@ describe('heatmap view', () => {
     // 4 rows of 20 px (+ the border) so that the labels line up with the rows
     expect(html).toMatch(/data-testid="heatmap-canvas" style="height:82px"/);
     expect(textOf(html)).toContain('Rows: 4 answer tokens · columns: 4 document bins');
+    // the label column fits the longest label ('Lily': 4 characters of 7 px, + 4)
+    expect(html).toContain('grid-template-columns:32px minmax(0, 1fr)');
     // layer and head selects: Average + each index; heads without data for the layer are disabled
     expect((html.match(/<option/g) ?? []).length).toBe(1 + 2 + 1 + 3);
     expect(html).toMatch(/<option value="0" disabled="">0<\/option><option value="1" disabled="">1<\/option><option value="2" disabled="">2<\/option><\/select>/);

@@ -67,6 +67,9 @@ function HeatmapView({ heatmap }: { heatmap: AttentionHeatmap }) {
   const has = (l: number, h: number) => heatmap.values[heatmapKey(l, h)] !== undefined;
   const hot = matrix ? hotBins(matrix, 5) : [];
   const rowPx = rowHeight(matrix?.rows ?? 1);
+  // label column as wide as the longest label (11 px monospace ~ 7 px a character), 3 to 14 characters
+  const labelChars = Math.min(14, Math.max(3, ...heatmap.answerTokens.map((t) => rowLabel(t).length)));
+  const columns = { gridTemplateColumns: `${labelChars * 7 + 4}px minmax(0, 1fr)` };
 
   return (
     <figure className="chart heatmap" data-testid="heatmap">
@@ -97,7 +100,7 @@ function HeatmapView({ heatmap }: { heatmap: AttentionHeatmap }) {
       {matrix ? (
         <>
           <div className="heatmap-scroll">
-            <div className="heatmap-grid">
+            <div className="heatmap-grid" style={columns}>
               <ol className="heatmap-rows" aria-label="Answer tokens (rows)" data-testid="heatmap-rows">
                 {heatmap.answerTokens.slice(0, matrix.rows).map((t, i) => (
                   <li key={i} title={t} style={{ height: rowPx, lineHeight: `${rowPx}px` }} className={hover?.row === i ? 'active' : undefined} data-testid="heatmap-row-label">
@@ -121,7 +124,7 @@ function HeatmapView({ heatmap }: { heatmap: AttentionHeatmap }) {
             </div>
           </div>
           {ticks.length > 0 && (
-            <div className="heatmap-grid">
+            <div className="heatmap-grid" style={columns}>
               <span />
               <div className="heatmap-ticks" aria-hidden="true">
                 {ticks.map((t) => (
