@@ -20,8 +20,9 @@
  *
  * Memory (only while the tap is on): probs + acc = 2 * layers * heads * maxKvLen * 4 bytes, and
  * binned = rows * layers * heads * bins * 4 bytes with rows <= 128 and bins <= 256, further
- * capped so that binned stays <= min(64 MiB, maxStorageBufferBindingSize) (rows shrink first);
- * e.g. 16 layers x 32 heads x 64 bins x 128 rows = 16 MiB.
+ * capped so that binned stays <= min(64 MiB, maxStorageBufferBindingSize) (fewer rows, more steps
+ * per row); e.g. 16 layers x 32 heads x 64 bins x 128 rows = 16 MiB. `read()` stages the used
+ * part once more, transiently.
  *
  * Extend: a new tap = a name in TAP_NAMES, a create function here that allocates only when on,
  * and a hook where the model code produces the intermediate (engine/models/gpu-forward.ts).
