@@ -1,0 +1,106 @@
+/**
+ * Snapshot reopen benchmark (issue 10): time to the first answer token for a long document
+ * prefilled from scratch against the same document restored from its KV snapshot, the way the
+ * app does it (engine/service/chat-runner.ts: restore the pages, adopt them as the cached prefix,
+ * prefill only the question). Also the save time and the snapshot's size. Random-weight model
+ * from tools/gen-gguf, random document tokens.
+ *
+ *   node --import ./bin/register.mjs bench/kv-tiers/snapshot-bench.ts                              # H100: Llama-3.2-1B shape, 32K
+ *   node --import ./bin/register.mjs bench/kv-tiers/snapshot-bench.ts --shape tiny-llama --type F16 --ctx 2048
+ *
+ * Options: --shape (default llama-3.2-1b) --type (default Q8_0) --ctx (document tokens, default
+ * 32768) --question (question tokens, default 64) --runs (reopen repetitions, default 3)
+ * --drop-caches (root: drop the OS page cache before each reopen, so the snapshot comes from
+ * disk, as after a restart). Checks that the restored run gives the same first token as the
+ * cold one. Prints a markdown table (and writes $OUT/snapshot.md when OUT is set).
+ */
+
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { gpuAcquire } from '../../engine/gpu/device.ts';
+import { modelInspect, modelLoad, sessionCreate } from '../../engine/decode/index.ts';
+import { kvSnapshotRestore, kvSnapshotSave } from '../../engine/kv/snapshot.ts';
+import { ENGINE_VERSION } from '../../engine/service/version.ts';
+import { ggufGenerate, type GenType } from '../../tools/gen-gguf/gen-gguf.ts';
+
+const argv = process.argv.slice(2);
+const arg = (k: string) => { const i = argv.indexOf(k); return i >= 0 ? argv[i + 1] : undefined; };
+const shape = arg('--shape') ?? 'llama-3.2-1b';
+const type = (arg('--type') ?? 'Q8_0') as GenType;
+const ctx = Number(arg('--ctx') ?? 32768);
+const qLen = Number(arg('--question') ?? 64);
+const runs = Number(arg('--runs') ?? 3);
+const dropCaches = argv.includes('--drop-caches');
+
+function tokens(n: number, vocab: number, seed: number): number[] {
+  let s = seed >>> 0 || 1;
+  const base = Math.min(1000, Math.floor(vocab / 4));
+  return Array.from({ length: n }, () => {
+    s ^= s << 13; s ^= s >>> 17; s ^= s << 5;
+    return base + ((s >>> 0) % Math.max(1, vocab - 2 * base));
+  });
+}
+
+function dropPageCache(): boolean {
+  try {
+    writeFileSync('/proc/sys/vm/drop_caches', '3');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const modelFile = path.join(tmpdir(), `snapshot-bench-${shape}-${type}.gguf`);
+if (!existsSync(modelFile)) ggufGenerate({ shape, type, out: modelFile, seed: 1 });
+const vocab = (await modelInspect(modelFile)).vocabSize;
+const gpu = await gpuAcquire();
+const m = await modelLoad(gpu, modelFile, { contextLength: ctx + qLen + 64 });
+const s = sessionCreate(m);
+const doc = tokens(ctx, vocab, 11);
+const prompt = [...doc, ...tokens(qLen, vocab, 5)];
+const first = { promptTokens: prompt, maxTokens: 1, temperature: 0 };
+
+// warm-up (pipelines), then the cold run: the whole document prefilled
+await s.generate({ ...first, promptTokens: prompt.slice(0, 600) });
+s.reset();
+let t0 = performance.now();
+const cold = await s.generate(first);
+const coldMs = performance.now() - t0;
+
+const dir = mkdtempSync(path.join(tmpdir(), 'lr-snap-'));
+const file = path.join(dir, 'doc.kvsnap');
+t0 = performance.now();
+await kvSnapshotSave(m.kv, doc, file, 'snapshot-bench', ENGINE_VERSION);
+const saveMs = performance.now() - t0;
+const bytes = statSync(file).size;
+
+const warm: number[] = [];
+let dropped = false;
+for (let i = 0; i < runs; i++) {
+  s.reset();
+  if (dropCaches) dropped = dropPageCache();
+  t0 = performance.now();
+  const ids = await kvSnapshotRestore(m.kv, file, 'snapshot-bench');
+  s.adoptCache(ids);
+  const r = await s.generate(first);
+  warm.push(performance.now() - t0);
+  if (r.stats.reusedPrefix < doc.length) throw new Error(`restored run reused ${r.stats.reusedPrefix} tokens, expected >= ${doc.length}`);
+  if (r.tokens[0] !== cold.tokens[0]) throw new Error(`restored run's first token ${r.tokens[0]} differs from the cold run's ${cold.tokens[0]}`);
+}
+rmSync(dir, { recursive: true, force: true });
+
+const best = Math.min(...warm);
+const md = [
+  `Device: ${gpu.info.adapterName}. Model: ${shape} ${type}, random weights. Document ${ctx} tokens + question ${qLen} tokens, first answer token (greedy). Snapshot ${(bytes / 2 ** 20).toFixed(0)} MiB, saved in ${(saveMs / 1000).toFixed(2)} s.${dropCaches ? ` OS page cache ${dropped ? 'dropped' : 'NOT dropped (not root)'} before each reopen.` : ' Snapshot possibly in the OS page cache.'}`,
+  '',
+  '| path | time to first token (s) | speed-up |',
+  '|---|---:|---:|',
+  `| prefill the document again | ${(coldMs / 1000).toFixed(2)} | 1.0x |`,
+  `| restore the snapshot, prefill the question (best of ${runs}) | ${(best / 1000).toFixed(3)} | ${(coldMs / best).toFixed(1)}x |`,
+  `| same, each run (s) | ${warm.map((w) => (w / 1000).toFixed(3)).join(', ')} | |`,
+].join('\n');
+process.stdout.write(md + '\n');
+if (process.env.OUT) writeFileSync(path.join(process.env.OUT, 'snapshot.md'), md + '\n');
+m.dispose();
+process.exit(0);
