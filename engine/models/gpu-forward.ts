@@ -26,7 +26,7 @@
  */
 
 import { LongreadError } from '../errors.ts';
-import { STORAGE } from '../gpu/buffer-pool.ts';
+import { STORAGE, type BufferRef } from '../gpu/buffer-pool.ts';
 import { GpuTimer } from '../gpu/timing.ts';
 import { attentionTapCreate, type AttentionTap, type AttentionTapShape } from '../telemetry/attention-tap.ts';
 import { decodeAttentionPlan, type DecodeAttentionPlan } from '../kernels/attention-decode.ts';
@@ -42,7 +42,7 @@ import { ropePlan, ropeTable, type RopeTable } from '../kernels/rope.ts';
 import { argmaxPlan, samplePlan, type SamplePlan, type SamplingConfig } from '../kernels/sample.ts';
 import { kvCacheCheck, kvCacheEnsure, type KvCache } from '../kv/kv-cache.ts';
 import { kvEncodeWriteBack, kvOffloadedLayers, kvStageIn, kvStagingSlots, kvStepBegin, kvStepEnd } from '../kv/kv-tiers.ts';
-import type { GpuTensor } from './gpu-weights.ts';
+import { fusedRef, tensorRef, type GpuTensor } from './gpu-weights.ts';
 import type { ModelHparams } from './hparams.ts';
 
 /** Activations of T tokens, f32 row-major. */
@@ -52,37 +52,57 @@ interface Acts {
   pos: GPUBuffer; // u32 [T] positions = cache slots
   x: GPUBuffer; // [T, dim] residual stream
   xn: GPUBuffer; // [T, dim] normed
-  q: GPUBuffer; // [T, nHeads * hd]
-  k: GPUBuffer; // [T, nKvHeads * hd]
-  v: GPUBuffer; // [T, nKvHeads * hd]
+  q: BufferRef; // [T, nHeads * hd]
+  k: BufferRef; // [T, nKvHeads * hd]
+  v: BufferRef; // [T, nKvHeads * hd]
   att: GPUBuffer; // [T, nHeads * hd]
-  gate: GPUBuffer; // [T, ffn]
-  up: GPUBuffer; // [T, ffn]
+  gate: BufferRef; // [T, ffn]
+  up: BufferRef; // [T, ffn]
   act: GPUBuffer; // [T, ffn]
+  /** T = 1 with aligned widths: q|k|v and gate|up are views of these, so one matvec can fill each */
+  stacked: { qkv: GPUBuffer; gu: GPUBuffer } | null;
+  owned: GPUBuffer[];
 }
 
 function actsCreate(device: GPUDevice, hp: ModelHparams, T: number, ids?: GPUBuffer): Acts {
-  const f = (n: number, label: string) => device.createBuffer({ size: Math.max(16, n * 4), usage: STORAGE, label: `act${T}:${label}` });
+  const owned: GPUBuffer[] = [];
+  const f = (n: number, label: string) => {
+    const b = device.createBuffer({ size: Math.max(16, n * 4), usage: STORAGE, label: `act${T}:${label}` });
+    owned.push(b);
+    return b;
+  };
   const qd = hp.nHeads * hp.headDim;
   const kd = hp.nKvHeads * hp.headDim;
-  return {
-    T,
-    ids: ids ?? f(T, 'ids'),
-    pos: f(T, 'pos'),
-    x: f(T * hp.dim, 'x'),
-    xn: f(T * hp.dim, 'xn'),
-    q: f(T * qd, 'q'),
-    k: f(T * kd, 'k'),
-    v: f(T * kd, 'v'),
-    att: f(T * qd, 'att'),
-    gate: f(T * hp.ffnDim, 'gate'),
-    up: f(T * hp.ffnDim, 'up'),
-    act: f(T * hp.ffnDim, 'act'),
-  };
+  const align = Number(device.limits.minStorageBufferOffsetAlignment);
+  const view = (buffer: GPUBuffer, offset: number, floats: number): BufferRef => ({ buffer, offset: offset * 4, size: floats * 4 });
+  const common = { T, ids: ids ?? f(T, 'ids'), pos: f(T, 'pos'), x: f(T * hp.dim, 'x'), xn: f(T * hp.dim, 'xn'), att: f(T * qd, 'att'), act: f(T * hp.ffnDim, 'act') };
+  if (T === 1 && (qd * 4) % align === 0 && (kd * 4) % align === 0 && (hp.ffnDim * 4) % align === 0) {
+    const qkv = f(qd + 2 * kd, 'qkv');
+    const gu = f(2 * hp.ffnDim, 'gate+up');
+    return {
+      ...common, owned, stacked: { qkv, gu },
+      q: view(qkv, 0, qd), k: view(qkv, qd, kd), v: view(qkv, qd + kd, kd),
+      gate: view(gu, 0, hp.ffnDim), up: view(gu, hp.ffnDim, hp.ffnDim),
+    };
+  }
+  return { ...common, owned, stacked: null, q: f(T * qd, 'q'), k: f(T * kd, 'k'), v: f(T * kd, 'v'), gate: f(T * hp.ffnDim, 'gate'), up: f(T * hp.ffnDim, 'up') };
 }
 
 function actsDispose(a: Acts, keepIds: boolean): void {
-  for (const [k, b] of Object.entries(a)) if (typeof b === 'object' && !(keepIds && k === 'ids')) (b as GPUBuffer).destroy();
+  for (const b of a.owned) if (!(keepIds && b === a.ids)) b.destroy();
+}
+
+/**
+ * Weight groups that decode reads as one stacked matrix when they were uploaded into one buffer
+ * (engine/models/gpu-weights.ts, `fuseGroups`): per layer q|k|v (and their biases) and gate|up.
+ */
+export function decodeFuseGroups(nLayers: number): string[][] {
+  const g: string[][] = [];
+  for (let l = 0; l < nLayers; l++) {
+    const p = `blk.${l}.`;
+    g.push([`${p}attn_q.weight`, `${p}attn_k.weight`, `${p}attn_v.weight`], [`${p}attn_q.bias`, `${p}attn_k.bias`, `${p}attn_v.bias`], [`${p}ffn_gate.weight`, `${p}ffn_up.weight`]);
+  }
+  return g;
 }
 
 export interface Sampler {
@@ -139,6 +159,7 @@ export async function gpuForwardCreate(ctx: KernelContext, hp: ModelHparams, w: 
     if (!t) throw new LongreadError('internal', `GPU forward: tensor ${name} was not uploaded.`, 'This is a bug in Longread; please report it.');
     return t;
   };
+  const ref = (name: string) => tensorRef(wt(name));
   const ropeFreqs = w.get('rope_freqs.weight');
   const rope: RopeTable = ropeTable(ctx, ropeFreqs ? { ...hp.rope, freqFactors: await readF32(device, ropeFreqs.buffer, hp.rope.nRot / 2) } : hp.rope);
   const outW = hp.tiedOutput ? wt('token_embd.weight') : wt('output.weight');
@@ -157,26 +178,35 @@ export async function gpuForwardCreate(ctx: KernelContext, hp: ModelHparams, w: 
   async function layerPlans(a: Acts, l: number, qStart: number, prefill = a.T > 1): Promise<LayerPlans> {
     const T = a.T;
     const p = `blk.${l}.`;
-    const lin = (name: string, x: GPUBuffer, y: GPUBuffer, rows: number, cols: number, extra: { bias?: GPUBuffer; accumulate?: boolean } = {}): Promise<KernelPlan> => {
+    const lin = (name: string, x: BufferRef, y: BufferRef, rows: number, cols: number, extra: { bias?: BufferRef; accumulate?: boolean } = {}): Promise<KernelPlan> => {
       const t = wt(name);
       return T === 1
-        ? matvecPlan(ctx, { format: t.format, rows, cols, weight: t.buffer, x, y, ...extra })
-        : matmulPlan(ctx, { format: t.format, rows, cols, maxM: T, weight: t.buffer, x, y, ...extra });
+        ? matvecPlan(ctx, { format: t.format, rows, cols, weight: tensorRef(t), x, y, ...extra })
+        : matmulPlan(ctx, { format: t.format, rows, cols, maxM: T, weight: tensorRef(t), x, y, ...extra });
     };
-    const bias = (n: string) => (hp.qkvBias ? { bias: wt(`${p}${n}.bias`).buffer } : {});
-    const plans: KernelPlan[] = [
-      await rmsNormPlan(ctx, { x: a.x, weight: wt(`${p}attn_norm.weight`).buffer, out: a.xn, rows: T, dim: hp.dim, eps: hp.eps }),
-      await lin(`${p}attn_q.weight`, a.xn, a.q, qd, hp.dim, bias('attn_q')),
-      await lin(`${p}attn_k.weight`, a.xn, a.k, kd, hp.dim, bias('attn_k')),
-      await lin(`${p}attn_v.weight`, a.xn, a.v, kd, hp.dim, bias('attn_v')),
-    ];
+    const bias = (n: string) => (hp.qkvBias ? { bias: tensorRef(wt(`${p}${n}.bias`)) } : {});
     const mm = T === 1 ? 'matvec' : 'matmul';
-    const names = ['attn_norm', `${mm} attn_q`, `${mm} attn_k`, `${mm} attn_v`];
+    const plans: KernelPlan[] = [await rmsNormPlan(ctx, { x: a.x, weight: ref(`${p}attn_norm.weight`), out: a.xn, rows: T, dim: hp.dim, eps: hp.eps })];
+    const names = ['attn_norm'];
+    // decode: q, k and v as one matvec over the stacked rows when they share a buffer (gpu-weights.ts)
+    const qkvW = a.stacked ? fusedRef(['attn_q', 'attn_k', 'attn_v'].map((n) => wt(`${p}${n}.weight`))) : null;
+    const qkvB = hp.qkvBias ? fusedRef(['attn_q', 'attn_k', 'attn_v'].map((n) => wt(`${p}${n}.bias`))) : null;
+    if (a.stacked && qkvW && (!hp.qkvBias || qkvB)) {
+      plans.push(await matvecPlan(ctx, { format: wt(`${p}attn_q.weight`).format, rows: qd + 2 * kd, cols: hp.dim, weight: qkvW, x: a.xn, y: a.stacked.qkv, ...(qkvB ? { bias: qkvB } : {}) }));
+      names.push('matvec attn_qkv');
+    } else {
+      plans.push(
+        await lin(`${p}attn_q.weight`, a.xn, a.q, qd, hp.dim, bias('attn_q')),
+        await lin(`${p}attn_k.weight`, a.xn, a.k, kd, hp.dim, bias('attn_k')),
+        await lin(`${p}attn_v.weight`, a.xn, a.v, kd, hp.dim, bias('attn_v')),
+      );
+      names.push(`${mm} attn_q`, `${mm} attn_k`, `${mm} attn_v`);
+    }
     if (hp.qkNorm) {
       names.push('q_norm', 'k_norm');
       plans.push(
-        await qkNormPlan(ctx, { x: a.q, weight: wt(`${p}attn_q_norm.weight`).buffer, tokens: T, heads: hp.nHeads, headDim: hp.headDim, eps: hp.eps }),
-        await qkNormPlan(ctx, { x: a.k, weight: wt(`${p}attn_k_norm.weight`).buffer, tokens: T, heads: hp.nKvHeads, headDim: hp.headDim, eps: hp.eps }),
+        await qkNormPlan(ctx, { x: a.q, weight: ref(`${p}attn_q_norm.weight`), tokens: T, heads: hp.nHeads, headDim: hp.headDim, eps: hp.eps }),
+        await qkNormPlan(ctx, { x: a.k, weight: ref(`${p}attn_k_norm.weight`), tokens: T, heads: hp.nKvHeads, headDim: hp.headDim, eps: hp.eps }),
       );
     }
     plans.push(
@@ -186,15 +216,24 @@ export async function gpuForwardCreate(ctx: KernelContext, hp: ModelHparams, w: 
     );
     names.push('rope q', 'rope k', 'kv append');
     const out: LayerPlans = { plans, names };
+    const guW = a.stacked ? fusedRef([wt(`${p}ffn_gate.weight`), wt(`${p}ffn_up.weight`)]) : null;
     const post: KernelPlan[] = [
       await lin(`${p}attn_output.weight`, a.att, a.x, hp.dim, qd, { accumulate: true }),
-      await rmsNormPlan(ctx, { x: a.x, weight: wt(`${p}ffn_norm.weight`).buffer, out: a.xn, rows: T, dim: hp.dim, eps: hp.eps }),
-      await lin(`${p}ffn_gate.weight`, a.xn, a.gate, hp.ffnDim, hp.dim),
-      await lin(`${p}ffn_up.weight`, a.xn, a.up, hp.ffnDim, hp.dim),
+      await rmsNormPlan(ctx, { x: a.x, weight: ref(`${p}ffn_norm.weight`), out: a.xn, rows: T, dim: hp.dim, eps: hp.eps }),
+    ];
+    const postNames = [`${mm} attn_output (+residual)`, 'ffn_norm'];
+    if (a.stacked && guW) {
+      post.push(await matvecPlan(ctx, { format: wt(`${p}ffn_gate.weight`).format, rows: 2 * hp.ffnDim, cols: hp.dim, weight: guW, x: a.xn, y: a.stacked.gu }));
+      postNames.push('matvec ffn_gate+up');
+    } else {
+      post.push(await lin(`${p}ffn_gate.weight`, a.xn, a.gate, hp.ffnDim, hp.dim), await lin(`${p}ffn_up.weight`, a.xn, a.up, hp.ffnDim, hp.dim));
+      postNames.push(`${mm} ffn_gate`, `${mm} ffn_up`);
+    }
+    post.push(
       await swigluPlan(ctx, { gate: a.gate, up: a.up, out: a.act, n: T * hp.ffnDim }),
       await lin(`${p}ffn_down.weight`, a.act, a.x, hp.dim, hp.ffnDim, { accumulate: true }),
-    ];
-    const postNames = [`${mm} attn_output (+residual)`, 'ffn_norm', `${mm} ffn_gate`, `${mm} ffn_up`, 'swiglu', `${mm} ffn_down (+residual)`];
+    );
+    postNames.push('swiglu', `${mm} ffn_down (+residual)`);
     if (!prefill) {
       out.attn = await decodeAttentionPlan(ctx, { q: a.q, out: a.att, kv: kv.views[l]!, nHeads: hp.nHeads, maxKvLen: kv.maxPages * 64, scale });
       out.post = post;
@@ -216,7 +255,7 @@ export async function gpuForwardCreate(ctx: KernelContext, hp: ModelHparams, w: 
   let boundLayout = kv.layoutVersion;
   let lastTap: AttentionTap | null = null;
   const tail: KernelPlan[] = [
-    await rmsNormPlan(ctx, { x: one.x, weight: wt('output_norm.weight').buffer, out: one.xn, rows: 1, dim: hp.dim, eps: hp.eps }),
+    await rmsNormPlan(ctx, { x: one.x, weight: ref('output_norm.weight'), out: one.xn, rows: 1, dim: hp.dim, eps: hp.eps }),
     await matvecPlan(ctx, { format: outW.format, rows: hp.vocab, cols: hp.dim, weight: outW.buffer, x: one.xn, y: logits }),
   ];
   const greedy = await argmaxPlan(ctx, { logits, out: tok, rows: 1, vocab: hp.vocab });

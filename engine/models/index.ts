@@ -22,7 +22,7 @@ import { kvBytesPerToken, kvCacheBytes, kvCacheDispose, type KvCache } from '../
 import { kvCacheCreatePlanned } from '../kv/kv-planner.ts';
 import type { ModelInfo } from '../service/contract.ts';
 import { tokenizerFromGguf, type Tokenizer } from '../tokenizer/tokenizer.ts';
-import { gpuForwardCreate, type GpuForward } from './gpu-forward.ts';
+import { decodeFuseGroups, gpuForwardCreate, type GpuForward } from './gpu-forward.ts';
 import { weightsUpload } from './gpu-weights.ts';
 import { tensorMapCheck, type ModelHparams } from './hparams.ts';
 import { modelFileOpen, type ModelFile } from './model-file.ts';
@@ -50,6 +50,8 @@ export interface ModelLoadOptions {
   chunk?: number;
   /** GPU bytes the KV cache may use (the vramBudgetBytes setting); null / undefined: probed. Over budget, layers' KV moves to RAM / disk (engine/kv/kv-planner.ts) */
   vramBudgetBytes?: number | null;
+  /** upload q|k|v and gate|up of each layer into shared buffers so decode runs each as one matvec (default true; gpu-weights.ts) */
+  fuseWeights?: boolean;
 }
 
 /** Default allocated context when none is asked for. */
@@ -154,7 +156,7 @@ export async function modelLoad(gpu: Gpu, p: string, opts: ModelLoadOptions = {}
         'Load the model with a shorter context, or use a smaller model.', { contextLength: ctxLen, kvBytes: info.memory.kvBytes });
     }
     const k = kv!;
-    weights = await weightsUpload(device, file, names, opts.onProgress, opts.signal);
+    weights = await weightsUpload(device, file, names, opts.onProgress, opts.signal, opts.fuseWeights === false ? [] : decodeFuseGroups(hp.nLayers));
     device.pushErrorScope('out-of-memory');
     device.pushErrorScope('validation');
     const forward = await gpuForwardCreate(ctx, hp, weights, k, { chunk });
