@@ -1,7 +1,8 @@
 // Decode with stacked weights (q|k|v and gate|up uploaded into one buffer each, one matvec per
 // group: gpu-weights.ts, gpu-forward.ts) computes exactly what the separate matvecs compute:
 // identical greedy tokens and bitwise-identical logits, for a plain llama block and a qwen2 block
-// with q/k/v biases, and a profile that shows the fused ops.
+// with q/k/v biases and a qwen3 block with q/k norms; RoPE of q and k as one dispatch; and a
+// profile that shows the fused ops.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -20,7 +21,7 @@ describe('stacked decode weights', () => {
   });
   afterAll(() => gpu?.dispose());
 
-  for (const [shape, type] of [['tiny-llama', 'Q8_0'], ['tiny-qwen2', 'Q4_K']] as [string, GenType][]) {
+  for (const [shape, type] of [['tiny-llama', 'Q8_0'], ['tiny-qwen2', 'Q4_K'], ['tiny-qwen3', 'Q6_K']] as [string, GenType][]) {
     it(`${shape} ${type}: fused and separate decode agree exactly`, async () => {
       const file = path.join(dir, `${shape}-${type}.gguf`);
       ggufGenerate({ shape, type, out: file, seed: 7 });
@@ -44,8 +45,10 @@ describe('stacked decode weights', () => {
       if (fused.ops && separate.ops) {
         expect(fused.ops).toContain('matvec attn_qkv');
         expect(fused.ops).toContain('matvec ffn_gate+up');
+        expect(fused.ops).toContain('rope q+k');
         expect(separate.ops).toContain('matvec attn_q');
         expect(separate.ops).not.toContain('matvec attn_qkv');
+        expect(separate.ops).toContain('rope k');
       }
     });
   }

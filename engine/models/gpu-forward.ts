@@ -64,7 +64,7 @@ interface Acts {
   owned: GPUBuffer[];
 }
 
-function actsCreate(device: GPUDevice, hp: ModelHparams, T: number, ids?: GPUBuffer): Acts {
+function actsCreate(device: GPUDevice, hp: ModelHparams, T: number, ids?: GPUBuffer, stack = true): Acts {
   const owned: GPUBuffer[] = [];
   const f = (n: number, label: string) => {
     const b = device.createBuffer({ size: Math.max(16, n * 4), usage: STORAGE, label: `act${T}:${label}` });
@@ -76,7 +76,7 @@ function actsCreate(device: GPUDevice, hp: ModelHparams, T: number, ids?: GPUBuf
   const align = Number(device.limits.minStorageBufferOffsetAlignment);
   const view = (buffer: GPUBuffer, offset: number, floats: number): BufferRef => ({ buffer, offset: offset * 4, size: floats * 4 });
   const common = { T, ids: ids ?? f(T, 'ids'), pos: f(T, 'pos'), x: f(T * hp.dim, 'x'), xn: f(T * hp.dim, 'xn'), att: f(T * qd, 'att'), act: f(T * hp.ffnDim, 'act') };
-  if (T === 1 && (qd * 4) % align === 0 && (kd * 4) % align === 0 && (hp.ffnDim * 4) % align === 0) {
+  if (stack && T === 1 && (qd * 4) % align === 0 && (kd * 4) % align === 0 && (hp.ffnDim * 4) % align === 0) {
     const qkv = f(qd + 2 * kd, 'qkv');
     const gu = f(2 * hp.ffnDim, 'gate+up');
     return {
@@ -151,7 +151,7 @@ interface LayerPlans {
   prefillAttn?: { update(u: { tokens: number; qStart: number }): void };
 }
 
-export async function gpuForwardCreate(ctx: KernelContext, hp: ModelHparams, w: Map<string, GpuTensor>, kv: KvCache, opts: { chunk?: number } = {}): Promise<GpuForward> {
+export async function gpuForwardCreate(ctx: KernelContext, hp: ModelHparams, w: Map<string, GpuTensor>, kv: KvCache, opts: { chunk?: number; stack?: boolean } = {}): Promise<GpuForward> {
   const device = ctx.device;
   const chunk = Math.max(1, Math.min(opts.chunk ?? 512, kv.maxTokens));
   const wt = (name: string) => {
@@ -170,7 +170,7 @@ export async function gpuForwardCreate(ctx: KernelContext, hp: ModelHparams, w: 
 
   // Decode state: the sampled id buffer is the next step's input ids.
   const tok = device.createBuffer({ size: 16, usage: STORAGE, label: 'decode:tok' });
-  const one = actsCreate(device, hp, 1, tok);
+  const one = actsCreate(device, hp, 1, tok, opts.stack !== false);
   const logits = device.createBuffer({ size: hp.vocab * 4, usage: STORAGE, label: 'logits' });
   const staging = device.createBuffer({ size: 4, usage: 0x01 | 0x08, label: 'decode:readback' }); // MAP_READ | COPY_DST
 
@@ -209,12 +209,19 @@ export async function gpuForwardCreate(ctx: KernelContext, hp: ModelHparams, w: 
         await qkNormPlan(ctx, { x: a.k, weight: ref(`${p}attn_k_norm.weight`), tokens: T, heads: hp.nKvHeads, headDim: hp.headDim, eps: hp.eps }),
       );
     }
-    plans.push(
-      await ropePlan(ctx, { x: a.q, positions: a.pos, table: rope, tokens: T, heads: hp.nHeads, headDim: hp.headDim }),
-      await ropePlan(ctx, { x: a.k, positions: a.pos, table: rope, tokens: T, heads: hp.nKvHeads, headDim: hp.headDim }),
-      await kvAppendPlan(ctx, { k: a.k, v: a.v, cacheIndex: a.pos, kv: kv.views[l]!, tokens: T }),
-    );
-    names.push('rope q', 'rope k', 'kv append');
+    if (a.stacked) {
+      // one token: q and k are adjacent in the stacked buffer, so one RoPE dispatch covers both
+      plans.push(await ropePlan(ctx, { x: { buffer: a.stacked.qkv, offset: 0, size: (qd + kd) * 4 }, positions: a.pos, table: rope, tokens: 1, heads: hp.nHeads + hp.nKvHeads, headDim: hp.headDim }));
+      names.push('rope q+k');
+    } else {
+      plans.push(
+        await ropePlan(ctx, { x: a.q, positions: a.pos, table: rope, tokens: T, heads: hp.nHeads, headDim: hp.headDim }),
+        await ropePlan(ctx, { x: a.k, positions: a.pos, table: rope, tokens: T, heads: hp.nKvHeads, headDim: hp.headDim }),
+      );
+      names.push('rope q', 'rope k');
+    }
+    plans.push(await kvAppendPlan(ctx, { k: a.k, v: a.v, cacheIndex: a.pos, kv: kv.views[l]!, tokens: T }));
+    names.push('kv append');
     const out: LayerPlans = { plans, names };
     const guW = a.stacked ? fusedRef([wt(`${p}ffn_gate.weight`), wt(`${p}ffn_up.weight`)]) : null;
     const post: KernelPlan[] = [
@@ -286,7 +293,7 @@ export async function gpuForwardCreate(ctx: KernelContext, hp: ModelHparams, w: 
   async function prefillSet(T: number) {
     let s = prefillSets.get(T);
     if (s) return s;
-    const acts = actsCreate(device, hp, T);
+    const acts = actsCreate(device, hp, T, undefined, opts.stack !== false);
     const embed = await embeddingPlan(ctx, { table: embW.buffer, format: embW.format, vocab: hp.vocab, dim: hp.dim, ids: acts.ids, out: acts.x, tokens: T });
     const layers: LayerPlans[] = [];
     // a prefill chunk of one token (a prompt one past a chunk boundary, or one past a reused prefix) still uses the prefill path

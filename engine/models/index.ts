@@ -50,7 +50,7 @@ export interface ModelLoadOptions {
   chunk?: number;
   /** GPU bytes the KV cache may use (the vramBudgetBytes setting); null / undefined: probed. Over budget, layers' KV moves to RAM / disk (engine/kv/kv-planner.ts) */
   vramBudgetBytes?: number | null;
-  /** upload q|k|v and gate|up of each layer into shared buffers so decode runs each as one matvec (default true; gpu-weights.ts) */
+  /** upload q|k|v and gate|up of each layer into shared buffers so decode runs each as one matvec, and RoPE of q and k as one dispatch (default true; gpu-weights.ts, gpu-forward.ts) */
   fuseWeights?: boolean;
 }
 
@@ -159,7 +159,7 @@ export async function modelLoad(gpu: Gpu, p: string, opts: ModelLoadOptions = {}
     weights = await weightsUpload(device, file, names, opts.onProgress, opts.signal, opts.fuseWeights === false ? [] : decodeFuseGroups(hp.nLayers));
     device.pushErrorScope('out-of-memory');
     device.pushErrorScope('validation');
-    const forward = await gpuForwardCreate(ctx, hp, weights, k, { chunk });
+    const forward = await gpuForwardCreate(ctx, hp, weights, k, { chunk, stack: opts.fuseWeights !== false });
     const validation = await device.popErrorScope();
     const oomForward = await device.popErrorScope();
     if (oomForward) {
