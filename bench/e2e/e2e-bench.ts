@@ -3,7 +3,7 @@
  * the same contexts, both engines in one run.
  *
  *   ../shared/device/pack.sh --peer bench/e2e/e2e-bench.ts                  # here, from the repo root
- *   source .devpack/enter.sh && node .devpack/e2e-bench.mjs [--quick] [--models a,b] [--contexts 2048,8192]
+ *   source .devpack/enter.sh && node .devpack/e2e-bench.mjs [--quick] [--models a,b] [--contexts 2048,8192] [--profile 2048] [--no-fuse]
  *
  * Models (generated on the machine into /tmp by tools/gen-gguf, identical bytes for both engines):
  * Llama-3.2-1B shape at Q8_0 and Q4_K_M, Qwen2.5-0.5B shape at Q4_0. For each context length:
@@ -38,6 +38,8 @@ const PROFILE_AT = new Set((arg('--profile') ?? '2048,32768').split(',').map(Num
 const breakdowns: { model: string; ctx: number; kind: string; stepMs: number; rows: OpTime[] }[] = [];
 const CONTEXTS = (arg('--contexts') ?? (quick ? '2048' : '2048,8192,32768,131072')).split(',').map(Number);
 const DECODE = 128;
+// --no-fuse: decode without stacked q|k|v / gate|up weights (A/B of engine/models/gpu-weights.ts fusion)
+const NO_FUSE = argv.includes('--no-fuse');
 
 interface Row {
   model: string;
@@ -64,7 +66,7 @@ async function runLongread(gpu: Gpu, file: string, model: string, ctxs: number[]
   const rows: Row[] = [];
   for (const ctx of ctxs) {
     try {
-      const m = await modelLoad(gpu, file, { contextLength: ctx + DECODE + 64 });
+      const m = await modelLoad(gpu, file, { contextLength: ctx + DECODE + 64, fuseWeights: !NO_FUSE });
       const s = sessionCreate(m);
       // warm-up: pipelines compiled, caches touched
       await s.generate({ promptTokens: promptOf(Math.min(ctx, 512), vocab, 7), maxTokens: 8, temperature: 0 });
