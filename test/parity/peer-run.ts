@@ -5,10 +5,17 @@
  * logits along Longread's continuation (controlledEvaluate), so that every position compares the
  * two next-token distributions on the same input.
  *
+ * With `diagnostics` it also runs two continuations that bound what parity can reach (see the
+ * test's header): llama.cpp's own with flash attention off (the same CPU build, another
+ * attention path), and the CPU reference forward with llama.cpp's CPU attention numerics
+ * emulated (engine/reference/ops-attention-ggml.ts) and its activation rounding.
+ *
  * Extend: more statistics go into PromptResult; the thresholds live in the test.
  */
 import { modelLoad, type LoadedModel } from '../../engine/decode/index.ts';
 import type { Gpu } from '../../engine/gpu/device.ts';
+import { refModelLoad } from '../../engine/models/reference-load.ts';
+import { refGreedy } from '../../engine/reference/forward.ts';
 import { peerLlama } from '../tokenizer/parity-harness.ts';
 import { klDivergence, top2 } from './compare.ts';
 
@@ -21,16 +28,33 @@ export interface PromptResult {
   top1: boolean[];
   /** llama.cpp's top-1/top-2 margin at the first position where the continuations differ */
   divergeMargin: number | null;
+  /** diagnostics: llama.cpp's greedy continuation with flash attention off */
+  theirsNoFa?: number[];
+  /** diagnostics: the reference's greedy continuation with llama.cpp's attention numerics */
+  emulated?: number[];
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Any = any;
 
-export async function peerCompare(gpu: Gpu, file: string, prompts: number[][], steps: number): Promise<PromptResult[]> {
+async function greedy(seq: Any, prompt: number[], steps: number): Promise<number[]> {
+  await seq.clearHistory();
+  const out: number[] = [];
+  for await (const t of seq.evaluate(prompt, { temperature: 0 })) {
+    out.push(t);
+    if (out.length >= steps) break;
+  }
+  return out;
+}
+
+export async function peerCompare(gpu: Gpu, file: string, prompts: number[][], steps: number, opts: { diagnostics?: boolean; eos?: number } = {}): Promise<PromptResult[]> {
   const llama = (await peerLlama()) as Any;
   const pm = await llama.loadModel({ modelPath: file, gpuLayers: 0 });
   const ctx = await pm.createContext({ contextSize: 512, threads: 2, batchSize: 512, sequences: 1 });
   const seq = ctx.getSequence();
+  const ctxNoFa = opts.diagnostics ? await pm.createContext({ contextSize: 512, threads: 2, batchSize: 512, sequences: 1, flashAttention: false }) : null;
+  const seqNoFa = ctxNoFa?.getSequence();
+  const emu = opts.diagnostics ? await refModelLoad(file, { attention: 'ggml-cpu' }) : null;
   const model: LoadedModel = await modelLoad(gpu, file, { contextLength: 256, chunk: 8 });
   const out: PromptResult[] = [];
   try {
@@ -45,12 +69,7 @@ export async function peerCompare(gpu: Gpu, file: string, prompts: number[][], s
         ourLogits.push(await model.forward.readLogits());
       }
       // llama.cpp: its own greedy continuation
-      await seq.clearHistory();
-      const theirs: number[] = [];
-      for await (const t of seq.evaluate(prompt, { temperature: 0 })) {
-        theirs.push(t);
-        if (theirs.length >= steps) break;
-      }
+      const theirs = await greedy(seq, prompt, steps);
       // llama.cpp: logits along our continuation
       await seq.clearHistory();
       const input = [...prompt, ...ours.slice(0, -1)].map((t, i) => (i >= prompt.length - 1 ? [t, { generateNext: { logits: true } }] : t));
@@ -72,10 +91,17 @@ export async function peerCompare(gpu: Gpu, file: string, prompts: number[][], s
         for (const [t, v] of m) row[t] = v;
         divergeMargin = top2(row).margin;
       }
-      out.push({ ours, theirs, kl, top1, divergeMargin });
+      const r: PromptResult = { ours, theirs, kl, top1, divergeMargin };
+      if (seqNoFa) r.theirsNoFa = await greedy(seqNoFa, prompt, steps);
+      if (emu) {
+        const stop = (id: number) => id === opts.eos;
+        r.emulated = refGreedy(emu.create(), prompt, prompt.length + steps, stop).slice(prompt.length);
+      }
+      out.push(r);
     }
   } finally {
     model.dispose();
+    await ctxNoFa?.dispose();
     await ctx.dispose();
     await pm.dispose();
   }

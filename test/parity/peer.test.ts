@@ -4,21 +4,59 @@
 // Demanded here: at every position of our continuation the full next-token distributions agree
 // (mean KL <= 1e-3 for F16 / Q8_0, 5e-3 for 4-bit); every continuation that differs from
 // llama.cpp's diverges at a near-tie of llama.cpp's own logits (margin < 0.25; printed), never at
-// a clear choice; F16: continuations identical in >= 19 of 20 prompts and top-1 equal on >= 99%
-// of positions. Quantized types are held to top-1 >= 97% only: issue 5 asks for 19/20 identical
-// and 99% top-1, which they do NOT meet yet. Measured on lavapipe (commit of this file):
-//   llama F16  20/20 identical, top-1 100%,   mean KL 9.8e-7
-//   llama Q8_0 11/20 identical, top-1 98.6%,  mean KL 5.7e-4 (divergence margins <= 0.11)
-//   qwen2 Q8_0 15/20 identical, top-1 99.2%,  mean KL 5.9e-4 (margins <= 0.18)
-//   qwen3 Q4_K 10/20 identical, top-1 97.2%,  mean KL 1.1e-3 (margins <= 0.19)
-// The gap is activation rounding: llama.cpp quantizes activations for every quantized matmul
-// (q8_0 blocks with an f16 scale; q8_K blocks of 256 for K-quants), our prefill matmul keeps f32
-// activations and our decode matvec uses int8 blocks of 32 with an f32 scale. ARCHITECTURE.md
-// notes llama.cpp's own Vulkan build diverges from its CPU build on quantized files for the
-// same reason.
+// a clear choice; continuations identical in >= 19 of 20 prompts and top-1 equal on >= 99% of
+// positions for F16. Issue 5 asks the same of the quantized types; Q6_K meets it, Q8_0 / Q4_0 /
+// Q4_K do NOT (below), so quantized types are held to what all of them meet: identical >= 10/20
+// and top-1 >= 97.5%.
 //
-// CI runs one combination per architecture (the whole matrix costs ~20 CPU-minutes on lavapipe);
-// PEER_MATRIX=full runs all 15.
+// Measured on lavapipe with PEER_MATRIX=full (commit of this file). Ours: identical, top-1, mean
+// KL. In brackets, two bounds from the same run: llama.cpp's own greedy continuation with flash
+// attention off vs on (same CPU build), and the CPU reference forward with llama.cpp's activation
+// rounding and its CPU attention numerics emulated (engine/reference/ops-attention-ggml.ts):
+//   llama F16   20/20  top-1 100.00%  mean KL 9.7e-07  [FA off 20/20, emulated 20/20]
+//   llama Q8_0  11/20  top-1  98.59%  mean KL 5.0e-04  [FA off 15/20, emulated 17/20]
+//   llama Q4_0  11/20  top-1  98.13%  mean KL 4.9e-04  [FA off 11/20, emulated 13/20]
+//   llama Q4_K  14/20  top-1  98.91%  mean KL 9.3e-04  [FA off 15/20, emulated 15/20]
+//   llama Q6_K  20/20  top-1 100.00%  mean KL 3.4e-13  [FA off 20/20, emulated 20/20]
+//   qwen2 F16   20/20  top-1  99.84%  mean KL 9.0e-07  [FA off 19/20, emulated 20/20]
+//   qwen2 Q8_0  17/20  top-1  99.38%  mean KL 5.4e-04  [FA off 17/20, emulated 17/20]
+//   qwen2 Q4_0  12/20  top-1  98.44%  mean KL 5.1e-04  [FA off 14/20, emulated 14/20]
+//   qwen2 Q4_K  11/20  top-1  98.44%  mean KL 8.3e-04  [FA off 14/20, emulated 17/20]
+//   qwen2 Q6_K  20/20  top-1 100.00%  mean KL 5.0e-13  [FA off 20/20, emulated 20/20]
+//   qwen3 F16   20/20  top-1 100.00%  mean KL 1.0e-06  [FA off 18/20, emulated 20/20]
+//   qwen3 Q8_0  12/20  top-1  98.91%  mean KL 4.9e-04  [FA off 17/20, emulated 13/20]
+//   qwen3 Q4_0  12/20  top-1  98.59%  mean KL 5.1e-04  [FA off 13/20, emulated 13/20]
+//   qwen3 Q4_K  10/20  top-1  97.81%  mean KL 9.4e-04  [FA off 13/20, emulated 15/20]
+//   qwen3 Q6_K  20/20  top-1 100.00%  mean KL 4.6e-13  [FA off 20/20, emulated 20/20]
+//
+// Why Q8_0 / Q4_0 / Q4_K miss: not the activation rounding. llama.cpp rounds every quantized
+// product's input (q8_0 blocks of 32 with an fp16 scale, q8_K blocks of 256); we round exactly
+// the same way now (engine/kernels/act-quant.ts, in the decode matvec and the prefill matmul), and
+// the reference forward does too: GPU vs reference agree to median KL ~1e-12. Before that change
+// (f32-scale int8 decode, f32 prefill) we measured llama Q8_0 11/20 98.6% 5.7e-4, qwen2 Q8_0 15/20
+// 99.2% 5.9e-4, qwen3 Q4_K 10/20 97.2% 1.1e-3: the identical counts barely moved. What differs
+// is llama.cpp's CPU flash attention (the path of every batch of < 64 query rows): q is rounded
+// to f16 and V is accumulated in an f16 vector rounded after every key, in key order, which no
+// parallel GPU kernel reproduces. Its attention output carries f16-level errors, and the
+// rounding of the next product's input turns such differences into whole q8 steps at a few
+// elements per row: mean KL ~5e-4, and llama.cpp's own FA-off continuations match its FA-on ones
+// in only 11-17/20 of these prompts (ours: 10-17/20). Emulating that attention on the CPU
+// recovers up to 17/20 (the misses left there are not analysed; candidates: the x86 repacked
+// Q4_0 / Q4_K kernels, RoPE's f32 angle recurrence). Where llama.cpp's two attention paths agree
+// (F16, Q6_K), we match it, Q6_K to KL ~1e-13.
+// Without any activation rounding (f32 x everywhere; a slower decode) we measured llama Q8_0
+// 16/20 99.2% 4.1e-4 and qwen3 Q4_K 11/20 98.6% 8.0e-4: rounding like llama.cpp amplifies the
+// attention difference instead of cancelling it.
+//
+// Open: two combinations fail the near-tie check in PEER_MATRIX=full. qwen2 Q4_K: prompt 7
+// diverges at token 6 where llama.cpp's batched logits (along our continuation) have a
+// top-1/top-2 margin of 4.547; qwen3 Q8_0: prompt 3 at token 4, margin 1.654 (and prompt 0 at
+// 0.293). Not analysed yet: either llama.cpp's step-by-step greedy disagreed with its own batched
+// logits on the same prefix, or ours differ from them there. Every other divergence in the
+// matrix is at a margin <= 0.19.
+//
+// CI runs one combination per architecture; PEER_MATRIX=full runs all 15 with the two bounds
+// (about 65 minutes on a busy 2-core machine, 25 without them).
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -34,6 +72,9 @@ const FULL = process.env.PEER_MATRIX === 'full';
 const PROMPTS = 20;
 const STEPS = 32;
 const EOS = 2; // tiny vocab </s>
+/** What every quantized combination meets (header); issue 5's target is 19 and 0.99. */
+const QUANT_IDENTICAL = 10;
+const QUANT_TOP1 = 0.975;
 
 /** 20 prompts of 8 tokens: BOS + 7 ids spread over the vocabulary (one prefill shape for all). */
 function prompts(vocab: number): number[][] {
@@ -54,7 +95,11 @@ describe('peer parity with llama.cpp', () => {
       it(`${arch} ${type}`, async () => {
         const file = path.join(dir, `${arch}-${type}.gguf`);
         const { vocab } = ggufGenerate({ shape: `tiny-${arch}`, type, out: file, seed: 29 });
-        const res = await peerCompare(gpu, file, prompts(vocab), STEPS);
+        const res = await peerCompare(gpu, file, prompts(vocab), STEPS, { diagnostics: FULL, eos: EOS });
+        const cut = (t: number[]) => (t.indexOf(EOS) >= 0 ? t.slice(0, t.indexOf(EOS)) : t);
+        const equal = (a: number[], b: number[]) => a.length === b.length && a.every((t, i) => t === b[i]);
+        const sameNoFa = res.filter((r) => r.theirsNoFa && equal(r.theirsNoFa, r.theirs)).length;
+        const sameEmu = res.filter((r) => r.emulated && equal(cut(r.emulated), r.theirs)).length;
         let same = 0;
         const diverged: string[] = [];
         const margins: number[] = [];
@@ -72,12 +117,13 @@ describe('peer parity with llama.cpp', () => {
         const top1 = res.flatMap((r) => r.top1);
         const meanKl = kl.reduce((a, b) => a + b, 0) / kl.length;
         const top1Rate = top1.filter(Boolean).length / top1.length;
-        const summary = `${arch} ${type}: identical ${same}/${PROMPTS}, top-1 ${(top1Rate * 100).toFixed(2)}%, mean KL ${meanKl.toExponential(2)}; ${diverged.join('; ')}`;
+        const floor = FULL ? ` [llama.cpp FA off vs on ${sameNoFa}/${PROMPTS}; reference with llama.cpp's CPU attention numerics ${sameEmu}/${PROMPTS}]` : '';
+        const summary = `${arch} ${type}: identical ${same}/${PROMPTS}, top-1 ${(top1Rate * 100).toFixed(2)}%, mean KL ${meanKl.toExponential(2)}${floor}; ${diverged.join('; ')}`;
         console.log(summary);
         const f16 = type === 'F16';
-        if (f16) expect(same, summary).toBeGreaterThanOrEqual(PROMPTS - 1);
+        expect(same, summary).toBeGreaterThanOrEqual(f16 ? PROMPTS - 1 : QUANT_IDENTICAL);
         for (const m of margins) expect(m, summary).toBeLessThan(0.25);
-        expect(top1Rate, summary).toBeGreaterThanOrEqual(f16 ? 0.99 : 0.97);
+        expect(top1Rate, summary).toBeGreaterThanOrEqual(f16 ? 0.99 : QUANT_TOP1);
         expect(meanKl, summary).toBeLessThanOrEqual(type === 'F16' || type === 'Q8_0' ? 1e-3 : 5e-3);
       }, 600_000);
     }
