@@ -47,7 +47,7 @@ async function greedy(seq: Any, prompt: number[], steps: number): Promise<number
   return out;
 }
 
-export async function peerCompare(gpu: Gpu, file: string, prompts: number[][], steps: number, opts: { diagnostics?: boolean; eos?: number } = {}): Promise<PromptResult[]> {
+export async function peerCompare(gpu: Gpu, file: string, prompts: number[][], steps: number, opts: { diagnostics?: boolean; eog?: readonly number[] } = {}): Promise<PromptResult[]> {
   const llama = (await peerLlama()) as Any;
   const pm = await llama.loadModel({ modelPath: file, gpuLayers: 0 });
   const ctx = await pm.createContext({ contextSize: 512, threads: 2, batchSize: 512, sequences: 1 });
@@ -94,7 +94,7 @@ export async function peerCompare(gpu: Gpu, file: string, prompts: number[][], s
       const r: PromptResult = { ours, theirs, kl, top1, divergeMargin };
       if (seqNoFa) r.theirsNoFa = await greedy(seqNoFa, prompt, steps);
       if (emu) {
-        const stop = (id: number) => id === opts.eos;
+        const stop = (id: number) => opts.eog?.includes(id) ?? false;
         r.emulated = refGreedy(emu.create(), prompt, prompt.length + steps, stop).slice(prompt.length);
       }
       out.push(r);

@@ -21,10 +21,10 @@
 //   qwen2 F16   20/20  top-1  99.84%  mean KL 9.0e-07  [FA off 19/20, emulated 20/20]
 //   qwen2 Q8_0  17/20  top-1  99.38%  mean KL 5.4e-04  [FA off 17/20, emulated 17/20]
 //   qwen2 Q4_0  12/20  top-1  98.44%  mean KL 5.1e-04  [FA off 14/20, emulated 14/20]
-//   qwen2 Q4_K  11/20  top-1  98.44%  mean KL 8.3e-04  [FA off 14/20, emulated 17/20]
+//   qwen2 Q4_K  12/20  top-1  98.44%  mean KL 8.3e-04  [FA off 14/20, emulated 19/20] (*)
 //   qwen2 Q6_K  20/20  top-1 100.00%  mean KL 5.0e-13  [FA off 20/20, emulated 20/20]
 //   qwen3 F16   20/20  top-1 100.00%  mean KL 1.0e-06  [FA off 18/20, emulated 20/20]
-//   qwen3 Q8_0  12/20  top-1  98.91%  mean KL 4.9e-04  [FA off 17/20, emulated 13/20]
+//   qwen3 Q8_0  15/20  top-1  98.91%  mean KL 4.9e-04  [FA off 17/20, emulated 16/20] (*)
 //   qwen3 Q4_0  12/20  top-1  98.59%  mean KL 5.1e-04  [FA off 13/20, emulated 13/20]
 //   qwen3 Q4_K  10/20  top-1  97.81%  mean KL 9.4e-04  [FA off 13/20, emulated 15/20]
 //   qwen3 Q6_K  20/20  top-1 100.00%  mean KL 4.6e-13  [FA off 20/20, emulated 20/20]
@@ -48,12 +48,12 @@
 // 16/20 99.2% 4.1e-4 and qwen3 Q4_K 11/20 98.6% 8.0e-4: rounding like llama.cpp amplifies the
 // attention difference instead of cancelling it.
 //
-// Open: two combinations fail the near-tie check in PEER_MATRIX=full. qwen2 Q4_K: prompt 7
-// diverges at token 6 where llama.cpp's batched logits (along our continuation) have a
-// top-1/top-2 margin of 4.547; qwen3 Q8_0: prompt 3 at token 4, margin 1.654 (and prompt 0 at
-// 0.293). Not analysed yet: either llama.cpp's step-by-step greedy disagreed with its own batched
-// logits on the same prefix, or ours differ from them there. Every other divergence in the
-// matrix is at a margin <= 0.19.
+// (*) re-measured after the end-of-generation fix: the harness used to cut continuations at
+// </s> only, while llama.cpp (and our engine) also stop at <|im_end|> (id 4 of the tiny ChatML
+// vocab). qwen2 Q4_K prompt 7 and qwen3 Q8_0 prompt 3 "diverged" at a large llama.cpp margin
+// (4.5, 1.65) only because llama.cpp had stopped there on <|im_end|>; with both ids as
+// end-of-generation every divergence in these two combinations is at a margin <= 0.12. The
+// other rows were measured before the fix (their continuations may be one or two prompts better).
 //
 // CI runs one combination per architecture; PEER_MATRIX=full runs all 15 with the two bounds
 // (about 65 minutes on a busy 2-core machine, 25 without them).
@@ -71,7 +71,9 @@ const CI_SET = new Set(['llama F16', 'qwen2 Q8_0', 'qwen3 Q4_K']);
 const FULL = process.env.PEER_MATRIX === 'full';
 const PROMPTS = 20;
 const STEPS = 32;
-const EOS = 2; // tiny vocab </s>
+/** end-of-generation ids of the tiny vocab: </s> and <|im_end|> (llama.cpp stops on both, as our engine does) */
+const EOG = [2, 4];
+const eogAt = (t: number[]) => t.findIndex((id) => EOG.includes(id));
 /** What every quantized combination meets (header); issue 5's target is 19 and 0.99. */
 const QUANT_IDENTICAL = 10;
 const QUANT_TOP1 = 0.975;
@@ -95,8 +97,8 @@ describe('peer parity with llama.cpp', () => {
       it(`${arch} ${type}`, async () => {
         const file = path.join(dir, `${arch}-${type}.gguf`);
         const { vocab } = ggufGenerate({ shape: `tiny-${arch}`, type, out: file, seed: 29 });
-        const res = await peerCompare(gpu, file, prompts(vocab), STEPS, { diagnostics: FULL, eos: EOS });
-        const cut = (t: number[]) => (t.indexOf(EOS) >= 0 ? t.slice(0, t.indexOf(EOS)) : t);
+        const res = await peerCompare(gpu, file, prompts(vocab), STEPS, { diagnostics: FULL, eog: EOG });
+        const cut = (t: number[]) => (eogAt(t) >= 0 ? t.slice(0, eogAt(t)) : t);
         const equal = (a: number[], b: number[]) => a.length === b.length && a.every((t, i) => t === b[i]);
         const sameNoFa = res.filter((r) => r.theirsNoFa && equal(r.theirsNoFa, r.theirs)).length;
         const sameEmu = res.filter((r) => r.emulated && equal(cut(r.emulated), r.theirs)).length;
@@ -105,7 +107,7 @@ describe('peer parity with llama.cpp', () => {
         const margins: number[] = [];
         res.forEach((r, p) => {
           // llama.cpp's evaluate stops before yielding an end-of-generation token
-          const end = r.ours.indexOf(EOS);
+          const end = eogAt(r.ours);
           const ours = end >= 0 ? r.ours.slice(0, end) : r.ours;
           if (ours.length === r.theirs.length && ours.every((t, i) => t === r.theirs[i])) same++;
           else {
