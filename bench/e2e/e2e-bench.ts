@@ -19,7 +19,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { gpuAcquire, type Gpu } from '../../engine/gpu/device.ts';
 import { modelInspect, modelLoad, sessionCreate } from '../../engine/decode/index.ts';
-import { ggufGenerate, type GenType } from '../../tools/gen-gguf/gen-gguf.ts';
+import { ggufGenerate, randomPromptTokens, type GenType } from '../../tools/gen-gguf/gen-gguf.ts';
 import type { OpTime } from '../../engine/models/gpu-forward.ts';
 
 const argv = process.argv.slice(2);
@@ -51,17 +51,6 @@ interface Row {
   note?: string;
 }
 
-function promptOf(n: number, vocab: number, seed: number): number[] {
-  let s = seed >>> 0 || 1;
-  const out: number[] = [];
-  const base = Math.min(1000, Math.floor(vocab / 4)); // clear of the special tokens at either end
-  for (let i = 0; i < n; i++) {
-    s ^= s << 13; s ^= s >>> 17; s ^= s << 5;
-    out.push(base + ((s >>> 0) % Math.max(1, vocab - 2 * base)));
-  }
-  return out;
-}
-
 async function runLongread(gpu: Gpu, file: string, model: string, ctxs: number[], vocab: number): Promise<Row[]> {
   const rows: Row[] = [];
   for (const ctx of ctxs) {
@@ -69,9 +58,9 @@ async function runLongread(gpu: Gpu, file: string, model: string, ctxs: number[]
       const m = await modelLoad(gpu, file, { contextLength: ctx + DECODE + 64, fuseWeights: !NO_FUSE });
       const s = sessionCreate(m);
       // warm-up: pipelines compiled, caches touched
-      await s.generate({ promptTokens: promptOf(Math.min(ctx, 512), vocab, 7), maxTokens: 8, temperature: 0 });
+      await s.generate({ promptTokens: randomPromptTokens(Math.min(ctx, 512), vocab, 7), maxTokens: 8, temperature: 0 });
       s.reset();
-      const r = await s.generate({ promptTokens: promptOf(ctx, vocab, 11), maxTokens: DECODE, temperature: 0 });
+      const r = await s.generate({ promptTokens: randomPromptTokens(ctx, vocab, 11), maxTokens: DECODE, temperature: 0 });
       rows.push({ model, ctx, engine: 'longread', prefill: r.stats.prefillTokensPerSecond, decode: r.stats.decodeTokensPerSecond, memGiB: m.info.memory.totalBytes / 2 ** 30, note: r.stats.generatedTokens < DECODE ? `${r.stats.generatedTokens} tokens` : undefined });
       if (PROFILE_AT.has(ctx) && gpu.info.features.includes('timestamp-query')) {
         // second of two runs each (the first warms clocks and caches); KV written here is discarded
@@ -105,12 +94,12 @@ async function runLlamaCpp(file: string, model: string, ctxs: number[], vocab: n
       // warm-up, as for Longread: a full batch (prefill shaders) and a few greedy tokens (decode
       // shaders). With only a 512-token evaluation, the 2K prefill and the decode of the first
       // context compiled Vulkan pipelines inside the timed region (2026-12-06 run: 389 tok/s).
-      const warm = promptOf(Math.min(ctx, 2048), vocab, 7);
+      const warm = randomPromptTokens(Math.min(ctx, 2048), vocab, 7);
       await seq.evaluateWithoutGeneratingNewTokens(warm.slice(0, -1));
       let w = 0;
       for await (const _t of seq.evaluate(warm.slice(-1), { temperature: 0 })) if (++w >= 8) break;
       await seq.clearHistory();
-      const prompt = promptOf(ctx, vocab, 11);
+      const prompt = randomPromptTokens(ctx, vocab, 11);
       const t0 = performance.now();
       await seq.evaluateWithoutGeneratingNewTokens(prompt);
       const t1 = performance.now();

@@ -22,7 +22,7 @@ import { gpuAcquire } from '../../engine/gpu/device.ts';
 import { modelInspect, modelLoad, sessionCreate } from '../../engine/decode/index.ts';
 import { kvSnapshotRestore, kvSnapshotSave } from '../../engine/kv/snapshot.ts';
 import { ENGINE_VERSION } from '../../engine/service/version.ts';
-import { ggufGenerate, type GenType } from '../../tools/gen-gguf/gen-gguf.ts';
+import { ggufGenerate, randomPromptTokens, type GenType } from '../../tools/gen-gguf/gen-gguf.ts';
 
 const argv = process.argv.slice(2);
 const arg = (k: string) => { const i = argv.indexOf(k); return i >= 0 ? argv[i + 1] : undefined; };
@@ -32,15 +32,6 @@ const ctx = Number(arg('--ctx') ?? 32768);
 const qLen = Number(arg('--question') ?? 64);
 const runs = Number(arg('--runs') ?? 3);
 const dropCaches = argv.includes('--drop-caches');
-
-function tokens(n: number, vocab: number, seed: number): number[] {
-  let s = seed >>> 0 || 1;
-  const base = Math.min(1000, Math.floor(vocab / 4));
-  return Array.from({ length: n }, () => {
-    s ^= s << 13; s ^= s >>> 17; s ^= s << 5;
-    return base + ((s >>> 0) % Math.max(1, vocab - 2 * base));
-  });
-}
 
 function dropPageCache(): boolean {
   try {
@@ -57,8 +48,8 @@ const vocab = (await modelInspect(modelFile)).vocabSize;
 const gpu = await gpuAcquire();
 const m = await modelLoad(gpu, modelFile, { contextLength: ctx + qLen + 64 });
 const s = sessionCreate(m);
-const doc = tokens(ctx, vocab, 11);
-const prompt = [...doc, ...tokens(qLen, vocab, 5)];
+const doc = randomPromptTokens(ctx, vocab, 11);
+const prompt = [...doc, ...randomPromptTokens(qLen, vocab, 5)];
 const first = { promptTokens: prompt, maxTokens: 1, temperature: 0 };
 
 // warm-up (pipelines), then the cold run: the whole document prefilled

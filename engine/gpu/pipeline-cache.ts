@@ -30,6 +30,10 @@ function definesKey(d: WgslDefines | undefined): string {
     .join(',');
 }
 
+function pipelineKey(spec: ShaderSpec, entryPoint: string): string {
+  return `${spec.name}|${definesKey(spec.defines)}|${entryPoint}`;
+}
+
 export class PipelineCache {
   private readonly modules = new Map<string, { module: GPUShaderModule; code: string; checked: Promise<void> }>();
   private readonly pipelines = new Map<string, Promise<GPUComputePipeline>>();
@@ -74,7 +78,7 @@ export class PipelineCache {
   /** The pipeline for `spec`, compiled once (concurrent callers share the same promise). */
   get(spec: ShaderSpec): Promise<GPUComputePipeline> {
     const entryPoint = spec.entryPoint ?? 'main';
-    const key = `${spec.name}|${definesKey(spec.defines)}|${entryPoint}`;
+    const key = pipelineKey(spec, entryPoint);
     let p = this.pipelines.get(key);
     if (!p) {
       const m = this.module(spec);
@@ -102,7 +106,7 @@ export class PipelineCache {
    */
   getSync(spec: ShaderSpec): GPUComputePipeline {
     const entryPoint = spec.entryPoint ?? 'main';
-    const key = `${spec.name}|${definesKey(spec.defines)}|${entryPoint}|sync`;
+    const key = `${pipelineKey(spec, entryPoint)}|sync`;
     let p = this.syncPipelines.get(key);
     if (!p) {
       const m = this.module(spec);

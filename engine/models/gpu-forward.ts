@@ -151,6 +151,18 @@ interface LayerPlans {
   prefillAttn?: { update(u: { tokens: number; qStart: number }): void };
 }
 
+/**
+ * A decode layer's ops in encode order with their profile names: the plans before attention,
+ * attention (`attn`), then `afterAttention` (the tap's hook) and the plans after it.
+ */
+function decodeLayerOps(l: LayerPlans, attn: KernelPlan, visit: (name: string, p: KernelPlan) => void, afterAttention?: () => void): void {
+  const n = l.plans.length - l.post!.length;
+  for (let j = 0; j < n; j++) visit(l.names[j]!, l.plans[j]!);
+  visit('attention (decode)', attn);
+  afterAttention?.();
+  for (let j = n; j < l.plans.length; j++) visit(l.names[j]!, l.plans[j]!);
+}
+
 export async function gpuForwardCreate(ctx: KernelContext, hp: ModelHparams, w: Map<string, GpuTensor>, kv: KvCache, opts: { chunk?: number; stack?: boolean } = {}): Promise<GpuForward> {
   const device = ctx.device;
   const chunk = Math.max(1, Math.min(opts.chunk ?? 512, kv.maxTokens));
@@ -424,11 +436,7 @@ export async function gpuForwardCreate(ctx: KernelContext, hp: ModelHparams, w: 
         const l = decodeLayers[i]!;
         const attn = tap ? l.attnTapped! : l.attn!;
         attn.update(pos + 1);
-        const n = l.plans.length - l.post!.length;
-        for (let j = 0; j < n; j++) l.plans[j]!.encode(pass);
-        attn.encode(pass);
-        if (tap) tap.encodeLayer(pass, i);
-        for (const p of l.post!) p.encode(pass);
+        decodeLayerOps(l, attn, (_, p) => p.encode(pass), tap ? () => tap.encodeLayer(pass, i) : undefined);
       }, 'decode');
       const pass = enc.beginComputePass({ label: 'decode-tail' });
       for (const p of tail) p.encode(pass);
@@ -468,10 +476,7 @@ export async function gpuForwardCreate(ctx: KernelContext, hp: ModelHparams, w: 
         timed.push(['embedding', decodeEmbed]);
         for (const l of decodeLayers) {
           l.attn!.update(pos + 1);
-          const n = l.plans.length - l.post!.length;
-          for (let j = 0; j < n; j++) timed.push([l.names[j]!, l.plans[j]!]);
-          timed.push(['attention (decode)', l.attn!]);
-          for (let j = n; j < l.plans.length; j++) timed.push([l.names[j]!, l.plans[j]!]);
+          decodeLayerOps(l, l.attn!, (name, p) => timed.push([name, p]));
         }
         timed.push(['output_norm', tail[0]!], ['matvec classifier', tail[1]!], ['argmax', greedy]);
       } else {

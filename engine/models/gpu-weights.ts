@@ -37,10 +37,20 @@ export interface GpuTensor {
 /** Slack bytes after each tensor that the matrix kernels may read (unaligned tail reads). */
 const TAIL_SLACK = 16;
 
+/** A binding of `bytes` at `offset` of `buffer`, with the tail slack where the buffer has it. */
+function bindingView(buffer: GPUBuffer, offset: number, bytes: number): BufferRef {
+  return { buffer, offset, size: Math.min(buffer.size - offset, Math.ceil(bytes / 4) * 4 + TAIL_SLACK) };
+}
+
+/** Row width of a matrix; 1 for vectors (which stack freely). */
+function rowWidth(t: { dims: readonly number[] }): number {
+  return t.dims.length > 1 ? t.dims[0]! : 1;
+}
+
 /** The tensor as a binding: the whole buffer, or its view inside a fused buffer. */
 export function tensorRef(t: GpuTensor): BufferRef {
   if (t.offset === 0 && t.buffer.size <= Math.ceil(t.bytes / 4) * 4 + TAIL_SLACK) return t.buffer;
-  return { buffer: t.buffer, offset: t.offset, size: Math.min(t.buffer.size - t.offset, Math.ceil(t.bytes / 4) * 4 + TAIL_SLACK) };
+  return bindingView(t.buffer, t.offset, t.bytes);
 }
 
 /**
@@ -51,11 +61,10 @@ export function fusedRef(ts: GpuTensor[]): BufferRef | null {
   const first = ts[0]!;
   let end = first.offset;
   for (const t of ts) {
-    const width = t.dims.length > 1 ? t.dims[0] : 1; // matrices: row width must match; vectors stack freely
-    if (t.buffer !== first.buffer || t.offset !== end || t.format !== first.format || width !== (first.dims.length > 1 ? first.dims[0] : 1)) return null;
+    if (t.buffer !== first.buffer || t.offset !== end || t.format !== first.format || rowWidth(t) !== rowWidth(first)) return null;
     end += t.bytes;
   }
-  return { buffer: first.buffer, offset: first.offset, size: Math.min(first.buffer.size - first.offset, Math.ceil((end - first.offset) / 4) * 4 + TAIL_SLACK) };
+  return bindingView(first.buffer, first.offset, end - first.offset);
 }
 
 /** A small tensor (norm weight, bias, rope factors) as f32 (F32, F16, BF16 sources). */
@@ -130,7 +139,7 @@ function fusable(infos: TensorInfo[], align: number, maxBinding: number): boolea
   for (let i = 0; i < infos.length; i++) {
     const t = infos[i]!;
     if (isMatrix(t) !== m) return false;
-    if (m && (t.type !== infos[0]!.type || t.dims[0] !== infos[0]!.dims[0])) return false;
+    if (m && (t.type !== infos[0]!.type || rowWidth(t) !== rowWidth(infos[0]!))) return false;
     if (i < infos.length - 1 && gpuSize(t) % align !== 0) return false;
     total += gpuSize(t);
   }
@@ -163,8 +172,9 @@ export async function weightsUpload(device: GPUDevice, file: ModelFile, names: s
   const align = Number(device.limits.minStorageBufferOffsetAlignment);
   const maxBinding = Number(device.limits.maxStorageBufferBindingSize);
   const groupOf = new Map<string, TensorInfo[]>();
+  const wanted = new Set(names);
   for (const g of fuseGroups) {
-    const gi = g.map((n) => (names.includes(n) ? file.tensors.get(n) : undefined));
+    const gi = g.map((n) => (wanted.has(n) ? file.tensors.get(n) : undefined));
     if (gi.every((t): t is TensorInfo => t !== undefined) && fusable(gi, align, maxBinding)) for (const t of gi) groupOf.set(t.name, gi);
   }
   const out = new Map<string, GpuTensor>();

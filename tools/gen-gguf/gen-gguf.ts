@@ -200,3 +200,18 @@ export function ggufGenerate(o: GenOptions): { tensors: number; bytes: number; v
   w.close();
   return { tensors: tensors.length, bytes, vocab };
 }
+
+/**
+ * `n` pseudo-random token ids (xorshift32 from `seed`), clear of the special tokens at either end
+ * of the vocabulary: prompts for benchmarks on the generated models.
+ */
+export function randomPromptTokens(n: number, vocab: number, seed: number): number[] {
+  let s = seed >>> 0 || 1;
+  const base = Math.min(1000, Math.floor(vocab / 4));
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    s ^= s << 13; s ^= s >>> 17; s ^= s << 5;
+    out.push(base + ((s >>> 0) % Math.max(1, vocab - 2 * base)));
+  }
+  return out;
+}
