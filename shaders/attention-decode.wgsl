@@ -1,29 +1,39 @@
-// Split-K decode attention over the paged f16 KV cache: one query token, GQA.
+// Split-K decode attention over the paged f16 KV cache: one query token, GQA. Built for memory
+// bandwidth: every K/V byte is read once, by 128-bit loads where consecutive invocations read
+// consecutive 16-byte words, with the next page's loads in flight while a page is computed.
 //
-// Pass 1 `main`: one workgroup per (chunk of CHUNK pages, kv head). The G query heads that share
-// the KV head are processed together so each K/V page is read from memory once. Per page:
-// K block staged in workgroup memory (coalesced vec4 loads, rows padded to dodge bank
-// conflicts), scores for (token, head), per-head max by a tree, online softmax rescale, then
-// P.V with V read as vec4<u32> (8 halves) straight from memory (all of an invocation's loads
-// issued before its FMAs), accumulated by (head group, 8-dim column, token group) invocations
-// that each hold HPT heads, so one V load serves HPT heads. Writes a partial (acc[HD], m, l) per
-// (q head, chunk). Tokens at or past kv_len are never touched (stale pages may hold anything).
-// Pass 2 `reduce`: one workgroup per q head merges the chunk partials (log-sum-exp).
-// Optional tap (define PROBS): pass 1 also writes the scaled scores into `probs`, pass 2 writes
-// per-head (max, sum) after the partials, pass 3 `probs_norm` turns scores into probabilities.
+// Pass 1 `main`: one workgroup per (chunk of chunk_pages pages, kv head), TPW * COLS
+// invocations. Invocation (row group rg = lid / COLS, column c = lid % COLS) owns the 8 dims
+// [8c, 8c + 8) of the rows rg, rg + TPW, ... (NT rows) of every page: its K and V words are one
+// vec4<u32> per row, and the workgroup's loads of a page are the page's K and V blocks, word
+// after word. The G query heads of the kv head all use the same registers:
+//   scores  partial dots over 8 dims for (row, head), summed over the COLS lanes of the row
+//           group (subgroupShuffleXor butterfly with SG_RED, else through workgroup memory),
+//   softmax online, per invocation: a running max m and sum l per head in log2 units (q is
+//           pre-scaled by scale * log2 e), no barrier,
+//   P.V     acc[head] += p * v over the invocation's 8 dims.
+// K of page p + 1 is loaded right after the scores of page p, V of page p + 1 after its P.V.
+// Rows at or past kv_len (stale slots may hold NaN) are loaded clamped to the last valid row and
+// given p = 0. At the end of the chunk the TPW row groups are merged through workgroup memory
+// (common max, then a sum per head) and the partial (acc[HD], m, l) per (q head, chunk) is
+// written to `part`.
+// Pass 2 `reduce`: one workgroup per (q head, DS-dim slice) merges the chunk partials
+// (log-sum-exp, parallel over chunks and dims), out = acc / l.
+// Optional tap (define PROBS): pass 1 also writes the scaled scores (log2 units) into `probs`,
+// pass 2 writes per-head (max, sum), pass 3 `probs_norm` turns scores into probabilities.
 // Without PROBS none of this is compiled or dispatched.
 //
-// With SUBGROUPS the per-head page max is a subgroupMax per subgroup plus a few partials (one
-// barrier) instead of a 6-step tree in workgroup memory.
-//
-// Defines: HD (multiple of 8, <= 128), G (q heads per kv head), HPT (heads per P.V invocation,
-// divides G; (G / HPT) * HD / 8 <= WG), WG = 256, PROBS.
+// Defines (engine/kernels/attention-decode.ts decodeLayout): HD (multiple of 8, <= 128),
+// G (q heads per kv head), TPW (row groups, a power of two dividing 64), HB (heads per round of
+// the workgroup-memory score sum, without SG_RED), DS (dims per merge workgroup: 8, 16 or 32),
+// SG_RED (the COLS lanes of a row group are in one subgroup: needs SUBGROUPS), PROBS.
 // Bindings (strides in elements):
 //   0 params
 //   1 q      f32 [n_heads, HD]; head h uses kv head h / G
 //   2 pages  arena as vec4<u32> (engine/kernels/kv-layout.ts)
 //   3 table  u32 page table
-//   4 part   f32 [n_heads, max_chunks, HD + 2] partials (acc, m, l), then [n_heads, 2] stats
+//   4 part   f32: acc [n_heads, max_chunks, HD], then (m, l) [n_heads, max_chunks, 2],
+//            then (max, sum) stats [n_heads, 2] (PROBS)
 //   5 out    f32 [n_heads, HD]
 //   6 probs  f32 [n_heads, probs_stride] (PROBS only)
 
@@ -56,190 +66,240 @@ struct Params {
 @group(0) @binding(6) var<storage, read_write> probs: array<f32>;
 #endif
 
-const KS4: u32 = KV_HW / 4u + 1u;    // padded K row stride in vec4<u32>: rows t..t+7 of a 128-bit
-                                     // load phase hit distinct bank groups (t * KS4 * 4 mod 32)
-const COLS: u32 = HD / 8u;           // vec4<u32> columns of a row
-const HG: u32 = G / HPT;             // head groups of the P.V phase (HPT heads per invocation)
-const TG: u32 = min(64u, WG / (COLS * HG)); // token groups of the P.V phase (<= tokens per page)
-const TPT: u32 = (64u + TG - 1u) / TG; // tokens per invocation per page
-const ROWS: u32 = G * 64u;           // (head, token) pairs of a page
-const PS: u32 = HD + 2u;             // partial stride
+const COLS: u32 = HD / 8u;         // vec4<u32> words (8 halves) of a K or V row
+const MWG: u32 = TPW * COLS;       // invocations of `main`
+const NT: u32 = KV_PAGE / TPW;     // rows of a page per invocation
+const HD4: u32 = HD / 4u;
 const NEG: f32 = -3.0e38;
+const LOG2E: f32 = 1.4426950408889634;
 
-// also holds the TG * HG * HD / 4 merge values at the end (<= 512 vec4)
-var<workgroup> k_sh: array<vec4<u32>, max(64u * KS4, 512u)>;
-var<workgroup> q_sh: array<vec4<f32>, G * HD / 4u>;
-var<workgroup> s_sh: array<f32, ROWS>;
-var<workgroup> red: array<f32, ROWS>;
-var<workgroup> m_run: array<f32, G>;
-var<workgroup> l_comb: array<f32, TG * HG>;
-
-// Max score of head h on the current page (after the scores' barrier, and the tree without
-// subgroups).
-fn page_max(h: u32) -> f32 {
-#ifdef SUBGROUPS
-  var m = red[h * 64u];
-  for (var j = red_sg_size; j < 64u; j += red_sg_size) { m = max(m, red[h * 64u + j]); }
-  return m;
-#else
-  return red[h * 64u];
+var<workgroup> q_sh: array<vec4<f32>, G * HD4>;
+// row-group partials at the end of a chunk; without SG_RED also the score partials of a page
+// (HB * 64 * COLS <= TPW * HD floats)
+var<workgroup> acc_sh: array<vec4<f32>, TPW * HD4>;
+var<workgroup> m_sh: array<f32, TPW * G>;
+var<workgroup> l_sh: array<f32, TPW * G>;
+#ifndef SG_RED
+const SN: u32 = NT * HB * TPW;     // (row, head) scores of one round
+var<workgroup> sc_sh: array<f32, SN>;
 #endif
-}
 
 fn f16x8(v: vec4<u32>) -> array<vec4<f32>, 2> {
   return array<vec4<f32>, 2>(vec4<f32>(unpack2x16float(v.x), unpack2x16float(v.y)), vec4<f32>(unpack2x16float(v.z), unpack2x16float(v.w)));
 }
 
-@compute @workgroup_size(WG)
+@compute @workgroup_size(MWG)
 fn main(ids: Ids, @builtin(workgroup_id) wid: vec3<u32>) {
   ids_setup(ids);
   let lid = ids.lid;
   let chunk = wid.x;
   let kvh = wid.y;
   let h0 = kvh * G;
-  for (var i = lid; i < G * HD / 4u; i += WG) {
+  let qs = params.scale * LOG2E;
+  for (var i = lid; i < G * HD4; i += MWG) {
     let o = h0 * HD + 4u * i;
-    q_sh[i] = vec4<f32>(q[o], q[o + 1u], q[o + 2u], q[o + 3u]) * params.scale;
+    q_sh[i] = vec4<f32>(q[o], q[o + 1u], q[o + 2u], q[o + 3u]) * qs;
   }
-  if (lid < G) { m_run[lid] = NEG; }
-  let col = lid % COLS;
-  let hg = (lid / COLS) % HG;
-  let tg = lid / (COLS * HG);
-  let acc_on = tg < TG;
-  // acc[2j], acc[2j + 1]: dims col*8 .. col*8+7 of head hg * HPT + j
-  var acc: array<vec4<f32>, 2u * HPT>;
-  var l_part: array<f32, HPT>;
-  for (var j = 0u; j < 2u * HPT; j++) { acc[j] = vec4<f32>(0.0); }
-  for (var j = 0u; j < HPT; j++) { l_part[j] = 0.0; }
+  let c = lid % COLS;
+  let rg = lid / COLS;
+  var m: array<f32, G>;
+  var l: array<f32, G>;
+  var acc: array<vec4<f32>, 2u * G>; // acc[2h], acc[2h + 1]: dims 8c .. 8c + 7 of head h
+  for (var h = 0u; h < G; h++) {
+    m[h] = NEG;
+    l[h] = 0.0;
+    acc[2u * h] = vec4<f32>(0.0);
+    acc[2u * h + 1u] = vec4<f32>(0.0);
+  }
   let n_pages = (params.kv_len + KV_PAGE - 1u) / KV_PAGE;
   let p_begin = chunk * params.chunk_pages;
   let p_end = min(p_begin + params.chunk_pages, n_pages);
+  let tab = params.table_offset + kvh * params.max_pages;
+  // First page's K and V in flight.
+  var ntok = min(KV_PAGE, params.kv_len - p_begin * KV_PAGE);
+  let base0 = kv_page_base(table[tab + p_begin]) / 4u;
+  var kk: array<vec4<u32>, NT>;
+  var vv: array<vec4<u32>, NT>;
+  for (var k = 0u; k < NT; k++) {
+    let w = base0 + min(rg + k * TPW, ntok - 1u) * COLS + c;
+    kk[k] = pages[w];
+    vv[k] = pages[w + KV_V_OFFSET / 4u];
+  }
   workgroupBarrier();
   for (var pg = p_begin; pg < p_end; pg++) {
-    let phys = table[params.table_offset + kvh * params.max_pages + pg];
-    let base4 = kv_page_base(phys) / 4u;
-    let ntok = min(KV_PAGE, params.kv_len - pg * KV_PAGE);
-    // Stage K: 64 rows of HW / 4 vec4<u32> (8 * HD loads in all), coalesced.
-    for (var i = lid; i < 8u * HD; i += WG) {
-      k_sh[(i / (KV_HW / 4u)) * KS4 + i % (KV_HW / 4u)] = pages[base4 + i];
-    }
-    workgroupBarrier();
-    // Scores of (head, token) pairs; a constant trip count keeps the subgroup op uniform.
-    for (var k = 0u; k < (ROWS + WG - 1u) / WG; k++) {
-      let i = lid + k * WG;
-      let h = i / 64u;
-      let t = i % 64u;
-      var s = NEG;
-      if (i < ROWS && t < ntok) {
-        var d = vec4<f32>(0.0);
-        for (var c = 0u; c < KV_HW / 4u; c++) {
-          let kk = f16x8(k_sh[t * KS4 + c]);
-          d += kk[0] * q_sh[h * (HD / 4u) + 2u * c] + kk[1] * q_sh[h * (HD / 4u) + 2u * c + 1u];
-        }
-        s = d.x + d.y + d.z + d.w;
-#ifdef PROBS
-        probs[(h0 + h) * params.probs_stride + pg * KV_PAGE + t] = s;
-#endif
+    let more = pg + 1u < p_end;
+    let pn = min(pg + 1u, p_end - 1u);
+    let nbase = kv_page_base(table[tab + pn]) / 4u;
+    let nntok = min(KV_PAGE, params.kv_len - pn * KV_PAGE);
+    // Partial scores (row k, head h) over this invocation's 8 dims.
+    var s: array<f32, NT * G>;
+    for (var k = 0u; k < NT; k++) {
+      let kf = f16x8(kk[k]);
+      for (var h = 0u; h < G; h++) {
+        let qo = h * HD4 + 2u * c;
+        s[k * G + h] = dot(kf[0], q_sh[qo]) + dot(kf[1], q_sh[qo + 1u]);
       }
-      if (i < ROWS) { s_sh[i] = s; }
-#ifdef SUBGROUPS
-      // a subgroup is a run of consecutive tokens of one head (sizes 8..64 divide 64)
-      let sm = subgroupMax(s);
-      if (i < ROWS && red_sg_lane == 0u) { red[i] = sm; }
-#else
-      if (i < ROWS) { red[i] = s; }
-#endif
     }
-    workgroupBarrier();
-#ifndef SUBGROUPS
-    for (var step = 32u; step > 0u; step >>= 1u) {
-      for (var i = lid; i < G * step; i += WG) {
-        let o = (i / step) * 64u + i % step;
-        red[o] = max(red[o], red[o + step]);
+    if (more) {
+      for (var k = 0u; k < NT; k++) { kk[k] = pages[nbase + min(rg + k * TPW, nntok - 1u) * COLS + c]; }
+    }
+    // Sum over the COLS lanes of the row group; every lane gets the full scores.
+#ifdef SG_RED
+    for (var o = 1u; o < COLS; o <<= 1u) {
+      for (var i = 0u; i < NT * G; i++) { s[i] += subgroupShuffleXor(s[i], o); }
+    }
+#else
+    for (var b = 0u; b < G; b += HB) {
+      workgroupBarrier();
+      for (var k = 0u; k < NT; k++) {
+        for (var j = 0u; j < HB; j++) {
+          if (b + j < G) {
+            let i = c * SN + (k * HB + j) * TPW + rg;
+            acc_sh[i / 4u][i % 4u] = s[k * G + b + j];
+          }
+        }
       }
       workgroupBarrier();
-    }
-#endif
-    for (var i = lid; i < ROWS; i += WG) {
-      let h = i / 64u;
-      let mn = max(m_run[h], page_max(h));
-      s_sh[i] = select(0.0, exp(s_sh[i] - mn), i % 64u < ntok);
-    }
-    workgroupBarrier();
-    if (acc_on) {
-      // All V loads of this invocation first (fixed count, clamped to valid tokens: stale slots
-      // past kv_len may hold NaN), so they are in flight together; then the FMAs.
-      let vbase = base4 + KV_V_OFFSET / 4u + col;
-      var vv: array<vec4<u32>, TPT>;
-      for (var i = 0u; i < TPT; i++) { vv[i] = pages[vbase + min(tg + i * TG, ntok - 1u) * (KV_HW / 4u)]; }
-      for (var j = 0u; j < HPT; j++) {
-        let h = hg * HPT + j;
-        let mo = m_run[h];
-        let alpha = exp(mo - max(mo, page_max(h)));
-        acc[2u * j] *= alpha;
-        acc[2u * j + 1u] *= alpha;
-        l_part[j] *= alpha;
+      for (var i = lid; i < SN; i += MWG) {
+        var t = 0.0;
+        for (var cc = 0u; cc < COLS; cc++) {
+          let o = cc * SN + i;
+          t += acc_sh[o / 4u][o % 4u];
+        }
+        sc_sh[i] = t;
       }
-      for (var i = 0u; i < TPT; i++) {
-        let t = tg + i * TG;
-        let v = f16x8(vv[i]);
-        for (var j = 0u; j < HPT; j++) {
-          let p = select(0.0, s_sh[(hg * HPT + j) * 64u + min(t, 63u)], t < ntok);
-          acc[2u * j] += p * v[0];
-          acc[2u * j + 1u] += p * v[1];
-          l_part[j] += p;
+      workgroupBarrier();
+      for (var k = 0u; k < NT; k++) {
+        for (var j = 0u; j < HB; j++) {
+          if (b + j < G) { s[k * G + b + j] = sc_sh[(k * HB + j) * TPW + rg]; }
         }
       }
     }
-    workgroupBarrier();
-    if (lid < G) { m_run[lid] = max(m_run[lid], page_max(lid)); }
-  }
-  // Merge the token groups through workgroup memory (k_sh reused as f32 bits), one head of
-  // each head group at a time.
-  for (var j = 0u; j < HPT; j++) {
-    workgroupBarrier();
-    if (acc_on) {
-      let o = (tg * HG + hg) * (HD / 4u) + col * 2u;
-      k_sh[o] = bitcast<vec4<u32>>(acc[2u * j]);
-      k_sh[o + 1u] = bitcast<vec4<u32>>(acc[2u * j + 1u]);
-      if (col == 0u) { l_comb[tg * HG + hg] = l_part[j]; }
-    }
-    workgroupBarrier();
-    for (var i = lid; i < HG * HD; i += WG) {
-      let g = i / HD;
-      let d = i % HD;
-      let h = g * HPT + j;
-      var a = 0.0;
-      for (var k = 0u; k < TG; k++) { a += bitcast<f32>(k_sh[(k * HG + g) * (HD / 4u) + d / 4u][d % 4u]); }
-      let o = ((h0 + h) * params.max_chunks + chunk) * PS;
-      part[o + d] = a;
-      if (d == 0u) {
-        var l = 0.0;
-        for (var k = 0u; k < TG; k++) { l += l_comb[k * HG + g]; }
-        part[o + HD] = m_run[h];
-        part[o + HD + 1u] = l;
+#endif
+    // Online softmax per invocation (identical in the lanes of a row group).
+    for (var h = 0u; h < G; h++) {
+      var mx = m[h];
+      for (var k = 0u; k < NT; k++) {
+        let t = rg + k * TPW;
+        let sv = select(NEG, s[k * G + h], t < ntok);
+        s[k * G + h] = sv;
+        mx = max(mx, sv);
+#ifdef PROBS
+        if (c == 0u && t < ntok) { probs[(h0 + h) * params.probs_stride + pg * KV_PAGE + t] = sv; }
+#endif
       }
+      let a = exp2(m[h] - mx);
+      m[h] = mx;
+      l[h] *= a;
+      acc[2u * h] *= a;
+      acc[2u * h + 1u] *= a;
+      for (var k = 0u; k < NT; k++) {
+        let p = select(0.0, exp2(s[k * G + h] - mx), rg + k * TPW < ntok);
+        s[k * G + h] = p;
+        l[h] += p;
+      }
+    }
+    for (var k = 0u; k < NT; k++) {
+      let vf = f16x8(vv[k]);
+      for (var h = 0u; h < G; h++) {
+        let p = s[k * G + h];
+        acc[2u * h] += p * vf[0];
+        acc[2u * h + 1u] += p * vf[1];
+      }
+    }
+    if (more) {
+      for (var k = 0u; k < NT; k++) { vv[k] = pages[nbase + KV_V_OFFSET / 4u + min(rg + k * TPW, nntok - 1u) * COLS + c]; }
+    }
+    ntok = nntok;
+  }
+  // Merge the row groups: rescale to the common max of each head, then sum per head.
+  if (c == 0u) {
+    for (var h = 0u; h < G; h++) { m_sh[rg * G + h] = m[h]; }
+  }
+  workgroupBarrier();
+  for (var h = 0u; h < G; h++) {
+    var mh = NEG;
+    for (var g = 0u; g < TPW; g++) { mh = max(mh, m_sh[g * G + h]); }
+    let a = exp2(m[h] - mh);
+    acc[2u * h] *= a;
+    acc[2u * h + 1u] *= a;
+    l[h] *= a;
+  }
+  if (c == 0u) {
+    for (var h = 0u; h < G; h++) { l_sh[rg * G + h] = l[h]; }
+  }
+  let ml = params.n_heads * params.max_chunks * HD;
+  for (var h = 0u; h < G; h++) {
+    workgroupBarrier();
+    acc_sh[rg * HD4 + 2u * c] = acc[2u * h];
+    acc_sh[rg * HD4 + 2u * c + 1u] = acc[2u * h + 1u];
+    workgroupBarrier();
+    let row = (h0 + h) * params.max_chunks + chunk;
+    for (var i = lid; i < HD4; i += MWG) {
+      var a = vec4<f32>(0.0);
+      for (var g = 0u; g < TPW; g++) { a += acc_sh[g * HD4 + i]; }
+      let o = row * HD + 4u * i;
+      part[o] = a.x;
+      part[o + 1u] = a.y;
+      part[o + 2u] = a.z;
+      part[o + 3u] = a.w;
+    }
+    if (lid == 0u) {
+      var mh = NEG;
+      var lh = 0.0;
+      for (var g = 0u; g < TPW; g++) {
+        mh = max(mh, m_sh[g * G + h]);
+        lh += l_sh[g * G + h];
+      }
+      part[ml + 2u * row] = mh;
+      part[ml + 2u * row + 1u] = lh;
     }
   }
 }
 
-@compute @workgroup_size(HD)
-fn reduce(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) d: u32) {
-  let h = wid.x;
-  let base = h * params.max_chunks * PS;
-  var m = NEG;
-  for (var c = 0u; c < params.n_chunks; c++) { m = max(m, part[base + c * PS + HD]); }
-  var l = 0.0;
-  var a = 0.0;
-  for (var c = 0u; c < params.n_chunks; c++) {
-    let w = exp(part[base + c * PS + HD] - m);
-    l += part[base + c * PS + HD + 1u] * w;
-    a += part[base + c * PS + d] * w;
+const DC: u32 = DS / 4u;           // vec4 columns of a merge workgroup
+const CG: u32 = WG / DC;           // chunk groups of a merge workgroup (a power of two)
+var<workgroup> red4: array<vec4<f32>, WG>;
+
+@compute @workgroup_size(WG)
+fn reduce(ids: Ids, @builtin(workgroup_id) wid: vec3<u32>) {
+  ids_setup(ids);
+  let lid = ids.lid;
+  let h = wid.y;
+  let d0 = wid.x * DS;
+  let n = params.n_chunks;
+  let row0 = h * params.max_chunks;
+  let ml = params.n_heads * params.max_chunks * HD + 2u * row0;
+  var mx = NEG;
+  for (var c = lid; c < n; c += WG) { mx = max(mx, part[ml + 2u * c]); }
+  let m = wg_max(mx);
+  var ls = 0.0;
+  for (var c = lid; c < n; c += WG) { ls += part[ml + 2u * c + 1u] * exp2(part[ml + 2u * c] - m); }
+  let l = wg_sum(ls);
+  let col = lid % DC;
+  let cg = lid / DC;
+  var a = vec4<f32>(0.0);
+  for (var c = cg; c < n; c += CG) {
+    let w = exp2(part[ml + 2u * c] - m);
+    let o = (row0 + c) * HD + d0 + 4u * col;
+    a += w * vec4<f32>(part[o], part[o + 1u], part[o + 2u], part[o + 3u]);
   }
-  out[h * HD + d] = a / l;
+  red4[lid] = a;
+  for (var s = CG / 2u; s > 0u; s >>= 1u) {
+    workgroupBarrier();
+    if (cg < s) { red4[lid] += red4[lid + s * DC]; }
+  }
+  if (cg == 0u) {
+    let r = red4[lid] / l;
+    let o = h * HD + d0 + 4u * col;
+    out[o] = r.x;
+    out[o + 1u] = r.y;
+    out[o + 2u] = r.z;
+    out[o + 3u] = r.w;
+  }
 #ifdef PROBS
-  if (d == 0u) {
-    let st = params.n_heads * params.max_chunks * PS + h * 2u;
+  if (wid.x == 0u && lid == 0u) {
+    let st = params.n_heads * params.max_chunks * (HD + 2u) + h * 2u;
     part[st] = m;
     part[st + 1u] = l;
   }
@@ -252,8 +312,8 @@ fn probs_norm(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_i
   let h = wid.y;
   let t = wid.x * WG + lid;
   if (t >= params.kv_len) { return; }
-  let st = params.n_heads * params.max_chunks * PS + h * 2u;
+  let st = params.n_heads * params.max_chunks * (HD + 2u) + h * 2u;
   let o = h * params.probs_stride + t;
-  probs[o] = exp(probs[o] - part[st]) / part[st + 1u];
+  probs[o] = exp2(probs[o] - part[st]) / part[st + 1u];
 }
 #endif

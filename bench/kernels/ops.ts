@@ -93,13 +93,13 @@ async function benchDecode(ctx: KernelContext, timer: GpuTimer, rows: Row[]): Pr
     const cache = randomCache(ctx, kvLen, nKv, hd);
     const q = randomF32(ctx, nHeads * hd, 'q');
     const out = ctx.device.createBuffer({ size: nHeads * hd * 4, usage: STORAGE });
-    const variants = quick ? [{ hpt: 4, target: 1024 }] : [4, 2, 1].flatMap((hpt) => [512, 1024, 2048].map((target) => ({ hpt, target })));
+    const variants = quick ? [{ target: 1024 }] : [512, 1024, 2048].map((target) => ({ target }));
     for (const v of variants) {
-      const p = await decodeAttentionPlan(ctx, { q, out, kv: cache.kv, nHeads, maxKvLen: kvLen, headsPerThread: v.hpt, targetWorkgroups: v.target });
+      const p = await decodeAttentionPlan(ctx, { q, out, kv: cache.kv, nHeads, maxKvLen: kvLen, targetWorkgroups: v.target });
       p.update(kvLen);
       const us = await timeUs(ctx, timer, (pass) => p.encode(pass), 16);
       const bytes = kvLen * nKv * hd * 4; // K + V, f16
-      rows.push({ kernel: 'decode attention', shape: `${kvLen} tok, ${nHeads}/${nKv} heads, hd ${hd}`, variant: `hpt ${v.hpt}, ${p.chunks} chunks (target ${v.target})`, us, gbps: bytes / us / 1e3, tflops: (4 * kvLen * nHeads * hd) / us / 1e6 });
+      rows.push({ kernel: 'decode attention', shape: `${kvLen} tok, ${nHeads}/${nKv} heads, hd ${hd}`, variant: `${p.chunks} chunks (target ${v.target})`, us, gbps: bytes / us / 1e3, tflops: (4 * kvLen * nHeads * hd) / us / 1e6 });
       p.dispose();
     }
     q.destroy();

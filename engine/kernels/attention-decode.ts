@@ -4,8 +4,11 @@
  *
  *   const p = await decodeAttentionPlan(ctx, { q, out, kv: layerView, nHeads, maxKvLen })
  *   p.update(kvLen)   // each step, before the submit: tokens in the cache incl. the new one
- *   p.encode(pass)    // pass 1 (chunks x kv heads) + pass 2 (merge per head)
+ *   p.encode(pass)    // pass 1 (chunks x kv heads) + pass 2 (merge per head and dim slice)
  *
+ * Built for memory bandwidth: pass 1 reads each K/V page once with 128-bit coalesced loads for
+ * all G query heads of its KV head, the next page's loads in flight while a page is computed,
+ * and keeps scores, softmax state and accumulators in registers (see the shader's header).
  * Chunking: pages are split into chunks so that about `targetWorkgroups` (default 1024)
  * workgroups run for any kvLen; `update` recomputes it. Telemetry tap: pass `probs`
  * (f32 [nHeads, maxKvLen]) and the plan also writes each head's attention probabilities over
@@ -33,15 +36,6 @@ export interface DecodeAttentionArgs {
   /** f32 [nHeads, maxKvLen]: attention probabilities tap (optional) */
   probs?: BufferRef;
   targetWorkgroups?: number;
-  /** Heads per P.V invocation (divides nHeads / nKvHeads); default decodeHeadsPerThread(G). */
-  headsPerThread?: number;
-}
-
-/** Default heads per P.V invocation: 4 when it divides G, else G up to 8, else 2 or 1. */
-export function decodeHeadsPerThread(G: number): number {
-  if (G % 4 === 0) return 4;
-  if (G <= 8) return G;
-  return G % 2 === 0 ? 2 : 1;
 }
 
 export interface DecodeAttentionPlan extends KernelPlan {
@@ -57,24 +51,54 @@ export function decodeChunking(kvLen: number, nKvHeads: number, target: number):
   return { chunkPages, nChunks: Math.ceil(pages / chunkPages) };
 }
 
+/** Shader shape of pass 1 and the merge (the defines of attention-decode.wgsl). */
+export interface DecodeLayout {
+  /** vec4<u32> words of a K/V row (headDim / 8): the lanes of one row group */
+  cols: number;
+  /** row groups (a power of two dividing 64); pass 1 runs tpw * cols invocations */
+  tpw: number;
+  /** heads per round of the workgroup-memory score sum (path without sgRed) */
+  hb: number;
+  /** dims per merge workgroup */
+  ds: number;
+  /** scores summed by subgroup shuffles (a row group fits in the smallest subgroup) */
+  sgRed: boolean;
+  /** workgroup memory of pass 1 and of the merge, bytes */
+  sharedBytes: number;
+}
+
+export function decodeLayout(headDim: number, G: number, subgroups: boolean, subgroupMinSize: number): DecodeLayout {
+  const cols = headDim / 8;
+  let tpw = 64;
+  while (tpw * cols > 256) tpw /= 2;
+  const hb = Math.min(G, tpw / 8);
+  const ds = headDim % 32 === 0 ? 32 : headDim % 16 === 0 ? 16 : 8;
+  const pow2 = (cols & (cols - 1)) === 0;
+  const sgRed = subgroups && (cols === 1 || (pow2 && subgroupMinSize >= cols));
+  const main = 4 * (G * headDim + tpw * headDim + 2 * tpw * G + (sgRed ? 0 : (64 / tpw) * hb * tpw));
+  return { cols, tpw, hb, ds, sgRed, sharedBytes: Math.max(main, 256 * 20) };
+}
+
+/** Smallest subgroup size the device may run (0 when unknown). */
+function subgroupMinSize(ctx: KernelContext): number {
+  const info = (ctx.device as unknown as { adapterInfo?: { subgroupMinSize?: number } }).adapterInfo;
+  return info?.subgroupMinSize ?? 0;
+}
+
 export async function decodeAttentionPlan(ctx: KernelContext, a: DecodeAttentionArgs): Promise<DecodeAttentionPlan> {
   const { nKvHeads, headDim } = a.kv;
   const G = a.nHeads / nKvHeads;
-  const hpt = a.headsPerThread ?? (Number.isInteger(G) ? decodeHeadsPerThread(G) : 1);
-  if (!Number.isInteger(G) || headDim % 8 || headDim > 128 || G % hpt || (G / hpt) * (headDim / 8) > 256) {
-    throw new LongreadError('model-unsupported', `Decode attention: ${a.nHeads} heads over ${nKvHeads} KV heads with head dim ${headDim} is not supported.`, 'Supported: head dims that are multiples of 8 up to 128, heads a multiple of KV heads, at most 2048 / headDim query heads per KV head.', {
+  if (!Number.isInteger(G) || headDim % 8 || headDim > 128 || headDim < 8) {
+    throw new LongreadError('model-unsupported', `Decode attention: ${a.nHeads} heads over ${nKvHeads} KV heads with head dim ${headDim} is not supported.`, 'Supported: head dims that are multiples of 8 up to 128, heads a multiple of KV heads.', {
       nHeads: a.nHeads,
       nKvHeads,
       headDim,
     });
   }
-  // Workgroup memory of the shader's declarations (k_sh, q_sh, s_sh + red, m_run, l_comb).
-  const hg = G / hpt;
-  const tg = Math.min(64, Math.floor(256 / ((headDim / 8) * hg)));
-  const shared = 16 * Math.max(64 * (headDim / 8 + 1), 512) + G * headDim * 4 + 2 * G * 64 * 4 + G * 4 + tg * hg * 4;
+  const lay = decodeLayout(headDim, G, ctx.subgroups, subgroupMinSize(ctx));
   const limit = Number(ctx.device.limits.maxComputeWorkgroupStorageSize);
-  if (shared > limit) {
-    throw new LongreadError('model-unsupported', `Decode attention with ${G} query heads per KV head at head dim ${headDim} needs ${shared} bytes of workgroup memory; this GPU offers ${limit}.`, 'This model shape is not supported on this GPU.', { shared, limit, G, headDim });
+  if (lay.sharedBytes > limit) {
+    throw new LongreadError('model-unsupported', `Decode attention with ${G} query heads per KV head at head dim ${headDim} needs ${lay.sharedBytes} bytes of workgroup memory; this GPU offers ${limit}.`, 'This model shape is not supported on this GPU.', { shared: lay.sharedBytes, limit, G, headDim });
   }
   const target = a.targetWorkgroups ?? 1024;
   const maxChunks = Math.max(1, Math.min(Math.ceil(target / nKvHeads), kvPagesFor(a.maxKvLen)));
@@ -82,7 +106,7 @@ export async function decodeAttentionPlan(ctx: KernelContext, a: DecodeAttention
   const part = kernelScratch(ctx, 'attention-decode:partials', partFloats * 4);
   const scale = a.scale ?? 1 / Math.sqrt(headDim);
   const probs = a.probs !== undefined;
-  const defines = baseDefines(ctx, { HD: headDim, G, HPT: hpt, PROBS: probs });
+  const defines = baseDefines(ctx, { HD: headDim, G, TPW: lay.tpw, HB: lay.hb, DS: lay.ds, SG_RED: lay.sgRed, PROBS: probs });
   const params = (kvLen: number) => {
     const { chunkPages, nChunks } = decodeChunking(kvLen, nKvHeads, target);
     const bytes = new ParamsWriter()
@@ -104,7 +128,7 @@ export async function decodeAttentionPlan(ctx: KernelContext, a: DecodeAttention
   const common = { name: 'attention-decode.wgsl', source, defines, params: state.bytes };
   const [main, reduce, norm] = await Promise.all([
     planCreate(ctx, { ...common, entryPoint: 'main', buffers: [a.q, a.kv.pages, a.kv.pageTable, part, null, a.probs ?? null], workgroups: [1, nKvHeads] }),
-    planCreate(ctx, { ...common, entryPoint: 'reduce', buffers: [null, null, null, part, a.out], workgroups: [a.nHeads] }),
+    planCreate(ctx, { ...common, entryPoint: 'reduce', buffers: [null, null, null, part, a.out], workgroups: [headDim / lay.ds, a.nHeads] }),
     probs ? planCreate(ctx, { ...common, entryPoint: 'probs_norm', buffers: [null, null, null, part, null, a.probs!], workgroups: [1, a.nHeads] }) : Promise.resolve(null),
   ]);
   const plans = [main, reduce, norm].filter((p): p is DispatchPlan => p !== null);

@@ -103,7 +103,7 @@ function attentionInputs(env: HarnessEnv, nHeads: number, nKv: number, hd: numbe
   return { s, q, kr, vr };
 }
 
-function decodeCase(name: string, nHeads: number, nKv: number, hd: number, kvLen: number, opts: { probs?: boolean; target?: number; hpt?: number } = {}): KernelCase {
+function decodeCase(name: string, nHeads: number, nKv: number, hd: number, kvLen: number, opts: { probs?: boolean; target?: number } = {}): KernelCase {
   return {
     op: `attn-decode-hd${hd}`,
     name,
@@ -121,7 +121,7 @@ function decodeCase(name: string, nHeads: number, nKv: number, hd: number, kvLen
         outputs,
         plans: async ([out, probs]) => {
           const kv: KvLayerView = { pages: pb, pageTable: tb, tableOffset: s.tableOffset, maxPages: s.maxPages, nKvHeads: nKv, headDim: hd };
-          const p = await decodeAttentionPlan(ctx, { q: qb, out: out!, kv, nHeads, maxKvLen: kvLen, ...(probs ? { probs } : {}), ...(opts.target ? { targetWorkgroups: opts.target } : {}), ...(opts.hpt ? { headsPerThread: opts.hpt } : {}) });
+          const p = await decodeAttentionPlan(ctx, { q: qb, out: out!, kv, nHeads, maxKvLen: kvLen, ...(probs ? { probs } : {}), ...(opts.target ? { targetWorkgroups: opts.target } : {}) });
           p.update(kvLen);
           return [p];
         },
@@ -201,7 +201,7 @@ export const DECODE_CASES: KernelCase[] = [
   decodeCase('debug', 4, 1, 128, 3),
   decodeCase('heads=8 kv=2 len=200 chunked', 8, 2, 128, 200, { target: 6 }),
   decodeCase('heads=6 kv=2 len=129 probs (G=3)', 6, 2, 128, 129, { probs: true }),
-  decodeCase('heads=16 kv=2 len=190 (G=8) one head per P.V invocation', 16, 2, 128, 190, { hpt: 1, target: 6 }),
+  decodeCase('heads=16 kv=2 len=190 (G=8) chunked', 16, 2, 128, 190, { target: 6 }),
   decodeCase('stories260K shape hd=8 heads=8 kv=4 len=100 probs', 8, 4, 8, 100, { probs: true }),
   decodeCase('hd=96 heads=3 kv=3 len=65 (G=1)', 3, 3, 96, 65),
   randomShapeCase('attn-decode', (pick, int) => {
