@@ -1,7 +1,9 @@
-// Decode with stacked weights (q|k|v and gate|up uploaded into one buffer each, one matvec per
-// group: gpu-weights.ts, gpu-forward.ts) computes exactly what the separate matvecs compute:
-// identical greedy tokens and bitwise-identical logits, for a plain llama block and a qwen2 block
-// with q/k/v biases and a qwen3 block with q/k norms; RoPE of q and k as one dispatch; and a
+// Decode with stacked weights and fused kernels (q|k|v and gate|up uploaded into one buffer each;
+// attn_norm + activation quantization + q|k|v, q/k norm + RoPE + KV append, ffn_norm + gate|up +
+// SwiGLU, and the o / down matvecs with their quantization each ONE dispatch: gpu-weights.ts,
+// gpu-forward.ts, matvec-fused.ts, rope-kv.ts) computes exactly what fully separate decode
+// (fuseWeights: false) computes: identical greedy tokens and bitwise-identical logits, for a
+// plain llama block, a qwen2 block with q/k/v biases and a qwen3 block with q/k norms; and a
 // profile that shows the fused ops.
 import fs from 'node:fs';
 import os from 'node:os';
@@ -43,9 +45,11 @@ describe('stacked decode weights', () => {
       expect(fused.tokens).toEqual(separate.tokens);
       expect(Buffer.from(fused.logits.buffer).equals(Buffer.from(separate.logits.buffer))).toBe(true);
       if (fused.ops && separate.ops) {
-        expect(fused.ops).toContain('matvec attn_qkv');
-        expect(fused.ops).toContain('matvec ffn_gate+up');
-        expect(fused.ops).toContain('rope q+k');
+        expect(fused.ops).toContain('fused attn_norm+matvec qkv');
+        expect(fused.ops).toContain('fused ffn_norm+matvec gate+up+swiglu');
+        expect(fused.ops).toContain('fused matvec ffn_down (+residual)');
+        expect(fused.ops).toContain(shape === 'tiny-qwen3' ? 'fused q/k norm+rope+kv append' : 'fused rope+kv append');
+        expect(fused.ops).not.toContain('swiglu');
         expect(separate.ops).toContain('matvec attn_q');
         expect(separate.ops).not.toContain('matvec attn_qkv');
         expect(separate.ops).toContain('rope k');

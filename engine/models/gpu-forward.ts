@@ -21,8 +21,15 @@
  * the plans that bind KV views are rebuilt. With every layer on the GPU nothing changes: one
  * submit per decode step.
  *
- * Extend: a new block flag gets its op in `layerPlans`, for both `T = 1` (matvec) and `T > 1`
- * (matmul) shapes; compare with engine/reference/forward.ts (test/parity/gpu-vs-ref.test.ts).
+ * Decode dispatches: with stacked weights (the default) a layer runs as attn_norm + q|k|v, q/k
+ * norm + RoPE + KV append, attention (2), o (+residual), ffn_norm + gate|up + SwiGLU, down
+ * (+residual): 7 dispatches for quantized weights (matvec-fused.ts, rope-kv.ts; bitwise equal to
+ * the separate kernels, engine/models/fuse.test.ts). `stack: false` (modelLoad's fuseWeights:
+ * false) keeps every op separate (22 for llama), for A/B runs.
+ *
+ * Extend: a new block flag gets its op in `layerPlans` (and in the fused decode helpers), for
+ * both `T = 1` (matvec) and `T > 1` (matmul) shapes; compare with engine/reference/forward.ts
+ * (test/parity/gpu-vs-ref.test.ts).
  */
 
 import { LongreadError } from '../errors.ts';
@@ -37,8 +44,10 @@ import { embeddingPlan } from '../kernels/embedding.ts';
 import { kvAppendPlan } from '../kernels/kv-append.ts';
 import { matmulPlan } from '../kernels/matmul.ts';
 import { matvecPlan } from '../kernels/matvec.ts';
+import { matvecFusedPlan } from '../kernels/matvec-fused.ts';
 import { qkNormPlan, rmsNormPlan } from '../kernels/rmsnorm.ts';
 import { ropePlan, ropeTable, type RopeTable } from '../kernels/rope.ts';
+import { ropeKvPlan } from '../kernels/rope-kv.ts';
 import { argmaxPlan, samplePlan, type SamplePlan, type SamplingConfig } from '../kernels/sample.ts';
 import { kvCacheCheck, kvCacheEnsure, type KvCache } from '../kv/kv-cache.ts';
 import { kvEncodeWriteBack, kvOffloadedLayers, kvStageIn, kvStagingSlots, kvStepBegin, kvStepEnd } from '../kv/kv-tiers.ts';
@@ -186,73 +195,146 @@ export async function gpuForwardCreate(ctx: KernelContext, hp: ModelHparams, w: 
   const logits = device.createBuffer({ size: hp.vocab * 4, usage: STORAGE, label: 'logits' });
   const staging = device.createBuffer({ size: 4, usage: 0x01 | 0x08, label: 'decode:readback' }); // MAP_READ | COPY_DST
 
+  /**
+   * Decode (one token, stacked activations): attn_norm + q|k|v as fused matvecs (one over the
+   * stacked rows, or one per projection when q, k and v were not stacked), or null when the
+   * fused kernel does not apply (float weights, limits): the caller takes the separate plans.
+   */
+  async function fusedDecodeQkv(a: Acts, p: string): Promise<{ plans: KernelPlan[]; names: string[] } | null> {
+    const norm = { weight: ref(`${p}attn_norm.weight`), eps: hp.eps };
+    const ws = ['attn_q', 'attn_k', 'attn_v'].map((n) => wt(`${p}${n}.weight`));
+    const bs = hp.qkvBias ? ['attn_q', 'attn_k', 'attn_v'].map((n) => wt(`${p}${n}.bias`)) : null;
+    const qkvW = fusedRef(ws);
+    const qkvB = bs ? fusedRef(bs) : null;
+    const made: (KernelPlan | null)[] = [];
+    const give = (ps: (KernelPlan | null)[], names: string[]) => {
+      if (ps.every((x) => x)) return { plans: ps as KernelPlan[], names };
+      for (const x of ps) x?.dispose();
+      return null;
+    };
+    if (qkvW && (!bs || qkvB)) {
+      const plan = await matvecFusedPlan(ctx, { format: ws[0]!.format, rows: qd + 2 * kd, cols: hp.dim, weight: qkvW, x: a.x, y: a.stacked!.qkv, norm, ...(qkvB ? { bias: qkvB } : {}) });
+      return give([plan], ['fused attn_norm+matvec qkv']);
+    }
+    const outs = [a.q, a.k, a.v];
+    for (let i = 0; i < 3; i++) {
+      made.push((await matvecFusedPlan(ctx, { format: ws[i]!.format, rows: i ? kd : qd, cols: hp.dim, weight: tensorRef(ws[i]!), x: a.x, y: outs[i]!, norm, ...(bs ? { bias: tensorRef(bs[i]!) } : {}) })));
+    }
+    return give(made, ['fused attn_norm+matvec q', 'fused attn_norm+matvec k', 'fused attn_norm+matvec v']);
+  }
+
+  /**
+   * Decode: attn_output (+residual), then ffn_norm + gate|up + SwiGLU and ffn_down (+residual)
+   * as fused matvecs; null when one does not apply (the caller takes the separate plans).
+   */
+  async function fusedDecodeFfn(a: Acts, p: string): Promise<{ post: KernelPlan[]; names: string[] } | null> {
+    const gate = wt(`${p}ffn_gate.weight`);
+    const guW = fusedRef([gate, wt(`${p}ffn_up.weight`)]);
+    const o = wt(`${p}attn_output.weight`);
+    const down = wt(`${p}ffn_down.weight`);
+    if (!guW) return null;
+    const ps = [
+      await matvecFusedPlan(ctx, { format: o.format, rows: hp.dim, cols: qd, weight: tensorRef(o), x: a.att, y: a.x, accumulate: true }),
+      await matvecFusedPlan(ctx, { format: gate.format, rows: hp.ffnDim, cols: hp.dim, weight: guW, x: a.x, y: a.act, norm: { weight: ref(`${p}ffn_norm.weight`), eps: hp.eps }, swiglu: true }),
+      await matvecFusedPlan(ctx, { format: down.format, rows: hp.dim, cols: hp.ffnDim, weight: tensorRef(down), x: a.act, y: a.x, accumulate: true }),
+    ];
+    if (ps.some((x) => !x)) {
+      for (const x of ps) x?.dispose();
+      return null;
+    }
+    return { post: ps as KernelPlan[], names: ['fused matvec attn_output (+residual)', 'fused ffn_norm+matvec gate+up+swiglu', 'fused matvec ffn_down (+residual)'] };
+  }
+
+  /** attn_output (+residual), ffn_norm, gate and up (stacked in decode), SwiGLU, ffn_down (+residual) as separate plans. */
+  async function separateFfn(a: Acts, p: string): Promise<{ post: KernelPlan[]; names: string[] }> {
+    const T = a.T;
+    const mm = T === 1 ? 'matvec' : 'matmul';
+    const guW = a.stacked ? fusedRef([wt(`${p}ffn_gate.weight`), wt(`${p}ffn_up.weight`)]) : null;
+    const post: KernelPlan[] = [
+      await linear(T, `${p}attn_output.weight`, a.att, a.x, hp.dim, qd, { accumulate: true }),
+      await rmsNormPlan(ctx, { x: a.x, weight: ref(`${p}ffn_norm.weight`), out: a.xn, rows: T, dim: hp.dim, eps: hp.eps }),
+    ];
+    const names = [`${mm} attn_output (+residual)`, 'ffn_norm'];
+    if (a.stacked && guW) {
+      post.push(await matvecPlan(ctx, { format: wt(`${p}ffn_gate.weight`).format, rows: 2 * hp.ffnDim, cols: hp.dim, weight: guW, x: a.xn, y: a.stacked.gu }));
+      names.push('matvec ffn_gate+up');
+    } else {
+      post.push(await linear(T, `${p}ffn_gate.weight`, a.xn, a.gate, hp.ffnDim, hp.dim), await linear(T, `${p}ffn_up.weight`, a.xn, a.up, hp.ffnDim, hp.dim));
+      names.push(`${mm} ffn_gate`, `${mm} ffn_up`);
+    }
+    post.push(
+      await swigluPlan(ctx, { gate: a.gate, up: a.up, out: a.act, n: T * hp.ffnDim }),
+      await linear(T, `${p}ffn_down.weight`, a.act, a.x, hp.dim, hp.ffnDim, { accumulate: true }),
+    );
+    names.push('swiglu', `${mm} ffn_down (+residual)`);
+    return { post, names };
+  }
+
+  /** y = W x (+ bias, or y +=): matvec for one token, matmul for T. */
+  function linear(T: number, name: string, x: BufferRef, y: BufferRef, rows: number, cols: number, extra: { bias?: BufferRef; accumulate?: boolean } = {}): Promise<KernelPlan> {
+    const t = wt(name);
+    return T === 1
+      ? matvecPlan(ctx, { format: t.format, rows, cols, weight: tensorRef(t), x, y, ...extra })
+      : matmulPlan(ctx, { format: t.format, rows, cols, maxM: T, weight: tensorRef(t), x, y, ...extra });
+  }
+
   /** The block for T tokens: matvec when T = 1, matmul otherwise. */
   async function layerPlans(a: Acts, l: number, qStart: number, prefill = a.T > 1): Promise<LayerPlans> {
     const T = a.T;
     const p = `blk.${l}.`;
-    const lin = (name: string, x: BufferRef, y: BufferRef, rows: number, cols: number, extra: { bias?: BufferRef; accumulate?: boolean } = {}): Promise<KernelPlan> => {
-      const t = wt(name);
-      return T === 1
-        ? matvecPlan(ctx, { format: t.format, rows, cols, weight: tensorRef(t), x, y, ...extra })
-        : matmulPlan(ctx, { format: t.format, rows, cols, maxM: T, weight: tensorRef(t), x, y, ...extra });
-    };
+    const lin = (name: string, x: BufferRef, y: BufferRef, rows: number, cols: number, extra: { bias?: BufferRef; accumulate?: boolean } = {}) => linear(T, name, x, y, rows, cols, extra);
     const bias = (n: string) => (hp.qkvBias ? { bias: tensorRef(wt(`${p}${n}.bias`)) } : {});
     const mm = T === 1 ? 'matvec' : 'matmul';
-    const plans: KernelPlan[] = [await rmsNormPlan(ctx, { x: a.x, weight: ref(`${p}attn_norm.weight`), out: a.xn, rows: T, dim: hp.dim, eps: hp.eps })];
-    const names = ['attn_norm'];
-    // decode: q, k and v as one matvec over the stacked rows when they share a buffer (gpu-weights.ts)
-    const qkvW = a.stacked ? fusedRef(['attn_q', 'attn_k', 'attn_v'].map((n) => wt(`${p}${n}.weight`))) : null;
-    const qkvB = hp.qkvBias ? fusedRef(['attn_q', 'attn_k', 'attn_v'].map((n) => wt(`${p}${n}.bias`))) : null;
-    if (a.stacked && qkvW && (!hp.qkvBias || qkvB)) {
-      plans.push(await matvecPlan(ctx, { format: wt(`${p}attn_q.weight`).format, rows: qd + 2 * kd, cols: hp.dim, weight: qkvW, x: a.xn, y: a.stacked.qkv, ...(qkvB ? { bias: qkvB } : {}) }));
-      names.push('matvec attn_qkv');
+    const plans: KernelPlan[] = [];
+    const names: string[] = [];
+    const qkv = ['attn_q', 'attn_k', 'attn_v'];
+    // One token with stacked activations (decode): the fused kernels where they apply
+    // (matvec-fused.ts, rope-kv.ts), else the separate plans below.
+    const fused = a.stacked ? await fusedDecodeQkv(a, p) : null;
+    if (fused) {
+      plans.push(...fused.plans);
+      names.push(...fused.names);
     } else {
-      plans.push(
-        await lin(`${p}attn_q.weight`, a.xn, a.q, qd, hp.dim, bias('attn_q')),
-        await lin(`${p}attn_k.weight`, a.xn, a.k, kd, hp.dim, bias('attn_k')),
-        await lin(`${p}attn_v.weight`, a.xn, a.v, kd, hp.dim, bias('attn_v')),
-      );
-      names.push(`${mm} attn_q`, `${mm} attn_k`, `${mm} attn_v`);
+      plans.push(await rmsNormPlan(ctx, { x: a.x, weight: ref(`${p}attn_norm.weight`), out: a.xn, rows: T, dim: hp.dim, eps: hp.eps }));
+      names.push('attn_norm');
+      // decode: q, k and v as one matvec over the stacked rows when they share a buffer (gpu-weights.ts)
+      const qkvW = a.stacked ? fusedRef(qkv.map((n) => wt(`${p}${n}.weight`))) : null;
+      const qkvB = hp.qkvBias ? fusedRef(qkv.map((n) => wt(`${p}${n}.bias`))) : null;
+      if (a.stacked && qkvW && (!hp.qkvBias || qkvB)) {
+        plans.push(await matvecPlan(ctx, { format: wt(`${p}attn_q.weight`).format, rows: qd + 2 * kd, cols: hp.dim, weight: qkvW, x: a.xn, y: a.stacked.qkv, ...(qkvB ? { bias: qkvB } : {}) }));
+        names.push('matvec attn_qkv');
+      } else {
+        plans.push(
+          await lin(`${p}attn_q.weight`, a.xn, a.q, qd, hp.dim, bias('attn_q')),
+          await lin(`${p}attn_k.weight`, a.xn, a.k, kd, hp.dim, bias('attn_k')),
+          await lin(`${p}attn_v.weight`, a.xn, a.v, kd, hp.dim, bias('attn_v')),
+        );
+        names.push(`${mm} attn_q`, `${mm} attn_k`, `${mm} attn_v`);
+      }
     }
-    if (hp.qkNorm) {
-      names.push('q_norm', 'k_norm');
-      plans.push(
-        await qkNormPlan(ctx, { x: a.q, weight: ref(`${p}attn_q_norm.weight`), tokens: T, heads: hp.nHeads, headDim: hp.headDim, eps: hp.eps }),
-        await qkNormPlan(ctx, { x: a.k, weight: ref(`${p}attn_k_norm.weight`), tokens: T, heads: hp.nKvHeads, headDim: hp.headDim, eps: hp.eps }),
-      );
-    }
+    const qkNorm = hp.qkNorm ? { q: ref(`${p}attn_q_norm.weight`), k: ref(`${p}attn_k_norm.weight`), eps: hp.eps } : undefined;
     if (a.stacked) {
-      // one token: q and k are adjacent in the stacked buffer, so one RoPE dispatch covers both
-      plans.push(await ropePlan(ctx, { x: { buffer: a.stacked.qkv, offset: 0, size: (qd + kd) * 4 }, positions: a.pos, table: rope, tokens: 1, heads: hp.nHeads + hp.nKvHeads, headDim: hp.headDim }));
-      names.push('rope q+k');
+      // one token, q|k|v adjacent: q/k norm, RoPE of q and k and the KV append as one dispatch
+      plans.push(await ropeKvPlan(ctx, { qkv: a.stacked.qkv, positions: a.pos, table: rope, kv: kv.views[l]!, tokens: 1, nHeads: hp.nHeads, ...(qkNorm ? { qkNorm } : {}) }));
+      names.push(qkNorm ? 'fused q/k norm+rope+kv append' : 'fused rope+kv append');
     } else {
+      if (qkNorm) {
+        names.push('q_norm', 'k_norm');
+        plans.push(
+          await qkNormPlan(ctx, { x: a.q, weight: qkNorm.q, tokens: T, heads: hp.nHeads, headDim: hp.headDim, eps: hp.eps }),
+          await qkNormPlan(ctx, { x: a.k, weight: qkNorm.k, tokens: T, heads: hp.nKvHeads, headDim: hp.headDim, eps: hp.eps }),
+        );
+      }
       plans.push(
         await ropePlan(ctx, { x: a.q, positions: a.pos, table: rope, tokens: T, heads: hp.nHeads, headDim: hp.headDim }),
         await ropePlan(ctx, { x: a.k, positions: a.pos, table: rope, tokens: T, heads: hp.nKvHeads, headDim: hp.headDim }),
       );
       names.push('rope q', 'rope k');
+      plans.push(await kvAppendPlan(ctx, { k: a.k, v: a.v, cacheIndex: a.pos, kv: kv.views[l]!, tokens: T }));
+      names.push('kv append');
     }
-    plans.push(await kvAppendPlan(ctx, { k: a.k, v: a.v, cacheIndex: a.pos, kv: kv.views[l]!, tokens: T }));
-    names.push('kv append');
     const out: LayerPlans = { plans, names };
-    const guW = a.stacked ? fusedRef([wt(`${p}ffn_gate.weight`), wt(`${p}ffn_up.weight`)]) : null;
-    const post: KernelPlan[] = [
-      await lin(`${p}attn_output.weight`, a.att, a.x, hp.dim, qd, { accumulate: true }),
-      await rmsNormPlan(ctx, { x: a.x, weight: ref(`${p}ffn_norm.weight`), out: a.xn, rows: T, dim: hp.dim, eps: hp.eps }),
-    ];
-    const postNames = [`${mm} attn_output (+residual)`, 'ffn_norm'];
-    if (a.stacked && guW) {
-      post.push(await matvecPlan(ctx, { format: wt(`${p}ffn_gate.weight`).format, rows: 2 * hp.ffnDim, cols: hp.dim, weight: guW, x: a.xn, y: a.stacked.gu }));
-      postNames.push('matvec ffn_gate+up');
-    } else {
-      post.push(await lin(`${p}ffn_gate.weight`, a.xn, a.gate, hp.ffnDim, hp.dim), await lin(`${p}ffn_up.weight`, a.xn, a.up, hp.ffnDim, hp.dim));
-      postNames.push(`${mm} ffn_gate`, `${mm} ffn_up`);
-    }
-    post.push(
-      await swigluPlan(ctx, { gate: a.gate, up: a.up, out: a.act, n: T * hp.ffnDim }),
-      await lin(`${p}ffn_down.weight`, a.act, a.x, hp.dim, hp.ffnDim, { accumulate: true }),
-    );
-    postNames.push('swiglu', `${mm} ffn_down (+residual)`);
+    const { post, names: postNames } = a.stacked ? ((await fusedDecodeFfn(a, p)) ?? (await separateFfn(a, p))) : await separateFfn(a, p);
     if (!prefill) {
       out.attn = await decodeAttentionPlan(ctx, { q: a.q, out: a.att, kv: kv.views[l]!, nHeads: hp.nHeads, maxKvLen: kv.maxPages * 64, scale });
       out.post = post;

@@ -1,0 +1,257 @@
+// Integer matrix-vector product for decode with its neighbours folded in (one dispatch where
+// the separate path takes up to four): the activation quantization of act-quant.wgsl runs in
+// each workgroup's prologue into workgroup memory, optionally after the RMSNorm of
+// rmsnorm.wgsl (NORM), and the epilogue adds a bias (BIAS), accumulates into y (ACCUMULATE, the
+// residual add) or writes silu(gate) * up of matching gate / up rows (SWIGLU).
+//
+// Every value is computed as the separate kernels compute it, so results are bitwise equal:
+//   - quantization: per-block absmax (exact in any order), the same scale and rounding formulas
+//     as act-quant.wgsl, integer sums; the per-block (d, d s0, d s1) go through workgroup memory
+//     like act-quant's XS went through a buffer;
+//   - NORM: lane l sums x[l], x[l + WG], ... and wg_sum reduces them, as rmsnorm.wgsl does with
+//     the same WG (matvecFusedPlan sets WG to rmsnorm's workgroup size for `cols`);
+//   - product: the workgroup is G = WG / GW row groups of GW lanes; each group runs exactly what
+//     one workgroup of matvec-q8.wgsl (workgroup size GW, R rows) runs, reductions included.
+//
+// Params (uniform): rows (output rows; SWIGLU: gate rows = up rows), cols, row_bytes,
+//   y_base (first y element), eps (NORM), up_row (SWIGLU: the first up row of W).
+// Bindings: 0 uniform P, 1 W array<u32>, 2 X f32 [cols], 3 Y f32 [y_base + rows],
+//           4 NW f32 [cols] (NORM), 5 B f32 [rows] (BIAS).
+// Work split: workgroup w, group g = lid / GW owns rows (w G + g) R .. + R - 1; with SWIGLU the
+// group's first R / 2 rows are gate rows j, j + 1, ... and the last R / 2 the up rows
+// up_row + j, ...; the workgroup writes G R / 2 outputs.
+// Workgroup memory: cols (int8 x) + cols / 2 (scales) + cols / 8 (Q8_K maxima) bytes + the
+// reductions; matvecFusedPlan checks the device limit and otherwise keeps the separate path.
+// Defines: FMT, WG, GW, R, KMAX (= cols), Q8_K, SUBGROUPS (reductions through subgroups),
+//   SG_ROWS (with SUBGROUPS: the row reductions too; needs subgroup size <= GW), NORM, BIAS,
+//   ACCUMULATE, SWIGLU, UNIT64.
+
+#include "common/reduce.wgsl"
+
+struct Params {
+  rows: u32,
+  cols: u32,
+  row_bytes: u32,
+  y_base: u32,
+  eps: f32,
+  up_row: u32,
+}
+
+@group(0) @binding(0) var<uniform> P: Params;
+@group(0) @binding(1) var<storage, read> W: array<u32>;
+@group(0) @binding(2) var<storage, read> X: array<f32>;
+@group(0) @binding(3) var<storage, read_write> Y: array<f32>;
+#ifdef NORM
+@group(0) @binding(4) var<storage, read> NW: array<f32>;
+#endif
+#ifdef BIAS
+@group(0) @binding(5) var<storage, read> B: array<f32>;
+#endif
+
+#include "common/quant-dot.wgsl"
+
+const G = WG / GW;
+
+// x quantized: int8, 16 per vec4<u32> (act-quant's XQ), and per 32 elements (d, d s0, d s1, 0)
+var<workgroup> xq: array<vec4<u32>, KMAX / 16u>;
+var<workgroup> xs: array<vec4<f32>, KMAX / 32u>;
+#ifdef Q8_K
+var<workgroup> amax32: array<f32, KMAX / 32u>;
+#endif
+#ifdef SG_ROWS
+var<workgroup> red: array<f32, WG * R / 4u>;
+#else
+var<workgroup> red: array<f32, WG * R>;
+#endif
+#ifdef SWIGLU
+var<workgroup> outv: array<f32, G * R>;
+#endif
+
+var<private> nscale: f32;
+
+// Element i of the vector the product sees before quantization: x, or norm(x) * w as rmsnorm.wgsl writes it.
+fn xin(i: u32) -> f32 {
+#ifdef NORM
+  return X[i] * nscale * NW[i];
+#else
+  return X[i];
+#endif
+}
+
+fn xin4(i: u32) -> vec4<f32> {
+  return vec4<f32>(xin(i), xin(i + 1u), xin(i + 2u), xin(i + 3u));
+}
+
+// As act-quant.wgsl.
+fn f16_round(x: f32) -> f32 {
+  let b = bitcast<u32>(x);
+  if (((b >> 23u) & 0xFFu) < 113u) {
+    return round(x * 16777216.0) * 5.9604644775390625e-8;
+  }
+  return bitcast<f32>((b + 0xFFFu + ((b >> 13u) & 1u)) & 0xFFFFE000u);
+}
+
+fn block_amax(b: u32) -> f32 {
+  var m = vec4<f32>(0.0);
+  for (var e = 0u; e < 32u; e += 4u) {
+    m = max(m, abs(xin4(b * 32u + e)));
+  }
+  return max(max(m.x, m.y), max(m.z, m.w));
+}
+
+// Quantizes x (normalised first with NORM) into xq / xs; every invocation calls it.
+fn quantize_x(lid: u32) {
+  let nb = P.cols >> 5u;
+#ifdef Q8_K
+  for (var b = lid; b < nb; b += WG) {
+    amax32[b] = block_amax(b);
+  }
+  workgroupBarrier();
+#endif
+  for (var b = lid; b < nb; b += WG) {
+#ifdef Q8_K
+    var amax = 0.0;
+    for (var j = b & ~7u; j < (b & ~7u) + 8u; j++) {
+      amax = max(amax, amax32[j]);
+    }
+    let inv = select(0.0, 127.0 / amax, amax > 0.0);
+    let d = select(0.0, 1.0 / inv, amax > 0.0);
+#else
+    let amax = block_amax(b);
+    let inv = select(0.0, 127.0 / amax, amax > 0.0);
+    let d = f16_round(amax / 127.0);
+#endif
+    var w: array<u32, 8>;
+    var s0 = 0;
+    var s1 = 0;
+    for (var e = 0u; e < 8u; e++) {
+      let q = clamp(vec4<i32>(round(xin4(b * 32u + 4u * e) * inv)), vec4<i32>(-127), vec4<i32>(127));
+      w[e] = pack4xI8(q);
+      let s = q.x + q.y + q.z + q.w;
+      if (e < 4u) {
+        s0 += s;
+      } else {
+        s1 += s;
+      }
+    }
+    xq[2u * b] = vec4<u32>(w[0], w[1], w[2], w[3]);
+    xq[2u * b + 1u] = vec4<u32>(w[4], w[5], w[6], w[7]);
+    xs[b] = vec4<f32>(d, d * f32(s0), d * f32(s1), 0.0);
+  }
+  workgroupBarrier();
+}
+
+@compute @workgroup_size(WG)
+fn main(ids: Ids, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  ids_setup(ids);
+  let lid = ids.lid;
+#ifdef NORM
+  var ss = 0.0;
+  for (var i = lid; i < P.cols; i += WG) {
+    let v = X[i];
+    ss += v * v;
+  }
+  let total = wg_sum(ss);
+  nscale = inverseSqrt(total / f32(P.cols) + P.eps);
+#endif
+  quantize_x(lid);
+
+  let g = lid / GW;
+  let lane = lid % GW;
+  let grp = (wid.x + wid.y * nwg.x) * G + g;
+  var acc: array<f32, R>;
+  var rb: array<u32, R>;
+#ifdef SWIGLU
+  const H = R / 2u;
+  let j0 = grp * H;
+  for (var r = 0u; r < R; r++) {
+    acc[r] = 0.0;
+    let j = j0 + r % H;
+    rb[r] = select(0u, (select(j, P.up_row + j, r >= H)) * P.row_bytes, j < P.rows);
+  }
+#else
+  let row0 = grp * R;
+  for (var r = 0u; r < R; r++) {
+    acc[r] = 0.0;
+    rb[r] = select(0u, (row0 + r) * P.row_bytes, row0 + r < P.rows);
+  }
+#endif
+#ifdef UNIT64
+  let units = P.cols >> 6u;
+  for (var c = lane; c < units; c += GW) {
+    let xa = XQ(xq[4u * c], xq[4u * c + 1u], xs[2u * c]);
+    let xb = XQ(xq[4u * c + 2u], xq[4u * c + 3u], xs[2u * c + 1u]);
+    for (var r = 0u; r < R; r++) {
+      acc[r] += dotq2(rb[r], c, xa, xb);
+    }
+  }
+#else
+  let units = P.cols >> 5u;
+  for (var u = lane; u < units; u += GW) {
+    let x = XQ(xq[2u * u], xq[2u * u + 1u], xs[u]);
+    for (var r = 0u; r < R; r++) {
+      acc[r] += dotq(rb[r], u, x);
+    }
+  }
+#endif
+
+  // Per group, the reduction of matvec-q8.wgsl (red offset by the group's slots).
+#ifdef SG_ROWS
+  let nsg = max(1u, GW / ids.sg_size);
+  let sg = lid / ids.sg_size;
+  for (var r = 0u; r < R; r++) {
+    let s = subgroupAdd(acc[r]);
+    if (ids.sg_lane == 0u) {
+      red[sg * R + r] = s;
+    }
+  }
+  workgroupBarrier();
+  if (lane < R) {
+    var s = 0.0;
+    for (var i = 0u; i < nsg; i++) {
+      s += red[(g * nsg + i) * R + lane];
+    }
+    acc[0] = s;
+  }
+#else
+  let base = g * R * GW;
+  for (var r = 0u; r < R; r++) {
+    red[base + r * GW + lane] = acc[r];
+  }
+  workgroupBarrier();
+  for (var stride = GW / 2u; stride > 0u; stride >>= 1u) {
+    if (lane < stride) {
+      for (var r = 0u; r < R; r++) {
+        red[base + r * GW + lane] += red[base + r * GW + lane + stride];
+      }
+    }
+    workgroupBarrier();
+  }
+  if (lane < R) {
+    acc[0] = red[base + lane * GW];
+  }
+#endif
+
+#ifdef SWIGLU
+  if (lane < R) {
+    outv[g * R + lane] = acc[0];
+  }
+  workgroupBarrier();
+  if (lane < H && j0 + lane < P.rows) {
+    let gv = outv[g * R + lane];
+    Y[P.y_base + j0 + lane] = gv / (1.0 + exp(-gv)) * outv[g * R + H + lane];
+  }
+#else
+  if (lane < R && row0 + lane < P.rows) {
+    let yi = P.y_base + row0 + lane;
+    var v = acc[0];
+#ifdef BIAS
+    v += B[yi];
+#endif
+#ifdef ACCUMULATE
+    v += Y[yi];
+#endif
+    Y[yi] = v;
+  }
+#endif
+}
