@@ -3,18 +3,31 @@
 // in the cache before the batch; the batch's own K/V must already be appended) and attends to
 // cache tokens 0 ..= q_start + i.
 //
-// One workgroup per (block of BQ query tokens, kv head); its ROWS = BQ * G rows are the
-// (query, q head) pairs sharing that KV head, so each K/V tile is read once for all of them.
-// Per tile of KT = 32 keys (half a page): K and V staged in workgroup memory, scores per
-// (row pair, key) invocations (each K row read as vec4<u32> once for two rows; q rows are
-// broadcast reads), online softmax per row (one invocation per row), then P.V by
-// (row, 8-dim column) invocations.
+// FlashAttention-2 on f32 FMA. One workgroup of NT = 2 R invocations per (block of BQ query
+// tokens, kv head); its R rows are the BQ * G (query, q head) pairs sharing that KV head (the
+// rest of the R rows idle), so each K/V tile is staged once for all of them. The scaled q tile
+// stays in workgroup memory for the whole sweep. Per tile of KT = 32 keys (half a page):
+//   1. K is converted to f32 once and stored dim-major;
+//   2. S = Q K^T as a register tile: invocation (g, k) = (lid / 8, lid % 8) owns rows 4g..4g+3
+//      and keys 4k..4k+3 (two vec4 loads per 16 FMAs: q over 4 rows, K over 4 keys, at one dim);
+//   3. causal mask, row max over the 8 invocations of a row group (subgroupShuffleXor inside an
+//      aligned run of 8 lanes with SUBGROUPS, else through workgroup memory), online softmax;
+//   4. V (f32, key-major) replaces K in workgroup memory and P goes out key-major;
+//   5. O += P V: the same invocation owns rows 4g..4g+3 and the dim vec4s k, k + 8, ... (one
+//      vec4 load of P over 4 rows and HD / 32 vec4 loads of V per key).
+// The next tile's K and V words are loaded into registers during step 5 (latency hidden behind
+// the FMAs). The row sum l is kept per invocation (its own keys) and reduced once at the end.
+// Blocks run latest first (the longest rows start first); tiles above the block's diagonal are
+// never visited, keys past the block's last key are zeroed when staged (stale slots may be NaN).
 //
 // Split-K (define SPLIT), for few query tokens over a long cache (speculative verification,
 // small chunks): grid z splits the key tiles; each split writes a partial (acc, m, l) per
 // (token, q head) into `part`, and `reduce` (one workgroup of HD per (token, q head)) merges them.
 //
-// Defines: HD (multiple of 8, <= 128), G (q heads per kv head, <= 16). WG is fixed at 256 (8 row pairs x 32 keys).
+// Defines: HD (multiple of 8, <= 128), G (q heads per kv head, <= 16), R (rows, multiple of 4,
+// >= G), BQ (tokens per block, BQ * G <= R), NT = 2 R, SUBGROUPS, SPLIT. Workgroup memory:
+// 4 HD R (q) + 128 HD (K or V tile) + 128 R (P) bytes (engine/kernels/attention-prefill.ts
+// sizes R to the device's limit).
 // Bindings (strides in elements):
 //   0 params
 //   1 q      f32, (t, h, d) at t * q_stride + h * HD + d   (RoPE applied)
@@ -23,7 +36,9 @@
 //   4 out    f32, (t, h, d) at t * out_stride + h * HD + d
 //   5 part   f32 [n_splits, tokens, n_heads, HD + 2] partials (SPLIT only)
 
-#define WG 256
+#ifdef SUBGROUPS
+enable subgroups;
+#endif
 #include "common/kv-page.wgsl"
 
 struct Params {
@@ -50,150 +65,210 @@ struct Params {
 @group(0) @binding(5) var<storage, read_write> part: array<f32>;
 #endif
 
-const KT: u32 = 32u;
-const BQ: u32 = 16u / G;
-const ROWS: u32 = BQ * G;
-const Q4: u32 = HD / 4u;            // vec4<f32> per q row
-const V4: u32 = KV_HW / 4u;         // vec4<u32> per K / V row
-const KS4: u32 = V4 + 1u;           // padded K row stride (vec4): conflict-free 128-bit loads
-const COLS: u32 = HD / 8u;
+const KT: u32 = 32u;                      // keys per tile
+const KG: u32 = 8u;                       // invocations per row group (4 keys each in S)
+const KT4: u32 = KT / 4u;                 // vec4 per K dim row (= KG)
+const R4: u32 = R / 4u;                   // row groups
+const HV: u32 = HD / 4u;                  // vec4<f32> per V row
+const V4: u32 = HD / 8u;                  // vec4<u32> (8 halves) per cached K / V row
+const NC: u32 = (HV + KG - 1u) / KG;      // output dim vec4s per invocation
+const LK: u32 = (KT * V4 + NT - 1u) / NT; // staged vec4<u32> per invocation (K and V each)
 const NEG: f32 = -3.0e38;
 
-var<workgroup> q_sh: array<vec4<f32>, 16u * Q4>;
-var<workgroup> k_sh: array<vec4<u32>, KT * KS4>;
-var<workgroup> v_sh: array<vec4<u32>, KT * V4>;
-var<workgroup> s_sh: array<f32, ROWS * KT>;
-var<workgroup> m_sh: array<f32, ROWS>;
-var<workgroup> l_sh: array<f32, ROWS>;
-var<workgroup> a_sh: array<f32, ROWS>;
+var<workgroup> q_sh: array<vec4<f32>, HD * R4>;   // [d][g]: rows 4g..4g+3 at dim d, scaled
+var<workgroup> kv_sh: array<vec4<f32>, KT * HV>;  // K as [d][key / 4], then V as [key][d / 4]
+var<workgroup> p_sh: array<vec4<f32>, KT * R4>;   // P as [key][g]; scratch for the fallback
 
-fn row_query(qb: u32, r: u32) -> u32 { return qb * BQ + r / G; }
+struct Tile {
+  k: array<vec4<u32>, LK>,
+  v: array<vec4<u32>, LK>,
+}
 
-@compute @workgroup_size(WG)
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let qb = wid.x;
-  let kvh = wid.y;
-  for (var i = lid; i < 16u * Q4; i += WG) {
-    let r = i / Q4;
-    let d = (i % Q4) * 4u;
-    let qi = row_query(qb, r);
-    var x = vec4<f32>(0.0);
-    if (r < ROWS && qi < params.tokens) {
-      let o = qi * params.q_stride + (kvh * G + r % G) * HD + d;
-      x = vec4<f32>(q[o], q[o + 1u], q[o + 2u], q[o + 3u]) * params.scale;
+// Raw K and V words of tile `tile` for this invocation: K element i = (key i % KT, 8-dim
+// chunk i / KT) (consecutive invocations: consecutive keys, conflict-free transposed stores),
+// V element i = (key i / V4, chunk i % V4) (contiguous). Keys at or past kv_end read as 0.
+fn tile_fetch(kvh: u32, tile: u32, kv_end: u32, lid: u32) -> Tile {
+  var t: Tile;
+  let k0 = tile * KT;
+  let phys = table[params.table_offset + kvh * params.max_pages + k0 / KV_PAGE];
+  let base4 = kv_page_base(phys) / 4u + (k0 % KV_PAGE) * V4;
+  for (var n = 0u; n < LK; n++) {
+    let i = lid + n * NT;
+    t.k[n] = vec4<u32>(0u);
+    t.v[n] = vec4<u32>(0u);
+    if (i < KT * V4) {
+      let jk = i % KT;
+      if (k0 + jk < kv_end) { t.k[n] = pages[base4 + jk * V4 + i / KT]; }
+      if (k0 + i / V4 < kv_end) { t.v[n] = pages[base4 + KV_V_OFFSET / 4u + i]; }
     }
-    q_sh[i] = x;
   }
-  if (lid < ROWS) {
-    m_sh[lid] = NEG;
-    l_sh[lid] = 0.0;
+  return t;
+}
+
+fn k_store(t: Tile, lid: u32) {
+  for (var n = 0u; n < LK; n++) {
+    let i = lid + n * NT;
+    if (i < KT * V4) {
+      let j = i % KT;
+      let d0 = (i / KT) * 8u;
+      let w = t.k[n];
+      let f = array<vec2<f32>, 4>(unpack2x16float(w.x), unpack2x16float(w.y), unpack2x16float(w.z), unpack2x16float(w.w));
+      for (var e = 0u; e < 4u; e++) {
+        kv_sh[(d0 + 2u * e) * KT4 + j / 4u][j % 4u] = f[e].x;
+        kv_sh[(d0 + 2u * e + 1u) * KT4 + j / 4u][j % 4u] = f[e].y;
+      }
+    }
   }
-  let pr = lid / COLS;          // P.V row of this invocation
-  let pc = lid % COLS;          // P.V column (8 dims)
-  let pv_on = pr < ROWS;
-  var acc0 = vec4<f32>(0.0);
-  var acc1 = vec4<f32>(0.0);
+}
+
+fn v_store(t: Tile, lid: u32) {
+  for (var n = 0u; n < LK; n++) {
+    let i = lid + n * NT;
+    if (i < KT * V4) {
+      let w = t.v[n];
+      kv_sh[2u * i] = vec4<f32>(unpack2x16float(w.x), unpack2x16float(w.y));
+      kv_sh[2u * i + 1u] = vec4<f32>(unpack2x16float(w.z), unpack2x16float(w.w));
+    }
+  }
+}
+
+fn hmax(v: vec4<f32>) -> f32 { return max(max(v.x, v.y), max(v.z, v.w)); }
+fn hsum(v: vec4<f32>) -> f32 { return (v.x + v.y) + (v.z + v.w); }
+
+@compute @workgroup_size(NT)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let qb = (params.tokens + BQ - 1u) / BQ - 1u - wid.x;
+  let kvh = wid.y;
+  let kg = lid % KG;
+  let g = lid / KG;
+  for (var i = lid; i < R * HD; i += NT) {
+    let r = i % R;
+    let t = qb * BQ + r / G;
+    var x = 0.0;
+    if (r < BQ * G && t < params.tokens) {
+      x = q[t * params.q_stride + (kvh * G + r % G) * HD + i / R] * params.scale;
+    }
+    q_sh[(i / R) * R4 + r / 4u][r % 4u] = x;
+  }
+  // last key each of this invocation's rows may see (idle rows see harmless zeroed keys)
+  var lim: array<u32, 4>;
+  for (var i = 0u; i < 4u; i++) { lim[i] = params.q_start + qb * BQ + (4u * g + i) / G; }
   let last_q = min(params.tokens, (qb + 1u) * BQ) - 1u;
-  let kv_end = params.q_start + last_q + 1u;       // keys this block may see
+  let kv_end = params.q_start + last_q + 1u;
   let n_tiles = (kv_end + KT - 1u) / KT;
 #ifdef SPLIT
-  let t_begin = wid.z * params.tiles_per_split;
+  let t_begin = min(n_tiles, wid.z * params.tiles_per_split);
   let t_end = min(n_tiles, t_begin + params.tiles_per_split);
 #else
   let t_begin = 0u;
   let t_end = n_tiles;
 #endif
+  // acc[i * NC + c]: row 4g + i, dims 4 (kg + KG c) ..+3
+  var acc: array<vec4<f32>, 4u * NC>;
+  for (var c = 0u; c < 4u * NC; c++) { acc[c] = vec4<f32>(0.0); }
+  var m_run = vec4<f32>(NEG);
+  var l_part = vec4<f32>(0.0);
+  var tl: Tile;
+  if (t_begin < t_end) { tl = tile_fetch(kvh, t_begin, kv_end, lid); }
   for (var tile = t_begin; tile < t_end; tile++) {
-    let k0 = tile * KT;
-    let page = k0 / KV_PAGE;
-    let slot0 = k0 % KV_PAGE;
-    let phys = table[params.table_offset + kvh * params.max_pages + page];
-    let base4 = kv_page_base(phys) / 4u;
+    workgroupBarrier();            // the previous tile's P.V is done with kv_sh and p_sh
+    k_store(tl, lid);
     workgroupBarrier();
-    for (var i = lid; i < KT * V4; i += WG) {
-      let t = i / V4;
-      let c = i % V4;
-      k_sh[t * KS4 + c] = pages[base4 + (slot0 + t) * V4 + c];
-      v_sh[i] = pages[base4 + KV_V_OFFSET / 4u + (slot0 + t) * V4 + c];
+    var s: array<vec4<f32>, 4>;    // s[i]: row 4g + i, keys 4kg..4kg+3 of the tile
+    for (var i = 0u; i < 4u; i++) { s[i] = vec4<f32>(0.0); }
+    for (var d = 0u; d < HD; d++) {
+      let qv = q_sh[d * R4 + g];
+      let kv = kv_sh[d * KT4 + kg];
+      s[0] += qv.x * kv;
+      s[1] += qv.y * kv;
+      s[2] += qv.z * kv;
+      s[3] += qv.w * kv;
     }
+    let keys = vec4<u32>(tile * KT + 4u * kg) + vec4<u32>(0u, 1u, 2u, 3u);
+    var mx: vec4<f32>;
+    for (var i = 0u; i < 4u; i++) {
+      s[i] = select(vec4<f32>(NEG), s[i], keys <= vec4<u32>(lim[i]));
+      mx[i] = hmax(s[i]);
+    }
+#ifdef SUBGROUPS
+    // the 8 invocations of a row group are an aligned run of 8 subgroup lanes
+    mx = max(mx, subgroupShuffleXor(mx, 1u));
+    mx = max(mx, subgroupShuffleXor(mx, 2u));
+    mx = max(mx, subgroupShuffleXor(mx, 4u));
+#else
+    for (var i = 0u; i < 4u; i++) { p_sh[(4u * g + i) * 2u + kg / 4u][kg % 4u] = mx[i]; }
     workgroupBarrier();
-    {
-      // 8 row pairs x 32 keys = 256 invocations: rows r0 = 2 * (lid / KT) and r0 + 1, key j.
-      let j = lid % KT;
-      let r0 = 2u * (lid / KT);
-      var d0 = vec4<f32>(0.0);
-      var d1 = vec4<f32>(0.0);
-      for (var c = 0u; c < V4; c++) {
-        let kv = k_sh[j * KS4 + c];
-        let ka = vec4<f32>(unpack2x16float(kv.x), unpack2x16float(kv.y));
-        let kb = vec4<f32>(unpack2x16float(kv.z), unpack2x16float(kv.w));
-        d0 += ka * q_sh[r0 * Q4 + 2u * c] + kb * q_sh[r0 * Q4 + 2u * c + 1u];
-        d1 += ka * q_sh[(r0 + 1u) * Q4 + 2u * c] + kb * q_sh[(r0 + 1u) * Q4 + 2u * c + 1u];
-      }
-      for (var e = 0u; e < 2u; e++) {
-        let r = r0 + e;
-        let qi = row_query(qb, r);
-        var s = NEG;
-        if (r < ROWS && qi < params.tokens && k0 + j <= params.q_start + qi) {
-          let d = select(d0, d1, e == 1u);
-          s = d.x + d.y + d.z + d.w;
+    for (var i = 0u; i < 4u; i++) { mx[i] = max(hmax(p_sh[(4u * g + i) * 2u]), hmax(p_sh[(4u * g + i) * 2u + 1u])); }
+#endif
+    let m_new = max(m_run, mx);
+    let alpha = exp(m_run - m_new);
+    m_run = m_new;
+    var ps: vec4<f32>;
+    for (var i = 0u; i < 4u; i++) {
+      s[i] = select(vec4<f32>(0.0), exp(s[i] - vec4<f32>(m_new[i])), s[i] > vec4<f32>(NEG));
+      ps[i] = hsum(s[i]);
+      for (var c = 0u; c < NC; c++) { acc[i * NC + c] *= alpha[i]; }
+    }
+    l_part = l_part * alpha + ps;
+    workgroupBarrier();            // every invocation is done reading K (and the scratch)
+    v_store(tl, lid);
+    for (var e = 0u; e < 4u; e++) {
+      p_sh[(4u * kg + e) * R4 + g] = vec4<f32>(s[0][e], s[1][e], s[2][e], s[3][e]);
+    }
+    if (tile + 1u < t_end) { tl = tile_fetch(kvh, tile + 1u, kv_end, lid); }
+    workgroupBarrier();
+    for (var j = 0u; j < KT; j++) {
+      let pv = p_sh[j * R4 + g];
+      for (var c = 0u; c < NC; c++) {
+        let col = kg + KG * c;
+        if (col < HV) {
+          let vv = kv_sh[j * HV + col];
+          acc[c] += pv.x * vv;
+          acc[NC + c] += pv.y * vv;
+          acc[2u * NC + c] += pv.z * vv;
+          acc[3u * NC + c] += pv.w * vv;
         }
-        if (r < ROWS) { s_sh[r * KT + j] = s; }
-      }
-    }
-    workgroupBarrier();
-    if (lid < ROWS) {
-      let mo = m_sh[lid];
-      var mt = mo;
-      for (var j = 0u; j < KT; j++) { mt = max(mt, s_sh[lid * KT + j]); }
-      var l = 0.0;
-      for (var j = 0u; j < KT; j++) {
-        let s = s_sh[lid * KT + j];
-        let p = select(0.0, exp(s - mt), s > NEG);
-        s_sh[lid * KT + j] = p;
-        l += p;
-      }
-      let alpha = exp(mo - mt);
-      a_sh[lid] = alpha;
-      m_sh[lid] = mt;
-      l_sh[lid] = l_sh[lid] * alpha + l;
-    }
-    workgroupBarrier();
-    if (pv_on) {
-      let alpha = a_sh[pr];
-      acc0 *= alpha;
-      acc1 *= alpha;
-      // keys at or past kv_end may be stale (NaN): 0 * NaN would poison the sum
-      let nk = min(KT, kv_end - k0);
-      for (var j = 0u; j < nk; j++) {
-        let p = s_sh[pr * KT + j];
-        let v = v_sh[j * V4 + pc];
-        acc0 += p * vec4<f32>(unpack2x16float(v.x), unpack2x16float(v.y));
-        acc1 += p * vec4<f32>(unpack2x16float(v.z), unpack2x16float(v.w));
       }
     }
   }
+  // row sums over the 8 invocations of a row group
+#ifdef SUBGROUPS
+  var l = l_part + subgroupShuffleXor(l_part, 1u);
+  l += subgroupShuffleXor(l, 2u);
+  l += subgroupShuffleXor(l, 4u);
+#else
   workgroupBarrier();
-  if (pv_on) {
-    let qi = row_query(qb, pr);
-    if (qi < params.tokens) {
+  for (var i = 0u; i < 4u; i++) { p_sh[(4u * g + i) * 2u + kg / 4u][kg % 4u] = l_part[i]; }
+  workgroupBarrier();
+  var l: vec4<f32>;
+  for (var i = 0u; i < 4u; i++) { l[i] = hsum(p_sh[(4u * g + i) * 2u]) + hsum(p_sh[(4u * g + i) * 2u + 1u]); }
+#endif
+  for (var i = 0u; i < 4u; i++) {
+    let r = 4u * g + i;
+    let t = qb * BQ + r / G;
+    if (r < BQ * G && t < params.tokens) {
+      let h = kvh * G + r % G;
 #ifdef SPLIT
       // unnormalised partial; an empty split leaves (0, NEG, 0)
-      let po = ((wid.z * params.tokens + qi) * params.n_heads + kvh * G + pr % G) * (HD + 2u);
-      for (var j = 0u; j < 4u; j++) {
-        part[po + pc * 8u + j] = acc0[j];
-        part[po + pc * 8u + 4u + j] = acc1[j];
+      let po = ((wid.z * params.tokens + t) * params.n_heads + h) * (HD + 2u);
+      for (var c = 0u; c < NC; c++) {
+        let col = kg + KG * c;
+        if (col < HV) {
+          for (var e = 0u; e < 4u; e++) { part[po + 4u * col + e] = acc[i * NC + c][e]; }
+        }
       }
-      if (pc == 0u) {
-        part[po + HD] = m_sh[pr];
-        part[po + HD + 1u] = l_sh[pr];
+      if (kg == 0u) {
+        part[po + HD] = m_run[i];
+        part[po + HD + 1u] = l[i];
       }
 #else
-      let inv = 1.0 / l_sh[pr];
-      let o = qi * params.out_stride + (kvh * G + pr % G) * HD + pc * 8u;
-      for (var j = 0u; j < 4u; j++) {
-        out[o + j] = acc0[j] * inv;
-        out[o + 4u + j] = acc1[j] * inv;
+      let inv = 1.0 / l[i];
+      let o = t * params.out_stride + h * HD;
+      for (var c = 0u; c < NC; c++) {
+        let col = kg + KG * c;
+        if (col < HV) {
+          for (var e = 0u; e < 4u; e++) { out[o + 4u * col + e] = acc[i * NC + c][e] * inv; }
+        }
       }
 #endif
     }

@@ -18,7 +18,7 @@
 
 import { LongreadError } from '../errors.ts';
 import type { BufferRef } from '../gpu/buffer-pool.ts';
-import { kernelScratch, ParamsWriter, planCreate, planCreateSync, type DispatchPlan, type KernelContext, type KernelPlan } from './context.ts';
+import { baseDefines, kernelScratch, ParamsWriter, planCreate, planCreateSync, type DispatchPlan, type KernelContext, type KernelPlan } from './context.ts';
 import type { KvLayerView } from './kv-layout.ts';
 import source from '../../shaders/attention-prefill.wgsl';
 
@@ -33,15 +33,36 @@ export interface PrefillAttentionArgs {
   qStride?: number;
   outStride?: number;
   targetWorkgroups?: number;
+  /** Most (query, head) rows per workgroup (a tuning knob, multiple of 4; default 64, less where workgroup memory is short). */
+  maxRows?: number;
 }
 
 export interface PrefillAttentionPlan extends KernelPlan {
   update(u: { tokens: number; qStart: number }): void;
   /** key splits of the current configuration (1 = direct) */
   readonly splits: number;
+  /** (query, head) rows of a workgroup: tokens per block x heads per KV head */
+  readonly rows: number;
 }
 
 const KT = 32; // key tile of the shader
+
+/** Workgroup memory of the shader at `rows` rows: q tile, one K or V tile, P (all f32). */
+export function prefillAttentionShared(headDim: number, rows: number): number {
+  return 4 * headDim * rows + 4 * KT * headDim + 4 * KT * rows;
+}
+
+/**
+ * Rows per workgroup: the most (up to maxRows) that fit the device's workgroup memory, then cut
+ * to the BQ * G rows actually used (rounded up to the shader's 4-row groups).
+ */
+function prefillRows(limit: number, headDim: number, G: number, maxRows: number): { rows: number; bq: number } | null {
+  let r = Math.min(maxRows, Math.floor((limit - 4 * KT * headDim) / (4 * headDim + 4 * KT)));
+  r -= r % 4;
+  if (r < Math.max(4, G)) return null;
+  const bq = Math.floor(r / G);
+  return { rows: Math.ceil((bq * G) / 4) * 4, bq };
+}
 
 export async function prefillAttentionPlan(ctx: KernelContext, a: PrefillAttentionArgs): Promise<PrefillAttentionPlan> {
   const { nKvHeads, headDim } = a.kv;
@@ -53,7 +74,13 @@ export async function prefillAttentionPlan(ctx: KernelContext, a: PrefillAttenti
       headDim,
     });
   }
-  const bq = Math.floor(16 / G);
+  const limit = Number(ctx.device.limits.maxComputeWorkgroupStorageSize);
+  const shape = prefillRows(limit, headDim, G, a.maxRows ?? 64);
+  if (!shape) {
+    const shared = prefillAttentionShared(headDim, Math.max(4, G));
+    throw new LongreadError('model-unsupported', `Prefill attention at head dim ${headDim} with ${G} query heads per KV head needs ${shared} bytes of workgroup memory; this GPU offers ${limit}.`, 'This model shape is not supported on this GPU.', { shared, limit, G, headDim });
+  }
+  const { rows, bq } = shape;
   const checkGrid = (tokens: number) => {
     if (Math.ceil(tokens / bq) > ctx.maxWorkgroupsPerDimension) {
       throw new LongreadError('context-too-large', `Prefill attention: ${tokens} query tokens in one dispatch exceed the GPU's workgroup grid (${ctx.maxWorkgroupsPerDimension * bq} at ${G} heads per KV head).`, 'Prefill in chunks of at most a few thousand tokens.', { tokens });
@@ -88,13 +115,14 @@ export async function prefillAttentionPlan(ctx: KernelContext, a: PrefillAttenti
   const partFloats = Math.ceil((target * bq) / nKvHeads) * a.nHeads * (headDim + 2);
   const part = kernelScratch(ctx, 'attention-prefill:partials', partFloats * 4);
   const common = { name: 'attention-prefill.wgsl', source, params: params(a.tokens, a.qStart) };
-  const direct = await planCreate(ctx, { ...common, defines: { HD: headDim, G }, buffers: [a.q, a.kv.pages, a.kv.pageTable, a.out], workgroups: [1, nKvHeads] });
+  const defines = baseDefines(ctx, { HD: headDim, G, R: rows, BQ: bq, NT: 2 * rows });
+  const direct = await planCreate(ctx, { ...common, defines, buffers: [a.q, a.kv.pages, a.kv.pageTable, a.out], workgroups: [1, nKvHeads] });
   // The split-K pair is created the first time a configuration needs it (most plans never do).
   let splitPlans: [DispatchPlan, DispatchPlan] | null = null;
   const splitCreate = (): [DispatchPlan, DispatchPlan] =>
     (splitPlans ??= [
-      planCreateSync(ctx, { ...common, defines: { HD: headDim, G, SPLIT: true }, buffers: [a.q, a.kv.pages, a.kv.pageTable, null, part], workgroups: [1, nKvHeads] }),
-      planCreateSync(ctx, { ...common, defines: { HD: headDim, G, SPLIT: true }, entryPoint: 'reduce', buffers: [null, null, null, a.out, part], workgroups: [1, a.nHeads] }),
+      planCreateSync(ctx, { ...common, defines: { ...defines, SPLIT: true }, buffers: [a.q, a.kv.pages, a.kv.pageTable, null, part], workgroups: [1, nKvHeads] }),
+      planCreateSync(ctx, { ...common, defines: { ...defines, SPLIT: true }, entryPoint: 'reduce', buffers: [null, null, null, a.out, part], workgroups: [1, a.nHeads] }),
     ]);
   let splits = 1;
   const configure = (tokens: number, qStart: number) => {
@@ -117,6 +145,7 @@ export async function prefillAttentionPlan(ctx: KernelContext, a: PrefillAttenti
     get splits() {
       return splits;
     },
+    rows,
     encode(pass) {
       if (splits === 1 || !splitPlans) direct.encode(pass);
       else {

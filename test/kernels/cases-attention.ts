@@ -223,7 +223,7 @@ export const PREFILL_CASES: KernelCase[] = [
   prefillCase('debug', 2, 1, 64, 0, 3),
   prefillCase('heads=4 kv=2 start=0 t=45 direct', 4, 2, 64, 0, 45, { target: 1, splits: 1 }),
   prefillCase('heads=8 kv=2 start=70 t=21 direct', 8, 2, 64, 70, 21, { target: 1, splits: 1 }),
-  prefillCase('split-K heads=8 kv=2 start=100 t=40 (empty splits)', 8, 2, 64, 100, 40, { target: 64, splits: 3 }),
+  prefillCase('split-K heads=8 kv=2 start=100 t=40 (empty splits)', 8, 2, 64, 100, 40, { target: 18, splits: 3 }),
   prefillCase('debug', 4, 1, 128, 0, 2),
   prefillCase('split-K heads=8 kv=2 start=300 t=3 (verification)', 8, 2, 128, 300, 3, { target: 64, splits: 10 }),
   prefillCase('heads=6 kv=2 start=33 t=40 (G=3) direct', 6, 2, 128, 33, 40, { target: 1, splits: 1 }),
