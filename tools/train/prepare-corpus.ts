@@ -53,12 +53,18 @@ function main(): void {
   const files = readdirSync(dir).filter((f) => /^c[a-r]\d\d$/.test(f)).sort();
   const train: string[] = [];
   const heldout: string[] = [];
+  // the same paragraphs with their Brown tags (`word/tag ...`, one per line, aligned with the
+  // plain ones): tasks.py's gen_realqa (training) and bench/longqa/make-realqa.py (held out)
+  // build extractive questions from the tags
+  const trainTagged: string[] = [];
+  const heldoutTagged: string[] = [];
   const counts: Record<string, Map<string, number>> = { jj: new Map(), nn: new Map(), vb: new Map() };
   for (const f of files) {
     const held = Number(f.slice(2)) % 10 === 0;
     const raw = readFileSync(join(dir, f), 'utf8');
-    const paras = raw.split(/\n\s*\n/).map(detokenize).filter((p) => p.length > 20);
-    (held ? heldout : train).push(...paras);
+    const tagged = raw.split(/\n\s*\n/).map((t) => [t, detokenize(t)] as const).filter(([, p]) => p.length > 20);
+    (held ? heldout : train).push(...tagged.map(([, p]) => p));
+    (held ? heldoutTagged : trainTagged).push(...tagged.map(([t]) => t.trim().split(/\s+/).join(' ')));
     for (const t of raw.split(/\s+/)) {
       const i = t.lastIndexOf('/');
       const m = counts[t.slice(i + 1)];
@@ -75,6 +81,11 @@ function main(): void {
   }
   mkdirSync('.train/corpus', { recursive: true });
   writeFileSync('.train/corpus/brown-train.txt', train.join('\n') + '\n');
+  writeFileSync('.train/corpus/brown-train.tagged.txt', trainTagged.join('\n') + '\n');
+  // held-out tagged text: outside .train/corpus (the trainer's --data), read only by the
+  // evaluation data builder bench/longqa/make-realqa.py
+  mkdirSync('.train/heldout', { recursive: true });
+  writeFileSync('.train/heldout/brown-heldout.tagged.txt', heldoutTagged.join('\n') + '\n');
   mkdirSync('bench/longqa/data', { recursive: true });
   writeFileSync('bench/longqa/data/brown-heldout.txt.gz', gzipSync(heldout.join('\n') + '\n', { level: 9 }));
   const pick = (k: 'train' | 'heldout') => ({ adjectives: lists.jj![k], nouns: lists.nn![k], verbs: lists.vb![k] });

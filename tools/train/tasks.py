@@ -11,9 +11,12 @@ Extend: add a generator `gen_<task>(self, rnd, L)` returning `self.chat(...)`, a
 weight in MIX.
 """
 import json
+import os
 import random
 import re
 import uuid
+
+import realqa
 
 NOISE_LINES = [
     'The grass is green. The sky is blue. The sun is yellow. Here we go. There and back again.',
@@ -111,6 +114,7 @@ def sample_text_for_tokenizer(rnd, words):
 class Gen:
     def __init__(self, tok, corpus_path, words_path):
         self.tok = tok
+        self.corpus_path = corpus_path
         self.words = json.load(open(words_path))
         text = open(corpus_path, encoding='utf8').read().splitlines()
         sents = []
@@ -424,6 +428,52 @@ class Gen:
                 kinds += [1] * (len(ids) - len(kinds))
         return ids[:L], kinds[:L]
 
+    # ---- extractive QA over real prose (issue 9): realqa.py's rule-based questions on TRAINING
+    # paragraphs (.train/corpus/brown-train.tagged.txt, written by prepare-corpus.ts), in the app's
+    # exact prompt (engine/service/doc-prompt.ts): system DOC_SYSTEM, user "Read the document below
+    # and answer the question.\n\n" + document + "\n\nQuestion: " + q; the target is the answer
+    # span as it appears in the document, then <|im_end|>.
+    def realqa_data(self):
+        if not hasattr(self, 'rq_paras'):
+            tagged = self.corpus_path[:-len('.txt')] + '.tagged.txt'
+            if not os.path.exists(tagged):
+                raise FileNotFoundError(f'{tagged} missing: re-run node --import tsx tools/train/prepare-corpus.ts')
+            lines = open(tagged, encoding='utf8').read().splitlines()
+            self.rq_paras, items = realqa.extract(lines)
+            self.rq_by = realqa.group_items(items)
+            self.rq_names = sorted({i.answer for i in self.rq_by.get('subject', []) if re.fullmatch(r'[A-Z][a-z]+', i.answer)})
+            probe = self.rq_paras[:300]
+            self.rq_cpt = sum(map(len, probe)) / max(1, sum(map(len, self.enc_many(probe))))  # characters per token
+        return self.rq_paras, self.rq_by
+
+    def doc_chat(self, content, answer, system=True):
+        """The app's ChatML prompt around `content` (kind 1 = context loss) + answer (kind 2)."""
+        sp = self.sp
+        head = []
+        if system:
+            head += [sp['<|im_start|>']] + self.enc('system\n' + realqa.SYSTEM) + [sp['<|im_end|>']] + self.enc('\n')
+        head += [sp['<|im_start|>']]
+        user = self.enc('user\n' + content)
+        tail = [sp['<|im_end|>']] + self.enc('\n') + [sp['<|im_start|>']] + self.enc('assistant\n')
+        ans = self.enc(answer) + [sp['<|im_end|>']]
+        ids = head + user + tail + ans
+        kinds = [0] * len(head) + [1] * len(user) + [0] * len(tail) + [2] * len(ans)
+        return ids, kinds
+
+    def gen_realqa(self, rnd, L):
+        paras, by = self.realqa_data()
+        system = rnd.random() < 0.9  # the app always sends its system prompt; a few without it
+        fixed = 90  # system, intro, question, answer (tokens), measured again below
+        scale = 1.0
+        for _ in range(6):
+            budget = int(max(48, L - fixed) * self.rq_cpt * scale)
+            doc, q, a, _it = realqa.sample_text(rnd, paras, by, self.rq_names, budget)
+            ids, kinds = self.doc_chat(realqa.INTRO + doc + realqa.QUESTION_MARK + q, a, system)
+            if len(ids) <= L:
+                return ids, kinds
+            scale *= 0.97 * (L - fixed) / max(1, len(ids) - fixed)
+        return ids, kinds
+
     def gen_prose(self, rnd, L):
         ids, n = [], 0
         for u in self.essay(rnd, L):
@@ -431,15 +481,23 @@ class Gen:
         return ids[:L], [1] * min(L, len(ids))
 
 
-MIX = [('recall', 0.22), ('niah', 0.32), ('vt', 0.12), ('cwe', 0.04), ('kv', 0.07), ('docqa', 0.13), ('prose', 0.10)]
+# Training from scratch: the first model's mix (recall 22, niah 32, vt 12, cwe 4, kv 7, docqa 13,
+# prose 10) scaled by 0.85, plus extractive QA over real prose 15%.
+MIX = [('recall', 0.187), ('niah', 0.272), ('vt', 0.102), ('cwe', 0.034), ('kv', 0.0595), ('docqa', 0.1105),
+       ('prose', 0.085), ('realqa', 0.15)]
+# Fine-tuning the shipped model (train.py --init-gguf ... --mix finetune): mostly the new task, the
+# old ones kept as rehearsal so that they are not forgotten.
+MIX_FINETUNE = [('realqa', 0.5), ('niah', 0.15), ('recall', 0.1), ('vt', 0.08), ('docqa', 0.07), ('kv', 0.04),
+                ('cwe', 0.02), ('prose', 0.04)]
+MIXES = {'default': MIX, 'finetune': MIX_FINETUNE}
 
 
-def sample(gen, rnd, L):
+def sample(gen, rnd, L, mix=None):
     """One sample of at most L tokens (a task whose fixed part does not fit is redrawn)."""
     for _ in range(20):
         r, acc = rnd.random(), 0.0
         name = 'prose'
-        for n, w in MIX:
+        for n, w in (mix or MIX):
             acc += w
             if r < acc:
                 name = n

