@@ -19,6 +19,23 @@ const dir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'data');
 export interface WordLists { adjectives: string[]; nouns: string[]; verbs: string[] }
 
 let sentences: string[] | null = null;
+let paragraphs: string[] | null = null;
+let realqa: RealQaItem[] | null = null;
+
+/** One held-out extractive question (bench/longqa/make-realqa.py): `para` indexes heldoutParagraphs(). */
+export interface RealQaItem { form: string; question: string; answer: string; sentence: string; para: number; syn: boolean }
+
+/** Held-out paragraphs, one per line of brown-heldout.txt.gz. */
+export function heldoutParagraphs(): string[] {
+  paragraphs ??= gunzipSync(readFileSync(path.join(dir, 'brown-heldout.txt.gz'))).toString('utf8').split('\n').filter(Boolean);
+  return paragraphs;
+}
+
+/** Held-out extractive questions (data/realqa-heldout.json, made by make-realqa.py from the held-out files only). */
+export function heldoutRealQa(): RealQaItem[] {
+  realqa ??= JSON.parse(readFileSync(path.join(dir, 'realqa-heldout.json'), 'utf8')) as RealQaItem[];
+  return realqa;
+}
 let words: WordLists | null = null;
 
 /** Held-out prose split into sentences (same rule as the training generators). */

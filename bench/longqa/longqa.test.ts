@@ -10,7 +10,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { ggufOpen } from '../../engine/formats/gguf-read.ts';
 import { tokenizerFromGguf, type Tokenizer } from '../../engine/tokenizer/tokenizer.ts';
 import { engineBackend, llamaCppBackend } from './backends.ts';
-import { Rng } from './data.ts';
+import { DOC_INTRO, QUESTION_MARK, docQuestionMessages } from '../../engine/service/doc-prompt.ts';
+import { heldoutParagraphs, heldoutRealQa, Rng } from './data.ts';
 import { caseSeed, makeCase, runCases, score, summaryTable, type LongQaCase } from './runner.ts';
 import { ALIASES, TASKS, taskNames } from './tasks.ts';
 
@@ -28,10 +29,11 @@ const ISSUE_TASKS = {
   'common-words extraction': ['cwe'],
   'key-value retrieval': ['kv'],
   'document QA in other words': ['docqa'],
+  'extractive QA over real prose (issue 9)': ['realqa'],
 };
 
 /** Tokens one more haystack unit may add (a Brown sentence, a noise line, a kv pair, 3 list entries). */
-const SLACK: Record<string, number> = { kv: 90, cwe: 40, vt: 40, niah_single_1: 40, niah_multikey_2: 40, niah_multikey_3: 90 };
+const SLACK: Record<string, number> = { realqa: 260, kv: 90, cwe: 40, vt: 40, niah_single_1: 40, niah_multikey_2: 40, niah_multikey_3: 90 };
 
 let tok: Tokenizer;
 beforeAll(async () => {
@@ -66,7 +68,7 @@ describe('longqa generators', () => {
         expect(c.depth).toBeLessThanOrEqual(1);
         // the prompt is the chat template's user turn, then the answer prefix opening the assistant turn
         const text = tok.decode(c.promptTokens, { skipSpecial: false });
-        expect(text.startsWith('<|im_start|>user\n')).toBe(true);
+        expect(text.startsWith(c.system ? `<|im_start|>system\n${c.system}<|im_end|>\n<|im_start|>user\n` : '<|im_start|>user\n')).toBe(true);
         expect(text.endsWith(`<|im_start|>assistant\n${c.answerPrefix.trim()}`)).toBe(true);
       }
     });
@@ -96,6 +98,34 @@ describe('longqa generators', () => {
     const v = makeCase(tok, 'vt', 2048, 0);
     expect(v.references).toHaveLength(5);
     expect(v.input).toContain(`VAR ${v.references[1]} = VAR ${v.references[0]}`);
+  });
+});
+
+describe('realqa (extractive QA over held-out real prose)', () => {
+  it("is the app's document prompt, the answer a span of the held-out document at its sentence", () => {
+    const held = new Set(heldoutParagraphs());
+    for (let i = 0; i < 6; i++) {
+      const c = makeCase(tok, 'realqa', 2048, i);
+      const msgs = docQuestionMessages([{ title: 'd', text: c.input.slice(DOC_INTRO.length, c.input.lastIndexOf(QUESTION_MARK)) }], c.input.slice(c.input.lastIndexOf(QUESTION_MARK) + QUESTION_MARK.length));
+      expect(c.system).toBe(msgs[0]!.content);
+      expect(c.input).toBe(msgs[1]!.content);
+      const item = heldoutRealQa().find((x) => c.input.endsWith(QUESTION_MARK + x.question) && c.input.includes(x.sentence));
+      expect(item, c.id).toBeDefined();
+      expect(c.references).toEqual([item!.answer]);
+      expect(held.has(heldoutParagraphs()[item!.para]!)).toBe(true);
+      expect(c.answerPrefix).toBe('');
+    }
+  });
+
+  it('questions are made from held-out paragraphs only, answers are spans of their sentence', () => {
+    const items = heldoutRealQa();
+    expect(items.length).toBeGreaterThan(30);
+    const paras = heldoutParagraphs();
+    for (const x of items) {
+      expect(paras[x.para]).toContain(x.sentence);
+      expect(x.sentence).toContain(x.answer);
+      expect(x.question.endsWith('?')).toBe(true);
+    }
   });
 });
 

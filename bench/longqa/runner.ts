@@ -40,7 +40,8 @@ export function caseSeed(task: string, i: number): number {
 }
 
 export function promptIds(tok: Tokenizer, c: CaseText): number[] {
-  const { parts } = renderChatPrompt(tok, null, [{ role: 'user', content: c.input }]);
+  const msgs = [...(c.system ? [{ role: 'system', content: c.system }] : []), { role: 'user', content: c.input }];
+  const { parts } = renderChatPrompt(tok, null, msgs);
   const prefix = c.answerPrefix.trim();
   return tok.encodeParts(prefix ? [...parts, { text: prefix, special: false }] : parts);
 }

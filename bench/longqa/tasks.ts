@@ -11,7 +11,8 @@
  *
  * Extend: add a function `(rng) => CaseDraft` to TASKS under its RULER-like name.
  */
-import { heldoutSentences, heldoutWords, Rng } from './data.ts';
+import { DOC_INTRO, DOC_SYSTEM, QUESTION_MARK } from '../../engine/service/doc-prompt.ts';
+import { heldoutParagraphs, heldoutRealQa, heldoutSentences, heldoutWords, Rng } from './data.ts';
 
 export type Metric = 'all' | 'part';
 
@@ -23,6 +24,8 @@ export interface CaseText {
   references: string[];
   /** where the (first) answer-bearing line sits, as a fraction of the haystack */
   depth: number;
+  /** system message before the user turn (the app's document prompt has one) */
+  system?: string;
 }
 
 export interface CaseDraft {
@@ -248,6 +251,54 @@ function docqa(rng: Rng): CaseDraft {
   };
 }
 
+/**
+ * Extractive QA over real prose (issue 9): a question made by rule from a sentence of a HELD-OUT
+ * Brown file (data/realqa-heldout.json, bench/longqa/make-realqa.py; evaluation-only forms such as
+ * "In which year ...", "By whom was ..."), the answer a span of that sentence. The document is the
+ * sentences around it, in their paragraphs, with the target sentence at a seeded depth, and the
+ * prompt is exactly the app's (engine/service/doc-prompt.ts: system, intro, document, question).
+ * Units are sentences; scored like docqa (the reference anywhere in the answer).
+ */
+function realqa(rng: Rng): CaseDraft {
+  const item = rng.pick(heldoutRealQa());
+  const paras = heldoutParagraphs();
+  const split = (p: string) => p.split(/(?<=[.!?"])\s+(?=[A-Z"])/).filter(Boolean);
+  const d = rng.next();
+  // the target paragraph, whole sentences; the target sentence's index inside it
+  const tSents = split(paras[item.para]!);
+  let tk = tSents.findIndex((s) => s.includes(item.sentence));
+  if (tk < 0) { tSents.splice(0, tSents.length, paras[item.para]!); tk = 0; }
+  const sentsAt = (pi: number) => (pi === item.para ? tSents : split(paras[pi]!));
+  return {
+    task: 'realqa', metric: 'part', maxNewTokens: 32,
+    build(n) {
+      // n sentences: `before` of them before the target sentence, the rest after it
+      let before = Math.floor(d * (n - 1));
+      const units: { p: number; s: string }[] = [{ p: item.para, s: tSents[tk]! }];
+      const prev: { p: number; s: string }[] = [];
+      const next: { p: number; s: string }[] = [];
+      let pi = item.para;
+      let k = tk;
+      const back = () => { while (k === 0) { if (pi === 0) return false; pi--; k = sentsAt(pi).length; } k--; prev.push({ p: pi, s: sentsAt(pi)[k]! }); return true; };
+      let pj = item.para;
+      let kj = tk;
+      const fwd = () => { while (kj >= sentsAt(pj).length - 1) { if (pj >= paras.length - 1) return false; pj++; kj = -1; } kj++; next.push({ p: pj, s: sentsAt(pj)[kj]! }); return true; };
+      while (prev.length < before && back());
+      before = prev.length;
+      while (next.length < n - 1 - before && fwd());
+      while (prev.length + next.length < n - 1 && back());
+      units.unshift(...prev.reverse());
+      units.push(...next);
+      let doc = '';
+      for (let i = 0; i < units.length; i++) doc += i === 0 ? units[i]!.s : (units[i]!.p === units[i - 1]!.p ? ' ' : '\n\n') + units[i]!.s;
+      return {
+        system: DOC_SYSTEM, input: `${DOC_INTRO}${doc}${QUESTION_MARK}${item.question}`, answerPrefix: '',
+        references: [item.answer], depth: prev.length / Math.max(1, units.length),
+      };
+    },
+  };
+}
+
 export const TASKS: Record<string, (rng: Rng) => CaseDraft> = {
   niah_single_1: niah('niah_single_1', { haystack: 'noise', keyType: 'words', valueType: 'numbers', keys: 1, values: 1, queries: 1 }),
   niah_single_2: niah('niah_single_2', { haystack: 'essay', keyType: 'words', valueType: 'numbers', keys: 1, values: 1, queries: 1 }),
@@ -261,6 +312,7 @@ export const TASKS: Record<string, (rng: Rng) => CaseDraft> = {
   cwe,
   kv,
   docqa,
+  realqa,
 };
 
 /** Short names used by the issue and the CLI. */

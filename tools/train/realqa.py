@@ -562,6 +562,11 @@ def extract(tagged_lines, base_counts=None, extra_forms=False):
                 if not a or a not in st or a.lower() in q.lower() or len(q) > 200:
                     continue
                 items.append(Item(form, q, a, st, pi, syn))
+    # a question asked of two sentences ("Who shook his head?") has two answers: dropped
+    answers = {}
+    for it in items:
+        answers.setdefault(it.question, set()).add(it.answer)
+    items = [it for it in items if len(answers[it.question]) == 1]
     return paras, items
 
 

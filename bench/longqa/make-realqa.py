@@ -1,0 +1,38 @@
+"""Builds bench/longqa/data/realqa-heldout.json, the questions of the `realqa` evaluation task
+(extractive QA over real prose, issue 9), from the HELD-OUT Brown files only
+(.train/heldout/brown-heldout.tagged.txt, written by tools/train/prepare-corpus.ts next to
+bench/longqa/data/brown-heldout.txt.gz, whose lines are the same paragraphs). The question rules
+are tools/train/realqa.py's with its evaluation-only forms on (`extra_forms`: "In which year ...",
+"By whom was ..."); tasks.ts picks a question per case seed and builds the document around it.
+
+    node --import tsx tools/train/prepare-corpus.ts && python3 bench/longqa/make-realqa.py
+"""
+import gzip
+import json
+import os
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, 'tools', 'train'))
+import realqa  # noqa: E402
+
+
+def main():
+    lines = open(os.path.join(ROOT, '.train', 'heldout', 'brown-heldout.tagged.txt'), encoding='utf8').read().splitlines()
+    plain = gzip.open(os.path.join(ROOT, 'bench', 'longqa', 'data', 'brown-heldout.txt.gz'), 'rt', encoding='utf8').read().splitlines()
+    paras, items = realqa.extract(lines, extra_forms=True)
+    assert paras == plain, 'tagged held-out paragraphs differ from brown-heldout.txt.gz: re-run prepare-corpus.ts'
+    rows = [it.to_dict() for it in items]
+    for r in rows:
+        assert r['answer'] in r['sentence'] and r['sentence'] in paras[r['para']]
+    out = os.path.join(ROOT, 'bench', 'longqa', 'data', 'realqa-heldout.json')
+    with open(out, 'w') as f:
+        f.write('[\n' + ',\n'.join(json.dumps(r) for r in rows) + '\n]\n')
+    forms = {}
+    for r in rows:
+        forms[r['form']] = forms.get(r['form'], 0) + 1
+    print(f'wrote {out}: {len(rows)} questions ({forms})')
+
+
+if __name__ == '__main__':
+    main()
