@@ -193,10 +193,19 @@ CLAUSE_END = {',', ';', ':', '--', 'cs', 'wdt', 'wps', 'wpo', 'wrb', '(', ')', '
 MONTHS = {'January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October',
           'November', 'December'}
 WHERE_PREPS = {'in', 'at'}
+NOT_OBJECT_VERBS = {'become', 'became', 'remain', 'seem', 'prove', 'come', 'go', 'turn', 'grow', 'appear', 'stay', 'look',
+                    'sound', 'feel', 'cost', 'weigh', 'last', 'mean', 'take', 'make', 'do', 'get', 'have', 'lose', 'find',
+                    'keep', 'give', 'let', 'got', 'gotten', 'had', 'made', 'taken', 'took', 'became', 'came', 'gone',
+                    'went', 'grown', 'grew', 'kept', 'given', 'gave', 'found', 'lost', 'seemed', 'remained', 'proved',
+                    'proven', 'turned', 'appeared', 'stayed', 'looked', 'sounded', 'felt', 'weighed', 'lasted', 'meant',
+                    'done', 'did'}
 HUMAN_NOUNS = {'team', 'committee', 'jury', 'court', 'board', 'council', 'company', 'government', 'department', 'police',
                'officials', 'men', 'man', 'woman', 'women', 'people', 'officers', 'members', 'group', 'administration',
                'judge', 'president', 'governor', 'senate', 'house', 'legislature', 'congress', 'commission', 'voters',
-               'students', 'teachers', 'staff', 'firm', 'corporation', 'agency', 'army', 'authorities', 'mayor'}
+               'students', 'teachers', 'staff', 'firm', 'corporation', 'agency', 'army', 'authorities', 'mayor',
+               'speaker', 'minister', 'chairman', 'winner', 'leader', 'author', 'director', 'manager', 'pastor', 'coach',
+               'captain', 'conductor', 'secretary', 'host', 'owner', 'founder', 'editor', 'candidate', 'chief',
+               'principal', 'pitcher', 'soloist', 'architect', 'builder', 'designer', 'composer', 'treasurer'}
 VERB_PREPS = {'in', 'at', 'on', 'into', 'onto', 'from', 'during', 'after', 'before', 'since', 'yesterday', 'today',
               'here', 'there', 'again', 'later', 'last'}
 WHEN_PREPS = {'in', 'on', 'during', 'since', 'until', 'by'}
@@ -285,6 +294,22 @@ class Rules:
             if '+' in t or '*' in t or t.endswith('-hl') or t.endswith('-nc') or t.startswith('fw') or t in ('``', "''", '(', ')'):
                 return None
         body = toks[:-1]
+        # a leading conjunction, adverb + comma or prepositional phrase + comma ("In 1887, ...")
+        # is set aside; the phrase can still be asked about (when / where)
+        lead = []
+        if base_tag(body[0][1]) == 'cc' and body[0][0] in ('And', 'But', 'Yet', 'So'):
+            body = body[1:]
+        elif base_tag(body[0][1]) == 'rb' and len(body) > 2 and body[1][0] == ',':
+            body = body[2:]
+        elif base_tag(body[0][1]) == 'in' and body[0][0] in ('In', 'On', 'During', 'At', 'Since', 'By'):
+            e = np_span(body, 1)
+            if e > 1 and e < len(body) - 2 and body[e][0] == ',':
+                lead = body[:e]
+                body = body[e + 1:]
+            else:
+                return None
+        if len(body) < 3:
+            return None
         s_end = np_span(body, 0)
         if s_end == 0 or s_end >= len(body):
             return None
@@ -309,8 +334,8 @@ class Rules:
             if i < len(body) and base_tag(body[i][1]) in ('vbn', 'vbg'):
                 verbs.append((body[i][0], base_tag(body[i][1])))
                 i += 1
-            else:
-                return None  # copula: not handled
+            elif bt == 'be':
+                return None
         elif bt in HV:
             verbs.append((w, bt))
             i += 1
@@ -348,12 +373,13 @@ class Rules:
                     j += 2
                     continue
                 break
-            if base_tag(body[j][1]) in ('vbd', 'vbz', 'md', 'bedz', 'bez', 'ber', 'bed', 'hvd', 'hvz') or base_tag(body[j][1]).startswith('pp'):
-                if not base_tag(body[j][1]).startswith('pp$'):
-                    return None  # a second finite verb or a pronoun: the clause is not simple
+            if base_tag(body[j][1]) in ('vbd', 'vbz', 'md', 'bedz', 'bez', 'ber', 'bed', 'hvd', 'hvz', 'pps', 'ppss'):
+                return None  # a second finite verb or a subject pronoun: the clause is not simple
             j += 1
         rest = body[i:j]
-        full = j == len(body) or body[j][0] not in (',', 'and', 'or', 'but', 'nor', '&', '--', ';', ':')
+        full = j == len(body) or (body[j][0] not in (',', 'and', 'or', 'but', 'nor', '&', '--', ';', ':') and base_tag(body[j][1]) != 'cs')
+        if j < len(body) and base_tag(body[j][1]) in ('cs', 'wdt', 'wps', 'wrb') and not rest:
+            return None  # the verb's complement is a clause: nothing to ask without it
         if not full and body[j][0] in (',', 'and', 'or', 'but', 'nor'):
             # a cut inside a coordination ("a small, slick head", "in 1959 and 1960"): keep the rest
             # only up to its last preposition; a cut before a new verb or clause is clean
@@ -372,7 +398,7 @@ class Rules:
                 return None
         if any(base_tag(t) in ('to', 'be', 'vb', 'vbn', 'vbg', 'hv', 'ben') or w in ('as', 'than', '&') for w, t in rest) or len(rest) > 14:
             return None  # non-finite complements: the clause is not simple
-        return subj, verbs, rest, full
+        return subj, verbs, rest, full, lead
 
     def front(self, subj, verbs, syn_verb=None):
         """Question words after the wh-phrase: auxiliary + subject + rest of the verb group."""
@@ -423,8 +449,9 @@ class Rules:
         c = self.clause(toks)
         if not c:
             return []
-        subj, verbs, rest, full = c
+        subj, verbs, rest, full, lead = c
         out = []
+        copula = len(verbs) == 1 and verbs[0][1] in BE
         passive = any(t in ('vbn',) for _, t in verbs) and any(t in BE | {'ben', 'be'} for _, t in verbs)
         tense = verbs[0][1]
 
@@ -440,7 +467,9 @@ class Rules:
                 out.append((form, q, detok([w for w, _ in answer]), syn))
 
         # object: active verb group, noun-phrase object right after it
-        if not passive and rest and verbs[-1][1] not in ('be', 'ben', 'vbg', 'rp'):
+        if not passive and not copula and rest and verbs[-1][1] not in ('be', 'ben', 'vbg', 'rp') \
+                and (self.lem.lemma(verbs[-1][0], verbs[-1][1]) or verbs[-1][0].lower()) not in NOT_OBJECT_VERBS \
+                and verbs[-1][0].lower() not in NOT_OBJECT_VERBS:
             e = np_span(rest, 0)
             if e > 0 and ((e == len(rest) and full) or (e < len(rest) and base_tag(rest[e][1]) in ('in', 'rb', 'to') and rest[e][0] in VERB_PREPS)):
                 obj = rest[:e]
@@ -462,17 +491,34 @@ class Rules:
             k = 1
             while k < len(rest) and base_tag(rest[k][1]) == 'cd':
                 k += 1
-            if k + 1 < len(rest) and rest[k][0] in UNITS and rest[k + 1][0] in MEASURE_ADJ and (passive or verbs[-1][1] in ('vbd', 'vbz', 'vb')):
+            if k + 1 < len(rest) and rest[k][0] in UNITS | DURATION and rest[k + 1][0] in MEASURE_ADJ and (passive or copula or verbs[-1][1] in ('vbd', 'vbz', 'vb')):
                 if passive or not any(f == 'measure' for f, *_ in out):
                     emit('measure', ['How', MEASURE_ADJ[rest[k + 1][0]]], rest[k + 2:], rest[:k + 1])
-        # prepositional phrases in the rest: when / where / agent / duration
+        # copula: "The total cost was $4,000." -> "What was the total cost?"; "Mr. Smith was the
+        # president of the bank." -> "Who was the president of the bank?"
+        if copula and rest and full and np_span(rest, 0) == len(rest) and len(subj) <= 6:
+            stags = [base_tag(t) for _, t in subj]
+            ctags = [base_tag(t) for _, t in rest]
+            who = subj[-1][0].lower() in HUMAN_NOUNS
+            if all(tg == 'np' for tg in ctags) and not who:
+                pass  # "The capital was Paris" / "The minister was Norman Peale": which one, unknown
+            elif all(tg == 'np' for tg in stags) and rest[0][0] == 'the' and ctags[-1] in ('nn', 'nns') and verbs[0][1] in ('bez', 'bedz'):
+                out.append(('whois', ask(['Who', verbs[0][0]] + [w for w, _ in rest]), detok([w for w, _ in subj]), False))
+            elif stags[0] in ('at', 'pp$') and subj[0][0].lower() == 'the' and stags[-1] in ('nn', 'nns') \
+                    and (any(tg in ('cd', 'np') for tg in ctags) or rest[0][0].startswith('$')) and 'nr' not in ctags:
+                out.append(('whatis', ask(['Who' if who else 'What', verbs[0][0]] + lower_first([w for w, _ in subj], [t for _, t in subj])),
+                            detok([w for w, _ in rest]), False))
+        # prepositional phrases in the rest (and a leading one): when / where / agent / duration
+        lead_at = len(rest)
+        if lead:
+            rest = rest + [(lead[0][0].lower(), lead[0][1])] + lead[1:]
         for p in range(len(rest)):
             w, t = rest[p]
             if base_tag(t) != 'in':
                 continue
             e = np_span(rest, p + 1)
             if e == p + 1 or (e < len(rest) and (base_tag(rest[e][1]) not in ('in', 'rb', 'to', 'cd') or rest[e][0] == 'of')) \
-                    or (e == len(rest) and not full):
+                    or (e == len(rest) and not full and p < lead_at):
                 continue
             ph = rest[p + 1:e]
             words = [x for x, _ in ph]
@@ -495,7 +541,7 @@ class Rules:
                     and tags[-1] in ('nns', 'nn') and len(ph) <= 3 and not passive:
                 emit('duration', ['How', 'long'], wo, ph)
                 continue
-            if w in WHERE_PREPS and any(tg in ('np', 'nps') for tg in tags) and not any(x in MONTHS for x in words) \
+            if w in WHERE_PREPS and (ph[0][0][0].isupper() or base_tag(ph[0][1]) == 'at') and any(tg in ('np', 'nps') for tg in tags) and not any(x in MONTHS for x in words) \
                     and not any(tg in ('nr', 'cd', 'od', 'pp$', 'np$', 'nn$') for tg in tags) and tags[-1] in ('np', 'nn', 'nns', 'nps'):
                 if w == 'at' and (len(ph) == 1 or not any(x.endswith('-tl') or base_tag(x) in ('nn', 'nns') for _, x in ph)):
                     continue
@@ -503,7 +549,7 @@ class Rules:
                     continue
                 emit('where', ['Where'], wo, ph)
                 continue
-            if w == 'by' and p == 0 and passive and tense in ('bedz', 'bed', 'bez', 'ber') and len(verbs) == 2 \
+            if w == 'by' and p == 0 and lead_at > 0 and passive and tense in ('bedz', 'bed', 'bez', 'ber') and len(verbs) == 2 \
                     and any(tg in ('np', 'nn', 'nns', 'nps') for tg in tags) and ph[-1][1] not in ('nr',) \
                     and not any(tg == 'cd' for tg in tags):
                 past = self.lem.past_of_pp(verbs[1][0])
@@ -556,7 +602,7 @@ def extract(tagged_lines, base_counts=None, extra_forms=False):
         paras.append(text)
         for s in sentences_of(toks):
             st = detok([w for w, _ in s])
-            if st not in text:
+            if st not in text or not st[:1].isupper():
                 continue
             for form, q, a, syn in rules.questions(s, extra_forms):
                 if not a or a not in st or a.lower() in q.lower() or len(q) > 200:
