@@ -3,7 +3,7 @@
 (.train/heldout/brown-heldout.tagged.txt, written by tools/train/prepare-corpus.ts next to
 bench/longqa/data/brown-heldout.txt.gz, whose lines are the same paragraphs). The question rules
 are tools/train/realqa.py's with its evaluation-only forms on (`extra_forms`: "In which year ...",
-"By whom was ..."); tasks.ts picks a question per case seed and builds the document around it.
+"By whom was ...") and "According to the document, ..." on every third question; tasks.ts picks a question per case seed and builds the document around it.
 
     node --import tsx tools/train/prepare-corpus.ts && python3 bench/longqa/make-realqa.py
 """
@@ -23,6 +23,11 @@ def main():
     paras, items = realqa.extract(lines, extra_forms=True)
     assert paras == plain, 'tagged held-out paragraphs differ from brown-heldout.txt.gz: re-run prepare-corpus.ts'
     rows = [it.to_dict() for it in items]
+    # an evaluation-only wording on every third question (training never prefixes its questions)
+    for i, r in enumerate(rows):
+        if i % 3 == 2 and not r['question'].startswith(('In which', 'By whom')):
+            r['question'] = 'According to the document, ' + r['question'][0].lower() + r['question'][1:]
+            r['form'] += '+according'
     for r in rows:
         assert r['answer'] in r['sentence'] and r['sentence'] in paras[r['para']]
     out = os.path.join(ROOT, 'bench', 'longqa', 'data', 'realqa-heldout.json')

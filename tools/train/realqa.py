@@ -191,7 +191,8 @@ HV = {'hv', 'hvz', 'hvd'}
 DO = {'do', 'doz', 'dod'}
 CLAUSE_END = {',', ';', ':', '--', 'cs', 'wdt', 'wps', 'wpo', 'wrb', '(', ')', 'cc', "''", '``', '.'}
 MONTHS = {'January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October',
-          'November', 'December'}
+          'November', 'December', 'Jan.', 'Feb.', 'Aug.', 'Sept.', 'Oct.', 'Nov.', 'Dec.'}
+NAMING_VERBS = {'named', 'elected', 'appointed', 'chosen', 'made', 'called', 'nominated', 'voted'}
 WHERE_PREPS = {'in', 'at'}
 NOT_OBJECT_VERBS = {'become', 'became', 'remain', 'seem', 'prove', 'come', 'go', 'turn', 'grow', 'appear', 'stay', 'look',
                     'sound', 'feel', 'cost', 'weigh', 'last', 'mean', 'take', 'make', 'do', 'get', 'have', 'lose', 'find',
@@ -288,7 +289,7 @@ class Rules:
 
     def clause(self, toks):
         """Split a sentence into subject, verb group and the rest of its main clause, or None."""
-        if len(toks) < 4 or len(toks) > 40 or toks[-1][0] != '.':
+        if len(toks) < 4 or len(toks) > 60 or toks[-1][0] not in ('.', ';'):
             return None
         for w, t in toks:
             if '+' in t or '*' in t or t.endswith('-hl') or t.endswith('-nc') or t.startswith('fw') or t in ('``', "''", '(', ')'):
@@ -301,6 +302,8 @@ class Rules:
             body = body[1:]
         elif base_tag(body[0][1]) == 'rb' and len(body) > 2 and body[1][0] == ',':
             body = body[2:]
+        elif base_tag(body[0][1]) == 'rb' and body[0][0] in ('Then', 'Now', 'Today', 'Yesterday', 'Later', 'Recently', 'Meanwhile', 'Still', 'Here', 'Soon'):
+            body = body[1:]
         elif base_tag(body[0][1]) == 'in' and body[0][0] in ('In', 'On', 'During', 'At', 'Since', 'By'):
             e = np_span(body, 1)
             if e > 1 and e < len(body) - 2 and body[e][0] == ',':
@@ -311,8 +314,14 @@ class Rules:
         if len(body) < 3:
             return None
         s_end = np_span(body, 0)
-        if s_end == 0 or s_end >= len(body):
+        if s_end == 0 or s_end >= len(body) or is_year(body[0][0]):
             return None
+        # one prepositional phrase inside the subject: "The house on the hill was built ..."
+        if base_tag(body[s_end][1]) == 'in' and body[s_end][0] in ('in', 'on', 'at', 'from', 'for', 'with', 'near') \
+                and s_end + 1 < len(body):
+            e2 = np_span(body, s_end + 1)
+            if e2 > s_end + 1 and e2 < len(body) and base_tag(body[e2][1]) in ('md', 'vbd', 'vbz', 'hvd', 'hvz', 'bedz', 'bez', 'bed', 'ber', 'dod', 'doz'):
+                s_end = e2
         subj = body[:s_end]
         if any(base_tag(t) in ('vbn', 'vbg') for _, t in subj[:1]):
             return None
@@ -385,7 +394,8 @@ class Rules:
             # only up to its last preposition; a cut before a new verb or clause is clean
             nxt = base_tag(body[j + 1][1]) if j + 1 < len(body) else '.'
             clean = nxt in ('vbd', 'vbz', 'md', 'hvd', 'hvz', 'bedz', 'bez', 'dod', 'doz', 'cs', 'wdt', 'wps', 'wrb', 'rb', 'in', 'to', 'pps', 'ppss') \
-                or (body[j][0] == ',' and nxt == 'np')
+                or (body[j][0] == ',' and nxt in ('np', 'at', 'in', 'rb', 'dt', 'pp$') and bool(rest)
+                    and base_tag(rest[-1][1]) in ('nn', 'nns', 'np', 'nps', 'cd'))
             if not clean or (rest and base_tag(rest[-1][1]) in ('jj', 'ap', 'ql', 'rbr', 'jjr', 'ap', 'abn', 'od', 'cd')):
                 ps = [k for k, (w, t) in enumerate(rest) if base_tag(t) == 'in' and w != 'of']
                 if not ps:
@@ -494,6 +504,20 @@ class Rules:
             if k + 1 < len(rest) and rest[k][0] in UNITS | DURATION and rest[k + 1][0] in MEASURE_ADJ and (passive or copula or verbs[-1][1] in ('vbd', 'vbz', 'vb')):
                 if passive or not any(f == 'measure' for f, *_ in out):
                     emit('measure', ['How', MEASURE_ADJ[rest[k + 1][0]]], rest[k + 2:], rest[:k + 1])
+        # a bare date after the verb: "The term expires Jan. 1."
+        if rest and rest[0][0] in MONTHS and len(rest) <= 3 and all(base_tag(t) in ('np', 'cd', ',') for _, t in rest) and full \
+                and not copula:
+            emit('when', ['When'], [], rest)
+        # naming passives: "John B. Molinari was named chairman of the executive committee."
+        if passive and len(verbs) == 2 and verbs[1][0] in NAMING_VERBS and rest and full:
+            e = np_span(rest, 0)
+            if e == len(rest) and base_tag(rest[0][1]) in ('nn', 'at', 'jj') and base_tag(rest[-1][1]) in ('nn', 'nns') \
+                    and not any(base_tag(t) in ('np', 'cd') for _, t in rest):
+                sw = lower_first([w for w, _ in subj], [t for _, t in subj])
+                out.append(('named', ask(['What', verbs[0][0]] + sw + [verbs[1][0]]), detok([w for w, _ in rest]), False))
+                if all(base_tag(t) == 'np' for _, t in subj) and verbs[0][1] in ('bedz', 'bez'):
+                    out.append(('subject', ask(['Who', verbs[0][0], verbs[1][0]] + [w for w, _ in rest]),
+                                detok([w for w, _ in subj]), False))
         # copula: "The total cost was $4,000." -> "What was the total cost?"; "Mr. Smith was the
         # president of the bank." -> "Who was the president of the bank?"
         if copula and rest and full and np_span(rest, 0) == len(rest) and len(subj) <= 6:
@@ -619,7 +643,8 @@ def extract(tagged_lines, base_counts=None, extra_forms=False):
 # ---- training samples (text level; tasks.py tokenises and fits them)
 # form -> sampling weight (forms are very unequal in number: subject questions about fiction
 # characters would otherwise dominate)
-FORM_WEIGHTS = {'object': 0.28, 'subject': 0.1, 'where': 0.16, 'agent': 0.08, 'when': 0.1, 'year': 0.05,
+FORM_WEIGHTS = {'object': 0.24, 'subject': 0.1, 'where': 0.14, 'agent': 0.07, 'when': 0.1, 'year': 0.05,
+                'named': 0.03, 'whatis': 0.04, 'whois': 0.03,
                 'howmany': 0.12, 'howmuch': 0.04, 'measure': 0.04, 'duration': 0.03}
 NUMBER_WORDS = ['two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine', 'ten', 'eleven', 'twelve', 'fifteen',
                 'twenty', 'thirty', 'forty', 'fifty', 'hundred']
@@ -714,6 +739,16 @@ def render(rnd, paras, target, shape):
     return '\n\n'.join(out)
 
 
+def fit_sentences(ss, room, from_end):
+    out, n = [], 0
+    for x in (reversed(ss) if from_end else ss):
+        if n + len(x) + 1 > room:
+            break
+        out.append(x)
+        n += len(x) + 1
+    return ' '.join(reversed(out) if from_end else out)
+
+
 def sample_text(rnd, paras, by_form, name_pool, char_budget, cf_rate=0.5, syn_rate=0.3):
     """One training sample as text: (document, question, answer). The document is the target
     paragraph inside its neighbouring training paragraphs (about char_budget characters, the
@@ -760,6 +795,18 @@ def sample_text(rnd, paras, by_form, name_pool, char_budget, cf_rate=0.5, syn_ra
         before.append(paras[i])
         nb += len(paras[i]) + 2
         i -= 1
+    # a paragraph too long for what is left: the sentences of it that fit (its end before the
+    # target, its start after it)
+    if j < len(paras):
+        part = fit_sentences(SENT_SPLIT.split(paras[j]), rest - nb - na - 2, from_end=False)
+        if part:
+            after.append(part)
+            na += len(part) + 2
+    if i >= 0:
+        part = fit_sentences(SENT_SPLIT.split(paras[i]), rest - nb - na - 2, from_end=True)
+        if part:
+            before.append(part)
+            nb += len(part) + 2
     ps = before[::-1] + [target] + after
     shape = rnd.choices(['plain', 'markdown', 'lines'], [0.5, 0.35, 0.15])[0]
     doc = render(rnd, ps, len(before), shape)
