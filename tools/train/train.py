@@ -22,7 +22,7 @@ curriculum FINETUNE_PHASES (1K-16K) and a lower learning rate:
         --tokenizer-json assets/models/longread-lr28m.tokenizer.json \
         --init-gguf assets/models/longread-lr28m.gguf --mix finetune --phases finetune \
         --lr 3e-4 --lr-min 3e-5 --warmup 20 --time-budget 300 --max-seconds 360 \
-        --quick-eval 10 --quick-eval-lengths 2048,8192 --eval-cases .train/cases.jsonl.gz --eval-max 20
+        --quick-eval 10 --quick-eval-lengths 2048,8192 --eval-cases .train/cases.jsonl.gz --eval-max 10
 
 The optimizer state starts fresh (the GGUF has none); --work/ckpt.pt resumes a cut-off fine-tune.
 """
