@@ -192,6 +192,8 @@ DO = {'do', 'doz', 'dod'}
 CLAUSE_END = {',', ';', ':', '--', 'cs', 'wdt', 'wps', 'wpo', 'wrb', '(', ')', 'cc', "''", '``', '.'}
 MONTHS = {'January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October',
           'November', 'December', 'Jan.', 'Feb.', 'Aug.', 'Sept.', 'Oct.', 'Nov.', 'Dec.'}
+TIME_NOUNS = {'moment', 'minute', 'minutes', 'while', 'time', 'way', 'day', 'days', 'night', 'morning', 'year', 'years',
+              'week', 'weeks', 'hour', 'hours', 'second', 'evening', 'afternoon', 'place', 'month', 'months'}
 NAMING_VERBS = {'named', 'elected', 'appointed', 'chosen', 'made', 'called', 'nominated', 'voted'}
 WHERE_PREPS = {'in', 'at'}
 NOT_OBJECT_VERBS = {'become', 'became', 'remain', 'seem', 'prove', 'come', 'go', 'turn', 'grow', 'appear', 'stay', 'look',
@@ -348,7 +350,7 @@ class Rules:
         elif bt in HV:
             verbs.append((w, bt))
             i += 1
-            while i < len(body) and base_tag(body[i][1]) in ('ben', 'vbn', 'vbg'):
+            while i < len(body) and base_tag(body[i][1]) in ('ben', 'vbn', 'vbg', 'hvn'):
                 verbs.append((body[i][0], base_tag(body[i][1])))
                 i += 1
             if len(verbs) == 1:
@@ -394,19 +396,19 @@ class Rules:
             # only up to its last preposition; a cut before a new verb or clause is clean
             nxt = base_tag(body[j + 1][1]) if j + 1 < len(body) else '.'
             clean = nxt in ('vbd', 'vbz', 'md', 'hvd', 'hvz', 'bedz', 'bez', 'dod', 'doz', 'cs', 'wdt', 'wps', 'wrb', 'rb', 'in', 'to', 'pps', 'ppss') \
-                or (body[j][0] == ',' and nxt in ('np', 'at', 'in', 'rb', 'dt', 'pp$') and bool(rest)
-                    and base_tag(rest[-1][1]) in ('nn', 'nns', 'np', 'nps', 'cd'))
+                or (body[j][0] == ',' and nxt in ('np', 'at', 'in', 'rb', 'dt', 'pp$', 'cc') and bool(rest)
+                    and base_tag(rest[-1][1]) in ('nn', 'nns', 'np', 'nps', 'cd')
+                    and (nxt != 'cc' or (j + 2 < len(body) and base_tag(body[j + 2][1]) in ('np', 'at', 'pps', 'ppss', 'pp$'))))
             if not clean or (rest and base_tag(rest[-1][1]) in ('jj', 'ap', 'ql', 'rbr', 'jjr', 'ap', 'abn', 'od', 'cd')):
-                ps = [k for k, (w, t) in enumerate(rest) if base_tag(t) == 'in' and w != 'of']
-                if not ps:
-                    return None
-                rest = rest[:ps[-1]]
-                full = True  # what ends the rest now is a whole phrase
+                # cut inside a coordination: cutting the rest back to a phrase boundary loses
+                # what the verb needs ("put his finger [on a man and date]"): not asked
+                return None
         if not rest or base_tag(rest[-1][1]) in ('at', 'in', 'jj', 'ap', 'ql', 'abn', 'jjr', 'pp$', 'cd', 'od', 'dt', 'to') and not (
                 base_tag(rest[-1][1]) in ('jj', 'cd') and full):
             if rest and not (len(rest) == 1 and base_tag(rest[0][1]) == 'jj'):
                 return None
-        if any(base_tag(t) in ('to', 'be', 'vb', 'vbn', 'vbg', 'hv', 'ben') or w in ('as', 'than', '&') for w, t in rest) or len(rest) > 14:
+        if any(base_tag(t) in ('to', 'vbn', 'vbg') or base_tag(t).startswith(('be', 'hv', 'do', 'vb', 'md')) or w in ('as', 'than', '&')
+               for w, t in rest) or len(rest) > 14:
             return None  # non-finite complements: the clause is not simple
         return subj, verbs, rest, full, lead
 
@@ -493,7 +495,7 @@ class Rules:
                         emit('howmany', ['How', 'many'] + [w for w, _ in obj[k:]], rest[e:], obj[:k])
                 elif len(obj) == 1 and obj[0][0].startswith('$') and heads[0] == 'nns' or heads == ['cd'] and obj[0][0].startswith('$'):
                     emit('howmuch', ['How', 'much'], rest[e:], obj)
-                elif heads[0] != 'nn' and not (obj[0][0] == 'place' and len(obj) == 1) and any(h in ('nn', 'nns') for h in heads) and heads[-1] in ('nn', 'nns') and 'cd' not in heads \
+                elif heads[0] != 'nn' and obj[-1][0] not in TIME_NOUNS and any(h in ('nn', 'nns') for h in heads) and heads[-1] in ('nn', 'nns') and 'cd' not in heads \
                         and not any(h == 'nr' for h in heads):
                     emit('object', ['What'], rest[e:], obj)
         # measure after a passive/intransitive verb: "planted eight metres apart"
@@ -552,7 +554,7 @@ class Rules:
                 continue
             if w in WHEN_PREPS and w != 'by':
                 if len(ph) == 1 and is_year(words[0]):
-                    emit('when', ['When'], wo, ph)
+                    emit('when', ['When'], wo, rest[p:e] if w in ('since', 'until') else ph)
                     emit('year', ['In', 'which' if extra_forms else 'what', 'year'], wo, ph, allow_syn=False)
                     continue
                 if words[0] in MONTHS and all(tg in ('np', 'cd', 'nr') for tg in tags) and len(ph) <= 3:
@@ -675,7 +677,7 @@ def pick_item(rnd, by_form, syn_rate=0.3):
     return it
 
 
-def counterfactual(rnd, it, name_pool):
+def counterfactual(rnd, it, name_pool, place_pool=()):
     """A new answer for the same sentence (numbers, years, names), so that answers cannot be
     memorised from the question: returns (new sentence, new answer, whole-word replacements for
     the document) or None."""
@@ -694,6 +696,11 @@ def counterfactual(rnd, it, name_pool):
     elif it.form == 'subject' and re.fullmatch(r"[A-Z][a-z]+", a) and name_pool:
         new = rnd.choice(name_pool)
         return it.sentence.replace(a, new), new, {a: new}
+    elif it.form == 'where' and re.fullmatch(r"[A-Z][a-z]+( [A-Z][a-z]+)?", a) and place_pool:
+        new = rnd.choice(place_pool)
+        return it.sentence.replace(a, new), new, {a: new}
+    elif it.form == 'when' and re.fullmatch(r'[A-Z][a-z]+\.? \d{1,2}', a):
+        new = a.rsplit(' ', 1)[0] + ' ' + str(rnd.randint(1, 28))
     else:
         return None
     if new == a or it.sentence.count(a) != 1:
@@ -749,14 +756,14 @@ def fit_sentences(ss, room, from_end):
     return ' '.join(reversed(out) if from_end else out)
 
 
-def sample_text(rnd, paras, by_form, name_pool, char_budget, cf_rate=0.5, syn_rate=0.3):
+def sample_text(rnd, paras, by_form, name_pool, char_budget, cf_rate=0.5, syn_rate=0.3, place_pool=()):
     """One training sample as text: (document, question, answer). The document is the target
     paragraph inside its neighbouring training paragraphs (about char_budget characters, the
     target at a random depth), in a random text shape."""
     it = pick_item(rnd, by_form, syn_rate)
     sent, ans, repl = it.sentence, it.answer, {}
     if rnd.random() < cf_rate:
-        cf = counterfactual(rnd, it, name_pool)
+        cf = counterfactual(rnd, it, name_pool, place_pool)
         if cf:
             sent, ans, repl = cf
     target = paras[it.para].replace(it.sentence, sent, 1)

@@ -442,6 +442,7 @@ class Gen:
             self.rq_paras, items = realqa.extract(lines)
             self.rq_by = realqa.group_items(items)
             self.rq_names = sorted({i.answer for i in self.rq_by.get('subject', []) if re.fullmatch(r'[A-Z][a-z]+', i.answer)})
+            self.rq_places = sorted({i.answer for i in self.rq_by.get('where', []) if re.fullmatch(r'[A-Z][a-z]+( [A-Z][a-z]+)?', i.answer)})
             probe = self.rq_paras[:300]
             self.rq_cpt = sum(map(len, probe)) / max(1, sum(map(len, self.enc_many(probe))))  # characters per token
         return self.rq_paras, self.rq_by
@@ -467,7 +468,7 @@ class Gen:
         scale = 1.0
         for _ in range(6):
             budget = int(max(48, L - fixed) * self.rq_cpt * scale)
-            doc, q, a, _it = realqa.sample_text(rnd, paras, by, self.rq_names, budget)
+            doc, q, a, _it = realqa.sample_text(rnd, paras, by, self.rq_names, budget, place_pool=self.rq_places)
             ids, kinds = self.doc_chat(realqa.INTRO + doc + realqa.QUESTION_MARK + q, a, system)
             if len(ids) <= L:
                 return ids, kinds
