@@ -3,7 +3,9 @@
 (.train/heldout/brown-heldout.tagged.txt, written by tools/train/prepare-corpus.ts next to
 bench/longqa/data/brown-heldout.txt.gz, whose lines are the same paragraphs). The question rules
 are tools/train/realqa.py's with its evaluation-only forms on (`extra_forms`: "In which year ...",
-"By whom was ...") and "According to the document, ..." on every third question; tasks.ts picks a question per case seed and builds the document around it.
+"By whom was ...") and "According to the document, ..." on every third question, plus the
+hand-written questions of data/realqa-manual.json (held-out sentences, questions in other words);
+tasks.ts picks a question per case seed and builds the document around it.
 
     node --import tsx tools/train/prepare-corpus.ts && python3 bench/longqa/make-realqa.py
 """
@@ -28,6 +30,13 @@ def main():
         if i % 3 == 2 and not r['question'].startswith(('In which', 'By whom')):
             r['question'] = 'According to the document, ' + r['question'][0].lower() + r['question'][1:]
             r['form'] += '+according'
+    # hand-written questions over held-out sentences, in words of their own (paraphrases the rules
+    # cannot make: "How long does an air conditioner usually last?" -> "20 to 25 years")
+    for m in json.load(open(os.path.join(ROOT, 'bench', 'longqa', 'data', 'realqa-manual.json'))):
+        hits = [i for i, p in enumerate(paras) if m['sentence'] in p]
+        assert len(hits) == 1, (m, hits)
+        rows.append({'form': 'manual', 'question': m['question'], 'answer': m['answer'], 'sentence': m['sentence'],
+                     'para': hits[0], 'syn': True})
     for r in rows:
         assert r['answer'] in r['sentence'] and r['sentence'] in paras[r['para']]
     out = os.path.join(ROOT, 'bench', 'longqa', 'data', 'realqa-heldout.json')
