@@ -13,8 +13,8 @@
 //   3. causal mask, row max over the 8 invocations of a row group (subgroupShuffleXor inside an
 //      aligned run of 8 lanes with SUBGROUPS, else through workgroup memory), online softmax;
 //   4. V (f32, key-major) replaces K in workgroup memory and P goes out key-major;
-//   5. O += P V: the same invocation owns rows 4g..4g+3 and the dim vec4s k, k + 8, ... (one
-//      vec4 load of P over 4 rows and HD / 32 vec4 loads of V per key).
+//   5. O += P V: the same invocation owns rows 4g..4g+3 and the V vec4 columns k, k + 8, ...
+//      (one vec4 load of P over 4 rows and HD / 32 vec4 loads of V per key).
 // The next tile's K and V words are loaded into registers during step 5 (latency hidden behind
 // the FMAs). The row sum l is kept per invocation (its own keys) and reduced once at the end.
 // Blocks run latest first (the longest rows start first); tiles above the block's diagonal are
@@ -74,10 +74,14 @@ const V4: u32 = HD / 8u;                  // vec4<u32> (8 halves) per cached K /
 const NC: u32 = (HV + KG - 1u) / KG;      // output dim vec4s per invocation
 const LK: u32 = (KT * V4 + NT - 1u) / NT; // staged vec4<u32> per invocation (K and V each)
 const NEG: f32 = -3.0e38;
+// P row groups are XOR-swizzled by bit 0 of the key's group of 4 (when R4 allows it): the 4
+// keys x 8 key groups x 4 row groups stored by a subgroup of 32 then spread over all 8 bank
+// quads instead of 4.
+const PSW: u32 = select(0u, 4u, R4 % 8u == 0u);
 
 var<workgroup> q_sh: array<vec4<f32>, HD * R4>;   // [d][g]: rows 4g..4g+3 at dim d, scaled
-var<workgroup> kv_sh: array<vec4<f32>, KT * HV>;  // K as [d][key / 4], then V as [key][d / 4]
-var<workgroup> p_sh: array<vec4<f32>, KT * R4>;   // P as [key][g]; scratch for the fallback
+var<workgroup> kv_sh: array<vec4<f32>, KT * HV>;  // K as [d][key / 4], then V as [key][col]
+var<workgroup> p_sh: array<vec4<f32>, KT * R4>;   // P as [key][g ^ psw(key)]; fallback scratch
 
 struct Tile {
   k: array<vec4<u32>, LK>,
@@ -105,6 +109,16 @@ fn tile_fetch(kvh: u32, tile: u32, kv_end: u32, lid: u32) -> Tile {
   return t;
 }
 
+// V row layout in kv_sh: col c < V4 holds dims 8c..8c+3, col V4 + c holds dims 8c+4..8c+7 (the
+// two stores of a cached vec4<u32> land V4 vec4s apart: conflict-free).
+fn v_dim0(col: u32) -> u32 {
+  return select(8u * (col - V4) + 4u, 8u * col, col < V4);
+}
+
+fn psw(key: u32) -> u32 {
+  return select(0u, PSW, (key & 4u) != 0u);
+}
+
 fn k_store(t: Tile, lid: u32) {
   for (var n = 0u; n < LK; n++) {
     let i = lid + n * NT;
@@ -126,8 +140,9 @@ fn v_store(t: Tile, lid: u32) {
     let i = lid + n * NT;
     if (i < KT * V4) {
       let w = t.v[n];
-      kv_sh[2u * i] = vec4<f32>(unpack2x16float(w.x), unpack2x16float(w.y));
-      kv_sh[2u * i + 1u] = vec4<f32>(unpack2x16float(w.z), unpack2x16float(w.w));
+      let o = (i / V4) * HV + i % V4;
+      kv_sh[o] = vec4<f32>(unpack2x16float(w.x), unpack2x16float(w.y));
+      kv_sh[o + V4] = vec4<f32>(unpack2x16float(w.z), unpack2x16float(w.w));
     }
   }
 }
@@ -141,15 +156,6 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let kvh = wid.y;
   let kg = lid % KG;
   let g = lid / KG;
-  for (var i = lid; i < R * HD; i += NT) {
-    let r = i % R;
-    let t = qb * BQ + r / G;
-    var x = 0.0;
-    if (r < BQ * G && t < params.tokens) {
-      x = q[t * params.q_stride + (kvh * G + r % G) * HD + i / R] * params.scale;
-    }
-    q_sh[(i / R) * R4 + r / 4u][r % 4u] = x;
-  }
   // last key each of this invocation's rows may see (idle rows see harmless zeroed keys)
   var lim: array<u32, 4>;
   for (var i = 0u; i < 4u; i++) { lim[i] = params.q_start + qb * BQ + (4u * g + i) / G; }
@@ -163,7 +169,17 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let t_begin = 0u;
   let t_end = n_tiles;
 #endif
-  // acc[i * NC + c]: row 4g + i, dims 4 (kg + KG c) ..+3
+  // scaled q tile (an empty split skips it: it writes (0, NEG, 0) without touching K/V)
+  for (var i = lid; i < R * HD && t_begin < t_end; i += NT) {
+    let r = i % R;
+    let t = qb * BQ + r / G;
+    var x = 0.0;
+    if (r < BQ * G && t < params.tokens) {
+      x = q[t * params.q_stride + (kvh * G + r % G) * HD + i / R] * params.scale;
+    }
+    q_sh[(i / R) * R4 + r / 4u][r % 4u] = x;
+  }
+  // acc[i * NC + c]: row 4g + i, V col kg + KG c (dims v_dim0(col) ..+3)
   var acc: array<vec4<f32>, 4u * NC>;
   for (var c = 0u; c < 4u * NC; c++) { acc[c] = vec4<f32>(0.0); }
   var m_run = vec4<f32>(NEG);
@@ -213,12 +229,12 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     workgroupBarrier();            // every invocation is done reading K (and the scratch)
     v_store(tl, lid);
     for (var e = 0u; e < 4u; e++) {
-      p_sh[(4u * kg + e) * R4 + g] = vec4<f32>(s[0][e], s[1][e], s[2][e], s[3][e]);
+      p_sh[(4u * kg + e) * R4 + (g ^ psw(4u * kg))] = vec4<f32>(s[0][e], s[1][e], s[2][e], s[3][e]);
     }
     if (tile + 1u < t_end) { tl = tile_fetch(kvh, tile + 1u, kv_end, lid); }
     workgroupBarrier();
     for (var j = 0u; j < KT; j++) {
-      let pv = p_sh[j * R4 + g];
+      let pv = p_sh[j * R4 + (g ^ psw(j))];
       for (var c = 0u; c < NC; c++) {
         let col = kg + KG * c;
         if (col < HV) {
@@ -254,7 +270,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       for (var c = 0u; c < NC; c++) {
         let col = kg + KG * c;
         if (col < HV) {
-          for (var e = 0u; e < 4u; e++) { part[po + 4u * col + e] = acc[i * NC + c][e]; }
+          for (var e = 0u; e < 4u; e++) { part[po + v_dim0(col) + e] = acc[i * NC + c][e]; }
         }
       }
       if (kg == 0u) {
@@ -267,7 +283,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       for (var c = 0u; c < NC; c++) {
         let col = kg + KG * c;
         if (col < HV) {
-          for (var e = 0u; e < 4u; e++) { out[o + 4u * col + e] = acc[i * NC + c][e] * inv; }
+          for (var e = 0u; e < 4u; e++) { out[o + v_dim0(col) + e] = acc[i * NC + c][e] * inv; }
         }
       }
 #endif

@@ -109,20 +109,36 @@ async function benchDecode(ctx: KernelContext, timer: GpuTimer, rows: Row[]): Pr
 }
 
 async function benchPrefill(ctx: KernelContext, timer: GpuTimer, rows: Row[]): Promise<void> {
+  // Llama-3.2-1B (hd 64, 32/8 heads): a 512-token prefill piece at 32K (the end-to-end case) and
+  // at 128K, a first piece of 2048; Llama-3-8B-like hd 128; the split-K verification shape.
+  // Variants: targetWorkgroups (key splits) and maxRows (rows per workgroup) sweeps on the 32K piece.
+  const shapes: { tokens: number; qStart: number; hd: number; sweep?: boolean }[] = quick
+    ? [{ tokens: 256, qStart: 0, hd: 64 }, { tokens: 4, qStart: 2048, hd: 128 }]
+    : [
+        { tokens: 512, qStart: 32256, hd: 64, sweep: true },
+        { tokens: 512, qStart: 130560, hd: 64 },
+        { tokens: 2048, qStart: 0, hd: 64 },
+        { tokens: 512, qStart: 32256, hd: 128, sweep: true },
+        { tokens: 2048, qStart: 0, hd: 128 },
+        { tokens: 4, qStart: 32764, hd: 128 },
+      ];
   const nKv = 8;
-  const hd = 128;
   const nHeads = 32;
-  const shapes = quick ? [{ tokens: 256, qStart: 0 }, { tokens: 4, qStart: 2048 }] : [{ tokens: 2048, qStart: 0 }, { tokens: 1024, qStart: 7168 }, { tokens: 4, qStart: 32764 }];
   for (const s of shapes) {
+    const { hd } = s;
     const cache = randomCache(ctx, s.qStart + s.tokens, nKv, hd);
     const q = randomF32(ctx, s.tokens * nHeads * hd, 'q');
     const out = ctx.device.createBuffer({ size: s.tokens * nHeads * hd * 4, usage: STORAGE });
-    const p = await prefillAttentionPlan(ctx, { q, out, kv: cache.kv, nHeads, tokens: s.tokens, qStart: s.qStart });
-    const us = await timeUs(ctx, timer, (pass) => p.encode(pass), s.tokens > 64 ? 2 : 16);
-    const pairs = s.tokens * s.qStart + (s.tokens * (s.tokens + 1)) / 2; // (query, key) pairs under the causal mask
-    const kvBytes = (s.qStart + s.tokens) * nKv * hd * 4;
-    rows.push({ kernel: 'prefill attention', shape: `${s.tokens} tok after ${s.qStart}, ${nHeads}/${nKv} heads, hd ${hd}`, variant: `${p.splits} key splits`, us, gbps: kvBytes / us / 1e3, tflops: (4 * pairs * nHeads * hd) / us / 1e6 });
-    p.dispose();
+    const variants: { target?: number; maxRows?: number }[] = s.sweep ? [{}, { target: 2048 }, { target: 4096 }, { maxRows: 32 }, { maxRows: 32, target: 4096 }, { maxRows: 128 }] : [{}];
+    for (const v of variants) {
+      const p = await prefillAttentionPlan(ctx, { q, out, kv: cache.kv, nHeads, tokens: s.tokens, qStart: s.qStart, ...(v.target ? { targetWorkgroups: v.target } : {}), ...(v.maxRows ? { maxRows: v.maxRows } : {}) });
+      const us = await timeUs(ctx, timer, (pass) => p.encode(pass), s.tokens > 64 ? 2 : 16);
+      const pairs = s.tokens * s.qStart + (s.tokens * (s.tokens + 1)) / 2; // (query, key) pairs under the causal mask
+      const kvBytes = (s.qStart + s.tokens) * nKv * hd * 4;
+      const variant = `${p.rows} rows/wg, ${p.splits} key splits (target ${v.target ?? 1024})`;
+      rows.push({ kernel: 'prefill attention', shape: `${s.tokens} tok after ${s.qStart}, ${nHeads}/${nKv} heads, hd ${hd}`, variant, us, gbps: kvBytes / us / 1e3, tflops: (4 * pairs * nHeads * hd) / us / 1e6 });
+      p.dispose();
+    }
     q.destroy();
     out.destroy();
     cache.destroy();

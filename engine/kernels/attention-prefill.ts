@@ -33,7 +33,7 @@ export interface PrefillAttentionArgs {
   qStride?: number;
   outStride?: number;
   targetWorkgroups?: number;
-  /** Most (query, head) rows per workgroup (a tuning knob, multiple of 4; default 64, less where workgroup memory is short). */
+  /** Most (query, head) rows per workgroup (a tuning knob, up to 128; default 64, less where workgroup memory is short). */
   maxRows?: number;
 }
 
@@ -57,7 +57,7 @@ export function prefillAttentionShared(headDim: number, rows: number): number {
  * to the BQ * G rows actually used (rounded up to the shader's 4-row groups).
  */
 function prefillRows(limit: number, headDim: number, G: number, maxRows: number): { rows: number; bq: number } | null {
-  let r = Math.min(maxRows, Math.floor((limit - 4 * KT * headDim) / (4 * headDim + 4 * KT)));
+  let r = Math.min(maxRows, 128, Math.floor((limit - 4 * KT * headDim) / (4 * headDim + 4 * KT))); // 2 invocations a row: <= 256
   r -= r % 4;
   if (r < Math.max(4, G)) return null;
   const bq = Math.floor(r / G);

@@ -103,7 +103,7 @@ function attentionInputs(env: HarnessEnv, nHeads: number, nKv: number, hd: numbe
   return { s, q, kr, vr };
 }
 
-function decodeCase(name: string, nHeads: number, nKv: number, hd: number, kvLen: number, opts: { probs?: boolean; target?: number } = {}): KernelCase {
+function decodeCase(name: string, nHeads: number, nKv: number, hd: number, kvLen: number, opts: { probs?: boolean; target?: number; lanes?: number } = {}): KernelCase {
   return {
     op: `attn-decode-hd${hd}`,
     name,
@@ -121,7 +121,7 @@ function decodeCase(name: string, nHeads: number, nKv: number, hd: number, kvLen
         outputs,
         plans: async ([out, probs]) => {
           const kv: KvLayerView = { pages: pb, pageTable: tb, tableOffset: s.tableOffset, maxPages: s.maxPages, nKvHeads: nKv, headDim: hd };
-          const p = await decodeAttentionPlan(ctx, { q: qb, out: out!, kv, nHeads, maxKvLen: kvLen, ...(probs ? { probs } : {}), ...(opts.target ? { targetWorkgroups: opts.target } : {}) });
+          const p = await decodeAttentionPlan(ctx, { q: qb, out: out!, kv, nHeads, maxKvLen: kvLen, ...(probs ? { probs } : {}), ...(opts.target ? { targetWorkgroups: opts.target } : {}), ...(opts.lanes ? { lanesPerRow: opts.lanes } : {}) });
           p.update(kvLen);
           return [p];
         },
@@ -132,7 +132,7 @@ function decodeCase(name: string, nHeads: number, nKv: number, hd: number, kvLen
   };
 }
 
-function prefillCase(name: string, nHeads: number, nKv: number, hd: number, qStart: number, tokens: number, opts: { target?: number; splits?: number } = {}): KernelCase {
+function prefillCase(name: string, nHeads: number, nKv: number, hd: number, qStart: number, tokens: number, opts: { target?: number; splits?: number; maxRows?: number } = {}): KernelCase {
   return {
     op: `attn-prefill-hd${hd}`,
     name,
@@ -149,7 +149,7 @@ function prefillCase(name: string, nHeads: number, nKv: number, hd: number, qSta
         outputs: [{ name: 'out', bytes: tokens * nHeads * hd * 4, expected: ref.out }],
         plans: async ([out]) => {
           const kv: KvLayerView = { pages: pb, pageTable: tb, tableOffset: s.tableOffset, maxPages: s.maxPages, nKvHeads: nKv, headDim: hd };
-          const p = await prefillAttentionPlan(ctx, { q: qb, out: out!, kv, nHeads, tokens, qStart, ...(opts.target ? { targetWorkgroups: opts.target } : {}) });
+          const p = await prefillAttentionPlan(ctx, { q: qb, out: out!, kv, nHeads, tokens, qStart, ...(opts.target ? { targetWorkgroups: opts.target } : {}), ...(opts.maxRows ? { maxRows: opts.maxRows } : {}) });
           if (opts.splits !== undefined && p.splits !== opts.splits) throw new Error(`expected ${opts.splits} key splits, the plan chose ${p.splits}`);
           return [p];
         },
@@ -204,6 +204,22 @@ export const DECODE_CASES: KernelCase[] = [
   decodeCase('heads=16 kv=2 len=190 (G=8) chunked', 16, 2, 128, 190, { target: 6 }),
   decodeCase('stories260K shape hd=8 heads=8 kv=4 len=100 probs', 8, 4, 8, 100, { probs: true }),
   decodeCase('hd=96 heads=3 kv=3 len=65 (G=1)', 3, 3, 96, 65),
+  // chunk and page edges at the model shapes (Llama-3.2-1B 32/8 hd 64 and Llama-3-8B 32/8 hd 128:
+  // G = 4; Qwen2.5-0.5B 14/2 hd 64: G = 7), one page per chunk and longer chunks
+  decodeCase('G=4 len=1', 8, 2, 64, 1),
+  decodeCase('G=4 len=63', 8, 2, 64, 63),
+  decodeCase('G=4 len=64 (one full page)', 8, 2, 64, 64),
+  decodeCase('G=4 len=65 (2-page chunk ending in a 1-token page)', 8, 2, 64, 65, { target: 2 }),
+  decodeCase('G=4 len=1000 (8-page chunks)', 8, 2, 64, 1000, { target: 4 }),
+  decodeCase('G=4 len=5000 (one page per chunk)', 8, 2, 64, 5000),
+  decodeCase('G=4 kv=1 len=20000 (313 chunks: merge loops past 256)', 4, 1, 64, 20000),
+  decodeCase('G=4 len=5000 (10-page chunks)', 8, 2, 128, 5000, { target: 16 }),
+  decodeCase('G=4 len=1000 16 lanes per row', 8, 2, 128, 1000, { lanes: 16, target: 8 }),
+  decodeCase('G=4 len=300 4 lanes per row', 8, 2, 64, 300, { lanes: 4, target: 4 }),
+  decodeCase('Qwen2.5-0.5B shape heads=14 kv=2 len=1000 (G=7)', 14, 2, 64, 1000, { target: 8 }),
+  decodeCase('heads=8 kv=1 len=1000 (G=8)', 8, 1, 128, 1000),
+  decodeCase('heads=2 kv=2 len=63 (G=1)', 2, 2, 64, 63),
+  decodeCase('heads=2 kv=2 len=5000 (G=1)', 2, 2, 64, 5000, { target: 8 }),
   randomShapeCase('attn-decode', (pick, int) => {
     const [hd, G, probs] = pick(DECODE_VARIANTS);
     const nKv = int(1, 3);
@@ -229,6 +245,19 @@ export const PREFILL_CASES: KernelCase[] = [
   prefillCase('heads=6 kv=2 start=33 t=40 (G=3) direct', 6, 2, 128, 33, 40, { target: 1, splits: 1 }),
   prefillCase('heads=16 kv=1 start=5 t=9 (G=16)', 16, 1, 128, 5, 9),
   prefillCase('stories260K shape hd=8 heads=8 kv=4 start=10 t=70 direct', 8, 4, 8, 10, 70, { target: 1, splits: 1 }),
+  // Tile edges of the register-tiled kernel: 64-row workgroups at hd 64 (BQ = 9 tokens of 7 heads,
+  // 63 rows; BQ = 64 tokens of 1 head), 24-row workgroups at hd 128 on a 32 KB device (BQ = 3 of
+  // 7 heads); query blocks and 32-key tiles ending mid-block, q_start > 0 (chunked prefill).
+  prefillCase('heads=14 kv=2 start=0 t=1 (G=7)', 14, 2, 64, 0, 1, { target: 1, splits: 1 }),
+  prefillCase('heads=14 kv=2 start=0 t=63 (G=7)', 14, 2, 64, 0, 63, { target: 1, splits: 1 }),
+  prefillCase('heads=14 kv=2 start=130 t=65 (G=7)', 14, 2, 64, 130, 65, { target: 1, splits: 1 }),
+  prefillCase('heads=14 kv=2 start=0 t=300 (G=7)', 14, 2, 64, 0, 300, { target: 1, splits: 1 }),
+  prefillCase('split-K heads=14 kv=2 start=77 t=300 (G=7)', 14, 2, 64, 77, 300, { target: 512, splits: 6 }),
+  prefillCase('heads=2 kv=2 start=3 t=130 (G=1, 64-token blocks)', 2, 2, 64, 3, 130, { target: 1, splits: 1 }),
+  prefillCase('split-K heads=14 kv=2 start=200 t=1 (G=7)', 14, 2, 128, 200, 1, { target: 64, splits: 7 }),
+  prefillCase('heads=4 kv=2 start=40 t=50 16-row workgroups', 4, 2, 64, 40, 50, { target: 1, splits: 1, maxRows: 16 }),
+  prefillCase('heads=14 kv=2 start=70 t=65 (G=7)', 14, 2, 128, 70, 65, { target: 1, splits: 1 }),
+  prefillCase('heads=14 kv=2 start=0 t=63 (G=7)', 14, 2, 128, 0, 63, { target: 1, splits: 1 }),
   randomShapeCase('attn-prefill', (pick, int) => {
     const [hd, G] = pick(PREFILL_VARIANTS);
     const nKv = int(1, 3);
