@@ -2,21 +2,22 @@
 // bandwidth: every K/V byte is read once, by 128-bit loads where consecutive invocations read
 // consecutive 16-byte words, with the next page's loads in flight while a page is computed.
 //
-// Pass 1 `main`: one workgroup per (chunk of chunk_pages pages, kv head), TPW * COLS
-// invocations. Invocation (row group rg = lid / COLS, column c = lid % COLS) owns the 8 dims
-// [8c, 8c + 8) of the rows rg, rg + TPW, ... (NT rows) of every page: its K and V words are one
-// vec4<u32> per row, and the workgroup's loads of a page are the page's K and V blocks, word
-// after word. The G query heads of the kv head all use the same registers:
-//   scores  partial dots over 8 dims for (row, head), summed over the COLS lanes of the row
-//           group (subgroupShuffleXor butterfly with SG_RED, else through workgroup memory),
+// Pass 1 `main`: one workgroup per (chunk of chunk_pages pages, kv head), TPW * L invocations.
+// A K/V row is COLS = HD / 8 vec4<u32> words (8 halves each); a row group of L lanes shares a
+// row, lane c owning the W = COLS / L words c, c + L, ... (dims 8 (c + L w) .. + 8). Row group
+// rg = lid / L takes the rows rg, rg + TPW, ... (NT rows) of every page, so for a fixed
+// (row, word) slot the workgroup's loads walk the page's K and V blocks word after word. The
+// G query heads of the kv head all use the same registers:
+//   scores  partial dots over the lane's dims for (row, head), summed over the L lanes of the
+//           row group (subgroupShuffleXor butterfly with SG_RED, else through workgroup memory),
 //   softmax online, per invocation: a running max m and sum l per head in log2 units (q is
 //           pre-scaled by scale * log2 e), no barrier,
-//   P.V     acc[head] += p * v over the invocation's 8 dims.
+//   P.V     acc[head] += p * v over the lane's dims.
 // K of page p + 1 is loaded right after the scores of page p, V of page p + 1 after its P.V.
 // Rows at or past kv_len (stale slots may hold NaN) are loaded clamped to the last valid row and
 // given p = 0. At the end of the chunk the TPW row groups are merged through workgroup memory
-// (common max, then a sum per head) and the partial (acc[HD], m, l) per (q head, chunk) is
-// written to `part`.
+// (common max, then a sum per (head, word)) and the partial (acc[HD], m, l) per (q head, chunk)
+// is written to `part`.
 // Pass 2 `reduce`: one workgroup per (q head, DS-dim slice) merges the chunk partials
 // (log-sum-exp, parallel over chunks and dims), out = acc / l.
 // Optional tap (define PROBS): pass 1 also writes the scaled scores (log2 units) into `probs`,
@@ -24,9 +25,10 @@
 // Without PROBS none of this is compiled or dispatched.
 //
 // Defines (engine/kernels/attention-decode.ts decodeLayout): HD (multiple of 8, <= 128),
-// G (q heads per kv head), TPW (row groups, a power of two dividing 64), HB (heads per round of
-// the workgroup-memory score sum, without SG_RED), DS (dims per merge workgroup: 8, 16 or 32),
-// SG_RED (the COLS lanes of a row group are in one subgroup: needs SUBGROUPS), PROBS.
+// G (q heads per kv head), L (lanes per row, divides HD / 8), TPW (row groups, a power of two
+// dividing 64), HB (heads per round of the workgroup-memory score sum, without SG_RED),
+// DS (dims per merge workgroup: 8, 16 or 32), SG_RED (the L lanes of a row group are in one
+// subgroup: needs SUBGROUPS), PROBS.
 // Bindings (strides in elements):
 //   0 params
 //   1 q      f32 [n_heads, HD]; head h uses kv head h / G
@@ -67,16 +69,18 @@ struct Params {
 #endif
 
 const COLS: u32 = HD / 8u;         // vec4<u32> words (8 halves) of a K or V row
-const MWG: u32 = TPW * COLS;       // invocations of `main`
+const W: u32 = COLS / L;           // words of a row per invocation
+const MWG: u32 = TPW * L;          // invocations of `main`
 const NT: u32 = KV_PAGE / TPW;     // rows of a page per invocation
+const NW: u32 = NT * W;            // K (and V) words per invocation per page
 const HD4: u32 = HD / 4u;
 const NEG: f32 = -3.0e38;
 const LOG2E: f32 = 1.4426950408889634;
 
 var<workgroup> q_sh: array<vec4<f32>, G * HD4>;
-// row-group partials at the end of a chunk; without SG_RED also the score partials of a page
-// (HB * 64 * COLS <= TPW * HD floats)
-var<workgroup> acc_sh: array<vec4<f32>, TPW * HD4>;
+// one (head, word) slot of every invocation at the end of a chunk; without SG_RED also the
+// score partials of a page (HB * 64 * L <= 8 * MWG floats)
+var<workgroup> acc_sh: array<vec4<f32>, 2u * MWG>;
 var<workgroup> m_sh: array<f32, TPW * G>;
 var<workgroup> l_sh: array<f32, TPW * G>;
 #ifndef SG_RED
@@ -86,6 +90,11 @@ var<workgroup> sc_sh: array<f32, SN>;
 
 fn f16x8(v: vec4<u32>) -> array<vec4<f32>, 2> {
   return array<vec4<f32>, 2>(vec4<f32>(unpack2x16float(v.x), unpack2x16float(v.y)), vec4<f32>(unpack2x16float(v.z), unpack2x16float(v.w)));
+}
+
+// vec4<u32> index of (row slot k, word slot w) of this invocation in a K block at `base`.
+fn word_at(base: u32, rg: u32, c: u32, k: u32, w: u32, ntok: u32) -> u32 {
+  return base + min(rg + k * TPW, ntok - 1u) * COLS + c + w * L;
 }
 
 @compute @workgroup_size(MWG)
@@ -100,17 +109,17 @@ fn main(ids: Ids, @builtin(workgroup_id) wid: vec3<u32>) {
     let o = h0 * HD + 4u * i;
     q_sh[i] = vec4<f32>(q[o], q[o + 1u], q[o + 2u], q[o + 3u]) * qs;
   }
-  let c = lid % COLS;
-  let rg = lid / COLS;
+  let c = lid % L;
+  let rg = lid / L;
   var m: array<f32, G>;
   var l: array<f32, G>;
-  var acc: array<vec4<f32>, 2u * G>; // acc[2h], acc[2h + 1]: dims 8c .. 8c + 7 of head h
+  // acc[(h * W + w) * 2 + 0/1]: dims 8 (c + L w) .. + 8 of head h
+  var acc: array<vec4<f32>, 2u * G * W>;
   for (var h = 0u; h < G; h++) {
     m[h] = NEG;
     l[h] = 0.0;
-    acc[2u * h] = vec4<f32>(0.0);
-    acc[2u * h + 1u] = vec4<f32>(0.0);
   }
+  for (var i = 0u; i < 2u * G * W; i++) { acc[i] = vec4<f32>(0.0); }
   let n_pages = (params.kv_len + KV_PAGE - 1u) / KV_PAGE;
   let p_begin = chunk * params.chunk_pages;
   let p_end = min(p_begin + params.chunk_pages, n_pages);
@@ -118,12 +127,14 @@ fn main(ids: Ids, @builtin(workgroup_id) wid: vec3<u32>) {
   // First page's K and V in flight.
   var ntok = min(KV_PAGE, params.kv_len - p_begin * KV_PAGE);
   let base0 = kv_page_base(table[tab + p_begin]) / 4u;
-  var kk: array<vec4<u32>, NT>;
-  var vv: array<vec4<u32>, NT>;
+  var kk: array<vec4<u32>, NW>;
+  var vv: array<vec4<u32>, NW>;
   for (var k = 0u; k < NT; k++) {
-    let w = base0 + min(rg + k * TPW, ntok - 1u) * COLS + c;
-    kk[k] = pages[w];
-    vv[k] = pages[w + KV_V_OFFSET / 4u];
+    for (var w = 0u; w < W; w++) {
+      let i = word_at(base0, rg, c, k, w, ntok);
+      kk[k * W + w] = pages[i];
+      vv[k * W + w] = pages[i + KV_V_OFFSET / 4u];
+    }
   }
   workgroupBarrier();
   for (var pg = p_begin; pg < p_end; pg++) {
@@ -131,21 +142,26 @@ fn main(ids: Ids, @builtin(workgroup_id) wid: vec3<u32>) {
     let pn = min(pg + 1u, p_end - 1u);
     let nbase = kv_page_base(table[tab + pn]) / 4u;
     let nntok = min(KV_PAGE, params.kv_len - pn * KV_PAGE);
-    // Partial scores (row k, head h) over this invocation's 8 dims.
+    // Partial scores (row k, head h) over this invocation's dims.
     var s: array<f32, NT * G>;
+    for (var i = 0u; i < NT * G; i++) { s[i] = 0.0; }
     for (var k = 0u; k < NT; k++) {
-      let kf = f16x8(kk[k]);
-      for (var h = 0u; h < G; h++) {
-        let qo = h * HD4 + 2u * c;
-        s[k * G + h] = dot(kf[0], q_sh[qo]) + dot(kf[1], q_sh[qo + 1u]);
+      for (var w = 0u; w < W; w++) {
+        let kf = f16x8(kk[k * W + w]);
+        for (var h = 0u; h < G; h++) {
+          let qo = h * HD4 + 2u * (c + w * L);
+          s[k * G + h] += dot(kf[0], q_sh[qo]) + dot(kf[1], q_sh[qo + 1u]);
+        }
       }
     }
     if (more) {
-      for (var k = 0u; k < NT; k++) { kk[k] = pages[nbase + min(rg + k * TPW, nntok - 1u) * COLS + c]; }
+      for (var k = 0u; k < NT; k++) {
+        for (var w = 0u; w < W; w++) { kk[k * W + w] = pages[word_at(nbase, rg, c, k, w, nntok)]; }
+      }
     }
-    // Sum over the COLS lanes of the row group; every lane gets the full scores.
+    // Sum over the L lanes of the row group; every lane gets the full scores.
 #ifdef SG_RED
-    for (var o = 1u; o < COLS; o <<= 1u) {
+    for (var o = 1u; o < L; o <<= 1u) {
       for (var i = 0u; i < NT * G; i++) { s[i] += subgroupShuffleXor(s[i], o); }
     }
 #else
@@ -162,7 +178,7 @@ fn main(ids: Ids, @builtin(workgroup_id) wid: vec3<u32>) {
       workgroupBarrier();
       for (var i = lid; i < SN; i += MWG) {
         var t = 0.0;
-        for (var cc = 0u; cc < COLS; cc++) {
+        for (var cc = 0u; cc < L; cc++) {
           let o = cc * SN + i;
           t += acc_sh[o / 4u][o % 4u];
         }
@@ -191,8 +207,7 @@ fn main(ids: Ids, @builtin(workgroup_id) wid: vec3<u32>) {
       let a = exp2(m[h] - mx);
       m[h] = mx;
       l[h] *= a;
-      acc[2u * h] *= a;
-      acc[2u * h + 1u] *= a;
+      for (var i = 0u; i < 2u * W; i++) { acc[h * 2u * W + i] *= a; }
       for (var k = 0u; k < NT; k++) {
         let p = select(0.0, exp2(s[k * G + h] - mx), rg + k * TPW < ntok);
         s[k * G + h] = p;
@@ -200,19 +215,23 @@ fn main(ids: Ids, @builtin(workgroup_id) wid: vec3<u32>) {
       }
     }
     for (var k = 0u; k < NT; k++) {
-      let vf = f16x8(vv[k]);
-      for (var h = 0u; h < G; h++) {
-        let p = s[k * G + h];
-        acc[2u * h] += p * vf[0];
-        acc[2u * h + 1u] += p * vf[1];
+      for (var w = 0u; w < W; w++) {
+        let vf = f16x8(vv[k * W + w]);
+        for (var h = 0u; h < G; h++) {
+          let p = s[k * G + h];
+          acc[(h * W + w) * 2u] += p * vf[0];
+          acc[(h * W + w) * 2u + 1u] += p * vf[1];
+        }
       }
     }
     if (more) {
-      for (var k = 0u; k < NT; k++) { vv[k] = pages[nbase + KV_V_OFFSET / 4u + min(rg + k * TPW, nntok - 1u) * COLS + c]; }
+      for (var k = 0u; k < NT; k++) {
+        for (var w = 0u; w < W; w++) { vv[k * W + w] = pages[word_at(nbase, rg, c, k, w, nntok) + KV_V_OFFSET / 4u]; }
+      }
     }
     ntok = nntok;
   }
-  // Merge the row groups: rescale to the common max of each head, then sum per head.
+  // Merge the row groups: rescale to the common max of each head, then sum per (head, word).
   if (c == 0u) {
     for (var h = 0u; h < G; h++) { m_sh[rg * G + h] = m[h]; }
   }
@@ -221,8 +240,7 @@ fn main(ids: Ids, @builtin(workgroup_id) wid: vec3<u32>) {
     var mh = NEG;
     for (var g = 0u; g < TPW; g++) { mh = max(mh, m_sh[g * G + h]); }
     let a = exp2(m[h] - mh);
-    acc[2u * h] *= a;
-    acc[2u * h + 1u] *= a;
+    for (var i = 0u; i < 2u * W; i++) { acc[h * 2u * W + i] *= a; }
     l[h] *= a;
   }
   if (c == 0u) {
@@ -230,19 +248,22 @@ fn main(ids: Ids, @builtin(workgroup_id) wid: vec3<u32>) {
   }
   let ml = params.n_heads * params.max_chunks * HD;
   for (var h = 0u; h < G; h++) {
-    workgroupBarrier();
-    acc_sh[rg * HD4 + 2u * c] = acc[2u * h];
-    acc_sh[rg * HD4 + 2u * c + 1u] = acc[2u * h + 1u];
-    workgroupBarrier();
     let row = (h0 + h) * params.max_chunks + chunk;
-    for (var i = lid; i < HD4; i += MWG) {
-      var a = vec4<f32>(0.0);
-      for (var g = 0u; g < TPW; g++) { a += acc_sh[g * HD4 + i]; }
-      let o = row * HD + 4u * i;
-      part[o] = a.x;
-      part[o + 1u] = a.y;
-      part[o + 2u] = a.z;
-      part[o + 3u] = a.w;
+    for (var w = 0u; w < W; w++) {
+      workgroupBarrier();
+      acc_sh[2u * lid] = acc[(h * W + w) * 2u];
+      acc_sh[2u * lid + 1u] = acc[(h * W + w) * 2u + 1u];
+      workgroupBarrier();
+      // vec4 i of the L words (c + w L) of this round: lane i / 2, half i % 2
+      for (var i = lid; i < 2u * L; i += MWG) {
+        var a = vec4<f32>(0.0);
+        for (var g = 0u; g < TPW; g++) { a += acc_sh[g * 2u * L + i]; }
+        let o = row * HD + 8u * (i / 2u + w * L) + 4u * (i % 2u);
+        part[o] = a.x;
+        part[o + 1u] = a.y;
+        part[o + 2u] = a.z;
+        part[o + 3u] = a.w;
+      }
     }
     if (lid == 0u) {
       var mh = NEG;

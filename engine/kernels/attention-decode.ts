@@ -36,6 +36,8 @@ export interface DecodeAttentionArgs {
   /** f32 [nHeads, maxKvLen]: attention probabilities tap (optional) */
   probs?: BufferRef;
   targetWorkgroups?: number;
+  /** Lanes sharing a K/V row in pass 1 (power of two dividing headDim / 8, <= 16); default decodeLanes. */
+  lanesPerRow?: number;
 }
 
 export interface DecodeAttentionPlan extends KernelPlan {
@@ -53,30 +55,41 @@ export function decodeChunking(kvLen: number, nKvHeads: number, target: number):
 
 /** Shader shape of pass 1 and the merge (the defines of attention-decode.wgsl). */
 export interface DecodeLayout {
-  /** vec4<u32> words of a K/V row (headDim / 8): the lanes of one row group */
-  cols: number;
-  /** row groups (a power of two dividing 64); pass 1 runs tpw * cols invocations */
-  tpw: number;
+  /** lanes that share a K/V row (a power of two dividing headDim / 8) */
+  lanes: number;
+  /** row groups (a power of two dividing 64); pass 1 runs rowGroups * lanes invocations */
+  rowGroups: number;
   /** heads per round of the workgroup-memory score sum (path without sgRed) */
   hb: number;
   /** dims per merge workgroup */
   ds: number;
   /** scores summed by subgroup shuffles (a row group fits in the smallest subgroup) */
   sgRed: boolean;
-  /** workgroup memory of pass 1 and of the merge, bytes */
+  /** workgroup memory of the larger of pass 1 and the merge, bytes */
   sharedBytes: number;
 }
 
-export function decodeLayout(headDim: number, G: number, subgroups: boolean, subgroupMinSize: number): DecodeLayout {
+/**
+ * Default lanes per row: the largest power of two dividing headDim / 8, at most 8 (hd 128: 8
+ * lanes of 2 words = 16 dims each; hd 64: 8 lanes of one word). Fewer lanes mean fewer
+ * shuffles and softmax repeats per page but more accumulator registers (G * 8 * words).
+ */
+export function decodeLanes(headDim: number): number {
   const cols = headDim / 8;
-  let tpw = 64;
-  while (tpw * cols > 256) tpw /= 2;
-  const hb = Math.min(G, tpw / 8);
+  let lanes = 1;
+  while (lanes < 8 && cols % (2 * lanes) === 0) lanes *= 2;
+  return lanes;
+}
+
+export function decodeLayout(headDim: number, G: number, subgroups: boolean, subgroupMinSize: number, lanes = decodeLanes(headDim)): DecodeLayout {
+  let rowGroups = 64;
+  while (rowGroups * lanes > 256) rowGroups /= 2;
+  const hb = Math.min(G, rowGroups / 8);
   const ds = headDim % 32 === 0 ? 32 : headDim % 16 === 0 ? 16 : 8;
-  const pow2 = (cols & (cols - 1)) === 0;
-  const sgRed = subgroups && (cols === 1 || (pow2 && subgroupMinSize >= cols));
-  const main = 4 * (G * headDim + tpw * headDim + 2 * tpw * G + (sgRed ? 0 : (64 / tpw) * hb * tpw));
-  return { cols, tpw, hb, ds, sgRed, sharedBytes: Math.max(main, 256 * 20) };
+  const sgRed = subgroups && (lanes === 1 || subgroupMinSize >= lanes);
+  const wg = rowGroups * lanes;
+  const main = 4 * (G * headDim + 8 * wg + 2 * rowGroups * G + (sgRed ? 0 : (64 / rowGroups) * hb * rowGroups));
+  return { lanes, rowGroups, hb, ds, sgRed, sharedBytes: Math.max(main, 256 * 20) };
 }
 
 /** Smallest subgroup size the device may run (0 when unknown). */
@@ -88,14 +101,15 @@ function subgroupMinSize(ctx: KernelContext): number {
 export async function decodeAttentionPlan(ctx: KernelContext, a: DecodeAttentionArgs): Promise<DecodeAttentionPlan> {
   const { nKvHeads, headDim } = a.kv;
   const G = a.nHeads / nKvHeads;
-  if (!Number.isInteger(G) || headDim % 8 || headDim > 128 || headDim < 8) {
+  const lanes = a.lanesPerRow ?? decodeLanes(headDim);
+  if (!Number.isInteger(G) || headDim % 8 || headDim > 128 || headDim < 8 || lanes & (lanes - 1) || (headDim / 8) % lanes || lanes > 16) {
     throw new LongreadError('model-unsupported', `Decode attention: ${a.nHeads} heads over ${nKvHeads} KV heads with head dim ${headDim} is not supported.`, 'Supported: head dims that are multiples of 8 up to 128, heads a multiple of KV heads.', {
       nHeads: a.nHeads,
       nKvHeads,
       headDim,
     });
   }
-  const lay = decodeLayout(headDim, G, ctx.subgroups, subgroupMinSize(ctx));
+  const lay = decodeLayout(headDim, G, ctx.subgroups, subgroupMinSize(ctx), lanes);
   const limit = Number(ctx.device.limits.maxComputeWorkgroupStorageSize);
   if (lay.sharedBytes > limit) {
     throw new LongreadError('model-unsupported', `Decode attention with ${G} query heads per KV head at head dim ${headDim} needs ${lay.sharedBytes} bytes of workgroup memory; this GPU offers ${limit}.`, 'This model shape is not supported on this GPU.', { shared: lay.sharedBytes, limit, G, headDim });
@@ -106,7 +120,7 @@ export async function decodeAttentionPlan(ctx: KernelContext, a: DecodeAttention
   const part = kernelScratch(ctx, 'attention-decode:partials', partFloats * 4);
   const scale = a.scale ?? 1 / Math.sqrt(headDim);
   const probs = a.probs !== undefined;
-  const defines = baseDefines(ctx, { HD: headDim, G, TPW: lay.tpw, HB: lay.hb, DS: lay.ds, SG_RED: lay.sgRed, PROBS: probs });
+  const defines = baseDefines(ctx, { HD: headDim, G, L: lay.lanes, TPW: lay.rowGroups, HB: lay.hb, DS: lay.ds, SG_RED: lay.sgRed, PROBS: probs });
   const params = (kvLen: number) => {
     const { chunkPages, nChunks } = decodeChunking(kvLen, nKvHeads, target);
     const bytes = new ParamsWriter()
