@@ -117,6 +117,19 @@ describe('realqa (extractive QA over held-out real prose)', () => {
     }
   });
 
+  it('the training generator tokenises the same prompt the same way (tools/train/tasks.py doc_chat)', () => {
+    // doc_chat encodes 'system\n' + system, 'user\n' + content and 'assistant\n' as whole strings
+    // around the special tokens; the app encodes template text and message content separately
+    const [imStart, imEnd] = ['<|im_start|>', '<|im_end|>'].map((t) => tok.encode(t, { parseSpecial: true })[0]!);
+    for (let i = 0; i < 4; i++) {
+      const c = makeCase(tok, 'realqa', 1024 + 1024 * i, i);
+      const nl = tok.encode('\n');
+      const train = [imStart, ...tok.encode('system\n' + c.system!), imEnd, ...nl, imStart, ...tok.encode('user\n' + c.input), imEnd, ...nl,
+        imStart, ...tok.encode('assistant\n')];
+      expect(train).toEqual(c.promptTokens);
+    }
+  });
+
   it('questions are made from held-out paragraphs only, answers are spans of their sentence', () => {
     const items = heldoutRealQa();
     expect(items.length).toBeGreaterThan(30);
