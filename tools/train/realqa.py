@@ -594,6 +594,57 @@ class Rules:
         return out
 
 
+def appositives(toks):
+    """Questions from appositions, common in news prose: "Pierre Salinger, White House press
+    secretary, said ..." -> "Who is the White House press secretary?" (Pierre Salinger) and "Who is
+    Pierre Salinger?" (White House press secretary); "Hamilton Holmes, 19, ..." -> "How old is
+    Hamilton Holmes?" (19)."""
+    out = []
+    n = len(toks)
+    for i in range(n - 3):
+        if not (toks[i][1] in ('np', 'np-tl') and toks[i + 1][0] == ','):
+            continue
+        a = i
+        while a > 0 and toks[a - 1][1] in ('np', 'np-tl'):
+            a -= 1
+        name = toks[a:i + 1]
+        if len(name) < 2 or len(name) > 4 or (a > 0 and toks[a - 1][1] in ('in', 'in-tl', 'np$', 'at')) \
+                or (a > 0 and toks[a - 1][0] not in (',', 'by', 'to', 'with', 'said', 'says', 'told') and base_tag(toks[a - 1][1]) != '.'
+                    and not (a == 0)):
+            continue
+        nw = detok([w for w, _ in name])
+        if toks[i + 2][1] == 'cd' and re.fullmatch(r'[1-9]\d', toks[i + 2][0]) and toks[i + 3][0] == ',':
+            out.append(('age', f'How old is {nw}?', toks[i + 2][0]))
+            continue
+        j = i + 2
+        while j < n and j - i < 12 and toks[j][0] not in (',', '.') and base_tag(toks[j][1]) in ('at', 'nn', 'nns', 'jj', 'in', 'np', 'nn$', 'np$', 'vbn'):
+            j += 1
+        if j >= n or toks[j][0] not in (',', '.') or j == i + 2:
+            continue
+        role = toks[i + 2:j]
+        tags = [base_tag(t) for _, t in role]
+        if tags[0] == 'at' and role[0][0].lower() != 'the':
+            continue  # "a veteran teacher": one of many
+        if base_tag(role[-1][1]) not in ('nn', 'nns') or not any(t in ('nn', 'nns') for t in tags) or tags[-1] == 'np' \
+                or role[-1][1].startswith('np') or 'np$' in tags:
+            continue
+        if tags[0] == 'in' or role[0][0] in ('of', 'Jr.') or tags[-1] == 'nns':
+            continue
+        if toks[j][0] == ',' and j + 1 < n and (toks[j + 1][0] == 'and' or base_tag(toks[j + 1][1]) in ('nn', 'nns', 'jj')):
+            continue  # a list: "Jones, yearbook, and Laughlin, scrapbook"; "star of stage, screen and ..."
+        if a > 1 and toks[a - 1][0] == ',' and base_tag(toks[a - 2][1]) in ('np', 'nn', 'nns'):
+            continue  # "..., drums" / a list of names
+        rw = [w for w, _ in role]
+        if tags[0] != 'at':
+            rw = ['the'] + rw
+        else:
+            rw = ['the'] + rw[1:]
+        rtext = detok(rw)
+        out.append(('appos', f'Who is {rtext}?', nw))
+        out.append(('apposrole', f'Who is {nw}?', detok([w for w, _ in role])))
+    return out
+
+
 def sentences_of(toks):
     """Split a tagged paragraph into sentences (end at tag '.')."""
     out, cur = [], []
@@ -630,7 +681,10 @@ def extract(tagged_lines, base_counts=None, extra_forms=False):
             st = detok([w for w, _ in s])
             if st not in text or not st[:1].isupper():
                 continue
-            for form, q, a, syn in rules.questions(s, extra_forms):
+            qs = rules.questions(s, extra_forms)
+            if not any(t in ('``', "''") for _, t in s):
+                qs += [(f, q, a, False) for f, q, a in appositives(s)]
+            for form, q, a, syn in qs:
                 if not a or a not in st or a.lower() in q.lower() or len(q) > 200:
                     continue
                 items.append(Item(form, q, a, st, pi, syn))
@@ -646,7 +700,7 @@ def extract(tagged_lines, base_counts=None, extra_forms=False):
 # form -> sampling weight (forms are very unequal in number: subject questions about fiction
 # characters would otherwise dominate)
 FORM_WEIGHTS = {'object': 0.24, 'subject': 0.1, 'where': 0.14, 'agent': 0.07, 'when': 0.1, 'year': 0.05,
-                'named': 0.03, 'whatis': 0.04, 'whois': 0.03,
+                'named': 0.03, 'whatis': 0.04, 'whois': 0.03, 'appos': 0.06, 'apposrole': 0.04, 'age': 0.02,
                 'howmany': 0.12, 'howmuch': 0.04, 'measure': 0.04, 'duration': 0.03}
 NUMBER_WORDS = ['two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine', 'ten', 'eleven', 'twelve', 'fifteen',
                 'twenty', 'thirty', 'forty', 'fifty', 'hundred']
@@ -684,7 +738,7 @@ def counterfactual(rnd, it, name_pool, place_pool=()):
     a = it.answer
     if it.form in ('year', 'when') and is_year(a):
         new = str(rnd.randint(1600, 2029))
-    elif it.form in ('howmany', 'measure', 'duration') or it.form == 'howmuch':
+    elif it.form in ('howmany', 'measure', 'duration', 'howmuch', 'age'):
         m = re.match(r'^(\$?)([0-9][0-9,]*)(.*)$', a)
         if m:
             n = rnd.choice([rnd.randint(2, 99), rnd.randint(100, 9999), rnd.randint(10000, 999999)])
