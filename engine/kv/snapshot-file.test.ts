@@ -10,7 +10,7 @@ import path from 'node:path';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LongreadError } from '../errors.ts';
-import { snapshotRead, snapshotWrite, type SnapshotHeader } from './snapshot-file.ts';
+import { snapshotOpen, snapshotRead, snapshotWrite, type SnapshotHeader } from './snapshot-file.ts';
 
 const PAGE = 4096;
 let dir: string;
@@ -63,6 +63,34 @@ describe('KV snapshot files', () => {
     await writeFile(f, Buffer.concat([good, Buffer.from([0])]));
     await expectInvalid(f);
     await expectInvalid(path.join(dir, 'missing.kv'));
+  });
+
+  it('streams pages in verified batches and stops at the first damaged page', async () => {
+    const f = path.join(dir, 'b.kv');
+    await snapshotWrite(f, header(3, 50), Array.from({ length: 50 }, (_, i) => pageOf(3, i)));
+    const batchBytes = 7 * (PAGE + 32); // 7 pages per batch: 8 batches, the last one short
+    const seen: number[] = [];
+    for await (const b of (await snapshotOpen(f, 'fp', { batchBytes })).batches()) {
+      b.pages.forEach((p, k) => {
+        expect(Buffer.from(p).equals(Buffer.from(pageOf(3, b.first + k)))).toBe(true);
+        seen.push(b.first + k);
+      });
+    }
+    expect(seen).toEqual(Array.from({ length: 50 }, (_, i) => i));
+    const good = await readFile(f);
+    const bad = Buffer.from(good);
+    const at = good.length - 40 - 13 * (PAGE + 32) + 100; // inside page 37
+    bad[at] = bad[at]! ^ 1;
+    await writeFile(f, bad);
+    const got: number[] = [];
+    const e = await (async () => {
+      for await (const b of (await snapshotOpen(f, 'fp', { batchBytes })).batches()) got.push(b.first);
+    })().catch((x: unknown) => x);
+    expect((e as LongreadError).code).toBe('snapshot-invalid');
+    expect((e as LongreadError).message).toMatch(/page 37 checksum/);
+    expect(got).toEqual([0, 7, 14, 21, 28]); // batch 35..41 holds the damage and is never yielded
+    // a reader closed without reading releases the file
+    await (await snapshotOpen(f, 'fp')).close();
   });
 
   it('never leaves a snapshot that loads as valid but wrong when the writer is SIGKILLed (50 trials)', async () => {

@@ -16,8 +16,9 @@
  * hard caps before anything is allocated.
  */
 
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, webcrypto } from 'node:crypto';
 import { promises as fs } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { LongreadError } from '../errors.ts';
 
@@ -73,9 +74,25 @@ function sha(b: Uint8Array): Buffer {
   return createHash('sha256').update(b).digest();
 }
 
+/**
+ * sha256 of many pages at once. WebCrypto digests run on libuv's thread pool, so the pages of a
+ * batch are hashed in parallel (a 1 GiB snapshot is 16K pages: on one thread the hashing alone
+ * took longer than reading the file).
+ */
+async function shaMany(pages: readonly Uint8Array[]): Promise<Buffer[]> {
+  const sums = await Promise.all(pages.map((p) => webcrypto.subtle.digest('SHA-256', p)));
+  return sums.map((d) => Buffer.from(d));
+}
+
 function invalid(file: string, why: string): LongreadError {
   return new LongreadError('snapshot-invalid', `The KV snapshot ${path.basename(file)} is not usable: ${why}.`, 'It will be discarded and the document prefilled again.', { file, reason: why });
 }
+
+/** Pages per write or read batch: about 16 MiB, so a batch is one system call and a few hundred parallel hashes. */
+function batchPages(pageBytes: number, bytes = BATCH_BYTES): number {
+  return Math.max(1, Math.floor(bytes / (pageBytes + 32)));
+}
+const BATCH_BYTES = 16 << 20;
 
 /** Writes a snapshot atomically; `pages` yields each page's bytes in header order. */
 export async function snapshotWrite(file: string, header: SnapshotHeader, pages: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<void> {
@@ -88,22 +105,31 @@ export async function snapshotWrite(file: string, header: SnapshotHeader, pages:
     MAGIC.copy(pre, 0);
     pre.writeUInt32LE(SNAPSHOT_VERSION, 8);
     pre.writeUInt32LE(json.length, 12);
-    await fh.write(pre);
-    await fh.write(json);
-    await fh.write(sha(json));
+    await fh.write(Buffer.concat([pre, json, sha(json)]));
     const all = createHash('sha256');
+    const per = batchPages(header.pageBytes);
     let n = 0;
+    let batch: Uint8Array[] = [];
+    // One batch is hashed (in parallel) and written as one buffer of page | sum pairs.
+    const flush = async () => {
+      const sums = await shaMany(batch);
+      const parts: Uint8Array[] = [];
+      batch.forEach((p, i) => {
+        all.update(sums[i]!);
+        parts.push(p, sums[i]!);
+      });
+      await fh.write(Buffer.concat(parts));
+      batch = [];
+    };
     for await (const page of pages) {
       if (page.length !== header.pageBytes) throw new Error(`page ${n} has ${page.length} bytes, expected ${header.pageBytes}`);
-      const sum = sha(page);
-      all.update(sum);
-      await fh.write(page);
-      await fh.write(sum);
+      batch.push(page);
       n++;
+      if (batch.length === per) await flush();
     }
+    if (batch.length) await flush();
     if (n !== header.nPages) throw new Error(`wrote ${n} pages, header says ${header.nPages}`);
-    await fh.write(END);
-    await fh.write(all.digest());
+    await fh.write(Buffer.concat([END, all.digest()]));
     await fh.sync();
     await fh.close();
     await fs.rename(tmp, file);
@@ -124,6 +150,127 @@ export async function snapshotWrite(file: string, header: SnapshotHeader, pages:
   }
 }
 
+/** A run of consecutive verified pages: `pages[k]` is page `first + k`. */
+export interface SnapshotBatch {
+  first: number;
+  pages: Uint8Array[];
+}
+
+export interface SnapshotReader {
+  header: SnapshotHeader;
+  /**
+   * The pages in order, each batch verified against its checksums before it is yielded; the
+   * trailer is checked after the last batch. Throws `snapshot-invalid` at the first damage, so a
+   * consumer that has already used earlier batches must undo them on a throw.
+   */
+  batches(): AsyncGenerator<SnapshotBatch>;
+  /** Closes the file without reading the pages (batches() closes it when it ends). */
+  close(): Promise<void>;
+}
+
+/**
+ * Opens a snapshot and checks everything but the page data: magic, version, header checksum,
+ * header fields, fingerprint and the exact file size. The pages are read and verified by
+ * `batches()`, with the next reads in flight while a batch is verified and consumed, so a
+ * restore overlaps disk, hashing and upload instead of reading the whole file first. Throws
+ * `snapshot-invalid` (with the reason) for anything wrong.
+ */
+export async function snapshotOpen(file: string, expectedFingerprint: string, opts: { batchBytes?: number } = {}): Promise<SnapshotReader> {
+  let fh: FileHandle;
+  try {
+    fh = await fs.open(file, 'r');
+  } catch (e) {
+    throw invalid(file, (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'it does not exist' : `it cannot be read (${(e as Error).message})`);
+  }
+  let handed = false;
+  try {
+    const { size } = await fh.stat();
+    const pre = Buffer.alloc(16);
+    if (size < 16 + 32 + 40 || (await fh.read(pre, 0, 16, 0)).bytesRead !== 16 || !pre.subarray(0, 8).equals(MAGIC)) throw invalid(file, 'bad magic or too short');
+    const version = pre.readUInt32LE(8);
+    if (version !== SNAPSHOT_VERSION) throw invalid(file, `version ${version}, expected ${SNAPSHOT_VERSION}`);
+    const hlen = pre.readUInt32LE(12);
+    if (hlen > MAX_HEADER || 16 + hlen + 32 > size) throw invalid(file, 'header length out of range');
+    const hb = Buffer.alloc(hlen + 32);
+    await fh.read(hb, 0, hb.length, 16);
+    const json = hb.subarray(0, hlen);
+    if (!sha(json).equals(hb.subarray(hlen))) throw invalid(file, 'header checksum mismatch');
+    let header: SnapshotHeader;
+    try {
+      header = JSON.parse(json.toString('utf8')) as SnapshotHeader;
+    } catch {
+      throw invalid(file, 'header is not JSON');
+    }
+    const ints = [header.nLayers, header.nKvHeads, header.headDim, header.tokens, header.pageBytes, header.nPages];
+    if (!ints.every((v) => Number.isSafeInteger(v) && v >= 0) || header.pageBytes > MAX_PAGE_BYTES || !Array.isArray(header.tokenIds)) {
+      throw invalid(file, 'header fields out of range');
+    }
+    if (header.fingerprint !== expectedFingerprint) throw invalid(file, 'it belongs to another model, document or engine version');
+    const body = 16 + hlen + 32;
+    const per = header.pageBytes + 32;
+    if (body + header.nPages * per + 40 !== size) throw invalid(file, 'size does not match the header (truncated?)');
+    handed = true;
+    let closed = false;
+    const close = async () => {
+      if (!closed) {
+        closed = true;
+        await fh.close();
+      }
+    };
+    return { header, batches: () => readBatches(file, fh, header, body, batchPages(header.pageBytes, opts.batchBytes), close), close };
+  } finally {
+    if (!handed) await fh.close();
+  }
+}
+
+async function* readBatches(file: string, fh: FileHandle, header: SnapshotHeader, body: number, step: number, close: () => Promise<void>): AsyncGenerator<SnapshotBatch> {
+  const per = header.pageBytes + 32;
+  const read = async (first: number): Promise<Buffer> => {
+    const n = Math.min(step, header.nPages - first);
+    const b = Buffer.allocUnsafe(n * per);
+    let got = 0;
+    while (got < b.length) {
+      const { bytesRead } = await fh.read(b, got, b.length - got, body + first * per + got);
+      if (bytesRead === 0) throw invalid(file, 'it ended early (truncated while reading?)');
+      got += bytesRead;
+    }
+    return b;
+  };
+  try {
+    const AHEAD = 3; // batches read ahead of the one being verified and consumed
+    const inFlight: Promise<Buffer>[] = [];
+    let next = 0;
+    const more = () => {
+      while (inFlight.length < AHEAD && next < header.nPages) {
+        const p = read(next);
+        p.catch(() => undefined); // observed when awaited; avoids an unhandled rejection if the consumer stops early
+        inFlight.push(p);
+        next += step;
+      }
+    };
+    const all = createHash('sha256');
+    more();
+    for (let first = 0; first < header.nPages; first += step) {
+      const b = await inFlight.shift()!;
+      more();
+      const n = b.length / per;
+      const pages = Array.from({ length: n }, (_, k) => b.subarray(k * per, k * per + header.pageBytes));
+      const sums = await shaMany(pages);
+      for (let k = 0; k < n; k++) {
+        const stored = b.subarray(k * per + header.pageBytes, (k + 1) * per);
+        if (!sums[k]!.equals(stored)) throw invalid(file, `page ${first + k} checksum mismatch`);
+        all.update(stored);
+      }
+      yield { first, pages };
+    }
+    const t = Buffer.alloc(40);
+    await fh.read(t, 0, 40, body + header.nPages * per);
+    if (!t.subarray(0, 8).equals(END) || !all.digest().equals(t.subarray(8, 40))) throw invalid(file, 'trailer mismatch');
+  } finally {
+    await close();
+  }
+}
+
 export interface SnapshotRead {
   header: SnapshotHeader;
   /** page i's bytes */
@@ -131,52 +278,19 @@ export interface SnapshotRead {
 }
 
 /**
- * Reads and fully verifies a snapshot. Throws `snapshot-invalid` (with the reason) for anything
- * wrong: missing, truncated, corrupt, other version, other fingerprint.
+ * Reads and fully verifies a snapshot into memory (snapshotOpen + every batch). Throws
+ * `snapshot-invalid` (with the reason) for anything wrong: missing, truncated, corrupt, other
+ * version, other fingerprint.
  */
 export async function snapshotRead(file: string, expectedFingerprint: string): Promise<SnapshotRead> {
-  let buf: Buffer;
-  try {
-    buf = await fs.readFile(file);
-  } catch (e) {
-    throw invalid(file, (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'it does not exist' : `it cannot be read (${(e as Error).message})`);
-  }
-  if (buf.length < 16 + 32 + 40 || !buf.subarray(0, 8).equals(MAGIC)) throw invalid(file, 'bad magic or too short');
-  const version = buf.readUInt32LE(8);
-  if (version !== SNAPSHOT_VERSION) throw invalid(file, `version ${version}, expected ${SNAPSHOT_VERSION}`);
-  const hlen = buf.readUInt32LE(12);
-  if (hlen > MAX_HEADER || 16 + hlen + 32 > buf.length) throw invalid(file, 'header length out of range');
-  const json = buf.subarray(16, 16 + hlen);
-  if (!sha(json).equals(buf.subarray(16 + hlen, 16 + hlen + 32))) throw invalid(file, 'header checksum mismatch');
-  let header: SnapshotHeader;
-  try {
-    header = JSON.parse(json.toString('utf8')) as SnapshotHeader;
-  } catch {
-    throw invalid(file, 'header is not JSON');
-  }
-  const ints = [header.nLayers, header.nKvHeads, header.headDim, header.tokens, header.pageBytes, header.nPages];
-  if (!ints.every((v) => Number.isSafeInteger(v) && v >= 0) || header.pageBytes > MAX_PAGE_BYTES || !Array.isArray(header.tokenIds)) {
-    throw invalid(file, 'header fields out of range');
-  }
-  if (header.fingerprint !== expectedFingerprint) throw invalid(file, 'it belongs to another model, document or engine version');
-  const body = 16 + hlen + 32;
-  const per = header.pageBytes + 32;
-  if (body + header.nPages * per + 40 !== buf.length) throw invalid(file, 'size does not match the header (truncated?)');
-  const all = createHash('sha256');
-  for (let i = 0; i < header.nPages; i++) {
-    const o = body + i * per;
-    const sum = buf.subarray(o + header.pageBytes, o + per);
-    if (!sha(buf.subarray(o, o + header.pageBytes)).equals(sum)) throw invalid(file, `page ${i} checksum mismatch`);
-    all.update(sum);
-  }
-  const t = body + header.nPages * per;
-  if (!buf.subarray(t, t + 8).equals(END) || !all.digest().equals(buf.subarray(t + 8, t + 40))) throw invalid(file, 'trailer mismatch');
+  const r = await snapshotOpen(file, expectedFingerprint);
+  const pages: Uint8Array[] = [];
+  for await (const b of r.batches()) pages.push(...b.pages);
   return {
-    header,
+    header: r.header,
     page: (i: number) => {
-      if (!(i >= 0 && i < header.nPages)) throw new RangeError(`page ${i}`);
-      const o = body + i * per;
-      return new Uint8Array(buf.buffer, buf.byteOffset + o, header.pageBytes);
+      if (!(i >= 0 && i < r.header.nPages)) throw new RangeError(`page ${i}`);
+      return pages[i]!;
     },
   };
 }

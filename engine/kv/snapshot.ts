@@ -17,7 +17,7 @@ import { LongreadError } from '../errors.ts';
 import { KV_PAGE_TOKENS, kvPageBytes, kvPagesFor, kvTableIndex } from '../kernels/kv-layout.ts';
 import { kvCacheTruncate, type KvCache } from './kv-cache.ts';
 import { kvEnsure, kvHostPageRead, kvHostPageWrite, kvTierOf } from './kv-tiers.ts';
-import { snapshotRead, snapshotWrite, type SnapshotHeader } from './snapshot-file.ts';
+import { snapshotOpen, snapshotWrite, type SnapshotHeader } from './snapshot-file.ts';
 
 function physPage(kv: KvCache, l: number, h: number, p: number): number {
   return kv.table[kvTableIndex(kv.views[l]!.tableOffset, kv.maxPages, h, p)]!;
@@ -78,27 +78,36 @@ export async function kvSnapshotSave(kv: KvCache, tokenIds: readonly number[], f
  * else, or does not fit this cache's shape.
  */
 export async function kvSnapshotRestore(kv: KvCache, file: string, fingerprint: string): Promise<number[]> {
-  const s = await snapshotRead(file, fingerprint);
+  const s = await snapshotOpen(file, fingerprint);
   const h = s.header;
   const pages = kvPagesFor(h.tokens);
-  if (h.nLayers !== kv.nLayers || h.nKvHeads !== kv.nKvHeads || h.headDim !== kv.headDim || h.pageBytes !== kvPageBytes(kv.headDim)
-    || h.tokenIds.length !== h.tokens || h.nPages !== kv.nLayers * kv.nKvHeads * pages) {
-    throw new LongreadError('snapshot-invalid', 'The KV snapshot was made for a different cache shape.', 'It will be discarded and the document prefilled again.', { file });
-  }
-  if (h.tokens >= kv.maxPages * KV_PAGE_TOKENS) {
+  const shapeOk = h.nLayers === kv.nLayers && h.nKvHeads === kv.nKvHeads && h.headDim === kv.headDim && h.pageBytes === kvPageBytes(kv.headDim)
+    && h.tokenIds.length === h.tokens && h.nPages === kv.nLayers * kv.nKvHeads * pages;
+  const fits = h.tokens < kv.maxPages * KV_PAGE_TOKENS;
+  if (!shapeOk || !fits) {
+    await s.close();
+    if (!shapeOk) throw new LongreadError('snapshot-invalid', 'The KV snapshot was made for a different cache shape.', 'It will be discarded and the document prefilled again.', { file });
     throw new LongreadError('snapshot-invalid', `The KV snapshot holds ${h.tokens} tokens, more than the loaded context.`, 'Load the model with a longer context, or let the document be prefilled again.', { file });
   }
   kvCacheTruncate(kv, 0);
   await kvEnsure(kv, h.tokens);
-  let i = 0;
-  for (let l = 0; l < kv.nLayers; l++) {
-    if (kvTierOf(kv, l) !== 'gpu') {
-      for (let hd = 0; hd < kv.nKvHeads; hd++) for (let p = 0; p < pages; p++) kvHostPageWrite(kv, l, hd, p, s.page(i++));
-      continue;
+  // Pages go to their tier as each verified batch arrives (the next batches are being read
+  // meanwhile); damage found later empties the cache again before the error reaches the caller.
+  const perLayer = kv.nKvHeads * pages;
+  try {
+    for await (const b of s.batches()) {
+      b.pages.forEach((data, k) => {
+        const i = b.first + k;
+        const l = Math.floor(i / perLayer);
+        const hd = Math.floor((i % perLayer) / pages);
+        const p = i % pages;
+        if (kvTierOf(kv, l) !== 'gpu') kvHostPageWrite(kv, l, hd, p, data);
+        else kv.device.queue.writeBuffer(kv.arenas[l]!, physPage(kv, l, hd, p) * h.pageBytes, data as Uint8Array<ArrayBuffer>);
+      });
     }
-    for (let hd = 0; hd < kv.nKvHeads; hd++) {
-      for (let p = 0; p < pages; p++) kv.device.queue.writeBuffer(kv.arenas[l]!, physPage(kv, l, hd, p) * h.pageBytes, s.page(i++) as Uint8Array<ArrayBuffer>);
-    }
+  } catch (e) {
+    kvCacheTruncate(kv, 0);
+    throw e;
   }
   await kv.device.queue.onSubmittedWorkDone();
   return h.tokenIds;
