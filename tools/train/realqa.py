@@ -628,6 +628,8 @@ def appositives(toks):
         if base_tag(role[-1][1]) not in ('nn', 'nns') or not any(t in ('nn', 'nns') for t in tags) or tags[-1] == 'np' \
                 or role[-1][1].startswith('np') or 'np$' in tags:
             continue
+        if not any(t in ('nn', 'nns') for _, t in role):
+            continue  # "Dodge Corporation": a name, not a role
         if tags[0] == 'in' or role[0][0] in ('of', 'Jr.') or tags[-1] == 'nns':
             continue
         if toks[j][0] == ',' and j + 1 < n and (toks[j + 1][0] == 'and' or base_tag(toks[j + 1][1]) in ('nn', 'nns', 'jj')):
@@ -738,7 +740,9 @@ def counterfactual(rnd, it, name_pool, place_pool=()):
     a = it.answer
     if it.form in ('year', 'when') and is_year(a):
         new = str(rnd.randint(1600, 2029))
-    elif it.form in ('howmany', 'measure', 'duration', 'howmuch', 'age'):
+    elif it.form == 'age' and re.fullmatch(r'\d\d', a):
+        new = str(rnd.randint(18, 89))
+    elif it.form in ('howmany', 'measure', 'duration', 'howmuch'):
         m = re.match(r'^(\$?)([0-9][0-9,]*)(.*)$', a)
         if m:
             n = rnd.choice([rnd.randint(2, 99), rnd.randint(100, 9999), rnd.randint(10000, 999999)])
