@@ -2,6 +2,10 @@
 // top-k, top-p, min-p and a seeded counter-based RNG. The only thing read back is `out`.
 //
 // `argmax`: one workgroup per row; out[r] = index of the row's max (lowest index on ties).
+// `argmax_part` + `argmax_final`, the same for large vocabularies in two dispatches (one
+// workgroup reading a 128K-logit row alone took ~195 us on an H100): grid (parts, rows), part p
+// of row r reduces logits [p * ARGMAX_CHUNK, +ARGMAX_CHUNK) to (max bits, index) in `state`,
+// then one workgroup per row reduces the row's parts (params.top_k carries the part count).
 // `sample` (one workgroup, one row), in llama.cpp's default chain order:
 //   1. m = max logit (argmax kept; temperature <= 0 returns it)
 //   2. top-k: radix select (4 passes of 8 bits over order-preserving u32 keys, workgroup atomic
@@ -16,7 +20,8 @@
 //   0 params
 //   1 logits f32 [rows, vocab]
 //   2 out    u32 [rows] (argmax) / [1] (sample)
-//   3 state  u32 [2] = (seed, step) (sample only; step is advanced by the kernel)
+//   3 state  u32 [2] = (seed, step) (sample; step is advanced by the kernel), or the parts
+//            u32 [rows, parts, 2] = (max bits, index) (argmax_part / argmax_final)
 
 #define WG 256
 #include "common/reduce.wgsl"
@@ -104,6 +109,48 @@ fn argmax(ids: Ids, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgrou
   let row = wg_linear(wid, nwg);
   if (row >= params.rows) { return; }
   let r = row_argmax(row * params.vocab, ids.lid);
+  if (ids.lid == 0u) { out[row] = r.y; }
+}
+
+const ARGMAX_CHUNK: u32 = 1024u;
+
+@compute @workgroup_size(WG)
+fn argmax_part(ids: Ids, @builtin(workgroup_id) wid: vec3<u32>) {
+  ids_setup(ids);
+  let parts = params.top_k;
+  let row = wid.y;
+  let lo = wid.x * ARGMAX_CHUNK;
+  let hi = min(params.vocab, lo + ARGMAX_CHUNK);
+  let base = row * params.vocab;
+  var bv = -3.4e38;
+  var bi = 0xffffffffu;
+  for (var i = lo + ids.lid; i < hi; i += WG) {
+    let v = logits[base + i];
+    if (v > bv) { bv = v; bi = i; } // ascending i per invocation: first max wins
+  }
+  let r = wg_argmax(bv, bi, ids.lid);
+  if (ids.lid == 0u) {
+    let o = 2u * (row * parts + wid.x);
+    state[o] = r.x;
+    state[o + 1u] = r.y;
+  }
+}
+
+@compute @workgroup_size(WG)
+fn argmax_final(ids: Ids, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  ids_setup(ids);
+  let row = wg_linear(wid, nwg);
+  if (row >= params.rows) { return; }
+  let parts = params.top_k;
+  var bv = -3.4e38;
+  var bi = 0xffffffffu;
+  for (var k = ids.lid; k < parts; k += WG) {
+    let o = 2u * (row * parts + k);
+    let v = bitcast<f32>(state[o]);
+    let i = state[o + 1u];
+    if (v > bv || (v == bv && i < bi)) { bv = v; bi = i; }
+  }
+  let r = wg_argmax(bv, bi, ids.lid);
   if (ids.lid == 0u) { out[row] = r.y; }
 }
 

@@ -14,7 +14,7 @@
  */
 
 import { gpuBufferFrom, STORAGE, type BufferRef } from '../gpu/buffer-pool.ts';
-import { baseDefines, dispatch2d, ParamsWriter, planCreate, type DispatchPlan, type KernelContext, type KernelPlan } from './context.ts';
+import { baseDefines, dispatch2d, kernelScratch, ParamsWriter, planCreate, type KernelContext, type KernelPlan } from './context.ts';
 import source from '../../shaders/sample.wgsl';
 
 export interface SamplingConfig {
@@ -27,16 +27,31 @@ export interface SamplingConfig {
   minP?: number;
 }
 
-export function argmaxPlan(ctx: KernelContext, a: { logits: BufferRef; out: BufferRef; rows: number; vocab: number }): Promise<DispatchPlan> {
-  return planCreate(ctx, {
+/** Rows longer than this take two dispatches (argmax_part over chunks, then argmax_final). */
+const ARGMAX_SPLIT_ABOVE = 4096;
+const ARGMAX_CHUNK = 1024; // shaders/sample.wgsl
+
+export async function argmaxPlan(ctx: KernelContext, a: { logits: BufferRef; out: BufferRef; rows: number; vocab: number }): Promise<KernelPlan> {
+  const spec = (entryPoint: string, parts: number, buffers: (BufferRef | null)[], workgroups: [number, number] | [number, number, number]) => planCreate(ctx, {
     name: 'sample.wgsl',
     source,
-    entryPoint: 'argmax',
+    entryPoint,
     defines: baseDefines(ctx),
-    params: new ParamsWriter().u32(a.vocab).u32(a.rows).u32(0).f32(1).f32(0).f32(0).bytes(),
-    buffers: [a.logits, a.out],
-    workgroups: dispatch2d(ctx, a.rows),
+    params: new ParamsWriter().u32(a.vocab).u32(a.rows).u32(parts).f32(1).f32(0).f32(0).bytes(),
+    buffers,
+    workgroups,
   });
+  if (a.vocab <= ARGMAX_SPLIT_ABOVE) return spec('argmax', 0, [a.logits, a.out], dispatch2d(ctx, a.rows));
+  const parts = Math.ceil(a.vocab / ARGMAX_CHUNK);
+  const scratch = kernelScratch(ctx, 'argmax:parts', a.rows * parts * 8);
+  const stages = [
+    await spec('argmax_part', parts, [a.logits, null, scratch], [parts, a.rows, 1]),
+    await spec('argmax_final', parts, [null, a.out, scratch], dispatch2d(ctx, a.rows)),
+  ];
+  return {
+    encode: (pass) => stages.forEach((p) => p.encode(pass)),
+    dispose: () => stages.forEach((p) => p.dispose()),
+  };
 }
 
 export interface SamplePlan extends KernelPlan {

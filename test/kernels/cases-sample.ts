@@ -62,6 +62,8 @@ export const SAMPLE_CASES: KernelCase[] = [
   argmaxCase('debug', 1, 10),
   argmaxCase('rows=3 vocab=5003', 3, 5003),
   argmaxCase('rows=1 vocab=70001', 1, 70001),
+  argmaxCase('rows=2 vocab=128256 (two-stage, tie across parts)', 2, 128256),
+  argmaxCase('rows=1 vocab=4097 (two-stage, short last part)', 1, 4097),
   sampleCase('debug greedy', 10, { temperature: 0 }, 2),
   sampleCase('vocab=3001 T=1', 3001, { temperature: 1 }),
   sampleCase('vocab=3001 T=0.8 top-k=40, 3rd draw', 3001, { temperature: 0.8, topK: 40 }, 4, 3),
