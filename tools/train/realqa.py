@@ -563,6 +563,12 @@ class Rules:
                 if len(ph) == 1 and tags[0] == 'nr' and words[0][0].isupper() and w == 'on':
                     emit('when', ['When'], wo, ph, allow_syn=False)
                     continue
+            if len(ph) >= 2 and tags[0] == 'cd' and is_number(words[0], 'cd') and tags[-1] == 'nns' and len(ph) <= 3 \
+                    and all(tg in ('cd', 'jj', 'nns') for tg in tags) and not words[-1].endswith('.') and w in ('in', 'with', 'into', 'after', 'within', 'on', 'by') \
+                    and tags.count('cd') == 1 and not any(x in ('from', 'to') for x, _ in rest) \
+                    and p < lead_at:
+                emit('howmany', [w.capitalize(), 'how', 'many'] + words[1:], wo, ph[:1])
+                continue
             if w == 'for' and len(ph) >= 2 and tags[0] == 'cd' and is_number(words[0], 'cd') and words[-1] in DURATION \
                     and tags[-1] in ('nns', 'nn') and len(ph) <= 3 and not passive:
                 emit('duration', ['How', 'long'], wo, ph)
@@ -723,7 +729,9 @@ def group_items(items):
 
 def pick_item(rnd, by_form, syn_rate=0.3):
     forms = [f for f in FORM_WEIGHTS if by_form.get(f)]
-    f = rnd.choices(forms, [FORM_WEIGHTS[x] for x in forms])[0]
+    # a form with few sentences is drawn less (min(1, n/20) of its weight): a handful of
+    # sentences seen thousands of times would be learnt by heart
+    f = rnd.choices(forms, [FORM_WEIGHTS[x] * min(1.0, len(by_form[x]) / 20) for x in forms])[0]
     it = rnd.choice(by_form[f])
     if not it.syn and rnd.random() < syn_rate:
         # a paraphrased variant of the same sentence and form, when one exists
