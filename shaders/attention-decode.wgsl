@@ -11,7 +11,8 @@
 //   scores  partial dots over the lane's dims for (row, head), summed over the L lanes of the
 //           row group (subgroupShuffleXor butterfly with SG_RED, else through workgroup memory),
 //   softmax online, per invocation: a running max m and sum l per head in log2 units (q is
-//           pre-scaled by scale * log2 e), no barrier,
+//           pre-scaled by scale * log2 e), no barrier; m moves only when a score passes it by
+//           RESCALE (so most pages skip the acc rescale),
 //   P.V     acc[head] += p * v over the lane's dims.
 // K of page p + 1 is loaded right after the scores of page p, V of page p + 1 after its P.V.
 // Rows at or past kv_len (stale slots may hold NaN) are loaded clamped to the last valid row and
@@ -19,7 +20,7 @@
 // (common max, then a sum per (head, word)) and the partial (acc[HD], m, l) per (q head, chunk)
 // is written to `part`.
 // Pass 2 `reduce`: one workgroup per (q head, DS-dim slice) merges the chunk partials
-// (log-sum-exp, parallel over chunks and dims), out = acc / l.
+// (online log-sum-exp, parallel over chunks and dims), out = acc / l.
 // Optional tap (define PROBS): pass 1 also writes the scaled scores (log2 units) into `probs`,
 // pass 2 writes per-head (max, sum), pass 3 `probs_norm` turns scores into probabilities.
 // Without PROBS none of this is compiled or dispatched.
@@ -76,6 +77,7 @@ const NW: u32 = NT * W;            // K (and V) words per invocation per page
 const HD4: u32 = HD / 4u;
 const NEG: f32 = -3.0e38;
 const LOG2E: f32 = 1.4426950408889634;
+const RESCALE: f32 = 8.0;          // log2 headroom of the lazy softmax rescale
 
 var<workgroup> q_sh: array<vec4<f32>, G * HD4>;
 // one (head, word) slot of every invocation at the end of a chunk; without SG_RED also the
@@ -85,7 +87,7 @@ var<workgroup> m_sh: array<f32, TPW * G>;
 var<workgroup> l_sh: array<f32, TPW * G>;
 #ifndef SG_RED
 const SN: u32 = NT * HB * TPW;     // (row, head) scores of one round
-var<workgroup> sc_sh: array<f32, SN>;
+var<workgroup> sc_sh: array<f32, NT * G * TPW>;
 #endif
 
 fn f16x8(v: vec4<u32>) -> array<vec4<f32>, 2> {
@@ -142,8 +144,10 @@ fn main(ids: Ids, @builtin(workgroup_id) wid: vec3<u32>) {
     let pn = min(pg + 1u, p_end - 1u);
     let nbase = kv_page_base(table[tab + pn]) / 4u;
     let nntok = min(KV_PAGE, params.kv_len - pn * KV_PAGE);
-    // Partial scores (row k, head h) over this invocation's dims.
+    // Scores (row k, head h): partial dots over this invocation's dims, summed over the L lanes
+    // of the row group; every lane gets the full scores.
     var s: array<f32, NT * G>;
+#ifdef SG_RED
     for (var i = 0u; i < NT * G; i++) { s[i] = 0.0; }
     for (var k = 0u; k < NT; k++) {
       for (var w = 0u; w < W; w++) {
@@ -159,38 +163,49 @@ fn main(ids: Ids, @builtin(workgroup_id) wid: vec3<u32>) {
         for (var w = 0u; w < W; w++) { kk[k * W + w] = pages[word_at(nbase, rg, c, k, w, nntok)]; }
       }
     }
-    // Sum over the L lanes of the row group; every lane gets the full scores.
-#ifdef SG_RED
     for (var o = 1u; o < L; o <<= 1u) {
       for (var i = 0u; i < NT * G; i++) { s[i] += subgroupShuffleXor(s[i], o); }
     }
 #else
+    // HB heads per round: partials to acc_sh as [lane][row slot][head][row group], sums to
+    // sc_sh as [row slot][head][row group] (register arrays indexed by constants only).
     for (var b = 0u; b < G; b += HB) {
       workgroupBarrier();
       for (var k = 0u; k < NT; k++) {
         for (var j = 0u; j < HB; j++) {
-          if (b + j < G) {
+          let h = b + j;
+          if (h < G) {
+            var d = 0.0;
+            for (var w = 0u; w < W; w++) {
+              let kf = f16x8(kk[k * W + w]);
+              let qo = h * HD4 + 2u * (c + w * L);
+              d += dot(kf[0], q_sh[qo]) + dot(kf[1], q_sh[qo + 1u]);
+            }
             let i = c * SN + (k * HB + j) * TPW + rg;
-            acc_sh[i / 4u][i % 4u] = s[k * G + b + j];
+            acc_sh[i / 4u][i % 4u] = d;
           }
         }
       }
       workgroupBarrier();
       for (var i = lid; i < SN; i += MWG) {
-        var t = 0.0;
-        for (var cc = 0u; cc < L; cc++) {
-          let o = cc * SN + i;
-          t += acc_sh[o / 4u][o % 4u];
-        }
-        sc_sh[i] = t;
-      }
-      workgroupBarrier();
-      for (var k = 0u; k < NT; k++) {
-        for (var j = 0u; j < HB; j++) {
-          if (b + j < G) { s[k * G + b + j] = sc_sh[(k * HB + j) * TPW + rg]; }
+        let h = b + (i / TPW) % HB;
+        if (h < G) {
+          var t = 0.0;
+          for (var cc = 0u; cc < L; cc++) {
+            let o = cc * SN + i;
+            t += acc_sh[o / 4u][o % 4u];
+          }
+          sc_sh[((i / (HB * TPW)) * G + h) * TPW + i % TPW] = t;
         }
       }
     }
+    if (more) {
+      for (var k = 0u; k < NT; k++) {
+        for (var w = 0u; w < W; w++) { kk[k * W + w] = pages[word_at(nbase, rg, c, k, w, nntok)]; }
+      }
+    }
+    workgroupBarrier();
+    for (var i = 0u; i < NT * G; i++) { s[i] = sc_sh[i * TPW + rg]; }
 #endif
     // Online softmax per invocation (identical in the lanes of a row group).
     for (var h = 0u; h < G; h++) {
@@ -204,12 +219,17 @@ fn main(ids: Ids, @builtin(workgroup_id) wid: vec3<u32>) {
         if (c == 0u && t < ntok) { probs[(h0 + h) * params.probs_stride + pg * KV_PAGE + t] = sv; }
 #endif
       }
-      let a = exp2(m[h] - mx);
-      m[h] = mx;
-      l[h] *= a;
-      for (var i = 0u; i < 2u * W; i++) { acc[h * 2u * W + i] *= a; }
+      // Lazy rescale: p = exp2(s - m) may reach 2^RESCALE before m moves (always on the first
+      // valid row, rarely after), which saves the acc multiplies of most pages.
+      if (mx > m[h] + RESCALE) {
+        let a = exp2(m[h] - mx);
+        m[h] = mx;
+        l[h] *= a;
+        for (var i = 0u; i < 2u * W; i++) { acc[h * 2u * W + i] *= a; }
+      }
+      let mu = m[h];
       for (var k = 0u; k < NT; k++) {
-        let p = select(0.0, exp2(s[k * G + h] - mx), rg + k * TPW < ntok);
+        let p = select(0.0, exp2(s[k * G + h] - mu), rg + k * TPW < ntok);
         s[k * G + h] = p;
         l[h] += p;
       }
@@ -281,37 +301,53 @@ fn main(ids: Ids, @builtin(workgroup_id) wid: vec3<u32>) {
 const DC: u32 = DS / 4u;           // vec4 columns of a merge workgroup
 const CG: u32 = WG / DC;           // chunk groups of a merge workgroup (a power of two)
 var<workgroup> red4: array<vec4<f32>, WG>;
+var<workgroup> red_m: array<f32, WG>;
+var<workgroup> red_l: array<f32, WG>;
 
+// Online log-sum-exp merge: each invocation folds its chunks (one round of independent loads
+// each), then a tree over the chunk groups.
 @compute @workgroup_size(WG)
 fn reduce(ids: Ids, @builtin(workgroup_id) wid: vec3<u32>) {
   ids_setup(ids);
   let lid = ids.lid;
   let h = wid.y;
   let d0 = wid.x * DS;
-  let n = params.n_chunks;
   let row0 = h * params.max_chunks;
   let ml = params.n_heads * params.max_chunks * HD + 2u * row0;
-  var mx = NEG;
-  for (var c = lid; c < n; c += WG) { mx = max(mx, part[ml + 2u * c]); }
-  let m = wg_max(mx);
-  var ls = 0.0;
-  for (var c = lid; c < n; c += WG) { ls += part[ml + 2u * c + 1u] * exp2(part[ml + 2u * c] - m); }
-  let l = wg_sum(ls);
   let col = lid % DC;
   let cg = lid / DC;
+  var m = NEG;
+  var l = 0.0;
   var a = vec4<f32>(0.0);
-  for (var c = cg; c < n; c += CG) {
-    let w = exp2(part[ml + 2u * c] - m);
+  for (var c = cg; c < params.n_chunks; c += CG) {
+    let mc = part[ml + 2u * c];
+    let lc = part[ml + 2u * c + 1u];
     let o = (row0 + c) * HD + d0 + 4u * col;
-    a += w * vec4<f32>(part[o], part[o + 1u], part[o + 2u], part[o + 3u]);
+    let ac = vec4<f32>(part[o], part[o + 1u], part[o + 2u], part[o + 3u]);
+    let mn = max(m, mc);
+    let f0 = exp2(m - mn);
+    let f1 = exp2(mc - mn);
+    l = l * f0 + lc * f1;
+    a = a * f0 + ac * f1;
+    m = mn;
   }
   red4[lid] = a;
+  red_m[lid] = m;
+  red_l[lid] = l;
   for (var s = CG / 2u; s > 0u; s >>= 1u) {
     workgroupBarrier();
-    if (cg < s) { red4[lid] += red4[lid + s * DC]; }
+    if (cg < s) {
+      let j = lid + s * DC;
+      let mn = max(red_m[lid], red_m[j]);
+      let f0 = exp2(red_m[lid] - mn);
+      let f1 = exp2(red_m[j] - mn);
+      red4[lid] = red4[lid] * f0 + red4[j] * f1;
+      red_l[lid] = red_l[lid] * f0 + red_l[j] * f1;
+      red_m[lid] = mn;
+    }
   }
   if (cg == 0u) {
-    let r = red4[lid] / l;
+    let r = red4[lid] / red_l[lid];
     let o = h * HD + d0 + 4u * col;
     out[o] = r.x;
     out[o + 1u] = r.y;
@@ -321,8 +357,8 @@ fn reduce(ids: Ids, @builtin(workgroup_id) wid: vec3<u32>) {
 #ifdef PROBS
   if (wid.x == 0u && lid == 0u) {
     let st = params.n_heads * params.max_chunks * (HD + 2u) + h * 2u;
-    part[st] = m;
-    part[st + 1u] = l;
+    part[st] = red_m[0];
+    part[st + 1u] = red_l[0];
   }
 #endif
 }

@@ -5,11 +5,12 @@
  * first checked by the harness cases of its op (a wrong kernel reports no number).
  *
  *   ../shared/device/pack.sh bench/kernels/ops.ts          # here, from the repo root
- *   source .devpack/enter.sh && node .devpack/ops.mjs [--quick] [--no-check]
+ *   source .devpack/enter.sh && node .devpack/ops.mjs [--quick] [--no-check] [--only=decode]
  *
  * Timing: `iters` dispatches recorded into one timed compute pass (GPU timestamps when the
  * device has timestamp-query, host clock around submit + wait otherwise), median of `reps`.
- * KV caches are far larger than the H100's 50 MB L2 at the benchmark shapes.
+ * KV caches are far larger than the H100's 50 MB L2 at the benchmark shapes (decode attention
+ * replicates smaller ones).
  * Prints a markdown table (also written to $OUT/ops.md when OUT is set).
  *
  * Extend: add a `bench*` function and call it from main.
@@ -20,7 +21,7 @@ import { gpuAcquire } from '../../engine/gpu/device.ts';
 import { gpuBufferFrom, STORAGE } from '../../engine/gpu/buffer-pool.ts';
 import { GpuTimer } from '../../engine/gpu/timing.ts';
 import { kernelContextCreate, type KernelContext } from '../../engine/kernels/context.ts';
-import { decodeAttentionPlan } from '../../engine/kernels/attention-decode.ts';
+import { decodeAttentionPlan, decodeLanes } from '../../engine/kernels/attention-decode.ts';
 import { prefillAttentionPlan } from '../../engine/kernels/attention-prefill.ts';
 import { kvPagesFor, kvPageWords, type KvLayerView } from '../../engine/kernels/kv-layout.ts';
 import { rmsNormPlan } from '../../engine/kernels/rmsnorm.ts';
@@ -32,6 +33,8 @@ import { SAMPLE_CASES } from '../../test/kernels/cases-sample.ts';
 
 const args = new Set(process.argv.slice(2));
 const quick = args.has('--quick');
+/** `--only=decode` (or prefill, select, norm): run only the benches whose name contains it */
+const only = [...args].find((a) => a.startsWith('--only='))?.slice(7).toLowerCase();
 const READ_CEILING_GBPS = 2950; // Dawn read kernel on the H100 (ARCHITECTURE.md)
 
 interface Row {
@@ -85,26 +88,50 @@ function randomF32(ctx: KernelContext, n: number, label: string): GPUBuffer {
   return gpuBufferFrom(ctx.device, new Float32Array(n).map(() => Math.random() * 2 - 1), STORAGE, label);
 }
 
+/**
+ * Decode attention at the model shapes: Llama-3-8B (32/8 heads, hd 128) and Llama-3.2-1B (32/8,
+ * hd 64) at 32K and 128K tokens, Qwen2.5-0.5B (14/2, hd 64, G = 7) at 32K; sweep of the chunk
+ * target and of the lanes per K/V row ("*" = the defaults). GB/s counts K + V bytes once; caches
+ * smaller than 200 MB are replicated and the timed dispatches rotate over the copies, so no
+ * number comes from L2.
+ */
 async function benchDecode(ctx: KernelContext, timer: GpuTimer, rows: Row[]): Promise<void> {
-  const nKv = 8;
-  const hd = 128;
-  const nHeads = 32;
-  for (const kvLen of quick ? [4096] : [32768, 131072]) {
-    const cache = randomCache(ctx, kvLen, nKv, hd);
+  const shapes: { kvLen: number; nHeads: number; nKv: number; hd: number }[] = quick
+    ? [{ kvLen: 4096, nHeads: 32, nKv: 8, hd: 128 }, { kvLen: 4096, nHeads: 32, nKv: 8, hd: 64 }]
+    : [
+        { kvLen: 32768, nHeads: 32, nKv: 8, hd: 128 },
+        { kvLen: 131072, nHeads: 32, nKv: 8, hd: 128 },
+        { kvLen: 32768, nHeads: 32, nKv: 8, hd: 64 },
+        { kvLen: 131072, nHeads: 32, nKv: 8, hd: 64 },
+        { kvLen: 32768, nHeads: 14, nKv: 2, hd: 64 },
+      ];
+  for (const { kvLen, nHeads, nKv, hd } of shapes) {
+    const bytes = kvLen * nKv * hd * 4; // K + V, f16, read once
+    const copies = Math.min(16, Math.ceil(200e6 / bytes));
+    const caches = Array.from({ length: copies }, () => randomCache(ctx, kvLen, nKv, hd));
     const q = randomF32(ctx, nHeads * hd, 'q');
     const out = ctx.device.createBuffer({ size: nHeads * hd * 4, usage: STORAGE });
-    const variants = quick ? [{ target: 1024 }] : [512, 1024, 2048].map((target) => ({ target }));
-    for (const v of variants) {
-      const p = await decodeAttentionPlan(ctx, { q, out, kv: cache.kv, nHeads, maxKvLen: kvLen, targetWorkgroups: v.target });
-      p.update(kvLen);
-      const us = await timeUs(ctx, timer, (pass) => p.encode(pass), 16);
-      const bytes = kvLen * nKv * hd * 4; // K + V, f16
-      rows.push({ kernel: 'decode attention', shape: `${kvLen} tok, ${nHeads}/${nKv} heads, hd ${hd}`, variant: `${p.chunks} chunks (target ${v.target})`, us, gbps: bytes / us / 1e3, tflops: (4 * kvLen * nHeads * hd) / us / 1e6 });
-      p.dispose();
+    const lanesDefault = decodeLanes(hd, nHeads / nKv);
+    const lanes = quick ? [lanesDefault] : [lanesDefault, hd === 128 ? 16 : 4];
+    const targets = quick ? [1024] : [512, 1024, 2048, 4096];
+    let best: Row | undefined;
+    for (const l of lanes) {
+      for (const target of targets) {
+        const plans = await Promise.all(caches.map((c) => decodeAttentionPlan(ctx, { q, out, kv: c.kv, nHeads, maxKvLen: kvLen, targetWorkgroups: target, lanesPerRow: l })));
+        for (const p of plans) p.update(kvLen);
+        let i = 0;
+        const us = await timeUs(ctx, timer, (pass) => plans[i++ % plans.length]!.encode(pass), 16);
+        const star = l === lanesDefault && target === 1024 ? '*' : '';
+        const row = { kernel: 'decode attention', shape: `${kvLen} tok, ${nHeads}/${nKv} heads, hd ${hd}`, variant: `${l} lanes/row, ${plans[0]!.chunks} chunks (target ${target})${star}${copies > 1 ? `, ${copies} copies` : ''}`, us, gbps: bytes / us / 1e3, tflops: (4 * kvLen * nHeads * hd) / us / 1e6 };
+        rows.push(row);
+        if (!best || row.us < best.us) best = row;
+        for (const p of plans) p.dispose();
+      }
     }
+    if (best) console.log(`  best decode attention ${best.shape}: ${best.variant} ${best.us.toFixed(1)} us = ${((100 * best.gbps) / READ_CEILING_GBPS).toFixed(0)}% of the ceiling`);
     q.destroy();
     out.destroy();
-    cache.destroy();
+    for (const c of caches) c.destroy();
   }
 }
 
@@ -200,7 +227,7 @@ async function main(): Promise<void> {
   }
   const timer = new GpuTimer(ctx.device, gpu.hasTimestamps, 4);
   const rows: Row[] = [];
-  for (const bench of [benchDecode, benchPrefill, benchSelect, benchNorm]) {
+  for (const bench of [benchDecode, benchPrefill, benchSelect, benchNorm].filter((b) => !only || b.name.toLowerCase().includes(only))) {
     await bench(ctx, timer, rows);
     const r = rows[rows.length - 1];
     if (r) console.log(`  ${r.kernel} ${r.shape} ${r.variant}: ${r.us.toFixed(1)} us`);

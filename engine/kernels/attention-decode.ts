@@ -36,7 +36,7 @@ export interface DecodeAttentionArgs {
   /** f32 [nHeads, maxKvLen]: attention probabilities tap (optional) */
   probs?: BufferRef;
   targetWorkgroups?: number;
-  /** Lanes sharing a K/V row in pass 1 (power of two dividing headDim / 8, <= 16); default decodeLanes. */
+  /** Lanes sharing a K/V row in pass 1 (power of two dividing headDim / 8, <= 16); default decodeLanes(headDim, G). */
   lanesPerRow?: number;
 }
 
@@ -70,26 +70,29 @@ export interface DecodeLayout {
 }
 
 /**
- * Default lanes per row: the largest power of two dividing headDim / 8, at most 8 (hd 128: 8
- * lanes of 2 words = 16 dims each; hd 64: 8 lanes of one word). Fewer lanes mean fewer
- * shuffles and softmax repeats per page but more accumulator registers (G * 8 * words).
+ * Default lanes per row: 8 (or the largest power of two dividing headDim / 8 below it), doubled
+ * while an invocation would hold more than 64 accumulator floats (G * 8 * words) and the row
+ * allows it. hd 128: 8 lanes of 2 words (16 dims) for G <= 4, 16 lanes of one word for G 5..8;
+ * hd 64: 8 lanes of one word. Fewer lanes mean fewer shuffles and softmax repeats per page,
+ * more lanes fewer registers.
  */
-export function decodeLanes(headDim: number): number {
+export function decodeLanes(headDim: number, G = 4): number {
   const cols = headDim / 8;
   let lanes = 1;
   while (lanes < 8 && cols % (2 * lanes) === 0) lanes *= 2;
+  while (lanes < 16 && cols % (2 * lanes) === 0 && G * 8 * (cols / lanes) > 64) lanes *= 2;
   return lanes;
 }
 
-export function decodeLayout(headDim: number, G: number, subgroups: boolean, subgroupMinSize: number, lanes = decodeLanes(headDim)): DecodeLayout {
+export function decodeLayout(headDim: number, G: number, subgroups: boolean, subgroupMinSize: number, lanes = decodeLanes(headDim, G)): DecodeLayout {
   let rowGroups = 64;
   while (rowGroups * lanes > 256) rowGroups /= 2;
   const hb = Math.min(G, rowGroups / 8);
   const ds = headDim % 32 === 0 ? 32 : headDim % 16 === 0 ? 16 : 8;
   const sgRed = subgroups && (lanes === 1 || subgroupMinSize >= lanes);
   const wg = rowGroups * lanes;
-  const main = 4 * (G * headDim + 8 * wg + 2 * rowGroups * G + (sgRed ? 0 : (64 / rowGroups) * hb * rowGroups));
-  return { lanes, rowGroups, hb, ds, sgRed, sharedBytes: Math.max(main, 256 * 20) };
+  const main = 4 * (G * headDim + 8 * wg + 2 * rowGroups * G + (sgRed ? 0 : 64 * G));
+  return { lanes, rowGroups, hb, ds, sgRed, sharedBytes: Math.max(main, 256 * 24) };
 }
 
 /** Smallest subgroup size the device may run (0 when unknown). */
@@ -101,7 +104,7 @@ function subgroupMinSize(ctx: KernelContext): number {
 export async function decodeAttentionPlan(ctx: KernelContext, a: DecodeAttentionArgs): Promise<DecodeAttentionPlan> {
   const { nKvHeads, headDim } = a.kv;
   const G = a.nHeads / nKvHeads;
-  const lanes = a.lanesPerRow ?? decodeLanes(headDim);
+  const lanes = a.lanesPerRow ?? (Number.isInteger(G) ? decodeLanes(headDim, G) : 1);
   if (!Number.isInteger(G) || headDim % 8 || headDim > 128 || headDim < 8 || lanes & (lanes - 1) || (headDim / 8) % lanes || lanes > 16) {
     throw new LongreadError('model-unsupported', `Decode attention: ${a.nHeads} heads over ${nKvHeads} KV heads with head dim ${headDim} is not supported.`, 'Supported: head dims that are multiples of 8 up to 128, heads a multiple of KV heads.', {
       nHeads: a.nHeads,
