@@ -15,6 +15,7 @@
 //   4. V (f32, key-major) replaces K in workgroup memory and P goes out key-major;
 //   5. O += P V: the same invocation owns rows 4g..4g+3 and the V vec4 columns k, k + 8, ...
 //      (one vec4 load of P over 4 rows and HD / 32 vec4 loads of V per key).
+// Scores are kept in log2 units (q is scaled by scale * log2(e); exp2 throughout, partials too).
 // The next tile's K and V words are loaded into registers during step 5 (latency hidden behind
 // the FMAs). The row sum l is kept per invocation (its own keys) and reduced once at the end.
 // Blocks run latest first (the longest rows start first); tiles above the block's diagonal are
@@ -34,7 +35,7 @@
 //   2 pages  arena as vec4<u32> (engine/kernels/kv-layout.ts)
 //   3 table  u32 page table
 //   4 out    f32, (t, h, d) at t * out_stride + h * HD + d
-//   5 part   f32 [n_splits, tokens, n_heads, HD + 2] partials (SPLIT only)
+//   5 part   f32 [n_splits, tokens, n_heads, HD + 2] partials (acc, m in log2 units, l; SPLIT only)
 
 #ifdef SUBGROUPS
 enable subgroups;
@@ -74,6 +75,10 @@ const V4: u32 = HD / 8u;                  // vec4<u32> (8 halves) per cached K /
 const NC: u32 = (HV + KG - 1u) / KG;      // output dim vec4s per invocation
 const LK: u32 = (KT * V4 + NT - 1u) / NT; // staged vec4<u32> per invocation (K and V each)
 const NEG: f32 = -3.0e38;
+const LOG2E: f32 = 1.4426950408889634;
+// compile-time true guards (folded away) for the common head dims
+const ALL_COLS: bool = HV % KG == 0u;           // every invocation owns NC whole V columns
+const ALL_LOADS: bool = (KT * V4) % NT == 0u;   // every invocation stages LK vec4s
 // P row groups are XOR-swizzled by bit 0 of the key's group of 4 (when R4 allows it): the 4
 // keys x 8 key groups x 4 row groups stored by a subgroup of 32 then spread over all 8 bank
 // quads instead of 4.
@@ -100,7 +105,7 @@ fn tile_fetch(kvh: u32, tile: u32, kv_end: u32, lid: u32) -> Tile {
     let i = lid + n * NT;
     t.k[n] = vec4<u32>(0u);
     t.v[n] = vec4<u32>(0u);
-    if (i < KT * V4) {
+    if (ALL_LOADS || i < KT * V4) {
       let jk = i % KT;
       if (k0 + jk < kv_end) { t.k[n] = pages[base4 + jk * V4 + i / KT]; }
       if (k0 + i / V4 < kv_end) { t.v[n] = pages[base4 + KV_V_OFFSET / 4u + i]; }
@@ -122,7 +127,7 @@ fn psw(key: u32) -> u32 {
 fn k_store(t: Tile, lid: u32) {
   for (var n = 0u; n < LK; n++) {
     let i = lid + n * NT;
-    if (i < KT * V4) {
+    if (ALL_LOADS || i < KT * V4) {
       let j = i % KT;
       let d0 = (i / KT) * 8u;
       let w = t.k[n];
@@ -138,7 +143,7 @@ fn k_store(t: Tile, lid: u32) {
 fn v_store(t: Tile, lid: u32) {
   for (var n = 0u; n < LK; n++) {
     let i = lid + n * NT;
-    if (i < KT * V4) {
+    if (ALL_LOADS || i < KT * V4) {
       let w = t.v[n];
       let o = (i / V4) * HV + i % V4;
       kv_sh[o] = vec4<f32>(unpack2x16float(w.x), unpack2x16float(w.y));
@@ -175,7 +180,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     let t = qb * BQ + r / G;
     var x = 0.0;
     if (r < BQ * G && t < params.tokens) {
-      x = q[t * params.q_stride + (kvh * G + r % G) * HD + i / R] * params.scale;
+      x = q[t * params.q_stride + (kvh * G + r % G) * HD + i / R] * (params.scale * LOG2E);
     }
     q_sh[(i / R) * R4 + r / 4u][r % 4u] = x;
   }
@@ -217,11 +222,11 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     for (var i = 0u; i < 4u; i++) { mx[i] = max(hmax(p_sh[(4u * g + i) * 2u]), hmax(p_sh[(4u * g + i) * 2u + 1u])); }
 #endif
     let m_new = max(m_run, mx);
-    let alpha = exp(m_run - m_new);
+    let alpha = exp2(m_run - m_new);
     m_run = m_new;
     var ps: vec4<f32>;
     for (var i = 0u; i < 4u; i++) {
-      s[i] = select(vec4<f32>(0.0), exp(s[i] - vec4<f32>(m_new[i])), s[i] > vec4<f32>(NEG));
+      s[i] = select(vec4<f32>(0.0), exp2(s[i] - vec4<f32>(m_new[i])), s[i] > vec4<f32>(NEG));
       ps[i] = hsum(s[i]);
       for (var c = 0u; c < NC; c++) { acc[i * NC + c] *= alpha[i]; }
     }
@@ -237,7 +242,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       let pv = p_sh[j * R4 + (g ^ psw(j))];
       for (var c = 0u; c < NC; c++) {
         let col = kg + KG * c;
-        if (col < HV) {
+        if (ALL_COLS || col < HV) {
           let vv = kv_sh[j * HV + col];
           acc[c] += pv.x * vv;
           acc[NC + c] += pv.y * vv;
@@ -304,7 +309,7 @@ fn reduce(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index
   var a = 0.0;
   for (var sp = 0u; sp < params.n_splits; sp++) {
     let o = sp * stride + base;
-    let w = exp(part[o + HD] - m);
+    let w = exp2(part[o + HD] - m);
     l += part[o + HD + 1u] * w;
     a += part[o + d] * w;
   }
