@@ -24,7 +24,7 @@ import { LongreadError } from '../errors.ts';
 import { gpuRefSize, type BufferRef } from '../gpu/buffer-pool.ts';
 import { activationFormatOf } from './act-quant.ts';
 import { baseDefines, dispatch2d, ParamsWriter, planCreate, type DispatchPlan, type KernelContext } from './context.ts';
-import { matvecDefaults } from './matvec.ts';
+import { matvecDefaults, softwareAdapter } from './matvec.ts';
 import { weightFormatLayout, weightRowBytes, weightSplit, type WeightFormat } from './weight-layout.ts';
 import source from '../../shaders/matvec-q8-fused.wgsl';
 
@@ -68,7 +68,7 @@ export async function matvecFusedPlan(ctx: KernelContext, a: MatvecFusedArgs): P
   if (weightFormatLayout(a.format).float) return null;
   const act = activationFormatOf(a.format)!;
   if (a.cols % (act === 'q8_K' ? 256 : 32)) return null;
-  const d = matvecDefaults(a.format, a.cols, 'int8');
+  const d = matvecDefaults(a.format, a.cols, 'int8', softwareAdapter(ctx));
   const gw = a.groupWidth ?? d.wg;
   const r = a.rowsPerGroup ?? d.rowsPerWorkgroup;
   const wg = a.norm ? rmsNormWorkgroup(a.cols) : (a.wg ?? 256);

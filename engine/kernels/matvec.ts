@@ -75,10 +75,20 @@ export interface MatvecPlan extends KernelPlan {
   readonly activation: 'int8' | 'f32';
 }
 
+/** A CPU implementation of WebGPU (Mesa lavapipe / llvmpipe, SwiftShader): tuned apart. */
+export function softwareAdapter(ctx: KernelContext): boolean {
+  const info = (ctx.device as unknown as { adapterInfo?: { isFallbackAdapter?: boolean; architecture?: string } }).adapterInfo;
+  return info?.isFallbackAdapter === true || info?.architecture === 'software';
+}
+
 /** The tuned defaults (bench/kernels measures the alternatives). */
-export function matvecDefaults(format: WeightFormat, cols: number, activation: 'int8' | 'f32' = weightFormatLayout(format).float ? 'f32' : 'int8'): { wg: number; rowsPerWorkgroup: number } {
+export function matvecDefaults(format: WeightFormat, cols: number, activation: 'int8' | 'f32' = weightFormatLayout(format).float ? 'f32' : 'int8', software = false): { wg: number; rowsPerWorkgroup: number } {
   // Measured on an H100 (BENCHMARKS.md, Kernels): wg 64 with 2 rows (int8) / 4 rows (f32)
   // led or tied on [14336 x 4096] and [128256 x 2048]; short rows take smaller groups.
+  // On lavapipe, time follows the number of invocations (bench/kernels/fused-lab.ts): int8 takes
+  // one SIMD row of 8 lanes per 8 rows there, 4 for the K-quants (whose unrolled dots make
+  // pipeline compiles ~3 s per row at 8).
+  if (activation === 'int8' && software) return { wg: 8, rowsPerWorkgroup: activationFormatOf(format) === 'q8_K' ? 4 : 8 };
   if (activation === 'int8') {
     const units = cols / (UNIT64_FORMATS.has(format) ? 64 : 32);
     return { wg: units >= 64 ? 64 : 32, rowsPerWorkgroup: 2 };
@@ -104,7 +114,7 @@ async function matvecPlanOf(ctx: KernelContext, a: MatvecArgs): Promise<MatvecPl
   const layout = weightFormatLayout(a.format);
   const rowBytes = weightRowBytes(a.format, a.cols);
   const activation = layout.float ? 'f32' : (a.activation ?? 'int8');
-  const d = matvecDefaults(a.format, a.cols, activation);
+  const d = matvecDefaults(a.format, a.cols, activation, softwareAdapter(ctx));
   const wg = a.wg ?? d.wg;
   const r = a.rowsPerWorkgroup ?? d.rowsPerWorkgroup;
   if (wg & (wg - 1) || wg < 8 || wg > 256) throw new LongreadError('internal', `matvec: workgroup size ${wg} is not a power of two in 8..256.`, 'Pass wg = 32, 64, 128 or 256.');

@@ -44,13 +44,13 @@ import { embeddingPlan } from '../kernels/embedding.ts';
 import { kvAppendPlan } from '../kernels/kv-append.ts';
 import { matmulPlan } from '../kernels/matmul.ts';
 import { matvecPlan } from '../kernels/matvec.ts';
-import { matvecFusedPlan } from '../kernels/matvec-fused.ts';
 import { qkNormPlan, rmsNormPlan } from '../kernels/rmsnorm.ts';
 import { ropePlan, ropeTable, type RopeTable } from '../kernels/rope.ts';
 import { ropeKvPlan } from '../kernels/rope-kv.ts';
 import { argmaxPlan, samplePlan, type SamplePlan, type SamplingConfig } from '../kernels/sample.ts';
 import { kvCacheCheck, kvCacheEnsure, type KvCache } from '../kv/kv-cache.ts';
 import { kvEncodeWriteBack, kvOffloadedLayers, kvStageIn, kvStagingSlots, kvStepBegin, kvStepEnd } from '../kv/kv-tiers.ts';
+import { fusedDecodeFfn, fusedDecodeQkv, type FusedDecodeEnv } from './gpu-decode-fused.ts';
 import { fusedRef, tensorRef, type GpuTensor } from './gpu-weights.ts';
 import type { ModelHparams } from './hparams.ts';
 
@@ -181,6 +181,7 @@ export async function gpuForwardCreate(ctx: KernelContext, hp: ModelHparams, w: 
     return t;
   };
   const ref = (name: string) => tensorRef(wt(name));
+  const fenv: FusedDecodeEnv = { ctx, hp, wt };
   const ropeFreqs = w.get('rope_freqs.weight');
   const rope: RopeTable = ropeTable(ctx, ropeFreqs ? { ...hp.rope, freqFactors: await readF32(device, ropeFreqs.buffer, hp.rope.nRot / 2) } : hp.rope);
   const outW = hp.tiedOutput ? wt('token_embd.weight') : wt('output.weight');
@@ -194,56 +195,6 @@ export async function gpuForwardCreate(ctx: KernelContext, hp: ModelHparams, w: 
   const one = actsCreate(device, hp, 1, tok, opts.stack !== false);
   const logits = device.createBuffer({ size: hp.vocab * 4, usage: STORAGE, label: 'logits' });
   const staging = device.createBuffer({ size: 4, usage: 0x01 | 0x08, label: 'decode:readback' }); // MAP_READ | COPY_DST
-
-  /**
-   * Decode (one token, stacked activations): attn_norm + q|k|v as fused matvecs (one over the
-   * stacked rows, or one per projection when q, k and v were not stacked), or null when the
-   * fused kernel does not apply (float weights, limits): the caller takes the separate plans.
-   */
-  async function fusedDecodeQkv(a: Acts, p: string): Promise<{ plans: KernelPlan[]; names: string[] } | null> {
-    const norm = { weight: ref(`${p}attn_norm.weight`), eps: hp.eps };
-    const ws = ['attn_q', 'attn_k', 'attn_v'].map((n) => wt(`${p}${n}.weight`));
-    const bs = hp.qkvBias ? ['attn_q', 'attn_k', 'attn_v'].map((n) => wt(`${p}${n}.bias`)) : null;
-    const qkvW = fusedRef(ws);
-    const qkvB = bs ? fusedRef(bs) : null;
-    const made: (KernelPlan | null)[] = [];
-    const give = (ps: (KernelPlan | null)[], names: string[]) => {
-      if (ps.every((x) => x)) return { plans: ps as KernelPlan[], names };
-      for (const x of ps) x?.dispose();
-      return null;
-    };
-    if (qkvW && (!bs || qkvB)) {
-      const plan = await matvecFusedPlan(ctx, { format: ws[0]!.format, rows: qd + 2 * kd, cols: hp.dim, weight: qkvW, x: a.x, y: a.stacked!.qkv, norm, ...(qkvB ? { bias: qkvB } : {}) });
-      return give([plan], ['fused attn_norm+matvec qkv']);
-    }
-    const outs = [a.q, a.k, a.v];
-    for (let i = 0; i < 3; i++) {
-      made.push((await matvecFusedPlan(ctx, { format: ws[i]!.format, rows: i ? kd : qd, cols: hp.dim, weight: tensorRef(ws[i]!), x: a.x, y: outs[i]!, norm, ...(bs ? { bias: tensorRef(bs[i]!) } : {}) })));
-    }
-    return give(made, ['fused attn_norm+matvec q', 'fused attn_norm+matvec k', 'fused attn_norm+matvec v']);
-  }
-
-  /**
-   * Decode: attn_output (+residual), then ffn_norm + gate|up + SwiGLU and ffn_down (+residual)
-   * as fused matvecs; null when one does not apply (the caller takes the separate plans).
-   */
-  async function fusedDecodeFfn(a: Acts, p: string): Promise<{ post: KernelPlan[]; names: string[] } | null> {
-    const gate = wt(`${p}ffn_gate.weight`);
-    const guW = fusedRef([gate, wt(`${p}ffn_up.weight`)]);
-    const o = wt(`${p}attn_output.weight`);
-    const down = wt(`${p}ffn_down.weight`);
-    if (!guW) return null;
-    const ps = [
-      await matvecFusedPlan(ctx, { format: o.format, rows: hp.dim, cols: qd, weight: tensorRef(o), x: a.att, y: a.x, accumulate: true }),
-      await matvecFusedPlan(ctx, { format: gate.format, rows: hp.ffnDim, cols: hp.dim, weight: guW, x: a.x, y: a.act, norm: { weight: ref(`${p}ffn_norm.weight`), eps: hp.eps }, swiglu: true }),
-      await matvecFusedPlan(ctx, { format: down.format, rows: hp.dim, cols: hp.ffnDim, weight: tensorRef(down), x: a.act, y: a.x, accumulate: true }),
-    ];
-    if (ps.some((x) => !x)) {
-      for (const x of ps) x?.dispose();
-      return null;
-    }
-    return { post: ps as KernelPlan[], names: ['fused matvec attn_output (+residual)', 'fused ffn_norm+matvec gate+up+swiglu', 'fused matvec ffn_down (+residual)'] };
-  }
 
   /** attn_output (+residual), ffn_norm, gate and up (stacked in decode), SwiGLU, ffn_down (+residual) as separate plans. */
   async function separateFfn(a: Acts, p: string): Promise<{ post: KernelPlan[]; names: string[] }> {
@@ -290,7 +241,7 @@ export async function gpuForwardCreate(ctx: KernelContext, hp: ModelHparams, w: 
     const qkv = ['attn_q', 'attn_k', 'attn_v'];
     // One token with stacked activations (decode): the fused kernels where they apply
     // (matvec-fused.ts, rope-kv.ts), else the separate plans below.
-    const fused = a.stacked ? await fusedDecodeQkv(a, p) : null;
+    const fused = a.stacked ? await fusedDecodeQkv(fenv, { x: a.x, q: a.q, k: a.k, v: a.v, qkv: a.stacked.qkv }, l) : null;
     if (fused) {
       plans.push(...fused.plans);
       names.push(...fused.names);
@@ -334,7 +285,7 @@ export async function gpuForwardCreate(ctx: KernelContext, hp: ModelHparams, w: 
       names.push('kv append');
     }
     const out: LayerPlans = { plans, names };
-    const { post, names: postNames } = a.stacked ? ((await fusedDecodeFfn(a, p)) ?? (await separateFfn(a, p))) : await separateFfn(a, p);
+    const { post, names: postNames } = a.stacked ? ((await fusedDecodeFfn(fenv, { att: a.att, x: a.x, act: a.act }, l)) ?? (await separateFfn(a, p))) : await separateFfn(a, p);
     if (!prefill) {
       out.attn = await decodeAttentionPlan(ctx, { q: a.q, out: a.att, kv: kv.views[l]!, nHeads: hp.nHeads, maxKvLen: kv.maxPages * 64, scale });
       out.post = post;

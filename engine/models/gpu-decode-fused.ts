@@ -1,0 +1,96 @@
+/**
+ * Decode's fused layer ops (one token, q|k|v and gate|up stacked; gpu-forward.ts): the matvecs
+ * of a layer with their neighbours folded in (engine/kernels/matvec-fused.ts), so that a layer
+ * of quantized weights runs as 7 dispatches instead of 15:
+ *
+ *   attn_norm + quantize + q|k|v (+ biases)      fusedDecodeQkv   1 dispatch (3 if q, k, v were not stacked)
+ *   q/k norm + RoPE + KV append                  rope-kv.ts       1 (gpu-forward.ts)
+ *   attention                                    2
+ *   quantize + o (+ residual)                    fusedDecodeFfn   1
+ *   ffn_norm + quantize + gate|up + SwiGLU                        1
+ *   quantize + down (+ residual)                                  1
+ *
+ * Each returns null where a fused kernel does not apply (float weights, a weight split over
+ * bindings, workgroup memory), and gpu-forward.ts records the separate plans instead. Values
+ * are bitwise those of the separate plans (engine/models/fuse.test.ts).
+ *
+ * Extend: a new block flag that sits between these ops needs a prologue / epilogue in
+ * matvec-q8-fused.wgsl, or it makes these helpers return null for that model.
+ */
+
+import type { BufferRef } from '../gpu/buffer-pool.ts';
+import type { KernelContext, KernelPlan } from '../kernels/context.ts';
+import { matvecFusedPlan } from '../kernels/matvec-fused.ts';
+import { fusedRef, tensorRef, type GpuTensor } from './gpu-weights.ts';
+import type { ModelHparams } from './hparams.ts';
+
+export interface FusedDecodeEnv {
+  ctx: KernelContext;
+  hp: ModelHparams;
+  /** the uploaded tensor of that name (throws when missing) */
+  wt(name: string): GpuTensor;
+}
+
+/** Plans with their profile names (GpuForward.profile). */
+export interface NamedPlans {
+  plans: KernelPlan[];
+  names: string[];
+}
+
+/** All plans, or none (disposing those made) when one did not apply. */
+function allOrNone(ps: (KernelPlan | null)[], names: string[]): NamedPlans | null {
+  if (ps.every((x) => x)) return { plans: ps as KernelPlan[], names };
+  for (const x of ps) x?.dispose();
+  return null;
+}
+
+/**
+ * attn_norm + q|k|v of layer `l` reading the residual x: one fused matvec over the stacked rows
+ * into `qkv`, or one per projection (into q, k, v) when they were not stacked (e.g. Q4_K_M's
+ * Q6_K attn_v).
+ */
+export async function fusedDecodeQkv(e: FusedDecodeEnv, a: { x: BufferRef; q: BufferRef; k: BufferRef; v: BufferRef; qkv: BufferRef }, l: number): Promise<NamedPlans | null> {
+  const { ctx, hp } = e;
+  const p = `blk.${l}.`;
+  const qd = hp.nHeads * hp.headDim;
+  const kd = hp.nKvHeads * hp.headDim;
+  const norm = { weight: tensorRef(e.wt(`${p}attn_norm.weight`)), eps: hp.eps };
+  const ws = ['attn_q', 'attn_k', 'attn_v'].map((n) => e.wt(`${p}${n}.weight`));
+  const bs = hp.qkvBias ? ['attn_q', 'attn_k', 'attn_v'].map((n) => e.wt(`${p}${n}.bias`)) : null;
+  const qkvW = fusedRef(ws);
+  const qkvB = bs ? fusedRef(bs) : null;
+  if (qkvW && (!bs || qkvB)) {
+    const plan = await matvecFusedPlan(ctx, { format: ws[0]!.format, rows: qd + 2 * kd, cols: hp.dim, weight: qkvW, x: a.x, y: a.qkv, norm, ...(qkvB ? { bias: qkvB } : {}) });
+    return allOrNone([plan], ['fused attn_norm+matvec qkv']);
+  }
+  const outs = [a.q, a.k, a.v];
+  const made: (KernelPlan | null)[] = [];
+  for (let i = 0; i < 3; i++) {
+    made.push(await matvecFusedPlan(ctx, { format: ws[i]!.format, rows: i ? kd : qd, cols: hp.dim, weight: tensorRef(ws[i]!), x: a.x, y: outs[i]!, norm, ...(bs ? { bias: tensorRef(bs[i]!) } : {}) }));
+  }
+  return allOrNone(made, ['fused attn_norm+matvec q', 'fused attn_norm+matvec k', 'fused attn_norm+matvec v']);
+}
+
+/**
+ * After attention of layer `l`: o (+residual into x), ffn_norm + gate|up + SwiGLU into `act`,
+ * down (+residual into x). Needs gate|up stacked (the SwiGLU epilogue pairs their rows).
+ */
+export async function fusedDecodeFfn(e: FusedDecodeEnv, a: { att: BufferRef; x: BufferRef; act: BufferRef }, l: number): Promise<{ post: KernelPlan[]; names: string[] } | null> {
+  const { ctx, hp } = e;
+  const p = `blk.${l}.`;
+  const qd = hp.nHeads * hp.headDim;
+  const gate = e.wt(`${p}ffn_gate.weight`);
+  const guW = fusedRef([gate, e.wt(`${p}ffn_up.weight`)]);
+  if (!guW) return null;
+  const o = e.wt(`${p}attn_output.weight`);
+  const down = e.wt(`${p}ffn_down.weight`);
+  const r = allOrNone(
+    [
+      await matvecFusedPlan(ctx, { format: o.format, rows: hp.dim, cols: qd, weight: tensorRef(o), x: a.att, y: a.x, accumulate: true }),
+      await matvecFusedPlan(ctx, { format: gate.format, rows: hp.ffnDim, cols: hp.dim, weight: guW, x: a.x, y: a.act, norm: { weight: tensorRef(e.wt(`${p}ffn_norm.weight`)), eps: hp.eps }, swiglu: true }),
+      await matvecFusedPlan(ctx, { format: down.format, rows: hp.dim, cols: hp.ffnDim, weight: tensorRef(down), x: a.act, y: a.x, accumulate: true }),
+    ],
+    ['fused matvec attn_output (+residual)', 'fused ffn_norm+matvec gate+up+swiglu', 'fused matvec ffn_down (+residual)'],
+  );
+  return r ? { post: r.plans, names: r.names } : null;
+}
