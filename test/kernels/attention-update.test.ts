@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gpuAcquire, type Gpu } from '../../engine/gpu/device.ts';
 import { gpuBufferFrom, gpuReadback, STORAGE } from '../../engine/gpu/buffer-pool.ts';
 import { kernelContextCreate, plansSubmit, type KernelContext } from '../../engine/kernels/context.ts';
-import { decodeAttentionPlan } from '../../engine/kernels/attention-decode.ts';
+import { decodeAttentionPlan, decodeLayout } from '../../engine/kernels/attention-decode.ts';
 import { prefillAttentionPlan } from '../../engine/kernels/attention-prefill.ts';
 import { kvPagesFor, type KvLayerView } from '../../engine/kernels/kv-layout.ts';
 import { attention, kvArenaPoisoned, kvPagesRead, kvPagesWrite } from '../../engine/reference/ops-attention.ts';
@@ -41,8 +41,10 @@ describe('attention plans across steps', () => {
 
   it('decode: shapes beyond the workgroup memory limit fail with model-unsupported', async () => {
     const kv = { pages: ctx.device.createBuffer({ size: 1 << 16, usage: STORAGE }), pageTable: ctx.device.createBuffer({ size: 256, usage: STORAGE }), tableOffset: 0, maxPages: 1, nKvHeads: 1, headDim: 128 };
-    const small = Number(ctx.device.limits.maxComputeWorkgroupStorageSize) < 34000;
-    const p = decodeAttentionPlan(ctx, { q: kv.pageTable, out: kv.pageTable, kv, nHeads: 16, maxKvLen: 64 });
+    // 128 query heads on one KV head at hd 128: q alone is 64 KiB of workgroup memory
+    const need = decodeLayout(128, 128, ctx.subgroups, 0).sharedBytes;
+    const small = Number(ctx.device.limits.maxComputeWorkgroupStorageSize) < need;
+    const p = decodeAttentionPlan(ctx, { q: kv.pageTable, out: kv.pageTable, kv, nHeads: 128, maxKvLen: 64 });
     if (small) await expect(p).rejects.toMatchObject({ code: 'model-unsupported' });
     else (await p).dispose();
     await expect(decodeAttentionPlan(ctx, { q: kv.pageTable, out: kv.pageTable, kv: { ...kv, headDim: 100 }, nHeads: 2, maxKvLen: 64 })).rejects.toMatchObject({ code: 'model-unsupported' });
