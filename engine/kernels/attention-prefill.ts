@@ -14,6 +14,11 @@
  * over about `targetWorkgroups` (default 1024) workgroups and merges the partials in a second
  * pass (SPLIT variant); `splits` tells which was chosen. The partials live in a scratch buffer
  * shared by all prefill plans of the context (kernelScratch).
+ *
+ * A workgroup holds up to `maxRows` (default 64) (query, head) rows: BQ = floor(rows / G) query
+ * tokens times the G heads of one KV head, fewer where workgroup memory is short (hd 128 on a
+ * 32 KB device: 24 rows); `rows` tells the choice. Tune `maxRows` / `targetWorkgroups` with
+ * bench/kernels/ops.ts.
  */
 
 import { LongreadError } from '../errors.ts';
