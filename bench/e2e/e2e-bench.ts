@@ -10,6 +10,7 @@
  * prefill tokens/s of a prompt of that many tokens, decode tokens/s of 128 tokens after it, and
  * GPU memory (Longread: its planned allocation; llama.cpp: VRAM used as the Vulkan backend reports).
  * llama.cpp runs through node-llama-cpp's Vulkan build with flash attention on, after a warm-up.
+ * Prefill runs in the engine's default pieces unless --chunk N.
  * Prints one markdown table with the ratio Longread / llama.cpp and writes it to $OUT/e2e.md.
  *
  * Extend: add rows to MODELS, values to CONTEXTS.
@@ -44,6 +45,8 @@ const promptFor = (ctx: number, trainCtx: number) => Math.min(ctx, trainCtx - DE
 const fitNote = (ctx: number, trainCtx: number) => (promptFor(ctx, trainCtx) < ctx ? `prompt ${promptFor(ctx, trainCtx)} tokens (model context ${trainCtx})` : undefined);
 // --no-fuse: decode without stacked q|k|v / gate|up weights (A/B of engine/models/gpu-weights.ts fusion)
 const NO_FUSE = argv.includes('--no-fuse');
+// --chunk N: prefill tokens per piece (default: the engine's, prefillChunkDefault in engine/models/index.ts)
+const CHUNK = arg('--chunk') ? Number(arg('--chunk')) : undefined;
 
 interface Row {
   model: string;
@@ -59,19 +62,19 @@ async function runLongread(gpu: Gpu, file: string, model: string, ctxs: number[]
   const rows: Row[] = [];
   for (const ctx of ctxs) {
     try {
-      const n = promptFor(ctx, trainCtx);
-      const m = await modelLoad(gpu, file, { contextLength: n + DECODE + 64, fuseWeights: !NO_FUSE });
+      const promptLen = promptFor(ctx, trainCtx);
+      const m = await modelLoad(gpu, file, { contextLength: promptLen + DECODE + 64, fuseWeights: !NO_FUSE, chunk: CHUNK });
       const s = sessionCreate(m);
       // warm-up: pipelines compiled, caches touched
-      await s.generate({ promptTokens: randomPromptTokens(Math.min(ctx, 512), vocab, 7), maxTokens: 8, temperature: 0 });
+      await s.generate({ promptTokens: randomPromptTokens(Math.min(promptLen, m.chunk), vocab, 7), maxTokens: 8, temperature: 0 });
       s.reset();
-      const r = await s.generate({ promptTokens: randomPromptTokens(n, vocab, 11), maxTokens: DECODE, temperature: 0 });
+      const r = await s.generate({ promptTokens: randomPromptTokens(promptLen, vocab, 11), maxTokens: DECODE, temperature: 0 });
       const notes = [fitNote(ctx, trainCtx), r.stats.generatedTokens < DECODE ? `${r.stats.generatedTokens} tokens` : undefined].filter(Boolean);
       rows.push({ model, ctx, engine: 'longread', prefill: r.stats.prefillTokensPerSecond, decode: r.stats.decodeTokensPerSecond, memGiB: m.info.memory.totalBytes / 2 ** 30, note: notes.join('; ') || undefined });
       if (PROFILE_AT.has(ctx) && gpu.info.features.includes('timestamp-query')) {
         // second of two runs each (the first warms clocks and caches); KV written here is discarded
-        const chunk = Math.min(512, ctx);
-        for (const [kind, pos, n, stepMs] of [['decode', ctx, 1, 1000 / r.stats.decodeTokensPerSecond], ['prefill', ctx - chunk, chunk, (1000 * chunk) / r.stats.prefillTokensPerSecond]] as const) {
+        const chunk = Math.min(m.chunk, promptLen);
+        for (const [kind, pos, n, stepMs] of [['decode', promptLen, 1, 1000 / r.stats.decodeTokensPerSecond], ['prefill', promptLen - chunk, chunk, (1000 * chunk) / r.stats.prefillTokensPerSecond]] as const) {
           await m.forward.profile(kind, pos, n);
           breakdowns.push({ model, ctx, kind: kind === 'decode' ? `decode step at ${ctx}` : `prefill piece of ${n} at ${pos}`, stepMs, rows: await m.forward.profile(kind, pos, n) });
         }

@@ -38,6 +38,8 @@ export interface LoadedModel {
   forward: GpuForward;
   kv: KvCache;
   ctx: KernelContext;
+  /** prefill tokens per piece (ModelLoadOptions.chunk or prefillChunkDefault) */
+  chunk: number;
   dispose(): void;
 }
 
@@ -46,7 +48,7 @@ export interface ModelLoadOptions {
   contextLength?: number;
   onProgress?: (done: number, total: number) => void;
   signal?: AbortSignal;
-  /** prefill chunk (tokens per submit), default 512 */
+  /** prefill chunk (tokens per submit); default: prefillChunkDefault (2048 down to 512 on GPUs, 512 on CPU adapters) */
   chunk?: number;
   /** GPU bytes the KV cache may use (the vramBudgetBytes setting); null / undefined: probed. Over budget, layers' KV moves to RAM / disk (engine/kv/kv-planner.ts) */
   vramBudgetBytes?: number | null;
@@ -62,9 +64,34 @@ interface Planned {
   hp: ModelHparams;
   names: string[];
   info: ModelInfo;
+  /** prefill chunk the activations are planned for */
+  chunk: number;
 }
 
-async function plan(p: string, contextLength: number | undefined, chunk: number): Promise<Planned> {
+/** GPU bytes of the prefill activations for pieces of T tokens: the full piece set + a remainder set. */
+function prefillActivationBytes(hp: ModelHparams, T: number): number {
+  const floats = T * (3 * hp.dim + 2 * hp.nHeads * hp.headDim + 2 * hp.nKvHeads * hp.headDim + 3 * hp.ffnDim) + 2 * hp.vocab;
+  return 2 * floats * 4;
+}
+
+/** Activations the automatic prefill chunk may take (a 1B model at 2048 tokens: 587 MB). */
+const AUTO_CHUNK_BYTES = 768 << 20;
+
+/**
+ * Prefill tokens per piece when the caller does not say. On a GPU, the largest of 2048, 1024 and
+ * 512 whose activations stay under AUTO_CHUNK_BYTES: a prefill matmul has (tokens / 128) x
+ * (outputs / 128) tiles of work, so 512-token pieces of a Llama-3.2-1B-shaped model give its
+ * q / o projections 64 tiles and k / v 16 for an H100's 132 SMs (those matmuls measured at
+ * 3-12 TFLOP/s there, against 28 for ffn_up with 256 tiles; BENCHMARKS.md). On a CPU adapter
+ * (lavapipe) pieces run one after another anyway: 512 keeps progress and cancellation fine-grained.
+ */
+export function prefillChunkDefault(hp: ModelHparams, cpuAdapter: boolean): number {
+  if (cpuAdapter) return 512;
+  for (const T of [2048, 1024]) if (prefillActivationBytes(hp, T) <= AUTO_CHUNK_BYTES) return T;
+  return 512;
+}
+
+async function plan(p: string, contextLength: number | undefined, chunkAsked: number | undefined, cpuAdapter = true): Promise<Planned> {
   const file = await modelFileOpen(p);
   try {
     const arch = architectureFor(file.metadata, p);
@@ -87,9 +114,8 @@ async function plan(p: string, contextLength: number | undefined, chunk: number)
     const quantization = Object.entries(typeBytes).sort((a, b) => b[1] - a[1])[0]?.[0] ?? 'F32';
     const shape = { nLayers: hp.nLayers, nKvHeads: hp.nKvHeads, headDim: hp.headDim };
     const kvBytes = kvCacheBytes({ ...shape, maxTokens: ctxLen });
-    const T = Math.min(chunk, ctxLen);
-    const actFloats = T * (3 * hp.dim + 2 * hp.nHeads * hp.headDim + 2 * hp.nKvHeads * hp.headDim + 3 * hp.ffnDim) + 2 * hp.vocab;
-    const activationBytes = 2 * actFloats * 4; // the full chunk set + a remainder set
+    const chunk = chunkAsked ?? prefillChunkDefault(hp, cpuAdapter);
+    const activationBytes = prefillActivationBytes(hp, Math.min(chunk, ctxLen));
     const tmodel = file.metadata['tokenizer.ggml.model'];
     const info: ModelInfo = {
       path: p,
@@ -112,7 +138,7 @@ async function plan(p: string, contextLength: number | undefined, chunk: number)
       memory: { weightsBytes, kvBytesPerToken: kvBytesPerToken(shape), kvBytes, activationBytes, totalBytes: weightsBytes + kvBytes + activationBytes },
       bundled: false,
     };
-    return { file, hp, names, info };
+    return { file, hp, names, info, chunk };
   } catch (e) {
     await file.close();
     throw e;
@@ -126,8 +152,7 @@ export async function modelInspect(p: string): Promise<ModelInfo> {
 }
 
 export async function modelLoad(gpu: Gpu, p: string, opts: ModelLoadOptions = {}): Promise<LoadedModel> {
-  const chunk = opts.chunk ?? 512;
-  const { file, hp, names, info } = await plan(p, opts.contextLength, chunk);
+  const { file, hp, names, info, chunk } = await plan(p, opts.contextLength, opts.chunk, gpu.info.isFallbackAdapter);
   const device = gpu.device;
   let kv: KvCache | null = null;
   let weights: Awaited<ReturnType<typeof weightsUpload>> | null = null;
@@ -180,6 +205,7 @@ export async function modelLoad(gpu: Gpu, p: string, opts: ModelLoadOptions = {}
       forward,
       kv: k,
       ctx,
+      chunk,
       dispose() {
         forward.dispose();
         kvCacheDispose(k);
