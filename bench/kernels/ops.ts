@@ -112,8 +112,8 @@ async function benchDecode(ctx: KernelContext, timer: GpuTimer, rows: Row[]): Pr
     const q = randomF32(ctx, nHeads * hd, 'q');
     const out = ctx.device.createBuffer({ size: nHeads * hd * 4, usage: STORAGE });
     const lanesDefault = decodeLanes(hd, nHeads / nKv);
-    const lanes = quick ? [lanesDefault] : [lanesDefault, hd === 128 ? 16 : 4];
-    const targets = quick ? [1024] : [512, 1024, 2048, 4096];
+    const lanes = quick ? [lanesDefault] : [lanesDefault, hd === 128 ? (lanesDefault === 16 ? 8 : 16) : 4];
+    const targets = quick ? [512] : [512, 1024, 2048, 4096];
     let best: Row | undefined;
     for (const l of lanes) {
       for (const target of targets) {
@@ -121,7 +121,7 @@ async function benchDecode(ctx: KernelContext, timer: GpuTimer, rows: Row[]): Pr
         for (const p of plans) p.update(kvLen);
         let i = 0;
         const us = await timeUs(ctx, timer, (pass) => plans[i++ % plans.length]!.encode(pass), 16);
-        const star = l === lanesDefault && target === 1024 ? '*' : '';
+        const star = l === lanesDefault && target === 512 ? '*' : '';
         const row = { kernel: 'decode attention', shape: `${kvLen} tok, ${nHeads}/${nKv} heads, hd ${hd}`, variant: `${l} lanes/row, ${plans[0]!.chunks} chunks (target ${target})${star}${copies > 1 ? `, ${copies} copies` : ''}`, us, gbps: bytes / us / 1e3, tflops: (4 * kvLen * nHeads * hd) / us / 1e6 };
         rows.push(row);
         if (!best || row.us < best.us) best = row;

@@ -9,7 +9,7 @@
  * Built for memory bandwidth: pass 1 reads each K/V page once with 128-bit coalesced loads for
  * all G query heads of its KV head, the next page's loads in flight while a page is computed,
  * and keeps scores, softmax state and accumulators in registers (see the shader's header).
- * Chunking: pages are split into chunks so that about `targetWorkgroups` (default 1024)
+ * Chunking: pages are split into chunks so that about `targetWorkgroups` (default 512)
  * workgroups run for any kvLen; `update` recomputes it. Telemetry tap: pass `probs`
  * (f32 [nHeads, maxKvLen]) and the plan also writes each head's attention probabilities over
  * the KV positions (a third small pass); without it nothing extra is compiled or run.
@@ -71,16 +71,18 @@ export interface DecodeLayout {
 
 /**
  * Default lanes per row: 8 (or the largest power of two dividing headDim / 8 below it), doubled
- * while an invocation would hold more than 64 accumulator floats (G * 8 * words) and the row
- * allows it. hd 128: 8 lanes of 2 words (16 dims) for G <= 4, 16 lanes of one word for G 5..8;
- * hd 64: 8 lanes of one word. Fewer lanes mean fewer shuffles and softmax repeats per page,
- * more lanes fewer registers.
+ * while an invocation would hold more than 32 accumulator floats (G * 8 * words) and the row
+ * allows it. hd 128: 8 lanes of 2 words (16 dims) for G <= 2, else 16 lanes of one word; hd 64:
+ * 8 lanes of one word. Fewer lanes mean fewer shuffles and softmax repeats per page, more lanes
+ * fewer registers. Measured on the H100 (BENCHMARKS.md, 2026-12-06, 32/8 heads): hd 128 with 8
+ * lanes (64 accumulators) took 795-1016 us at 32K against 193-205 us with 16 lanes; hd 64 was
+ * best at 8 lanes. Chunk target 512 led or tied in every shape measured.
  */
 export function decodeLanes(headDim: number, G = 4): number {
   const cols = headDim / 8;
   let lanes = 1;
   while (lanes < 8 && cols % (2 * lanes) === 0) lanes *= 2;
-  while (lanes < 16 && cols % (2 * lanes) === 0 && G * 8 * (cols / lanes) > 64) lanes *= 2;
+  while (lanes < 16 && cols % (2 * lanes) === 0 && G * 8 * (cols / lanes) > 32) lanes *= 2;
   return lanes;
 }
 
@@ -117,7 +119,7 @@ export async function decodeAttentionPlan(ctx: KernelContext, a: DecodeAttention
   if (lay.sharedBytes > limit) {
     throw new LongreadError('model-unsupported', `Decode attention with ${G} query heads per KV head at head dim ${headDim} needs ${lay.sharedBytes} bytes of workgroup memory; this GPU offers ${limit}.`, 'This model shape is not supported on this GPU.', { shared: lay.sharedBytes, limit, G, headDim });
   }
-  const target = a.targetWorkgroups ?? 1024;
+  const target = a.targetWorkgroups ?? 512;
   const maxChunks = Math.max(1, Math.min(Math.ceil(target / nKvHeads), kvPagesFor(a.maxKvLen)));
   const partFloats = a.nHeads * maxChunks * (headDim + 2) + a.nHeads * 2;
   const part = kernelScratch(ctx, 'attention-decode:partials', partFloats * 4);
