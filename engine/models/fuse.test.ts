@@ -1,4 +1,5 @@
-// Decode with stacked weights and fused kernels (q|k|v and gate|up uploaded into one buffer each;
+// Decode with stacked weights and fused kernels, with the FFN side fused (fuseFfn) or not (the
+// default) (q|k|v and gate|up uploaded into one buffer each;
 // attn_norm + activation quantization + q|k|v, q/k norm + RoPE + KV append, ffn_norm + gate|up +
 // SwiGLU, and the o / down matvecs with their quantization each ONE dispatch: gpu-weights.ts,
 // gpu-forward.ts, matvec-fused.ts, rope-kv.ts) computes exactly what fully separate decode
@@ -28,8 +29,8 @@ describe('stacked decode weights', () => {
     it(`${shape} ${type}: fused and separate decode agree exactly`, async () => {
       const file = path.join(dir, `${shape}-${type}.gguf`);
       ggufGenerate({ shape, type, out: file, seed: 7 });
-      const run = async (fuseWeights: boolean) => {
-        const m = await modelLoad(gpu, file, { contextLength: 512, chunk: 64, fuseWeights });
+      const run = async (fuseWeights: boolean, fuseFfn = false) => {
+        const m = await modelLoad(gpu, file, { contextLength: 512, chunk: 64, fuseWeights, fuseFfn });
         try {
           const s = sessionCreate(m);
           const prompt = Array.from({ length: 65 }, (_, i) => 100 + ((i * 37) % 400));
@@ -41,16 +42,23 @@ describe('stacked decode weights', () => {
           m.dispose();
         }
       };
-      const fused = await run(true);
+      const fused = await run(true, true);
+      const attnFused = await run(true);
       const separate = await run(false);
-      expect(fused.tokens).toEqual(separate.tokens);
-      expect(Buffer.from(fused.logits.buffer).equals(Buffer.from(separate.logits.buffer))).toBe(true);
-      if (fused.ops && separate.ops) {
-        expect(fused.ops).toContain('fused attn_norm+matvec qkv');
+      for (const r of [fused, attnFused]) {
+        expect(r.tokens).toEqual(separate.tokens);
+        expect(Buffer.from(r.logits.buffer).equals(Buffer.from(separate.logits.buffer))).toBe(true);
+      }
+      if (fused.ops && attnFused.ops && separate.ops) {
+        for (const ops of [fused.ops, attnFused.ops]) {
+          expect(ops).toContain('fused attn_norm+matvec qkv');
+          expect(ops).toContain(shape === 'tiny-qwen3' ? 'fused q/k norm+rope+kv append' : 'fused rope+kv append');
+        }
         expect(fused.ops).toContain('fused ffn_norm+matvec gate+up+swiglu');
         expect(fused.ops).toContain('fused matvec ffn_down (+residual)');
-        expect(fused.ops).toContain(shape === 'tiny-qwen3' ? 'fused q/k norm+rope+kv append' : 'fused rope+kv append');
         expect(fused.ops).not.toContain('swiglu');
+        expect(attnFused.ops).toContain('swiglu');
+        expect(attnFused.ops).not.toContain('fused matvec ffn_down (+residual)');
         expect(separate.ops).toContain('matvec attn_q');
         expect(separate.ops).not.toContain('matvec attn_qkv');
         expect(separate.ops).toContain('rope k');

@@ -22,10 +22,14 @@
  * submit per decode step.
  *
  * Decode dispatches: with stacked weights (the default) a layer runs as attn_norm + q|k|v, q/k
- * norm + RoPE + KV append, attention (2), o (+residual), ffn_norm + gate|up + SwiGLU, down
- * (+residual): 7 dispatches for quantized weights (matvec-fused.ts, rope-kv.ts; bitwise equal to
- * the separate kernels, engine/models/fuse.test.ts). `stack: false` (modelLoad's fuseWeights:
- * false) keeps every op separate (22 for llama), for A/B runs.
+ * norm + RoPE + KV append, attention (2), then o (+residual), ffn_norm, gate|up, SwiGLU and down
+ * (+residual) as separate plans: 12 dispatches for quantized weights (matvec-fused.ts,
+ * rope-kv.ts; bitwise equal to the separate kernels, engine/models/fuse.test.ts). `fuseFfn: true`
+ * fuses the FFN side too (o, ffn_norm + gate|up + SwiGLU, down: 7 dispatches), off by default:
+ * on the H100 (BENCHMARKS.md, 2026-12-06) the fused gate|up + SwiGLU took 90 us a layer and the
+ * fused down 33 us, against 52 and 24 us for the separate norm, matvec and SwiGLU plans (each
+ * workgroup of the fused kernels normalises and quantizes the whole input again). `stack: false`
+ * (modelLoad's fuseWeights: false) keeps every op separate (22 for llama), for A/B runs.
  *
  * Extend: a new block flag gets its op in `layerPlans` (and in the fused decode helpers), for
  * both `T = 1` (matvec) and `T > 1` (matmul) shapes; compare with engine/reference/forward.ts
@@ -172,7 +176,7 @@ function decodeLayerOps(l: LayerPlans, attn: KernelPlan, visit: (name: string, p
   for (let j = n; j < l.plans.length; j++) visit(l.names[j]!, l.plans[j]!);
 }
 
-export async function gpuForwardCreate(ctx: KernelContext, hp: ModelHparams, w: Map<string, GpuTensor>, kv: KvCache, opts: { chunk?: number; stack?: boolean } = {}): Promise<GpuForward> {
+export async function gpuForwardCreate(ctx: KernelContext, hp: ModelHparams, w: Map<string, GpuTensor>, kv: KvCache, opts: { chunk?: number; stack?: boolean; fuseFfn?: boolean } = {}): Promise<GpuForward> {
   const device = ctx.device;
   const chunk = Math.max(1, Math.min(opts.chunk ?? 512, kv.maxTokens));
   const wt = (name: string) => {
@@ -285,7 +289,7 @@ export async function gpuForwardCreate(ctx: KernelContext, hp: ModelHparams, w: 
       names.push('kv append');
     }
     const out: LayerPlans = { plans, names };
-    const { post, names: postNames } = a.stacked ? ((await fusedDecodeFfn(fenv, { att: a.att, x: a.x, act: a.act }, l)) ?? (await separateFfn(a, p))) : await separateFfn(a, p);
+    const { post, names: postNames } = a.stacked && opts.fuseFfn ? ((await fusedDecodeFfn(fenv, { att: a.att, x: a.x, act: a.act }, l)) ?? (await separateFfn(a, p))) : await separateFfn(a, p);
     if (!prefill) {
       out.attn = await decodeAttentionPlan(ctx, { q: a.q, out: a.att, kv: kv.views[l]!, nHeads: hp.nHeads, maxKvLen: kv.maxPages * 64, scale });
       out.post = post;

@@ -54,6 +54,8 @@ export interface ModelLoadOptions {
   vramBudgetBytes?: number | null;
   /** upload q|k|v and gate|up of each layer into shared buffers so decode runs each as one matvec, and RoPE of q and k as one dispatch (default true; gpu-weights.ts, gpu-forward.ts) */
   fuseWeights?: boolean;
+  /** decode's FFN side (o, ffn_norm + gate|up + SwiGLU, down) as fused kernels too (default false: slower on the H100, gpu-forward.ts) */
+  fuseFfn?: boolean;
 }
 
 /** Default allocated context when none is asked for. */
@@ -184,7 +186,7 @@ export async function modelLoad(gpu: Gpu, p: string, opts: ModelLoadOptions = {}
     weights = await weightsUpload(device, file, names, opts.onProgress, opts.signal, opts.fuseWeights === false ? [] : decodeFuseGroups(hp.nLayers));
     device.pushErrorScope('out-of-memory');
     device.pushErrorScope('validation');
-    const forward = await gpuForwardCreate(ctx, hp, weights, k, { chunk, stack: opts.fuseWeights !== false });
+    const forward = await gpuForwardCreate(ctx, hp, weights, k, { chunk, stack: opts.fuseWeights !== false, fuseFfn: opts.fuseFfn === true });
     const validation = await device.popErrorScope();
     const oomForward = await device.popErrorScope();
     if (oomForward) {
