@@ -13,13 +13,22 @@
  * --drop-caches (root: drop the OS page cache before each reopen, so the snapshot comes from
  * disk, as after a restart). Checks that the restored run gives the same first token as the
  * cold one. Prints a markdown table (and writes $OUT/snapshot.md when OUT is set).
+ *
+ * --restore-only: no model, no prefill: a bare paged cache of the shape's KV (--layers 16
+ * --heads 8 --head-dim 64 --ctx, the Llama-3.2-1B shape by default) filled with random pages,
+ * saved, then restored --runs times (kvSnapshotRestore alone: read + verify + upload). Checks
+ * the restored pages by saving them again and comparing the two files byte for byte. Usable on
+ * CPU adapters, where prefilling a long document would take minutes:
+ *
+ *   node --import ./bin/register.mjs bench/kv-tiers/snapshot-bench.ts --restore-only --ctx 16384
  */
 
-import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gpuAcquire } from '../../engine/gpu/device.ts';
 import { modelInspect, modelLoad, sessionCreate } from '../../engine/decode/index.ts';
+import { kvCacheCreate, kvCacheDispose, kvCacheEnsure } from '../../engine/kv/kv-cache.ts';
 import { kvSnapshotRestore, kvSnapshotSave } from '../../engine/kv/snapshot.ts';
 import { ENGINE_VERSION } from '../../engine/service/version.ts';
 import { ggufGenerate, randomPromptTokens, type GenType } from '../../tools/gen-gguf/gen-gguf.ts';
@@ -40,6 +49,44 @@ function dropPageCache(): boolean {
   } catch {
     return false;
   }
+}
+
+if (argv.includes('--restore-only')) await restoreOnlyBench();
+
+/** The --restore-only mode: kvSnapshotRestore of a bare cache, timed apart from any model. */
+async function restoreOnlyBench(): Promise<never> {
+  const shapeArgs = { nLayers: Number(arg('--layers') ?? 16), nKvHeads: Number(arg('--heads') ?? 8), headDim: Number(arg('--head-dim') ?? 64) };
+  const gpu = await gpuAcquire();
+  const kv = kvCacheCreate(gpu.device, { ...shapeArgs, maxTokens: ctx + 64 });
+  kvCacheEnsure(kv, ctx);
+  const chunk = new Uint8Array(1 << 20);
+  for (const a of kv.arenas) {
+    for (let off = 0; off < a.size; off += chunk.length) {
+      for (let i = 0; i < chunk.length; i += 4096) chunk[i] = (off + i) * 2654435761 >>> 24; // cheap, page-distinct contents
+      gpu.device.queue.writeBuffer(a, off, chunk, 0, Math.min(chunk.length, a.size - off));
+    }
+  }
+  const ids = randomPromptTokens(ctx, 32000, 11);
+  const dir = mkdtempSync(path.join(tmpdir(), 'lr-snap-'));
+  const [file, again] = [path.join(dir, 'doc.kvsnap'), path.join(dir, 'again.kvsnap')];
+  let t = performance.now();
+  await kvSnapshotSave(kv, ids, file, 'snapshot-bench', ENGINE_VERSION);
+  const saveMs = performance.now() - t;
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    t = performance.now();
+    await kvSnapshotRestore(kv, file, 'snapshot-bench');
+    times.push(performance.now() - t);
+  }
+  await kvSnapshotSave(kv, ids, again, 'snapshot-bench', ENGINE_VERSION);
+  const same = readFileSync(file).equals(readFileSync(again));
+  const bytes = statSync(file).size;
+  rmSync(dir, { recursive: true, force: true });
+  process.stdout.write(`Device: ${gpu.info.adapterName}. Bare KV cache ${shapeArgs.nLayers} layers x ${shapeArgs.nKvHeads} KV heads x head dim ${shapeArgs.headDim}, ${ctx} tokens: snapshot ${(bytes / 2 ** 20).toFixed(0)} MiB, saved in ${(saveMs / 1000).toFixed(2)} s.\n`
+    + `restore (read + verify + upload), ${runs} runs (s): ${times.map((x) => (x / 1000).toFixed(3)).join(', ')}; best ${(Math.min(...times) / 1000).toFixed(3)} s = ${(bytes / 2 ** 20 / (Math.min(...times) / 1000)).toFixed(0)} MiB/s\n`
+    + `restored pages saved again give the same file: ${same}\n`);
+  kvCacheDispose(kv);
+  process.exit(same ? 0 : 1);
 }
 
 const modelFile = path.join(tmpdir(), `snapshot-bench-${shape}-${type}.gguf`);

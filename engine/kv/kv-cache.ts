@@ -124,6 +124,7 @@ export function kvCacheEnsure(kv: KvCache, tokens: number): void {
   const have = kvPagesFor(kv.mappedTokens);
   const need = kvPagesFor(tokens);
   if (need > have) {
+    if (have === 0) for (const f of new Set(kv.free)) sortForAscendingPops(f);
     for (let l = 0; l < kv.nLayers; l++) {
       if (kv.tiers?.offGpu(l)) {
         for (let h = 0; h < kv.nKvHeads; h++) for (let p = have; p < need; p++) kv.tiers.mapHost(l, h, p);
@@ -142,6 +143,21 @@ export function kvCacheEnsure(kv: KvCache, tokens: number): void {
     }
   }
   kv.mappedTokens = Math.max(kv.mappedTokens, tokens);
+}
+
+/**
+ * Orders a free list so that pops hand out ascending physical pages. Truncation pushes pages
+ * back in table order, which would make the next ensure hand them out descending; an empty
+ * cache filled again (a snapshot restore, a new document) then gets each layer's pages as one
+ * ascending run, which kvSnapshotRestore uploads with one write per block instead of per page.
+ */
+function sortForAscendingPops(free: number[]): void {
+  for (let i = 1; i < free.length; i++) {
+    if (free[i - 1]! < free[i]!) {
+      free.sort((a, b) => b - a);
+      return;
+    }
+  }
 }
 
 /** Unmaps the pages past `tokens` (their contents become garbage the kernels never read). */

@@ -9,6 +9,7 @@ import { gpuAcquire, type Gpu } from '../gpu/device.ts';
 import { modelLoad, sessionCreate, type LoadedModel } from '../decode/index.ts';
 import { storiesGguf } from '../../test/golden/stories.ts';
 import { kvPagesFetch, kvPagesOffload, kvTierCounts, kvTierOf, kvTiersEnable, type KvTiers } from './kv-tiers.ts';
+import { KV_PAGE_TOKENS, kvTableIndex } from '../kernels/kv-layout.ts';
 import { kvSnapshotRestore, kvSnapshotSave } from './snapshot.ts';
 
 describe('KV tiers', () => {
@@ -127,6 +128,14 @@ describe('KV tiers', () => {
       for (const target of [base, m2]) {
         const ids = await kvSnapshotRestore(target.kv, snap, 'fp');
         expect(ids).toEqual(q1);
+        // a restore maps each GPU layer's pages as one ascending run (one upload per block)
+        const kv = target.kv;
+        const pages = Math.ceil(q1.length / KV_PAGE_TOKENS);
+        for (let l = 0; l < kv.nLayers; l++) {
+          if (kvTierOf(kv, l) !== 'gpu') continue;
+          const phys = Array.from({ length: kv.nKvHeads * pages }, (_, i) => kv.table[kvTableIndex(kv.views[l]!.tableOffset, kv.maxPages, Math.floor(i / pages), i % pages)]!);
+          expect(phys).toEqual(phys.map((_, i) => phys[0]! + i));
+        }
         const s = sessionCreate(target);
         s.adoptCache(ids);
         const r = await s.generate({ promptTokens: q1, ...greedy });

@@ -65,21 +65,58 @@ describe('KV snapshot files', () => {
     await expectInvalid(path.join(dir, 'missing.kv'));
   });
 
-  it('streams pages in verified batches and stops at the first damaged page', async () => {
+  it('checks every block: a flipped byte anywhere or a cut at any block boundary is caught', async () => {
+    const f = path.join(dir, 'blocks.kv');
+    await snapshotWrite(f, header(5, 12), Array.from({ length: 12 }, (_, i) => pageOf(5, i)), { blockBytes: 5 * PAGE }); // blocks of 5, 5, 2 pages
+    const r = await snapshotRead(f, 'fp');
+    for (let i = 0; i < 12; i++) expect(Buffer.from(r.page(i)).equals(Buffer.from(pageOf(5, i)))).toBe(true);
+    const good = await readFile(f);
+    const body = good.length - 40 - 12 * PAGE - 3 * 32;
+    const sums = [body + 5 * PAGE, body + 10 * PAGE + 32, body + 12 * PAGE + 64]; // each block's checksum
+    const at = [8, 12, 16, 19, body - 1, ...sums, ...sums.map((x) => x + 31), ...sums.map((x) => x - 1), good.length - 40, good.length - 1];
+    for (let k = 0; k < good.length; k += 61) at.push(k);
+    for (const a of at) {
+      const bad = Buffer.from(good);
+      bad[a] = bad[a]! ^ 0x10;
+      await writeFile(f, bad);
+      await expectInvalid(f);
+    }
+    for (const len of [...sums, ...sums.map((x) => x + 32), body, body + 1]) {
+      await writeFile(f, good);
+      await truncate(f, len);
+      await expectInvalid(f);
+    }
+  });
+
+  it('rejects a version 1 file (one checksum per page) by its version', async () => {
+    const f = path.join(dir, 'v1.kv');
+    await snapshotWrite(f, header(2, 3), Array.from({ length: 3 }, (_, i) => pageOf(2, i)));
+    const old = await readFile(f);
+    old.writeUInt32LE(1, 8);
+    await writeFile(f, old);
+    const e = await snapshotRead(f, 'fp').catch((x: unknown) => x);
+    expect((e as LongreadError).code).toBe('snapshot-invalid');
+    expect((e as LongreadError).message).toMatch(/version 1, expected 2/);
+  });
+
+  it('streams pages in verified batches and stops at the first damaged block', async () => {
     const f = path.join(dir, 'b.kv');
-    await snapshotWrite(f, header(3, 50), Array.from({ length: 50 }, (_, i) => pageOf(3, i)));
-    const batchBytes = 7 * (PAGE + 32); // 7 pages per batch: 8 batches, the last one short
+    const block = 3 * PAGE; // blocks of 3 pages: 17 blocks, the last one of 2 pages
+    await snapshotWrite(f, header(3, 50), Array.from({ length: 50 }, (_, i) => pageOf(3, i)), { blockBytes: block });
+    const batchBytes = 2 * (block + 32); // 2 blocks = 6 pages per batch: 9 batches, the last one short
     const seen: number[] = [];
     for await (const b of (await snapshotOpen(f, 'fp', { batchBytes })).batches()) {
       b.pages.forEach((p, k) => {
         expect(Buffer.from(p).equals(Buffer.from(pageOf(3, b.first + k)))).toBe(true);
         seen.push(b.first + k);
       });
+      expect(b.blocks[0]!.first).toBe(b.first);
+      for (const k of b.blocks) expect(Buffer.from(k.data).equals(Buffer.concat(Array.from({ length: k.data.length / PAGE }, (_, i) => pageOf(3, k.first + i))))).toBe(true);
     }
     expect(seen).toEqual(Array.from({ length: 50 }, (_, i) => i));
     const good = await readFile(f);
     const bad = Buffer.from(good);
-    const at = good.length - 40 - 13 * (PAGE + 32) + 100; // inside page 37
+    const at = good.length - 40 - (2 * PAGE + 32) - 4 * (block + 32) + PAGE + 100; // inside page 37, in block 12 (pages 36..38)
     bad[at] = bad[at]! ^ 1;
     await writeFile(f, bad);
     const got: number[] = [];
@@ -87,8 +124,8 @@ describe('KV snapshot files', () => {
       for await (const b of (await snapshotOpen(f, 'fp', { batchBytes })).batches()) got.push(b.first);
     })().catch((x: unknown) => x);
     expect((e as LongreadError).code).toBe('snapshot-invalid');
-    expect((e as LongreadError).message).toMatch(/page 37 checksum/);
-    expect(got).toEqual([0, 7, 14, 21, 28]); // batch 35..41 holds the damage and is never yielded
+    expect((e as LongreadError).message).toMatch(/pages 36\.\.38 checksum/);
+    expect(got).toEqual([0, 6, 12, 18, 24, 30]); // batch 36..41 holds the damage and is never yielded
     // a reader closed without reading releases the file
     await (await snapshotOpen(f, 'fp')).close();
   });
@@ -105,7 +142,7 @@ describe('KV snapshot files', () => {
             const n = 8 + (seed % 9);
             const header = { fingerprint: 'fp', engineVersion: '0.1.0', nLayers: 2, nKvHeads: 2, headDim: 8, tokens: n * 16, tokenIds: [seed], pageBytes, nPages: n };
             async function* pages() { for (let i = 0; i < n; i++) { if (i % 3 === 0) await new Promise((r) => setImmediate(r)); yield pageOf(seed, i); } }
-            await snapshotWrite(file, header, pages());
+            await snapshotWrite(file, header, pages(), { blockBytes: 3 * pageBytes });
             process.stdout.write('w' + seed + '\\n');
           }`,
         resolveDir: dir,

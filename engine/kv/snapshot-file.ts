@@ -2,13 +2,22 @@
  * KV snapshot files: a document's prefilled KV pages on disk, so reopening the document skips
  * prefill. This module is the file format only (GPU copy-out / copy-in lives with the cache).
  *
- * Layout (little-endian):
- *   "LRKVSNAP" | u32 version | u32 headerBytes | header JSON | 32-byte sha256(header JSON)
- *   then for each page, in header order: pageBytes of data | 32-byte sha256(data)
- *   "LRKVEND!" | 32-byte sha256 over all page checksums
+ * Layout (little-endian), version 2:
+ *   "LRKVSNAP" | u32 version | u32 headerBytes | u32 blockPages | header JSON
+ *   | 32-byte sha256(the 20 bytes before the JSON + header JSON)
+ *   then the pages in header order, in blocks of `blockPages` consecutive pages (the last block
+ *   may be shorter): the block's page data, contiguous | 32-byte sha256(that data)
+ *   "LRKVEND!" | 32-byte sha256 over all block checksums
+ *
+ * Version 1 had one checksum per page: a 1 GiB snapshot of 16 KiB pages meant 65,536 hashes and
+ * as many GPU uploads, which made a restore cost seconds of per-page overhead. Blocks (1 MiB of
+ * page data by default) cut that to ~1K hashes per GiB and let the restorer upload a block's
+ * pages with one write where they map to consecutive physical pages. A version 1 file is
+ * rejected as 'version 1, expected 2' and, like any invalid snapshot, discarded and the
+ * document prefilled again (then saved as version 2).
  *
  * Crash safety: written to `<file>.tmp-*`, fsync'd, renamed, directory fsync'd; a reader accepts
- * a file only when the magic, version, header checksum, exact size, every page checksum and
+ * a file only when the magic, version, header checksum, exact size, every block checksum and
  * the trailer all agree, and the header's fingerprint is the one asked for. So a process killed
  * at any moment leaves either the previous file, no file, or a stray temp file, never a file
  * that loads as valid but wrong. Snapshot files are untrusted input (CVE-2026-43629 is the
@@ -22,11 +31,15 @@ import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { LongreadError } from '../errors.ts';
 
-export const SNAPSHOT_VERSION = 1;
+export const SNAPSHOT_VERSION = 2;
 const MAGIC = Buffer.from('LRKVSNAP');
 const END = Buffer.from('LRKVEND!');
 const MAX_HEADER = 64 << 20;
 const MAX_PAGE_BYTES = 1 << 24;
+const MAX_BLOCK_BYTES = 1 << 26;
+const PRE = 20;
+/** Page data per checksummed block when the writer is not told otherwise. */
+const BLOCK_BYTES = 1 << 20;
 
 export interface SnapshotHeader {
   /** sha256 over model file identity + document text + engine version (snapshotFingerprint). */
@@ -75,12 +88,11 @@ function sha(b: Uint8Array): Buffer {
 }
 
 /**
- * sha256 of many pages at once. WebCrypto digests run on libuv's thread pool, so the pages of a
- * batch are hashed in parallel (a 1 GiB snapshot is 16K pages: on one thread the hashing alone
- * took longer than reading the file).
+ * sha256 of many blocks at once. WebCrypto digests run on libuv's thread pool, so the blocks of
+ * a batch are hashed in parallel (on one thread the hashing alone took longer than reading).
  */
-async function shaMany(pages: readonly Uint8Array[]): Promise<Buffer[]> {
-  const sums = await Promise.all(pages.map((p) => webcrypto.subtle.digest('SHA-256', p)));
+async function shaMany(blocks: readonly Uint8Array[]): Promise<Buffer[]> {
+  const sums = await Promise.all(blocks.map((p) => webcrypto.subtle.digest('SHA-256', p)));
   return sums.map((d) => Buffer.from(d));
 }
 
@@ -88,35 +100,49 @@ function invalid(file: string, why: string): LongreadError {
   return new LongreadError('snapshot-invalid', `The KV snapshot ${path.basename(file)} is not usable: ${why}.`, 'It will be discarded and the document prefilled again.', { file, reason: why });
 }
 
-/** Pages per write or read batch: about 16 MiB, so a batch is one system call and a few hundred parallel hashes. */
-function batchPages(pageBytes: number, bytes = BATCH_BYTES): number {
-  return Math.max(1, Math.floor(bytes / (pageBytes + 32)));
+/** Pages per checksummed block: `blockBytes` of page data (at least one page). */
+function blockPagesFor(pageBytes: number, blockBytes = BLOCK_BYTES): number {
+  return Math.max(1, Math.floor(blockBytes / pageBytes));
+}
+
+/** Blocks per write or read batch: about 16 MiB, so a batch is one system call and a few parallel hashes. */
+function batchBlocks(blockBytes: number, bytes = BATCH_BYTES): number {
+  return Math.max(1, Math.floor(bytes / (blockBytes + 32)));
 }
 const BATCH_BYTES = 16 << 20;
 
-/** Writes a snapshot atomically; `pages` yields each page's bytes in header order. */
-export async function snapshotWrite(file: string, header: SnapshotHeader, pages: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<void> {
+/**
+ * Writes a snapshot atomically; `pages` yields each page's bytes in header order.
+ * `blockBytes` (page data per checksum, default 1 MiB) is for tests.
+ */
+export async function snapshotWrite(file: string, header: SnapshotHeader, pages: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, opts: { blockBytes?: number } = {}): Promise<void> {
   const json = Buffer.from(JSON.stringify(header));
+  const blockPages = blockPagesFor(header.pageBytes, opts.blockBytes);
+  if (blockPages * header.pageBytes > MAX_BLOCK_BYTES) throw new Error(`blocks of ${blockPages} pages exceed ${MAX_BLOCK_BYTES} bytes`);
   const tmp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
   await fs.mkdir(path.dirname(file), { recursive: true });
   const fh = await fs.open(tmp, 'w', 0o600);
   try {
-    const pre = Buffer.alloc(16);
+    const pre = Buffer.alloc(PRE);
     MAGIC.copy(pre, 0);
     pre.writeUInt32LE(SNAPSHOT_VERSION, 8);
     pre.writeUInt32LE(json.length, 12);
-    await fh.write(Buffer.concat([pre, json, sha(json)]));
+    pre.writeUInt32LE(blockPages, 16);
+    await fh.write(Buffer.concat([pre, json, sha(Buffer.concat([pre, json]))]));
     const all = createHash('sha256');
-    const per = batchPages(header.pageBytes);
+    const per = batchBlocks(blockPages * header.pageBytes) * blockPages;
     let n = 0;
     let batch: Uint8Array[] = [];
-    // One batch is hashed (in parallel) and written as one buffer of page | sum pairs.
+    // One batch of pages is cut into blocks, hashed (in parallel) and written as one buffer of
+    // block | sum pairs.
     const flush = async () => {
-      const sums = await shaMany(batch);
+      const blocks: Buffer[] = [];
+      for (let k = 0; k < batch.length; k += blockPages) blocks.push(Buffer.concat(batch.slice(k, k + blockPages)));
+      const sums = await shaMany(blocks);
       const parts: Uint8Array[] = [];
-      batch.forEach((p, i) => {
+      blocks.forEach((d, i) => {
         all.update(sums[i]!);
-        parts.push(p, sums[i]!);
+        parts.push(d, sums[i]!);
       });
       await fh.write(Buffer.concat(parts));
       batch = [];
@@ -150,14 +176,24 @@ export async function snapshotWrite(file: string, header: SnapshotHeader, pages:
   }
 }
 
-/** A run of consecutive verified pages: `pages[k]` is page `first + k`. */
+/** A verified block: `data` holds pages `first ..` back to back (pageBytes each). */
+export interface SnapshotBlock {
+  first: number;
+  data: Uint8Array;
+}
+
+/** A run of consecutive verified pages: `pages[k]` is page `first + k` (views into `blocks`). */
 export interface SnapshotBatch {
   first: number;
   pages: Uint8Array[];
+  /** the same pages as whole checksummed blocks, in order */
+  blocks: SnapshotBlock[];
 }
 
 export interface SnapshotReader {
   header: SnapshotHeader;
+  /** pages per checksummed block (the last block may be shorter) */
+  blockPages: number;
   /**
    * The pages in order, each batch verified against its checksums before it is yielded; the
    * trailer is checked after the last batch. Throws `snapshot-invalid` at the first damage, so a
@@ -168,12 +204,21 @@ export interface SnapshotReader {
   close(): Promise<void>;
 }
 
+/** Where the blocks are: block j starts at `body + j * stride`; `nBlocks` of them. */
+interface BlockLayout {
+  body: number;
+  blockPages: number;
+  stride: number;
+  nBlocks: number;
+}
+
 /**
  * Opens a snapshot and checks everything but the page data: magic, version, header checksum,
  * header fields, fingerprint and the exact file size. The pages are read and verified by
- * `batches()`, with the next reads in flight while a batch is verified and consumed, so a
- * restore overlaps disk, hashing and upload instead of reading the whole file first. Throws
- * `snapshot-invalid` (with the reason) for anything wrong.
+ * `batches()` (whole blocks), with the next reads in flight while a batch is verified and
+ * consumed, so a restore overlaps disk, hashing and upload instead of reading the whole file
+ * first. Throws `snapshot-invalid` (with the reason) for anything wrong. `batchBytes` (bytes
+ * read per batch, rounded to whole blocks) is for tests.
  */
 export async function snapshotOpen(file: string, expectedFingerprint: string, opts: { batchBytes?: number } = {}): Promise<SnapshotReader> {
   let fh: FileHandle;
@@ -185,16 +230,18 @@ export async function snapshotOpen(file: string, expectedFingerprint: string, op
   let handed = false;
   try {
     const { size } = await fh.stat();
-    const pre = Buffer.alloc(16);
-    if (size < 16 + 32 + 40 || (await fh.read(pre, 0, 16, 0)).bytesRead !== 16 || !pre.subarray(0, 8).equals(MAGIC)) throw invalid(file, 'bad magic or too short');
+    const pre = Buffer.alloc(PRE);
+    if (size < 16 || (await fh.read(pre, 0, 16, 0)).bytesRead !== 16 || !pre.subarray(0, 8).equals(MAGIC)) throw invalid(file, 'bad magic or too short');
     const version = pre.readUInt32LE(8);
     if (version !== SNAPSHOT_VERSION) throw invalid(file, `version ${version}, expected ${SNAPSHOT_VERSION}`);
+    if (size < PRE + 32 + 40 || (await fh.read(pre, 16, 4, 16)).bytesRead !== 4) throw invalid(file, 'too short');
     const hlen = pre.readUInt32LE(12);
-    if (hlen > MAX_HEADER || 16 + hlen + 32 > size) throw invalid(file, 'header length out of range');
+    const blockPages = pre.readUInt32LE(16);
+    if (hlen > MAX_HEADER || PRE + hlen + 32 > size) throw invalid(file, 'header length out of range');
     const hb = Buffer.alloc(hlen + 32);
-    await fh.read(hb, 0, hb.length, 16);
+    await fh.read(hb, 0, hb.length, PRE);
     const json = hb.subarray(0, hlen);
-    if (!sha(json).equals(hb.subarray(hlen))) throw invalid(file, 'header checksum mismatch');
+    if (!sha(Buffer.concat([pre, json])).equals(hb.subarray(hlen))) throw invalid(file, 'header checksum mismatch');
     let header: SnapshotHeader;
     try {
       header = JSON.parse(json.toString('utf8')) as SnapshotHeader;
@@ -202,13 +249,14 @@ export async function snapshotOpen(file: string, expectedFingerprint: string, op
       throw invalid(file, 'header is not JSON');
     }
     const ints = [header.nLayers, header.nKvHeads, header.headDim, header.tokens, header.pageBytes, header.nPages];
-    if (!ints.every((v) => Number.isSafeInteger(v) && v >= 0) || header.pageBytes > MAX_PAGE_BYTES || !Array.isArray(header.tokenIds)) {
+    if (!ints.every((v) => Number.isSafeInteger(v) && v >= 0) || header.pageBytes > MAX_PAGE_BYTES || !Array.isArray(header.tokenIds)
+      || header.pageBytes < 1 || blockPages < 1 || blockPages * header.pageBytes > MAX_BLOCK_BYTES || header.nPages * header.pageBytes > size) {
       throw invalid(file, 'header fields out of range');
     }
     if (header.fingerprint !== expectedFingerprint) throw invalid(file, 'it belongs to another model, document or engine version');
-    const body = 16 + hlen + 32;
-    const per = header.pageBytes + 32;
-    if (body + header.nPages * per + 40 !== size) throw invalid(file, 'size does not match the header (truncated?)');
+    const body = PRE + hlen + 32;
+    const nBlocks = Math.ceil(header.nPages / blockPages);
+    if (body + header.nPages * header.pageBytes + nBlocks * 32 + 40 !== size) throw invalid(file, 'size does not match the header (truncated?)');
     handed = true;
     let closed = false;
     const close = async () => {
@@ -217,20 +265,25 @@ export async function snapshotOpen(file: string, expectedFingerprint: string, op
         await fh.close();
       }
     };
-    return { header, batches: () => readBatches(file, fh, header, body, batchPages(header.pageBytes, opts.batchBytes), close), close };
+    const stride = blockPages * header.pageBytes + 32;
+    const layout: BlockLayout = { body, blockPages, stride, nBlocks };
+    return { header, blockPages, batches: () => readBatches(file, fh, header, layout, batchBlocks(stride - 32, opts.batchBytes), close), close };
   } finally {
     if (!handed) await fh.close();
   }
 }
 
-async function* readBatches(file: string, fh: FileHandle, header: SnapshotHeader, body: number, step: number, close: () => Promise<void>): AsyncGenerator<SnapshotBatch> {
-  const per = header.pageBytes + 32;
-  const read = async (first: number): Promise<Buffer> => {
-    const n = Math.min(step, header.nPages - first);
-    const b = Buffer.allocUnsafe(n * per);
+async function* readBatches(file: string, fh: FileHandle, header: SnapshotHeader, at: BlockLayout, step: number, close: () => Promise<void>): AsyncGenerator<SnapshotBatch> {
+  const { body, blockPages, stride, nBlocks } = at;
+  const { pageBytes, nPages } = header;
+  const end = body + nPages * pageBytes + nBlocks * 32; // where the trailer starts
+  // Blocks [j, j + step): every block but the last is `stride` bytes, so they are one read.
+  const read = async (j: number): Promise<Buffer> => {
+    const from = body + j * stride;
+    const b = Buffer.allocUnsafe(Math.min(from + step * stride, end) - from);
     let got = 0;
     while (got < b.length) {
-      const { bytesRead } = await fh.read(b, got, b.length - got, body + first * per + got);
+      const { bytesRead } = await fh.read(b, got, b.length - got, from + got);
       if (bytesRead === 0) throw invalid(file, 'it ended early (truncated while reading?)');
       got += bytesRead;
     }
@@ -241,7 +294,7 @@ async function* readBatches(file: string, fh: FileHandle, header: SnapshotHeader
     const inFlight: Promise<Buffer>[] = [];
     let next = 0;
     const more = () => {
-      while (inFlight.length < AHEAD && next < header.nPages) {
+      while (inFlight.length < AHEAD && next < nBlocks) {
         const p = read(next);
         p.catch(() => undefined); // observed when awaited; avoids an unhandled rejection if the consumer stops early
         inFlight.push(p);
@@ -250,21 +303,28 @@ async function* readBatches(file: string, fh: FileHandle, header: SnapshotHeader
     };
     const all = createHash('sha256');
     more();
-    for (let first = 0; first < header.nPages; first += step) {
+    for (let j0 = 0; j0 < nBlocks; j0 += step) {
       const b = await inFlight.shift()!;
       more();
-      const n = b.length / per;
-      const pages = Array.from({ length: n }, (_, k) => b.subarray(k * per, k * per + header.pageBytes));
-      const sums = await shaMany(pages);
-      for (let k = 0; k < n; k++) {
-        const stored = b.subarray(k * per + header.pageBytes, (k + 1) * per);
-        if (!sums[k]!.equals(stored)) throw invalid(file, `page ${first + k} checksum mismatch`);
-        all.update(stored);
+      const blocks: SnapshotBlock[] = [];
+      const stored: Buffer[] = [];
+      for (let j = j0, off = 0; j < Math.min(j0 + step, nBlocks); j++) {
+        const first = j * blockPages;
+        const len = Math.min(blockPages, nPages - first) * pageBytes;
+        blocks.push({ first, data: b.subarray(off, off + len) });
+        stored.push(b.subarray(off + len, off + len + 32));
+        off += len + 32;
       }
-      yield { first, pages };
+      const sums = await shaMany(blocks.map((k) => k.data));
+      blocks.forEach((k, i) => {
+        if (!sums[i]!.equals(stored[i]!)) throw invalid(file, `block of pages ${k.first}..${k.first + k.data.length / pageBytes - 1} checksum mismatch`);
+        all.update(stored[i]!);
+      });
+      const pages = blocks.flatMap((k) => Array.from({ length: k.data.length / pageBytes }, (_, i) => k.data.subarray(i * pageBytes, (i + 1) * pageBytes)));
+      yield { first: j0 * blockPages, pages, blocks };
     }
     const t = Buffer.alloc(40);
-    await fh.read(t, 0, 40, body + header.nPages * per);
+    await fh.read(t, 0, 40, end);
     if (!t.subarray(0, 8).equals(END) || !all.digest().equals(t.subarray(8, 40))) throw invalid(file, 'trailer mismatch');
   } finally {
     await close();

@@ -7,7 +7,8 @@
  *   const ids = await kvSnapshotRestore(kv, file, fingerprint)             // cache now holds ids
  *
  * Pages go out one layer at a time through a MAP_READ staging buffer (memory stays at one
- * layer's worth) and come back with queue.writeBuffer into freshly mapped physical pages.
+ * layer's worth) and come back with queue.writeBuffer into freshly mapped physical pages, one
+ * write per run of pages that are consecutive in both the file and the arena.
  * Page order in the file: layer, then KV head, then logical page. Layers whose pages live in
  * RAM / on disk (kv-tiers.ts) are read from and restored into their tier; a restore applies
  * the memory planner's policy for the snapshot's length first.
@@ -53,6 +54,44 @@ async function* layerPages(kv: KvCache, pages: number): AsyncGenerator<Uint8Arra
   }
 }
 
+/**
+ * Sends one verified block (pages first.. back to back) to the cache. Runs of pages that land on
+ * consecutive physical pages of one GPU arena (what a fresh kvCacheEnsure hands out) go up as
+ * one writeBuffer each, so a restore makes ~one upload per block instead of one per page; pages
+ * of off-GPU layers go to their tier one by one.
+ */
+function uploadBlock(kv: KvCache, pages: number, first: number, data: Uint8Array): void {
+  const pageBytes = kvPageBytes(kv.headDim);
+  const n = data.length / pageBytes;
+  const perLayer = kv.nKvHeads * pages;
+  let run = 0; // pages [k - run, k) form the pending run, starting at physical page `start`
+  let start = 0;
+  let arena: GPUBuffer | null = null;
+  const flush = (k: number) => {
+    if (run) kv.device.queue.writeBuffer(arena!, start * pageBytes, data.subarray((k - run) * pageBytes, k * pageBytes) as Uint8Array<ArrayBuffer>);
+    run = 0;
+  };
+  for (let k = 0; k < n; k++) {
+    const i = first + k;
+    const l = Math.floor(i / perLayer);
+    const hd = Math.floor((i % perLayer) / pages);
+    const p = i % pages;
+    if (kvTierOf(kv, l) !== 'gpu') {
+      flush(k);
+      kvHostPageWrite(kv, l, hd, p, data.subarray(k * pageBytes, (k + 1) * pageBytes));
+      continue;
+    }
+    const phys = physPage(kv, l, hd, p);
+    if (run && (kv.arenas[l] !== arena || phys !== start + run)) flush(k);
+    if (!run) {
+      arena = kv.arenas[l]!;
+      start = phys;
+    }
+    run++;
+  }
+  flush(n);
+}
+
 /** Saves the K/V of the first `tokenIds.length` tokens of the cache. */
 export async function kvSnapshotSave(kv: KvCache, tokenIds: readonly number[], file: string, fingerprint: string, engineVersion: string): Promise<void> {
   const tokens = tokenIds.length;
@@ -91,20 +130,10 @@ export async function kvSnapshotRestore(kv: KvCache, file: string, fingerprint: 
   }
   kvCacheTruncate(kv, 0);
   await kvEnsure(kv, h.tokens);
-  // Pages go to their tier as each verified batch arrives (the next batches are being read
+  // Blocks go to their tier as each verified batch arrives (the next batches are being read
   // meanwhile); damage found later empties the cache again before the error reaches the caller.
-  const perLayer = kv.nKvHeads * pages;
   try {
-    for await (const b of s.batches()) {
-      b.pages.forEach((data, k) => {
-        const i = b.first + k;
-        const l = Math.floor(i / perLayer);
-        const hd = Math.floor((i % perLayer) / pages);
-        const p = i % pages;
-        if (kvTierOf(kv, l) !== 'gpu') kvHostPageWrite(kv, l, hd, p, data);
-        else kv.device.queue.writeBuffer(kv.arenas[l]!, physPage(kv, l, hd, p) * h.pageBytes, data as Uint8Array<ArrayBuffer>);
-      });
-    }
+    for await (const b of s.batches()) for (const block of b.blocks) uploadBlock(kv, pages, block.first, block.data);
   } catch (e) {
     kvCacheTruncate(kv, 0);
     throw e;
