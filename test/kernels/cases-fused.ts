@@ -102,17 +102,30 @@ export const FUSED_MATVEC_CASES: KernelCase[] = [
   fusedMatvecCase('Q8_0', { rows: 41, cols: 256, groupWidth: 128, rowsPerGroup: 3 }),
 ];
 
-/** Words of f16 pairs equal up to 1 ulp per half (f32 rotation vs the f64 reference at a rounding tie). */
-function f16Close(got: OutputData, exp: OutputData): string | null {
-  for (let i = 0; i < exp.length; i++) {
-    if (got[i] === exp[i]) continue;
-    for (const sh of [0, 16]) {
-      const a = (got[i]! >>> sh) & 0xffff;
-      const b = (exp[i]! >>> sh) & 0xffff;
-      if (Math.abs(a - b) > 1 || Number.isNaN(f16BitsToF32(a)) !== Number.isNaN(f16BitsToF32(b))) return `word ${i} is 0x${got[i]!.toString(16)}, expected 0x${exp[i]!.toString(16)}`;
+/**
+ * Packed f16 pages: every NaN half (the arena's poison, so slots not to be written) stays NaN
+ * and every written half is finite, and the written halves match within a normalised mean
+ * squared error. Not bitwise: WGSL lets sin / cos be off by up to 2^-11 absolute (llvmpipe's
+ * are), so the f16 rounding of a rotated value can land a few ulps from the f64 reference's
+ * (a 1-ulp bound failed 1 run in a few hundred).
+ */
+function f16Nmse(bound: number) {
+  return (got: OutputData, exp: OutputData): string | null => {
+    let err = 0;
+    let ref = 0;
+    for (let i = 0; i < exp.length; i++) {
+      for (const sh of [0, 16]) {
+        const a = f16BitsToF32((got[i]! >>> sh) & 0xffff);
+        const b = f16BitsToF32((exp[i]! >>> sh) & 0xffff);
+        if (Number.isNaN(a) !== Number.isNaN(b) || (!Number.isNaN(b) && !Number.isFinite(a))) return `word ${i} is 0x${got[i]!.toString(16)}, expected 0x${exp[i]!.toString(16)}`;
+        if (Number.isNaN(b)) continue;
+        err += (a - b) ** 2;
+        ref += b * b;
+      }
     }
-  }
-  return null;
+    const nmse = err / Math.max(ref, 1e-30);
+    return nmse <= bound ? null : `f16 pages nmse ${nmse.toExponential(2)} > ${bound}`;
+  };
 }
 
 /**
@@ -168,7 +181,7 @@ function ropeKvCase(name: string, tokens: number, nq: number, nkv: number, hd: n
       return {
         outputs: [
           { name: 'qkv', bytes: qkv.byteLength, init: qkv, expected },
-          { name: 'pages', bytes: arena.byteLength, init: arena, expected: pagesExp, check: f16Close },
+          { name: 'pages', bytes: arena.byteLength, init: arena, expected: pagesExp, check: f16Nmse(1e-6) },
         ],
         plans: async ([x, pages]) => [
           await ropeKvPlan(ctx, { qkv: x!, positions: posBuf, table: rt, kv: { pages: pages!, pageTable: tb, tableOffset, maxPages, nKvHeads: nkv, headDim: hd }, tokens, nHeads: nq, ...(qkNorm ? { qkNorm: { q: qnBuf, k: knBuf, eps: 1e-6 } } : {}) }),
