@@ -1,7 +1,9 @@
 /**
  * Decode's fused layer ops (one token, q|k|v and gate|up stacked; gpu-forward.ts): the matvecs
  * of a layer with their neighbours folded in (engine/kernels/matvec-fused.ts), so that a layer
- * of quantized weights runs as 7 dispatches instead of 15:
+ * of quantized weights runs as 7 dispatches instead of 15 with all of them, or 12 with the
+ * attention side only (the default: the FFN side, fusedDecodeFfn, runs only with modelLoad's
+ * fuseFfn, being slower on the H100; gpu-forward.ts says why):
  *
  *   attn_norm + quantize + q|k|v (+ biases)      fusedDecodeQkv   1 dispatch (3 if q, k, v were not stacked)
  *   q/k norm + RoPE + KV append                  rope-kv.ts       1 (gpu-forward.ts)
