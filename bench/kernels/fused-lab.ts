@@ -14,7 +14,8 @@
 import { gpuAcquire } from '../../engine/gpu/device.ts';
 import { gpuBufferFrom, STORAGE } from '../../engine/gpu/buffer-pool.ts';
 import { GpuTimer } from '../../engine/gpu/timing.ts';
-import { kernelContextCreate, type KernelContext, type KernelPlan } from '../../engine/kernels/context.ts';
+import { timeUs } from './time.ts';
+import { kernelContextCreate, type KernelPlan } from '../../engine/kernels/context.ts';
 import { swigluPlan } from '../../engine/kernels/elementwise.ts';
 import { matvecFusedPlan, type MatvecFusedArgs } from '../../engine/kernels/matvec-fused.ts';
 import { matvecPlan } from '../../engine/kernels/matvec.ts';
@@ -45,25 +46,9 @@ const SHAPES: Shape[] = [
 ];
 const VARIANTS: Pick<MatvecFusedArgs, 'wg' | 'groupWidth' | 'rowsPerGroup'>[] = [{}, { wg: 128 }, { rowsPerGroup: 4 }, { groupWidth: 32, rowsPerGroup: 4 }, { groupWidth: 8, rowsPerGroup: 8 }];
 
-async function timeUs(ctx: KernelContext, timer: GpuTimer, plans: KernelPlan[], iters: number): Promise<number> {
-  const run = async (): Promise<number> => {
-    const enc = ctx.device.createCommandEncoder();
-    const pass = timer.beginPass(enc, 'run');
-    for (let i = 0; i < iters; i++) for (const p of plans) p.encode(pass);
-    pass.end();
-    timer.resolve(enc);
-    const t0 = performance.now();
-    ctx.device.queue.submit([enc.finish()]);
-    await ctx.device.queue.onSubmittedWorkDone();
-    const host = (performance.now() - t0) / iters;
-    const [row] = await timer.read();
-    return (timer.enabled && row && row.ms > 0 ? row.ms / iters : host) * 1000;
-  };
-  await run();
-  const t: number[] = [];
-  for (let r = 0; r < 5; r++) t.push(await run());
-  return t.sort((a, b) => a - b)[2]!;
-}
+const encodeAll = (plans: KernelPlan[]) => (pass: GPUComputePassEncoder) => {
+  for (const p of plans) p.encode(pass);
+};
 
 const gpu = await gpuAcquire({ unsafe: true });
 const ctx = kernelContextCreate(gpu);
@@ -87,10 +72,10 @@ for (const s of SHAPES) {
   if (s.norm) sep.push(await rmsNormPlan(ctx, { x, weight: nw, out: xn, rows: 1, dim: s.cols, eps: 1e-5 }));
   sep.push(await matvecPlan(ctx, { format: FORMAT, rows: wRows, cols: s.cols, weight: w, x: s.norm ? xn : x, y, accumulate: s.accumulate }));
   if (s.swiglu) sep.push(await swigluPlan(ctx, { gate: { buffer: y, offset: 0, size: s.rows * 4 }, up: { buffer: y, offset: s.rows * 4, size: s.rows * 4 }, out: act, n: s.rows }));
-  const cells = [(await timeUs(ctx, timer, sep, iters)).toFixed(1)];
+  const cells = [(await timeUs(ctx, timer, encodeAll(sep), iters)).toFixed(1)];
   for (const v of VARIANTS) {
     const p = await matvecFusedPlan(ctx, { format: FORMAT, rows: s.rows, cols: s.cols, weight: w, x, y: s.swiglu ? act : y, accumulate: s.accumulate, swiglu: s.swiglu, ...(s.norm ? { norm: { weight: nw, eps: 1e-5 } } : {}), ...v });
-    cells.push(p ? (await timeUs(ctx, timer, [p], iters)).toFixed(1) : '—');
+    cells.push(p ? (await timeUs(ctx, timer, encodeAll([p]), iters)).toFixed(1) : '—');
     p?.dispose();
   }
   console.log(`| ${s.name} | ${wRows} x ${s.cols} | ${cells.join(' | ')} |`);

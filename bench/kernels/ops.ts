@@ -20,6 +20,7 @@ import { writeFileSync } from 'node:fs';
 import { gpuAcquire } from '../../engine/gpu/device.ts';
 import { gpuBufferFrom, STORAGE } from '../../engine/gpu/buffer-pool.ts';
 import { GpuTimer } from '../../engine/gpu/timing.ts';
+import { timeUs } from './time.ts';
 import { kernelContextCreate, type KernelContext } from '../../engine/kernels/context.ts';
 import { decodeAttentionPlan, decodeLanes } from '../../engine/kernels/attention-decode.ts';
 import { prefillAttentionPlan } from '../../engine/kernels/attention-prefill.ts';
@@ -44,26 +45,6 @@ interface Row {
   us: number;
   gbps: number;
   tflops: number;
-}
-
-async function timeUs(ctx: KernelContext, timer: GpuTimer, record: (pass: GPUComputePassEncoder) => void, iters: number, reps = 5): Promise<number> {
-  const run = async (): Promise<number> => {
-    const enc = ctx.device.createCommandEncoder();
-    const pass = timer.beginPass(enc, 'run');
-    for (let i = 0; i < iters; i++) record(pass);
-    pass.end();
-    timer.resolve(enc);
-    const t0 = performance.now();
-    ctx.device.queue.submit([enc.finish()]);
-    await ctx.device.queue.onSubmittedWorkDone();
-    const host = (performance.now() - t0) / iters;
-    const [row] = await timer.read();
-    return (timer.enabled && row && row.ms > 0 ? row.ms / iters : host) * 1000;
-  };
-  await run();
-  const t: number[] = [];
-  for (let r = 0; r < reps; r++) t.push(await run());
-  return t.sort((a, b) => a - b)[Math.floor(t.length / 2)]!;
 }
 
 /** A paged cache of `tokens` tokens per KV head with random finite f16 data in shuffled pages. */
