@@ -11,7 +11,8 @@
 //   - NORM: lane l sums x[l], x[l + WG], ... and wg_sum reduces them, as rmsnorm.wgsl does with
 //     the same WG (matvecFusedPlan sets WG to rmsnorm's workgroup size for `cols`);
 //   - product: the workgroup is G = WG / GW row groups of GW lanes; each group runs exactly what
-//     one workgroup of matvec-q8.wgsl (workgroup size GW, R rows) runs, reductions included.
+//     one workgroup of matvec-q8.wgsl (workgroup size GW, R rows) runs, reductions included: the
+//     same code (common/matvec-q8-units.wgsl, common/matvec-rows.wgsl).
 //
 // Params (uniform): rows (output rows; SWIGLU: gate rows = up rows), cols, row_bytes,
 //   y_base (first y element), eps (NORM), up_row (SWIGLU: the first up row of W).
@@ -49,6 +50,10 @@ struct Params {
 #endif
 
 #include "common/quant-dot.wgsl"
+#define Q8X xq
+#define Q8S xs
+#include "common/matvec-q8-units.wgsl"
+#include "common/matvec-rows.wgsl"
 
 const G = WG / GW;
 
@@ -159,82 +164,26 @@ fn main(ids: Ids, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups
   let g = lid / GW;
   let lane = lid % GW;
   let grp = (wid.x + wid.y * nwg.x) * G + g;
-  var acc: array<f32, R>;
   var rb: array<u32, R>;
 #ifdef SWIGLU
   const H = R / 2u;
   let j0 = grp * H;
   for (var r = 0u; r < R; r++) {
-    acc[r] = 0.0;
     let j = j0 + r % H;
     rb[r] = select(0u, (select(j, P.up_row + j, r >= H)) * P.row_bytes, j < P.rows);
   }
 #else
   let row0 = grp * R;
   for (var r = 0u; r < R; r++) {
-    acc[r] = 0.0;
     rb[r] = select(0u, (row0 + r) * P.row_bytes, row0 + r < P.rows);
   }
 #endif
-#ifdef UNIT64
-  let units = P.cols >> 6u;
-  for (var c = lane; c < units; c += GW) {
-    let xa = XQ(xq[4u * c], xq[4u * c + 1u], xs[2u * c]);
-    let xb = XQ(xq[4u * c + 2u], xq[4u * c + 3u], xs[2u * c + 1u]);
-    for (var r = 0u; r < R; r++) {
-      acc[r] += dotq2(rb[r], c, xa, xb);
-    }
-  }
-#else
-  let units = P.cols >> 5u;
-  for (var u = lane; u < units; u += GW) {
-    let x = XQ(xq[2u * u], xq[2u * u + 1u], xs[u]);
-    for (var r = 0u; r < R; r++) {
-      acc[r] += dotq(rb[r], u, x);
-    }
-  }
-#endif
-
-  // Per group, the reduction of matvec-q8.wgsl (red offset by the group's slots).
-#ifdef SG_ROWS
-  let nsg = max(1u, GW / ids.sg_size);
-  let sg = lid / ids.sg_size;
-  for (var r = 0u; r < R; r++) {
-    let s = subgroupAdd(acc[r]);
-    if (ids.sg_lane == 0u) {
-      red[sg * R + r] = s;
-    }
-  }
-  workgroupBarrier();
-  if (lane < R) {
-    var s = 0.0;
-    for (var i = 0u; i < nsg; i++) {
-      s += red[(g * nsg + i) * R + lane];
-    }
-    acc[0] = s;
-  }
-#else
-  let base = g * R * GW;
-  for (var r = 0u; r < R; r++) {
-    red[base + r * GW + lane] = acc[r];
-  }
-  workgroupBarrier();
-  for (var stride = GW / 2u; stride > 0u; stride >>= 1u) {
-    if (lane < stride) {
-      for (var r = 0u; r < R; r++) {
-        red[base + r * GW + lane] += red[base + r * GW + lane + stride];
-      }
-    }
-    workgroupBarrier();
-  }
-  if (lane < R) {
-    acc[0] = red[base + lane * GW];
-  }
-#endif
+  // Per group, the products and reduction of matvec-q8.wgsl (red offset by the group's slots).
+  let v = matvec_row_sums(q8_row_units(rb, lane, GW), lid, lane, g, GW, red_sg_size, red_sg_lane);
 
 #ifdef SWIGLU
   if (lane < R) {
-    outv[g * R + lane] = acc[0];
+    outv[g * R + lane] = v;
   }
   workgroupBarrier();
   if (lane < H && j0 + lane < P.rows) {
@@ -243,15 +192,7 @@ fn main(ids: Ids, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups
   }
 #else
   if (lane < R && row0 + lane < P.rows) {
-    let yi = P.y_base + row0 + lane;
-    var v = acc[0];
-#ifdef BIAS
-    v += B[yi];
-#endif
-#ifdef ACCUMULATE
-    v += Y[yi];
-#endif
-    Y[yi] = v;
+    matvec_store(row0 + lane, v);
   }
 #endif
 }

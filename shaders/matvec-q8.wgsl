@@ -10,7 +10,8 @@
 // Bindings: 0 uniform P, 1 W array<u32>, 2 XQ vec4<u32> [cols / 16], 3 XS vec4<f32> [cols / 32],
 //           4 y f32, 5 bias f32 (BIAS only).
 // Work split: a workgroup of WG invocations owns R consecutive rows; invocation t takes the
-// 32-weight units t, t + WG, ...; reductions as in matvec.wgsl.
+// 32-weight units t, t + WG, ... (common/matvec-q8-units.wgsl, shared with matvec-q8-fused.wgsl);
+// reduction and store as matvec.wgsl's (common/matvec-rows.wgsl).
 // Defines: FMT, WG, R, SUBGROUPS, BIAS, ACCUMULATE, UNIT64 (64-weight units, formats with dotq2).
 
 #ifdef SUBGROUPS
@@ -34,6 +35,13 @@ struct Params {
 #endif
 
 #include "common/quant-dot.wgsl"
+#define Q8X XQW
+#define Q8S XS
+#include "common/matvec-q8-units.wgsl"
+#ifdef SUBGROUPS
+#define SG_ROWS
+#endif
+#include "common/matvec-rows.wgsl"
 
 #ifdef SUBGROUPS
 var<workgroup> red: array<f32, WG * R / 4u>;
@@ -52,76 +60,17 @@ fn main(
 #endif
 ) {
   let row0 = (wid.x + wid.y * nwg.x) * R;
-  var acc: array<f32, R>;
   var rb: array<u32, R>;
   for (var r = 0u; r < R; r++) {
-    acc[r] = 0.0;
     rb[r] = select(0u, (row0 + r) * P.row_bytes, row0 + r < P.rows);
   }
-#ifdef UNIT64
-  let units = P.cols >> 6u;
-  for (var c = lid; c < units; c += WG) {
-    let xa = XQ(XQW[4u * c], XQW[4u * c + 1u], XS[2u * c]);
-    let xb = XQ(XQW[4u * c + 2u], XQW[4u * c + 3u], XS[2u * c + 1u]);
-    for (var r = 0u; r < R; r++) {
-      acc[r] += dotq2(rb[r], c, xa, xb);
-    }
-  }
-#else
-  let units = P.cols >> 5u;
-  for (var u = lid; u < units; u += WG) {
-    let x = XQ(XQW[2u * u], XQW[2u * u + 1u], XS[u]);
-    for (var r = 0u; r < R; r++) {
-      acc[r] += dotq(rb[r], u, x);
-    }
-  }
-#endif
-
+  let acc = q8_row_units(rb, lid, WG);
 #ifdef SUBGROUPS
-  // A subgroup larger than the workgroup (sizes up to 128 exist) holds the whole workgroup.
-  let nsg = max(1u, WG / sg_size);
-  let sg = lid / sg_size;
-  for (var r = 0u; r < R; r++) {
-    let s = subgroupAdd(acc[r]);
-    if (sg_lane == 0u) {
-      red[sg * R + r] = s;
-    }
-  }
-  workgroupBarrier();
-  if (lid < R) {
-    var s = 0.0;
-    for (var i = 0u; i < nsg; i++) {
-      s += red[i * R + lid];
-    }
-    acc[0] = s;
-  }
+  let v = matvec_row_sums(acc, lid, lid, 0u, WG, sg_size, sg_lane);
 #else
-  for (var r = 0u; r < R; r++) {
-    red[r * WG + lid] = acc[r];
-  }
-  workgroupBarrier();
-  for (var stride = WG / 2u; stride > 0u; stride >>= 1u) {
-    if (lid < stride) {
-      for (var r = 0u; r < R; r++) {
-        red[r * WG + lid] += red[r * WG + lid + stride];
-      }
-    }
-    workgroupBarrier();
-  }
-  if (lid < R) {
-    acc[0] = red[lid * WG];
-  }
+  let v = matvec_row_sums(acc, lid, lid, 0u, WG, 0u, 0u);
 #endif
-
   if (lid < R && row0 + lid < P.rows) {
-    let yi = P.y_base + row0 + lid;
-    var v = acc[0];
-#ifdef BIAS
-    v += B[yi];
-#endif
-#ifdef ACCUMULATE
-    v += Y[yi];
-#endif
-    Y[yi] = v;
+    matvec_store(row0 + lid, v);
   }
 }

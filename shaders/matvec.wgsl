@@ -41,6 +41,10 @@ struct Params {
 #endif
 
 #include "common/quant.wgsl"
+#ifdef SUBGROUPS
+#define SG_ROWS
+#endif
+#include "common/matvec-rows.wgsl"
 
 #ifdef SUBGROUPS
 var<workgroup> red: array<f32, WG * R / 4u>;
@@ -103,51 +107,11 @@ fn main(
   }
 
 #ifdef SUBGROUPS
-  // One partial per subgroup and row; WG / 4 bounds the number of subgroups (size >= 4).
-  // A subgroup larger than the workgroup (sizes up to 128 exist) holds the whole workgroup.
-  let nsg = max(1u, WG / sg_size);
-  let sg = lid / sg_size;
-  for (var r = 0u; r < R; r++) {
-    let s = subgroupAdd(acc[r]);
-    if (sg_lane == 0u) {
-      red[sg * R + r] = s;
-    }
-  }
-  workgroupBarrier();
-  if (lid < R) {
-    var s = 0.0;
-    for (var i = 0u; i < nsg; i++) {
-      s += red[i * R + lid];
-    }
-    acc[0] = s;
-  }
+  let v = matvec_row_sums(acc, lid, lid, 0u, WG, sg_size, sg_lane);
 #else
-  for (var r = 0u; r < R; r++) {
-    red[r * WG + lid] = acc[r];
-  }
-  workgroupBarrier();
-  for (var stride = WG / 2u; stride > 0u; stride >>= 1u) {
-    if (lid < stride) {
-      for (var r = 0u; r < R; r++) {
-        red[r * WG + lid] += red[r * WG + lid + stride];
-      }
-    }
-    workgroupBarrier();
-  }
-  if (lid < R) {
-    acc[0] = red[lid * WG];
-  }
+  let v = matvec_row_sums(acc, lid, lid, 0u, WG, 0u, 0u);
 #endif
-
   if (lid < R && row0 + lid < P.rows) {
-    let yi = P.y_base + row0 + lid;
-    var v = acc[0];
-#ifdef BIAS
-    v += B[yi];
-#endif
-#ifdef ACCUMULATE
-    v += Y[yi];
-#endif
-    Y[yi] = v;
+    matvec_store(row0 + lid, v);
   }
 }
