@@ -35,16 +35,7 @@ const G = 64u;
 const G = 8u;
 #endif
 
-// x rounded to the nearest f16 value (ties to even), as f32. Bit arithmetic: compilers fold
-// unpack2x16float(pack2x16float(x)) to x. Overflow past 65504 is not handled.
-fn f16_round(x: f32) -> f32 {
-  let b = bitcast<u32>(x);
-  if (((b >> 23u) & 0xFFu) < 113u) {
-    // below 2^-14: f16 subnormals, a multiple of 2^-24
-    return round(x * 16777216.0) * 5.9604644775390625e-8;
-  }
-  return bitcast<f32>((b + 0xFFFu + ((b >> 13u) & 1u)) & 0xFFFFE000u);
-}
+#include "common/act-scale.wgsl"
 
 var<workgroup> red: array<f32, 64>;
 var<workgroup> sums: array<i32, 64>;
@@ -67,13 +58,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     workgroupBarrier();
   }
   let amax = red[lid & ~(G - 1u)];
-#ifdef Q8_K
-  let inv = select(0.0, 127.0 / amax, amax > 0.0);
-  let d = select(0.0, 1.0 / inv, amax > 0.0);
-#else
-  let inv = select(0.0, 127.0 / amax, amax > 0.0);
-  let d = f16_round(amax / 127.0);
-#endif
+  let sc = act_scale(amax);
+  let inv = sc.x;
+  let d = sc.y;
   let q = clamp(vec4<i32>(round(v * inv)), vec4<i32>(-127), vec4<i32>(127));
 #ifdef ROUND
   if (ok) {

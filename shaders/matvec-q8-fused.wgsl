@@ -54,6 +54,7 @@ struct Params {
 #define Q8S xs
 #include "common/matvec-q8-units.wgsl"
 #include "common/matvec-rows.wgsl"
+#include "common/act-scale.wgsl"
 
 const G = WG / GW;
 
@@ -87,15 +88,6 @@ fn xin4(i: u32) -> vec4<f32> {
   return vec4<f32>(xin(i), xin(i + 1u), xin(i + 2u), xin(i + 3u));
 }
 
-// As act-quant.wgsl.
-fn f16_round(x: f32) -> f32 {
-  let b = bitcast<u32>(x);
-  if (((b >> 23u) & 0xFFu) < 113u) {
-    return round(x * 16777216.0) * 5.9604644775390625e-8;
-  }
-  return bitcast<f32>((b + 0xFFFu + ((b >> 13u) & 1u)) & 0xFFFFE000u);
-}
-
 fn block_amax(b: u32) -> f32 {
   var m = vec4<f32>(0.0);
   for (var e = 0u; e < 32u; e += 4u) {
@@ -119,13 +111,12 @@ fn quantize_x(lid: u32) {
     for (var j = b & ~7u; j < (b & ~7u) + 8u; j++) {
       amax = max(amax, amax32[j]);
     }
-    let inv = select(0.0, 127.0 / amax, amax > 0.0);
-    let d = select(0.0, 1.0 / inv, amax > 0.0);
 #else
     let amax = block_amax(b);
-    let inv = select(0.0, 127.0 / amax, amax > 0.0);
-    let d = f16_round(amax / 127.0);
 #endif
+    let sc = act_scale(amax);
+    let inv = sc.x;
+    let d = sc.y;
     var w: array<u32, 8>;
     var s0 = 0;
     var s1 = 0;
