@@ -93,10 +93,11 @@ fn wg_argmax(v: f32, i: u32, lid: u32) -> vec2<u32> {
 #endif
 }
 
-fn row_argmax(base: u32, lid: u32) -> vec2<u32> {
+// Workgroup argmax of the row at `base` over its indices [lo, hi): (max bits, index in the row).
+fn row_argmax(base: u32, lo: u32, hi: u32, lid: u32) -> vec2<u32> {
   var bv = -3.4e38;
   var bi = 0xffffffffu;
-  for (var i = lid; i < params.vocab; i += WG) {
+  for (var i = lo + lid; i < hi; i += WG) {
     let v = logits[base + i];
     if (v > bv) { bv = v; bi = i; } // ascending i per invocation: first max wins
   }
@@ -108,7 +109,7 @@ fn argmax(ids: Ids, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgrou
   ids_setup(ids);
   let row = wg_linear(wid, nwg);
   if (row >= params.rows) { return; }
-  let r = row_argmax(row * params.vocab, ids.lid);
+  let r = row_argmax(row * params.vocab, 0u, params.vocab, ids.lid);
   if (ids.lid == 0u) { out[row] = r.y; }
 }
 
@@ -120,15 +121,7 @@ fn argmax_part(ids: Ids, @builtin(workgroup_id) wid: vec3<u32>) {
   let parts = params.top_k;
   let row = wid.y;
   let lo = wid.x * ARGMAX_CHUNK;
-  let hi = min(params.vocab, lo + ARGMAX_CHUNK);
-  let base = row * params.vocab;
-  var bv = -3.4e38;
-  var bi = 0xffffffffu;
-  for (var i = lo + ids.lid; i < hi; i += WG) {
-    let v = logits[base + i];
-    if (v > bv) { bv = v; bi = i; } // ascending i per invocation: first max wins
-  }
-  let r = wg_argmax(bv, bi, ids.lid);
+  let r = row_argmax(row * params.vocab, lo, min(params.vocab, lo + ARGMAX_CHUNK), ids.lid);
   if (ids.lid == 0u) {
     let o = 2u * (row * parts + wid.x);
     state[o] = r.x;
@@ -219,7 +212,7 @@ fn radix_select(lid: u32, floor_key: u32, need: u32, mass: bool, frac: f32, m: f
 fn sample(ids: Ids) {
   ids_setup(ids);
   let lid = ids.lid;
-  let am = row_argmax(0u, lid);
+  let am = row_argmax(0u, 0u, params.vocab, lid);
   let m = bitcast<f32>(am.x);
   if (params.temperature <= 0.0) {
     if (lid == 0u) {
