@@ -27,6 +27,7 @@ import { weightRowBytes, type WeightFormat } from '../../engine/kernels/weight-l
 import { decodeAttentionPlan } from '../../engine/kernels/attention-decode.ts';
 import { kvPagesFor, kvPageWords, type KvLayerView } from '../../engine/kernels/kv-layout.ts';
 import { GpuTimer } from '../../engine/gpu/timing.ts';
+import { timedPass } from './time.ts';
 import { harnessRun, harnessReport } from '../../test/kernels/harness.ts';
 import { MATMUL_CASES, MATVEC_CASES } from '../../test/kernels/cases-matrix.ts';
 import { ATTENTION_CASES } from '../../test/kernels/cases-attention.ts';
@@ -65,19 +66,7 @@ interface Timing {
 }
 
 async function timeMs(ctx: KernelContext, timer: GpuTimer, record: (pass: GPUComputePassEncoder, i: number) => void, iters: number, reps: number): Promise<Timing> {
-  const run = async (): Promise<Timing> => {
-    const enc = ctx.device.createCommandEncoder();
-    const pass = timer.beginPass(enc, 'run');
-    for (let i = 0; i < iters; i++) record(pass, i);
-    pass.end();
-    timer.resolve(enc);
-    const t0 = performance.now();
-    ctx.device.queue.submit([enc.finish()]);
-    await ctx.device.queue.onSubmittedWorkDone();
-    const host = (performance.now() - t0) / iters;
-    const [row] = await timer.read();
-    return { gpu: row!.ms / iters, host };
-  };
+  const run = (): Promise<Timing> => timedPass(ctx, timer, record, iters);
   // Warm-up: keep the GPU busy for >= WARM_MS first. The H100 idles at a 345 MHz SM clock
   // (nvidia-smi before the first run); short bursts after host waits may not reach boost,
   // which is the leading suspect for the run-to-run spread in BENCHMARKS.md (not yet verified).

@@ -1,24 +1,32 @@
 /**
- * Timing of recorded dispatches for the kernel benches (ops.ts, fused-lab.ts): `iters`
- * repetitions of `record` in one timestamped compute pass, median of `reps` runs after one
- * warm-up, in microseconds per repetition (GPU timestamps; the host clock where there are none).
+ * Timing of recorded dispatches for the kernel benches (run.ts, ops.ts, fused-lab.ts).
+ *
+ *   timedPass: `iters` repetitions of `record` in one timestamped compute pass, per repetition:
+ *              GPU ms from the timestamps (NaN without a reading) and host ms around submit + wait.
+ *   timeUs:    one warm-up pass, then the median of `reps` passes, in microseconds (GPU
+ *              timestamps; the host clock where there are none).
  */
 import type { GpuTimer } from '../../engine/gpu/timing.ts';
 import type { KernelContext } from '../../engine/kernels/context.ts';
 
+export async function timedPass(ctx: KernelContext, timer: GpuTimer, record: (pass: GPUComputePassEncoder, i: number) => void, iters: number): Promise<{ gpu: number; host: number }> {
+  const enc = ctx.device.createCommandEncoder();
+  const pass = timer.beginPass(enc, 'run');
+  for (let i = 0; i < iters; i++) record(pass, i);
+  pass.end();
+  timer.resolve(enc);
+  const t0 = performance.now();
+  ctx.device.queue.submit([enc.finish()]);
+  await ctx.device.queue.onSubmittedWorkDone();
+  const host = (performance.now() - t0) / iters;
+  const [row] = await timer.read();
+  return { gpu: row ? row.ms / iters : NaN, host };
+}
+
 export async function timeUs(ctx: KernelContext, timer: GpuTimer, record: (pass: GPUComputePassEncoder) => void, iters: number, reps = 5): Promise<number> {
   const run = async (): Promise<number> => {
-    const enc = ctx.device.createCommandEncoder();
-    const pass = timer.beginPass(enc, 'run');
-    for (let i = 0; i < iters; i++) record(pass);
-    pass.end();
-    timer.resolve(enc);
-    const t0 = performance.now();
-    ctx.device.queue.submit([enc.finish()]);
-    await ctx.device.queue.onSubmittedWorkDone();
-    const host = (performance.now() - t0) / iters;
-    const [row] = await timer.read();
-    return (timer.enabled && row && row.ms > 0 ? row.ms / iters : host) * 1000;
+    const { gpu, host } = await timedPass(ctx, timer, record, iters);
+    return (timer.enabled && gpu > 0 ? gpu : host) * 1000;
   };
   await run();
   const t: number[] = [];
