@@ -15,6 +15,7 @@
 
 import { gpuBufferFrom, STORAGE, type BufferRef } from '../gpu/buffer-pool.ts';
 import { baseDefines, dispatch2d, kernelScratch, ParamsWriter, planCreate, type KernelContext, type KernelPlan } from './context.ts';
+import { softwareAdapter } from './matvec.ts';
 import source from '../../shaders/sample.wgsl';
 
 export interface SamplingConfig {
@@ -27,11 +28,17 @@ export interface SamplingConfig {
   minP?: number;
 }
 
-/** Rows longer than this take two dispatches (argmax_part over chunks, then argmax_final). */
+/**
+ * Rows longer than this take two dispatches (argmax_part over chunks, then argmax_final) on a
+ * GPU. A CPU adapter (lavapipe) keeps one workgroup per row: there the split measured 1.3-1.8 ms
+ * against 70-90 us for a 32,000-logit row (bench/kernels/ops.ts --only=select), while on the H100
+ * one workgroup over 128,256 logits took 195 us and the split 15 us.
+ */
 const ARGMAX_SPLIT_ABOVE = 4096;
 const ARGMAX_CHUNK = 1024; // shaders/sample.wgsl
 
-export async function argmaxPlan(ctx: KernelContext, a: { logits: BufferRef; out: BufferRef; rows: number; vocab: number }): Promise<KernelPlan> {
+/** `split`: force (true) or forbid (false) the two-dispatch form; default: by vocab size and adapter. */
+export async function argmaxPlan(ctx: KernelContext, a: { logits: BufferRef; out: BufferRef; rows: number; vocab: number; split?: boolean }): Promise<KernelPlan> {
   const spec = (entryPoint: string, parts: number, buffers: (BufferRef | null)[], workgroups: [number, number] | [number, number, number]) => planCreate(ctx, {
     name: 'sample.wgsl',
     source,
@@ -41,7 +48,7 @@ export async function argmaxPlan(ctx: KernelContext, a: { logits: BufferRef; out
     buffers,
     workgroups,
   });
-  if (a.vocab <= ARGMAX_SPLIT_ABOVE) return spec('argmax', 0, [a.logits, a.out], dispatch2d(ctx, a.rows));
+  if (!(a.split ?? (a.vocab > ARGMAX_SPLIT_ABOVE && !softwareAdapter(ctx)))) return spec('argmax', 0, [a.logits, a.out], dispatch2d(ctx, a.rows));
   const parts = Math.ceil(a.vocab / ARGMAX_CHUNK);
   const scratch = kernelScratch(ctx, 'argmax:parts', a.rows * parts * 8);
   const stages = [

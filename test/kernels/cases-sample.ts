@@ -7,7 +7,7 @@ import { argmaxPlan, samplePlan, type SamplingConfig } from '../../engine/kernel
 import { argmax, sample, sampleUniform } from '../../engine/reference/ops-sample.ts';
 import type { KernelCase, OutputSpec } from './harness.ts';
 
-function argmaxCase(name: string, rows: number, vocab: number): KernelCase {
+function argmaxCase(name: string, rows: number, vocab: number, split?: boolean): KernelCase {
   return {
     op: 'argmax',
     name,
@@ -20,7 +20,7 @@ function argmaxCase(name: string, rows: number, vocab: number): KernelCase {
       const lb = input(logits);
       return {
         outputs: [{ name: 'ids', bytes: rows * 4, expected: argmax(logits, rows, vocab) }],
-        plans: async ([out]) => [await argmaxPlan(ctx, { logits: lb, out: out!, rows, vocab })],
+        plans: async ([out]) => [await argmaxPlan(ctx, { logits: lb, out: out!, rows, vocab, split })],
         bytes: logits.byteLength,
       };
     },
@@ -62,8 +62,9 @@ export const SAMPLE_CASES: KernelCase[] = [
   argmaxCase('debug', 1, 10),
   argmaxCase('rows=3 vocab=5003', 3, 5003),
   argmaxCase('rows=1 vocab=70001', 1, 70001),
-  argmaxCase('rows=2 vocab=128256 (two-stage, tie across parts)', 2, 128256),
-  argmaxCase('rows=1 vocab=4097 (two-stage, short last part)', 1, 4097),
+  argmaxCase('rows=2 vocab=128256 (two-stage, tie across parts)', 2, 128256, true),
+  argmaxCase('rows=1 vocab=4097 (two-stage, short last part)', 1, 4097, true),
+  argmaxCase('rows=2 vocab=128256 (one workgroup per row)', 2, 128256, false),
   sampleCase('debug greedy', 10, { temperature: 0 }, 2),
   sampleCase('vocab=3001 T=1', 3001, { temperature: 1 }),
   sampleCase('vocab=3001 T=0.8 top-k=40, 3rd draw', 3001, { temperature: 0.8, topK: 40 }, 4, 3),
