@@ -488,7 +488,9 @@ MIX = [('recall', 0.187), ('niah', 0.272), ('vt', 0.102), ('cwe', 0.034), ('kv',
        ('prose', 0.085), ('realqa', 0.15)]
 # Fine-tuning the shipped model (train.py --init-gguf ... --mix finetune): mostly the new task, the
 # old ones kept as rehearsal so that they are not forgotten.
-MIX_FINETUNE = [('realqa', 0.5), ('niah', 0.15), ('recall', 0.1), ('vt', 0.08), ('docqa', 0.07), ('kv', 0.04),
+# vt has a larger share than in MIX: the shipped model's variable tracking (60-67% at 4K) is below
+# issue 9's 70%.
+MIX_FINETUNE = [('realqa', 0.45), ('niah', 0.13), ('recall', 0.08), ('vt', 0.16), ('docqa', 0.07), ('kv', 0.05),
                 ('cwe', 0.02), ('prose', 0.04)]
 MIXES = {'default': MIX, 'finetune': MIX_FINETUNE}
 

@@ -15,7 +15,7 @@ step holds tokens-per-step tokens (batch = tokens // length). Extend: edit PHASE
 
 Fine-tuning the shipped model (issue 9, extractive QA over real prose; NOT YET RUN): start from the
 GGUF's weights (gguf_init.py: Q8_0/F32 dequantised, names mapped by model.gguf_names()), the
-fine-tune mix (tasks.MIX_FINETUNE: realqa 50% + the old tasks as rehearsal), the short-context
+fine-tune mix (tasks.MIX_FINETUNE: realqa 45%, vt 16% + the old tasks as rehearsal), the short-context
 curriculum FINETUNE_PHASES (1K-16K) and a lower learning rate:
 
     python3 tools/train/train.py --data .train/corpus --work /tmp/lr-ft --out $OUT --seed 4321 \
