@@ -17,13 +17,17 @@
  * prefill logits follow the peer's like decode's int8 matvec does. activation: 'f32'
  * multiplies the caller's X as is. Float formats never round.
  *
- * Extend: an epilogue = a define in the shader + a flag here.
+ * int8: true picks the int8 tensor-core kernel (matmul-int8.ts) for Q8_0 / Q4_0 on devices with
+ * subgroup matrices (same X rounding, per-block scales in f32); everything else falls back here.
+ *
+ * Extend: an epilogue = a define in the shader + a flag here (and in matmul-int8.wgsl).
  */
 
 import { LongreadError } from '../errors.ts';
 import { gpuRefSize, type BufferRef } from '../gpu/buffer-pool.ts';
 import { activationFormatOf, activationRoundPlan, activationScratch, type ActivationRoundPlan, type ActivationScratch } from './act-quant.ts';
 import { baseDefines, ParamsWriter, planCreate, type DispatchPlan, type KernelContext, type KernelPlan } from './context.ts';
+import { matmulInt8Plan, matmulInt8Support } from './matmul-int8.ts';
 import { weightRowBytes, weightSplit, type WeightFormat, type WeightPart, type WeightSlice } from './weight-layout.ts';
 import source from '../../shaders/matmul.wgsl';
 
@@ -52,15 +56,23 @@ export interface MatmulArgs {
   prefetch?: boolean;
   /** Quantized formats: 'round' (default) X as llama.cpp rounds it; 'f32': X as is. */
   activation?: 'round' | 'f32';
+  /**
+   * Opt-in: the int8 tensor-core kernel (matmul-int8.ts) where the device and the format allow
+   * it (Q8_0 / Q4_0 with subgroup matrices); the f32 kernel otherwise. Same rounding of X.
+   */
+  int8?: boolean;
 }
 
 export interface MatmulPlan extends KernelPlan {
   readonly slices: readonly WeightSlice[];
+  /** The kernel chosen: the int8 tensor-core one or the tiled f32 one. */
+  readonly kernel: 'int8' | 'f32';
   /** Sets the token count for the next submit (1..maxM). */
   setM(m: number): void;
 }
 
 export async function matmulPlan(ctx: KernelContext, a: MatmulArgs): Promise<MatmulPlan> {
+  if (a.int8 && a.activation !== 'f32' && matmulInt8Support(ctx.device, a.format) === null) return matmulInt8Plan(ctx, a);
   const rowBytes = weightRowBytes(a.format, a.cols);
   const tile = a.tile ?? (a.maxM >= 96 && a.rows >= 512 ? 8 : 4);
   const need = (name: string, ref: BufferRef, bytes: number) => {
@@ -119,6 +131,7 @@ export async function matmulPlan(ctx: KernelContext, a: MatmulArgs): Promise<Mat
   }
   return {
     slices,
+    kernel: 'f32',
     setM(next) {
       if (!(next >= 1 && next <= a.maxM && Number.isInteger(next))) throw new LongreadError('internal', `matmul: token count ${next} outside 1..${a.maxM}.`, 'Create the plan with a larger maxM.');
       if (next === m) return;

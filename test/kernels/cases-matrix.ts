@@ -164,13 +164,15 @@ interface MatmulCaseOpts {
   prefetch?: boolean;
   /** Quantized formats: 'f32' multiplies X as is (default: X rounded as llama.cpp does). */
   activation?: 'f32';
+  /** matmulPlan's int8 opt-in (the tensor-core kernel where the device has it, else f32). */
+  int8?: boolean;
 }
 
 function matmulCase(fmt: WeightFormat, o: MatmulCaseOpts): KernelCase {
   const cols = o.cols ?? colsFor(fmt);
   const tag = [o.bias ? 'bias' : '', o.accumulate ? 'acc' : '', o.maxBinding ? 'split' : '', o.tile ? `tile${o.tile}` : '', o.maxM ? 'setM' : '', o.prefetch === false ? 'no-prefetch' : '', o.activation ? 'f32-x' : ''].filter(Boolean).join('+');
   return {
-    op: `matmul-${fmt}`,
+    op: `matmul${o.int8 ? '-int8' : ''}-${fmt}`,
     name: `${o.m}x${o.rows}x${cols}${tag ? ` ${tag}` : ''}`,
     maxNmse: 1e-9,
     build({ rng, input, ctx }) {
@@ -197,7 +199,7 @@ function matmulCase(fmt: WeightFormat, o: MatmulCaseOpts): KernelCase {
       return {
         outputs: [{ name: 'y', bytes: yRows * o.rows * 4, expected: exp, ...(needInit ? { init } : {}) }],
         plans: async ([y]) => {
-          const p = await matmulPlan(kctx, { format: fmt, rows: o.rows, cols, maxM, weight: wBuf, x: xBuf, y: y!, ...(bBuf ? { bias: bBuf } : {}), accumulate: o.accumulate, ...(o.tile ? { tile: o.tile } : {}), ...(o.prefetch === false ? { prefetch: false } : {}), ...(o.activation ? { activation: o.activation } : {}) });
+          const p = await matmulPlan(kctx, { format: fmt, rows: o.rows, cols, maxM, weight: wBuf, x: xBuf, y: y!, ...(bBuf ? { bias: bBuf } : {}), accumulate: o.accumulate, ...(o.tile ? { tile: o.tile } : {}), ...(o.prefetch === false ? { prefetch: false } : {}), ...(o.activation ? { activation: o.activation } : {}), ...(o.int8 ? { int8: true } : {}) });
           if (maxM !== o.m) p.setM(o.m);
           if (o.maxBinding && p.slices.length < 2) throw new Error(`expected a split weight, got ${p.slices.length} slice`);
           return [p];
@@ -237,4 +239,19 @@ export const MATMUL_CASES: KernelCase[] = [
   matmulCase('Q3_K', { m: 9, rows: 300, maxBinding: 50_000 }),
   matmulCase('Q4_0', { m: 13, rows: 40, activation: 'f32' }),
   matmulCase('Q6_K', { m: 11, rows: 24, maxM: 30, accumulate: true }),
+];
+
+/**
+ * The int8 tensor-core matmul (matmul-int8.ts): ragged tokens and rows around its 64 x 64 tile,
+ * bias / accumulate, a split weight, setM. Where the device lacks subgroup matrices these run
+ * the f32 fallback, which must then give the same result.
+ */
+export const MATMUL_INT8_CASES: KernelCase[] = [
+  ...(['Q8_0', 'Q4_0'] as const).flatMap((f) => [
+    matmulCase(f, { m: 19, rows: 70, int8: true }),
+    matmulCase(f, { m: 137, rows: 100, cols: 96, int8: true, bias: true }),
+    matmulCase(f, { m: 64, rows: 64, cols: 256, int8: true, accumulate: true }),
+    matmulCase(f, { m: 70, rows: 130, int8: true, maxM: 150 }),
+  ]),
+  matmulCase('Q8_0', { m: 33, rows: 300, cols: 96, int8: true, maxBinding: 16_000 }),
 ];

@@ -1,0 +1,150 @@
+/**
+ * Int8 tensor-core prefill matmul (shaders/matmul-int8.wgsl) for Q8_0 and Q4_0 weights:
+ * X is quantized to q8_0 blocks (act-quant.wgsl, int8 output: the same rounding as the f32
+ * path's ROUND mode) and each block's integer dot product runs on subgroup matrices
+ * (i8 x i8 -> i32, 16 x 16 x 32), scaled per block by d_x * d_w into f32.
+ *
+ * Reached through `matmulPlan(ctx, { ..., int8: true })`, which calls `matmulInt8Support` and
+ * falls back to the f32 tiled kernel when it returns a reason; nothing here runs on devices
+ * without `chromium-experimental-subgroup-matrix` (lavapipe, CI).
+ *
+ * The int8 x and its scales live in the device-wide activation scratch (act-quant.ts): x at
+ * offset 0, the scales at the next 256-byte boundary; like the f32 rounding, the quantization
+ * is encoded right before its product.
+ *
+ * Extend: another 32-block format = a staging branch in the shader and a row in INT8_FORMATS.
+ */
+
+import { LongreadError } from '../errors.ts';
+import type { BufferRef } from '../gpu/buffer-pool.ts';
+import { activationScratch, type ActivationScratch } from './act-quant.ts';
+import { baseDefines, dispatch2d, ParamsWriter, planCreate, type DispatchPlan, type KernelContext } from './context.ts';
+import type { MatmulArgs, MatmulPlan } from './matmul.ts';
+import { weightRowBytes, weightSplit, type WeightFormat, type WeightSlice } from './weight-layout.ts';
+import actQuantSource from '../../shaders/act-quant.wgsl';
+import source from '../../shaders/matmul-int8.wgsl';
+
+export const SUBGROUP_MATRIX_FEATURE = 'chromium-experimental-subgroup-matrix';
+export const INT8_FORMATS: readonly WeightFormat[] = ['Q8_0', 'Q4_0'];
+
+/** Subgroups along M and N per workgroup (each owns 32 x 32 outputs). */
+export interface Int8Tile {
+  sgm: number;
+  sgn: number;
+}
+export const INT8_TILE: Int8Tile = { sgm: 2, sgn: 2 };
+
+/** Shape facts of one adapter's subgroup matrix configuration (GPUSubgroupMatrixConfig). */
+export interface SubgroupMatrixConfig {
+  componentType: string;
+  resultComponentType: string;
+  M: number;
+  N: number;
+  K: number;
+}
+
+export interface Int8Device {
+  features: { has(name: string): boolean };
+  adapterInfo?: { subgroupMinSize?: number; subgroupMaxSize?: number; subgroupMatrixConfigs?: readonly SubgroupMatrixConfig[] };
+}
+
+/**
+ * Why the int8 kernel cannot run `format` on `device` (null: it can): it needs the subgroup
+ * matrix feature, an i8 -> i32 16 x 16 x 32 configuration and subgroups of exactly 32.
+ */
+export function matmulInt8Support(device: Int8Device, format: WeightFormat): string | null {
+  if (!INT8_FORMATS.includes(format)) return `format ${format} has no int8 kernel (${INT8_FORMATS.join(', ')} only)`;
+  if (!device.features.has('subgroups')) return 'the device has no subgroups';
+  if (!device.features.has(SUBGROUP_MATRIX_FEATURE)) return `the device lacks ${SUBGROUP_MATRIX_FEATURE} (create it with unsafe: true)`;
+  const info = device.adapterInfo;
+  const configs = info?.subgroupMatrixConfigs ?? [];
+  const ok = configs.some((c) => String(c.componentType) === 'i8' && String(c.resultComponentType) === 'i32' && Number(c.M) === 16 && Number(c.N) === 16 && Number(c.K) === 32);
+  if (!ok) return `no i8 -> i32 16x16x32 subgroup matrix configuration (offered: ${configs.map((c) => `${c.componentType}->${c.resultComponentType} ${c.M}x${c.N}x${c.K}`).join(', ') || 'none'})`;
+  if (info?.subgroupMinSize !== 32 || info?.subgroupMaxSize !== 32) return `subgroup size ${info?.subgroupMinSize}..${info?.subgroupMaxSize}, the kernel needs exactly 32`;
+  return null;
+}
+
+/** The shader defines of one variant (exported for the preprocessing test). */
+export function matmulInt8Defines(ctx: KernelContext, a: { format: WeightFormat; bias?: boolean; accumulate?: boolean; tile?: Int8Tile }) {
+  const t = a.tile ?? INT8_TILE;
+  return baseDefines(ctx, { FMT: a.format, SGM: `${t.sgm}u`, SGN: `${t.sgn}u`, BIAS: a.bias === true, ACCUMULATE: a.accumulate === true });
+}
+
+/** Byte layout of the int8 x and its scales in the scratch: [xq | pad to 256 | xs]. */
+export function int8ScratchLayout(maxM: number, cols: number): { xqBytes: number; xsOffset: number; xsBytes: number; total: number } {
+  const xqBytes = maxM * cols;
+  const xsOffset = Math.ceil(xqBytes / 256) * 256;
+  const xsBytes = (maxM * cols) / 2; // a vec4<f32> per 32 elements
+  return { xqBytes, xsOffset, xsBytes, total: xsOffset + xsBytes };
+}
+
+export async function matmulInt8Plan(ctx: KernelContext, a: MatmulArgs & { int8Tile?: Int8Tile }): Promise<MatmulPlan> {
+  if (a.cols % 32) throw new LongreadError('internal', `matmul int8: ${a.cols} columns is not a multiple of 32.`, 'Quantized weights have whole blocks per row.');
+  const tile = a.int8Tile ?? INT8_TILE;
+  const bm = 32 * tile.sgm;
+  const bn = 32 * tile.sgn;
+  const rowBytes = weightRowBytes(a.format, a.cols);
+  const slices = weightSplit(a.format, a.rows, a.cols, a.weight, {
+    maxStorageBufferBindingSize: ctx.maxStorageBufferBindingSize,
+    minStorageBufferOffsetAlignment: Number(ctx.device.limits.minStorageBufferOffsetAlignment),
+  });
+  const lay = int8ScratchLayout(a.maxM, a.cols);
+  const scratch: ActivationScratch = activationScratch(ctx, lay.total);
+  const xq: BufferRef = { buffer: scratch.buffer, offset: 0, size: lay.xqBytes };
+  const xs: BufferRef = { buffer: scratch.buffer, offset: lay.xsOffset, size: lay.xsBytes };
+  let m = a.m ?? a.maxM;
+  const quantParams = () => new ParamsWriter().u32((m * a.cols) / 4).bytes();
+  const quantGroups = () => dispatch2d(ctx, Math.max(1, Math.ceil((m * a.cols) / 256)));
+  const params = (s: WeightSlice) => new ParamsWriter().u32(m).u32(s.rows).u32(a.cols).u32(rowBytes).u32(s.rowStart).u32(a.rows).bytes();
+  const defines = matmulInt8Defines(ctx, { format: a.format, bias: a.bias !== undefined, accumulate: a.accumulate, tile });
+  let quant: DispatchPlan | null = null;
+  let plans: DispatchPlan[] = [];
+  try {
+    quant = await planCreate(ctx, { name: 'act-quant.wgsl', source: actQuantSource, defines: {}, params: quantParams(), buffers: [a.x, xq, xs], workgroups: quantGroups() });
+    plans = await Promise.all(
+      slices.map((s) =>
+        planCreate(ctx, {
+          name: 'matmul-int8.wgsl',
+          source,
+          defines,
+          params: params(s),
+          buffers: [{ buffer: s.buffer, offset: s.offset, size: s.size }, xq, xs, a.y, a.bias ?? null],
+          workgroups: [Math.ceil(s.rows / bn), Math.ceil(m / bm)],
+        }),
+      ),
+    );
+  } catch (e) {
+    quant?.dispose();
+    for (const p of plans) p.dispose();
+    scratch.release();
+    throw e;
+  }
+  const q = quant;
+  return {
+    slices,
+    kernel: 'int8',
+    setM(next) {
+      if (!(next >= 1 && next <= a.maxM && Number.isInteger(next))) throw new LongreadError('internal', `matmul: token count ${next} outside 1..${a.maxM}.`, 'Create the plan with a larger maxM.');
+      if (next === m) return;
+      m = next;
+      q.writeParams(quantParams());
+      const [gx, gy] = quantGroups();
+      q.workgroups[0] = gx;
+      q.workgroups[1] = gy;
+      plans.forEach((p, i) => {
+        p.writeParams(params(slices[i]!));
+        p.workgroups[1] = Math.ceil(m / bm);
+      });
+    },
+    encode(pass) {
+      // the quantization writes the shared scratch: it must stay right before its product
+      q.encode(pass);
+      for (const p of plans) p.encode(pass);
+    },
+    dispose() {
+      for (const p of plans) p.dispose();
+      q.dispose();
+      scratch.release();
+    },
+  };
+}

@@ -1,0 +1,114 @@
+// The int8 tensor-core matmul where it can be checked without tensor cores:
+// - its WGSL (every variant) passes Tint's front end (parse, types, the subgroup matrix
+//   builtins' signatures) on Dawn's null backend, which offers the subgroup matrix feature
+//   (with no configurations, so pipelines cannot be created there: that is checked on the GPU
+//   machine by bench/kernels/smx.ts and the harness cases);
+// - selection: a device without the feature, or without an i8 16x16x32 configuration, or with
+//   another subgroup size, gets the f32 kernel, and `int8: true` then computes the same result;
+// - the scratch layout.
+// The kernel's numbers are checked on the GPU machine (MATMUL_INT8_CASES, smx.ts).
+
+import { createRequire } from 'node:module';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { wgslPreprocess } from '../../engine/gpu/wgsl-loader.ts';
+import { gpuAcquire, type Gpu } from '../../engine/gpu/device.ts';
+import { kernelContextCreate, type KernelContext } from '../../engine/kernels/context.ts';
+import { int8ScratchLayout, matmulInt8Defines, matmulInt8Support, type Int8Device, type SubgroupMatrixConfig } from '../../engine/kernels/matmul-int8.ts';
+import { matmulPlan } from '../../engine/kernels/matmul.ts';
+import source from '../../shaders/matmul-int8.wgsl';
+import { harnessReport, harnessRun, harnessSeed } from './harness.ts';
+import { MATMUL_INT8_CASES } from './cases-matrix.ts';
+
+const I8: SubgroupMatrixConfig = { componentType: 'i8', resultComponentType: 'i32', M: 16, N: 16, K: 32 };
+
+function fakeDevice(features: string[], info: Int8Device['adapterInfo']): Int8Device {
+  return { features: new Set(features), adapterInfo: info };
+}
+
+describe('matmul int8: selection', () => {
+  const all = ['subgroups', 'chromium-experimental-subgroup-matrix'];
+  const h100 = { subgroupMinSize: 32, subgroupMaxSize: 32, subgroupMatrixConfigs: [{ ...I8, N: 8 }, I8] };
+  it('accepts Q8_0 / Q4_0 on a device like the H100', () => {
+    expect(matmulInt8Support(fakeDevice(all, h100), 'Q8_0')).toBeNull();
+    expect(matmulInt8Support(fakeDevice(all, h100), 'Q4_0')).toBeNull();
+  });
+  it('refuses other formats, missing features, configurations and subgroup sizes', () => {
+    expect(matmulInt8Support(fakeDevice(all, h100), 'Q4_K')).toMatch(/Q4_K/);
+    expect(matmulInt8Support(fakeDevice(all, h100), 'F16')).toMatch(/F16/);
+    expect(matmulInt8Support(fakeDevice(['subgroups'], h100), 'Q8_0')).toMatch(/subgroup-matrix/);
+    expect(matmulInt8Support(fakeDevice(['chromium-experimental-subgroup-matrix'], h100), 'Q8_0')).toMatch(/subgroups/);
+    expect(matmulInt8Support(fakeDevice(all, { ...h100, subgroupMatrixConfigs: [{ ...I8, componentType: 'f16', resultComponentType: 'f16' }] }), 'Q8_0')).toMatch(/f16->f16/);
+    expect(matmulInt8Support(fakeDevice(all, { ...h100, subgroupMatrixConfigs: [] }), 'Q8_0')).toMatch(/none/);
+    expect(matmulInt8Support(fakeDevice(all, { ...h100, subgroupMinSize: 16, subgroupMaxSize: 32 }), 'Q8_0')).toMatch(/exactly 32/);
+  });
+  it('lays the int8 x and its scales out in one scratch with an aligned scale binding', () => {
+    const l = int8ScratchLayout(137, 96);
+    expect(l.xqBytes).toBe(137 * 96);
+    expect(l.xsOffset % 256).toBe(0);
+    expect(l.xsOffset).toBeGreaterThanOrEqual(l.xqBytes);
+    expect(l.xsBytes).toBe((137 * 96 * 16) / 32);
+    expect(l.total).toBeLessThanOrEqual(137 * 96 * 4 + 256); // fits the f32 rounding scratch
+  });
+});
+
+describe('matmul int8: WGSL on Dawn null backend', () => {
+  let device: GPUDevice | null = null;
+  beforeAll(async () => {
+    const m = createRequire(import.meta.url)('webgpu') as { create(flags: string[]): GPU; globals: Record<string, unknown> };
+    Object.assign(globalThis, m.globals);
+    const adapter = await m.create(['backend=null', 'enable-dawn-features=allow_unsafe_apis']).requestAdapter();
+    if (adapter?.features.has('chromium-experimental-subgroup-matrix')) {
+      device = await adapter.requestDevice({ requiredFeatures: ['subgroups', 'chromium-experimental-subgroup-matrix'] as GPUFeatureName[] });
+    }
+  });
+  afterAll(() => device?.destroy());
+
+  const ctx = { subgroups: true } as KernelContext;
+  for (const format of ['Q8_0', 'Q4_0'] as const) {
+    for (const [bias, accumulate] of [[false, false], [true, false], [false, true], [true, true]] as const) {
+      for (const tile of [{ sgm: 2, sgn: 2 }, { sgm: 4, sgn: 2 }]) {
+        it(`${format}${bias ? ' bias' : ''}${accumulate ? ' acc' : ''} ${tile.sgm}x${tile.sgn}`, async () => {
+          const code = wgslPreprocess('matmul-int8.wgsl', source, matmulInt8Defines(ctx, { format, bias, accumulate, tile }));
+          expect(code).toMatch(/^(enable|diagnostic)/);
+          if (!device) {
+            console.warn('Dawn null backend without subgroup matrices: WGSL checked by preprocessing only');
+            return;
+          }
+          const info = await device.createShaderModule({ code }).getCompilationInfo();
+          const errors = info.messages.filter((x) => x.type === 'error').map((x) => `${x.lineNum}:${x.linePos} ${x.message}\n  ${code.split('\n')[x.lineNum - 1]}`);
+          expect(errors).toEqual([]);
+        });
+      }
+    }
+  }
+});
+
+describe('matmul int8: fallback on this device', () => {
+  let gpu: Gpu;
+  let ctx: KernelContext;
+  beforeAll(async () => {
+    gpu = await gpuAcquire();
+    ctx = kernelContextCreate(gpu);
+  });
+  afterAll(() => {
+    ctx?.pool.dispose();
+    gpu?.dispose();
+  });
+  it('picks the f32 kernel where the device has no usable subgroup matrices', async () => {
+    const reason = matmulInt8Support(ctx.device, 'Q8_0');
+    if (reason === null) return; // a device with tensor cores: the cases below run the int8 kernel
+    const w = ctx.device.createBuffer({ size: 34 * 4 * 64, usage: GPUBufferUsage.STORAGE });
+    const x = ctx.device.createBuffer({ size: 4 * 128 * 4, usage: GPUBufferUsage.STORAGE });
+    const y = ctx.device.createBuffer({ size: 4 * 64 * 4, usage: GPUBufferUsage.STORAGE });
+    const p = await matmulPlan(ctx, { format: 'Q8_0', rows: 64, cols: 128, maxM: 4, weight: w, x, y, int8: true });
+    expect(p.kernel).toBe('f32');
+    p.dispose();
+    for (const b of [w, x, y]) b.destroy();
+  });
+  for (const c of MATMUL_INT8_CASES) {
+    it(`${c.op} ${c.name}`, async () => {
+      const r = await harnessRun(ctx, c, harnessSeed());
+      if (!r.ok) expect.fail(harnessReport(c, r));
+    });
+  }
+});
