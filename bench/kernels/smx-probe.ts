@@ -22,7 +22,7 @@ fn main(@builtin(subgroup_id) sg: u32) {
   subgroupMatrixStore(&C, sg * 256u, c, false, 16u);
 }`;
 
-const SPELLINGS: [string, string][] = [
+export const SPELLINGS: [string, string][] = [
   ['storage array<i32>, diagnostic + enable subgroups (the kernel)', HEAD + BODY.replace('ELEM', 'i32')],
   ['without enable subgroups', HEAD.replace('enable subgroups;\n', '') + BODY.replace('ELEM', 'i32')],
   ['without the uniformity diagnostic', HEAD.replace(/^diagnostic.*\n/, '') + BODY.replace('ELEM', 'i32')],
@@ -57,7 +57,10 @@ export async function smxProbe(gpu: Gpu): Promise<void> {
 
 // A at byte 64 and B at byte 96 of their staging arrays, rows (A) / columns (B) 48 bytes apart,
 // as in matmul-int8.wgsl; 4 subgroups each store the same product to their own 256 words.
-const UNIT = `${HEAD}
+// i8 offsets and strides count bytes (Dawn's doc: elements of the component type; Tint lowers
+// them to words by dividing by 4). If that fails, the same data is tried with word units, so
+// one run tells which convention this Dawn uses.
+export const unitCode = (aOff: number, bOff: number, stride: number) => `${HEAD}
 @group(0) @binding(0) var<storage, read> SA: array<i32>;
 @group(0) @binding(1) var<storage, read> SB: array<i32>;
 @group(0) @binding(2) var<storage, read_write> C: array<i32>;
@@ -70,12 +73,19 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(subgroup_id) sg: u32
     ws[i] = SB[i];
   }
   workgroupBarrier();
-  let a = subgroupMatrixLoad<subgroup_matrix_left<i8, 32, 16>>(&xs, 64u, false, 48u);
-  let b = subgroupMatrixLoad<subgroup_matrix_right<i8, 16, 32>>(&ws, 96u, true, 48u);
+  let a = subgroupMatrixLoad<subgroup_matrix_left<i8, 32, 16>>(&xs, ${aOff}u, false, ${stride}u);
+  let b = subgroupMatrixLoad<subgroup_matrix_right<i8, 16, 32>>(&ws, ${bOff}u, true, ${stride}u);
   subgroupMatrixStore(&C, sg * 256u, subgroupMatrixMultiply<i32>(a, b), false, 16u);
 }`;
 
 export async function smxUnit(device: GPUDevice): Promise<{ ok: boolean; detail: string }> {
+  const bytes = await unitRun(device, unitCode(64, 96, 48));
+  if (bytes.ok) return { ok: true, detail: `${bytes.detail} (byte offsets and strides)` };
+  const words = await unitRun(device, unitCode(16, 24, 12));
+  return { ok: false, detail: `byte units: ${bytes.detail}; word units: ${words.ok ? 'EXACT: this Dawn counts i8 offsets/strides in i32 words, matmul-int8.wgsl must divide them by 4' : words.detail}` };
+}
+
+async function unitRun(device: GPUDevice, code: string): Promise<{ ok: boolean; detail: string }> {
   const a = new Int8Array(208 * 4);
   const b = new Int8Array(208 * 4);
   const A: number[][] = [];
@@ -95,7 +105,7 @@ export async function smxUnit(device: GPUDevice): Promise<{ ok: boolean; detail:
   const sb = gpuBufferFrom(device, b, STORAGE, 'unit-b');
   const c = device.createBuffer({ size: 4 * 1024, usage: STORAGE, label: 'unit-c' });
   try {
-    const module = device.createShaderModule({ code: UNIT, label: 'smx-unit' });
+    const module = device.createShaderModule({ code, label: 'smx-unit' });
     const errors = (await module.getCompilationInfo()).messages.filter((m) => m.type === 'error');
     if (errors.length) return { ok: false, detail: errors.map((e) => `${e.lineNum}:${e.linePos} ${e.message}`).join('; ') };
     device.pushErrorScope('validation');

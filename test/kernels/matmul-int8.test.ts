@@ -18,6 +18,7 @@ import { matmulPlan } from '../../engine/kernels/matmul.ts';
 import source from '../../shaders/matmul-int8.wgsl';
 import { harnessReport, harnessRun, harnessSeed } from './harness.ts';
 import { MATMUL_INT8_CASES } from './cases-matrix.ts';
+import { SPELLINGS, unitCode } from '../../bench/kernels/smx-probe.ts';
 
 const I8: SubgroupMatrixConfig = { componentType: 'i8', resultComponentType: 'i32', M: 16, N: 16, K: 32 };
 
@@ -63,6 +64,17 @@ describe('matmul int8: WGSL on Dawn null backend', () => {
   });
   afterAll(() => device?.destroy());
 
+  const errorsOf = async (code: string): Promise<string[]> => {
+    const info = await device!.createShaderModule({ code }).getCompilationInfo();
+    return info.messages.filter((x) => x.type === 'error').map((x) => `${x.lineNum}:${x.linePos} ${x.message}\n  ${code.split('\n')[x.lineNum - 1]}`);
+  };
+  it("smx.ts's probe spellings: the kernel's compiles, i8 from array<u32> does not", async () => {
+    if (!device) return;
+    expect(await errorsOf(SPELLINGS[0]![1])).toEqual([]);
+    expect(await errorsOf(unitCode(64, 96, 48))).toEqual([]);
+    expect((await errorsOf(SPELLINGS.find(([l]) => l.includes('u32'))![1])).length).toBeGreaterThan(0);
+  });
+
   const ctx = { subgroups: true } as KernelContext;
   for (const format of ['Q8_0', 'Q4_0'] as const) {
     for (const [bias, accumulate] of [[false, false], [true, false], [false, true], [true, true]] as const) {
@@ -74,9 +86,7 @@ describe('matmul int8: WGSL on Dawn null backend', () => {
             console.warn('Dawn null backend without subgroup matrices: WGSL checked by preprocessing only');
             return;
           }
-          const info = await device.createShaderModule({ code }).getCompilationInfo();
-          const errors = info.messages.filter((x) => x.type === 'error').map((x) => `${x.lineNum}:${x.linePos} ${x.message}\n  ${code.split('\n')[x.lineNum - 1]}`);
-          expect(errors).toEqual([]);
+          expect(await errorsOf(code)).toEqual([]);
         });
       }
     }
