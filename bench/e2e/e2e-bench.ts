@@ -3,7 +3,7 @@
  * the same contexts, both engines in one run.
  *
  *   ../shared/device/pack.sh --peer bench/e2e/e2e-bench.ts                  # here, from the repo root
- *   source .devpack/enter.sh && node .devpack/e2e-bench.mjs [--quick] [--models a,b] [--contexts 2048,8192] [--profile 2048] [--no-fuse] [--fuse-ffn] [--chunk N]
+ *   source .devpack/enter.sh && node .devpack/e2e-bench.mjs [--quick] [--models a,b] [--contexts 2048,8192] [--profile 2048] [--no-fuse] [--fuse-ffn] [--int8-prefill] [--chunk N]
  *
  * Models (generated on the machine into /tmp by tools/gen-gguf, identical bytes for both engines):
  * Llama-3.2-1B shape at Q8_0 and Q4_K_M, Qwen2.5-0.5B shape at Q4_0. For each context length:
@@ -47,6 +47,8 @@ const fitNote = (ctx: number, trainCtx: number) => (promptFor(ctx, trainCtx) < c
 const NO_FUSE = argv.includes('--no-fuse');
 // --fuse-ffn: decode's FFN side as fused kernels too (modelLoad fuseFfn; off by default)
 const FUSE_FFN = argv.includes('--fuse-ffn');
+// --int8-prefill: prefill matmuls of Q8_0 / Q4_0 weights on the int8 tensor-core kernel (modelLoad int8Prefill)
+const INT8_PREFILL = argv.includes('--int8-prefill') || process.env.LONGREAD_INT8_PREFILL === '1';
 // --chunk N: prefill tokens per piece (default: the engine's, prefillChunkDefault in engine/models/index.ts)
 const CHUNK = arg('--chunk') ? Number(arg('--chunk')) : undefined;
 
@@ -65,7 +67,7 @@ async function runLongread(gpu: Gpu, file: string, model: string, ctxs: number[]
   for (const ctx of ctxs) {
     try {
       const promptLen = promptFor(ctx, trainCtx);
-      const m = await modelLoad(gpu, file, { contextLength: promptLen + DECODE + 64, fuseWeights: !NO_FUSE, fuseFfn: FUSE_FFN, chunk: CHUNK });
+      const m = await modelLoad(gpu, file, { contextLength: promptLen + DECODE + 64, fuseWeights: !NO_FUSE, fuseFfn: FUSE_FFN, int8Prefill: INT8_PREFILL, chunk: CHUNK });
       const s = sessionCreate(m);
       // warm-up: pipelines compiled, caches touched
       await s.generate({ promptTokens: randomPromptTokens(Math.min(promptLen, m.chunk), vocab, 7), maxTokens: 8, temperature: 0 });

@@ -176,7 +176,7 @@ function decodeLayerOps(l: LayerPlans, attn: KernelPlan, visit: (name: string, p
   for (let j = n; j < l.plans.length; j++) visit(l.names[j]!, l.plans[j]!);
 }
 
-export async function gpuForwardCreate(ctx: KernelContext, hp: ModelHparams, w: Map<string, GpuTensor>, kv: KvCache, opts: { chunk?: number; stack?: boolean; fuseFfn?: boolean } = {}): Promise<GpuForward> {
+export async function gpuForwardCreate(ctx: KernelContext, hp: ModelHparams, w: Map<string, GpuTensor>, kv: KvCache, opts: { chunk?: number; stack?: boolean; fuseFfn?: boolean; int8Prefill?: boolean } = {}): Promise<GpuForward> {
   const device = ctx.device;
   const chunk = Math.max(1, Math.min(opts.chunk ?? 512, kv.maxTokens));
   const wt = (name: string) => {
@@ -230,7 +230,7 @@ export async function gpuForwardCreate(ctx: KernelContext, hp: ModelHparams, w: 
     const t = wt(name);
     return T === 1
       ? matvecPlan(ctx, { format: t.format, rows, cols, weight: tensorRef(t), x, y, ...extra })
-      : matmulPlan(ctx, { format: t.format, rows, cols, maxM: T, weight: tensorRef(t), x, y, ...extra });
+      : matmulPlan(ctx, { format: t.format, rows, cols, maxM: T, weight: tensorRef(t), x, y, ...extra, int8: opts.int8Prefill === true });
   }
 
   /** The block for T tokens: matvec when T = 1, matmul otherwise. */
