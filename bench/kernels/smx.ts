@@ -24,7 +24,7 @@ import { gpuBufferFrom, gpuReadback, STORAGE } from '../../engine/gpu/buffer-poo
 import { GpuTimer } from '../../engine/gpu/timing.ts';
 import { kernelContextCreate, type KernelContext } from '../../engine/kernels/context.ts';
 import { matmulPlan, type MatmulPlan } from '../../engine/kernels/matmul.ts';
-import { matmulInt8Plan, matmulInt8Support, type Int8Tile } from '../../engine/kernels/matmul-int8.ts';
+import { int8WorkgroupBytes, matmulInt8Plan, matmulInt8Support, type Int8Tile } from '../../engine/kernels/matmul-int8.ts';
 import type { WeightFormat } from '../../engine/kernels/weight-layout.ts';
 import { activationRound } from '../../engine/reference/ops-act-quant.ts';
 import { harnessReport, harnessRun, nmse, Rng } from '../../test/kernels/harness.ts';
@@ -112,6 +112,10 @@ async function shapeRun(ctx: KernelContext, timer: GpuTimer, fmt: WeightFormat, 
   }
   for (const tile of TILES) {
     const label = `int8 ${32 * tile.sgm}x${32 * tile.sgn}`;
+    if (int8WorkgroupBytes(tile) > Number(ctx.device.limits.maxComputeWorkgroupStorageSize)) {
+      console.log(`SKIP ${fmt} ${shape} ${label}: needs ${int8WorkgroupBytes(tile)} bytes of workgroup memory, the device allows ${ctx.device.limits.maxComputeWorkgroupStorageSize}`);
+      continue;
+    }
     let pi: MatmulPlan;
     try {
       pi = await matmulInt8Plan(ctx, { ...base, y: yI, int8Tile: tile });

@@ -16,7 +16,7 @@
  */
 
 import { LongreadError } from '../errors.ts';
-import type { BufferRef } from '../gpu/buffer-pool.ts';
+import { gpuRefSize, type BufferRef } from '../gpu/buffer-pool.ts';
 import { activationScratch, type ActivationScratch } from './act-quant.ts';
 import { baseDefines, dispatch2d, ParamsWriter, planCreate, type DispatchPlan, type KernelContext } from './context.ts';
 import type { MatmulArgs, MatmulPlan } from './matmul.ts';
@@ -70,6 +70,13 @@ export function matmulInt8Defines(ctx: KernelContext, a: { format: WeightFormat;
   return baseDefines(ctx, { FMT: a.format, SGM: `${t.sgm}u`, SGN: `${t.sgn}u`, BIAS: a.bias === true, ACCUMULATE: a.accumulate === true });
 }
 
+/** Workgroup memory of a tiling (matmul-int8.wgsl: staged x and w, scales, i32 results). */
+export function int8WorkgroupBytes(t: Int8Tile): number {
+  const bm = 32 * t.sgm;
+  const bn = 32 * t.sgn;
+  return 48 * (bm + bn) + 4 * 2 * (bm + bn) + 4 * 1024 * t.sgm * t.sgn;
+}
+
 /** Byte layout of the int8 x and its scales in the scratch: [xq | pad to 256 | xs]. */
 export function int8ScratchLayout(maxM: number, cols: number): { xqBytes: number; xsOffset: number; xsBytes: number; total: number } {
   const xqBytes = maxM * cols;
@@ -81,6 +88,12 @@ export function int8ScratchLayout(maxM: number, cols: number): { xqBytes: number
 export async function matmulInt8Plan(ctx: KernelContext, a: MatmulArgs & { int8Tile?: Int8Tile }): Promise<MatmulPlan> {
   if (a.cols % 32) throw new LongreadError('internal', `matmul int8: ${a.cols} columns is not a multiple of 32.`, 'Quantized weights have whole blocks per row.');
   const tile = a.int8Tile ?? INT8_TILE;
+  const wgBytes = int8WorkgroupBytes(tile);
+  const wgMax = Number(ctx.device.limits.maxComputeWorkgroupStorageSize);
+  if (wgBytes > wgMax) throw new LongreadError('internal', `matmul int8: tiling ${tile.sgm}x${tile.sgn} needs ${wgBytes} bytes of workgroup memory, the device allows ${wgMax}.`, 'Use a smaller tiling (INT8_TILE).');
+  for (const [name, ref, bytes] of [['x', a.x, a.maxM * a.cols * 4], ['y', a.y, a.maxM * a.rows * 4], ['bias', a.bias, a.rows * 4]] as const) {
+    if (ref && gpuRefSize(ref) < bytes) throw new LongreadError('internal', `matmul: ${name} binding holds ${gpuRefSize(ref)} bytes, needs ${bytes}.`, 'Allocate the activation buffers for maxM tokens.');
+  }
   const bm = 32 * tile.sgm;
   const bn = 32 * tile.sgn;
   const rowBytes = weightRowBytes(a.format, a.cols);
