@@ -21,15 +21,16 @@
 // matrices of 16 x 16), the workgroup BM x BN = 32 SGM x 32 SGN. Per K block of 32:
 //   1. the workgroup stages X (BM x 32 int8) and W (BN x 32 int8, Q4_0 nibbles unpacked to
 //      (q - 8)) into workgroup memory, rows KS bytes apart (KS = 48: 8 consecutive rows start
-//      on distinct 4-bank groups), and the block scales into sx / sw;
+//      on distinct 4-bank groups), and the block scales into sx / sw (fetched into registers
+//      first: with PREFETCH right after the staging barrier of the block before);
 //   2. each subgroup multiplies its 2 x 2 tiles and stores the i32 results to its part of rs;
 //   3. lane l scales result element j * 32 + l of each tile (row 2 j + l / 16, column l % 16:
 //      consecutive lanes read consecutive words) into its f32 accumulators.
 // Two barriers per block (staging -> products, products -> scaling); the scales are
 // double-buffered so the next block's staging cannot overwrite those being read. Matrix loads/stores
 // take byte offsets and strides for i8 (elements of the component type) and word ones for i32.
-// Defines: FMT, SGM, SGN, BIAS, ACCUMULATE.
-// Extend: another 32-block format = a staging branch in stage_w (and, for formats with a min,
+// Defines: FMT, SGM (>= 2), SGN (1, 2, 4 or 8), BIAS, ACCUMULATE, PREFETCH.
+// Extend: another 32-block format = a branch in fetch (and, for formats with a min,
 // a term with the block sum of x, which XS carries in .y + .z).
 
 diagnostic(off, chromium.subgroup_matrix_uniformity);
@@ -72,64 +73,76 @@ var<workgroup> sw: array<f32, 2u * BN>;
 // 4 result tiles of 256 i32 per subgroup.
 var<workgroup> rs: array<i32, SGM * SGN * 1024u>;
 
-// X rows m0 .. m0 + BM of block kb: 8 words per row; rows past m are zeros with scale 0.
-fn stage_x(lid: u32, m0: u32, kb: u32) {
-  let kw = P.k >> 2u;
-  for (var u = lid; u < BM * 8u; u += WG) {
-    let r = u >> 3u;
-    let m = m0 + r;
-    var v = 0u;
-    if (m < P.m) {
-      v = XQ[m * kw + kb * 8u + (u & 7u)];
-    }
-    xs[r * KW + (u & 7u)] = bitcast<i32>(v);
-  }
-  for (var r = lid; r < BM; r += WG) {
-    let m = m0 + r;
-    var d = 0.0;
-    if (m < P.m) {
-      d = XS[m * (P.k >> 5u) + kb].x;
-    }
-    sx[(kb & 1u) * BM + r] = d;
-  }
+// Staging: each invocation fetches at most one unit of each kind from global memory into a
+// Stage (registers), then puts it into workgroup memory. XR words of X per invocation (BM rows
+// of 8 words over WG invocations: 8 / SGN); invocation r < BM also fetches row r's scale;
+// invocation u < 2 BN fetches half h = u % 2 (16 bytes) of W row u / 2 (and its scale if h = 0).
+// Needs SGN in {1, 2, 4, 8} and SGM >= 2 (WG >= 2 BN).
+const XR = 8u / SGN;
+
+struct Stage {
+  x: array<u32, XR>,
+  xd: f32,
+  w: vec4<u32>,
+  wd: f32,
 }
 
-// W rows n0 .. n0 + BN of block kb as int8: two 16-byte halves per row.
-fn stage_w(lid: u32, n0: u32, kb: u32) {
-  for (var u = lid; u < BN * 2u; u += WG) {
-    let r = u >> 1u;
-    let h = u & 1u;
-    let n = n0 + r;
-    var q = vec4<u32>(0u);
-    var d = 0.0;
-    if (n < P.n) {
+fn fetch(lid: u32, m0: u32, n0: u32, kb: u32) -> Stage {
+  var st: Stage;
+  let kw = P.k >> 2u;
+  for (var i = 0u; i < XR; i++) {
+    let u = lid + i * WG;
+    let m = m0 + (u >> 3u);
+    st.x[i] = 0u;
+    if (m < P.m) {
+      st.x[i] = XQ[m * kw + kb * 8u + (u & 7u)];
+    }
+  }
+  st.xd = 0.0;
+  if (lid < BM && m0 + lid < P.m) {
+    st.xd = XS[(m0 + lid) * (P.k >> 5u) + kb].x;
+  }
+  st.w = vec4<u32>(0u);
+  st.wd = 0.0;
+  let n = n0 + (lid >> 1u);
+  let h = lid & 1u;
+  if (lid < 2u * BN && n < P.n) {
 #if FMT == Q8_0
-      // 34 bytes: f16 d; i8 qs[32]
-      let blk = n * P.row_bytes + kb * 34u;
-      q = qb_u128(blk + 2u + h * 16u);
+    // 34 bytes: f16 d; i8 qs[32]
+    let blk = n * P.row_bytes + kb * 34u;
+    st.w = qb_u128(blk + 2u + h * 16u);
 #endif
 #if FMT == Q4_0
-      // 18 bytes: f16 d; u8 qs[16]; element j = (qs[j] & 15) - 8, element j + 16 = (qs[j] >> 4) - 8
-      let blk = n * P.row_bytes + kb * 18u;
-      let nib = (qb_u128(blk + 2u) >> vec4<u32>(h * 4u)) & vec4<u32>(0x0F0F0F0Fu);
-      // per byte (b - 8) mod 256 without borrows: (b + 128 - 8) ^ 128
-      q = ((nib | vec4<u32>(0x80808080u)) - vec4<u32>(0x08080808u)) ^ vec4<u32>(0x80808080u);
+    // 18 bytes: f16 d; u8 qs[16]; element j = (qs[j] & 15) - 8, element j + 16 = (qs[j] >> 4) - 8
+    let blk = n * P.row_bytes + kb * 18u;
+    let nib = (qb_u128(blk + 2u) >> vec4<u32>(h * 4u)) & vec4<u32>(0x0F0F0F0Fu);
+    // per byte (b - 8) mod 256 without borrows: (b + 128 - 8) ^ 128
+    st.w = ((nib | vec4<u32>(0x80808080u)) - vec4<u32>(0x08080808u)) ^ vec4<u32>(0x80808080u);
 #endif
-      d = qb_f16(blk);
-    }
-    let o = r * KW + h * 4u;
-    ws_put(o, q);
-    if (h == 0u) {
-      sw[(kb & 1u) * BN + r] = d;
-    }
+    st.wd = qb_f16(blk);
   }
+  return st;
 }
 
-fn ws_put(o: u32, q: vec4<u32>) {
-  ws[o] = bitcast<i32>(q.x);
-  ws[o + 1u] = bitcast<i32>(q.y);
-  ws[o + 2u] = bitcast<i32>(q.z);
-  ws[o + 3u] = bitcast<i32>(q.w);
+// Rows past m / n are zeros with scale 0; scales go to the buffer of block parity p.
+fn put(st: Stage, lid: u32, p: u32) {
+  for (var i = 0u; i < XR; i++) {
+    let u = lid + i * WG;
+    xs[(u >> 3u) * KW + (u & 7u)] = bitcast<i32>(st.x[i]);
+  }
+  if (lid < BM) {
+    sx[p * BM + lid] = st.xd;
+  }
+  if (lid < 2u * BN) {
+    let o = (lid >> 1u) * KW + (lid & 1u) * 4u;
+    ws[o] = bitcast<i32>(st.w.x);
+    ws[o + 1u] = bitcast<i32>(st.w.y);
+    ws[o + 2u] = bitcast<i32>(st.w.z);
+    ws[o + 3u] = bitcast<i32>(st.w.w);
+    if ((lid & 1u) == 0u) {
+      sw[p * BN + (lid >> 1u)] = st.wd;
+    }
+  }
 }
 
 @compute @workgroup_size(WG)
@@ -148,10 +161,16 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let lr = lane >> 4u;
   let lc = lane & 15u;
   let nb = P.k >> 5u;
+  var st = fetch(lid, m0, n0, 0u);
   for (var kb = 0u; kb < nb; kb++) {
-    stage_x(lid, m0, kb);
-    stage_w(lid, n0, kb);
+    put(st, lid, kb & 1u);
     workgroupBarrier();
+#ifdef PREFETCH
+    // the next block's global loads fly while this block multiplies and scales
+    if (kb + 1u < nb) {
+      st = fetch(lid, m0, n0, kb + 1u);
+    }
+#endif
     let a0 = subgroupMatrixLoad<subgroup_matrix_left<i8, 32, 16>>(&xs, (sm * 32u) * KS, false, KS);
     let a1 = subgroupMatrixLoad<subgroup_matrix_left<i8, 32, 16>>(&xs, (sm * 32u + 16u) * KS, false, KS);
     // B[k, n] = W[n, k]: column n of B is staged row n of W, so B is column-major.
@@ -169,6 +188,11 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
         acc[t * 8u + j] += (dx * dw) * f32(rs[rbase + t * 256u + j * 32u + lane]);
       }
     }
+#ifndef PREFETCH
+    if (kb + 1u < nb) {
+      st = fetch(lid, m0, n0, kb + 1u);
+    }
+#endif
   }
 
   for (var t = 0u; t < 4u; t++) {

@@ -39,7 +39,7 @@ const FORMATS: WeightFormat[] = ['Q8_0', 'Q4_0'];
 const SHAPES: [number, number, number][] = quick
   ? [[137, 1000, 96], [512, 1024, 1024]]
   : [[137, 1000, 96], [2048, 2048, 2048], [2048, 8192, 2048], [2048, 2048, 8192]];
-const TILES: Int8Tile[] = [{ sgm: 2, sgn: 2 }, { sgm: 4, sgn: 2 }];
+const TILES: Int8Tile[] = [{ sgm: 2, sgn: 2, prefetch: false }, { sgm: 2, sgn: 2, prefetch: true }, { sgm: 4, sgn: 2, prefetch: true }];
 const MAX_NMSE = 1e-9;
 
 let failed = false;
@@ -111,7 +111,7 @@ async function shapeRun(ctx: KernelContext, timer: GpuTimer, fmt: WeightFormat, 
     verdict(!err && e <= MAX_NMSE, `${fmt} ${shape} f32 kernel vs CPU`, err ?? `nmse ${e.toExponential(2)}`);
   }
   for (const tile of TILES) {
-    const label = `int8 ${32 * tile.sgm}x${32 * tile.sgn}`;
+    const label = `int8 ${32 * tile.sgm}x${32 * tile.sgn}${tile.prefetch ? ' prefetch' : ''}`;
     if (int8WorkgroupBytes(tile) > Number(ctx.device.limits.maxComputeWorkgroupStorageSize)) {
       console.log(`SKIP ${fmt} ${shape} ${label}: needs ${int8WorkgroupBytes(tile)} bytes of workgroup memory, the device allows ${ctx.device.limits.maxComputeWorkgroupStorageSize}`);
       continue;

@@ -27,12 +27,16 @@ import source from '../../shaders/matmul-int8.wgsl';
 export const SUBGROUP_MATRIX_FEATURE = 'chromium-experimental-subgroup-matrix';
 export const INT8_FORMATS: readonly WeightFormat[] = ['Q8_0', 'Q4_0'];
 
-/** Subgroups along M and N per workgroup (each owns 32 x 32 outputs). */
+/**
+ * Subgroups along M (>= 2) and N (1, 2, 4 or 8) per workgroup, each owning 32 x 32 outputs;
+ * prefetch: the next K block's global loads are issued before this block's products.
+ */
 export interface Int8Tile {
   sgm: number;
   sgn: number;
+  prefetch?: boolean;
 }
-export const INT8_TILE: Int8Tile = { sgm: 2, sgn: 2 };
+export const INT8_TILE: Int8Tile = { sgm: 2, sgn: 2, prefetch: true };
 
 /** Shape facts of one adapter's subgroup matrix configuration (GPUSubgroupMatrixConfig). */
 export interface SubgroupMatrixConfig {
@@ -67,7 +71,8 @@ export function matmulInt8Support(device: Int8Device, format: WeightFormat): str
 /** The shader defines of one variant (exported for the preprocessing test). */
 export function matmulInt8Defines(ctx: KernelContext, a: { format: WeightFormat; bias?: boolean; accumulate?: boolean; tile?: Int8Tile }) {
   const t = a.tile ?? INT8_TILE;
-  return baseDefines(ctx, { FMT: a.format, SGM: `${t.sgm}u`, SGN: `${t.sgn}u`, BIAS: a.bias === true, ACCUMULATE: a.accumulate === true });
+  if (!(t.sgm >= 2 && [1, 2, 4, 8].includes(t.sgn))) throw new LongreadError('internal', `matmul int8: tiling ${t.sgm}x${t.sgn} is not supported.`, 'Use SGM >= 2 and SGN in 1, 2, 4, 8 (matmul-int8.wgsl staging).');
+  return baseDefines(ctx, { FMT: a.format, SGM: `${t.sgm}u`, SGN: `${t.sgn}u`, BIAS: a.bias === true, ACCUMULATE: a.accumulate === true, PREFETCH: t.prefetch !== false });
 }
 
 /** Workgroup memory of a tiling (matmul-int8.wgsl: staged x and w, scales, i32 results). */

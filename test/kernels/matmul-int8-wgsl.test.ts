@@ -42,8 +42,8 @@ describe('matmul int8: WGSL on Dawn null backend', () => {
   const ctx = { subgroups: true } as KernelContext;
   for (const format of ['Q8_0', 'Q4_0'] as const) {
     for (const [bias, accumulate] of [[false, false], [true, false], [false, true], [true, true]] as const) {
-      for (const tile of [{ sgm: 2, sgn: 2 }, { sgm: 4, sgn: 2 }]) {
-        it(`${format}${bias ? ' bias' : ''}${accumulate ? ' acc' : ''} ${tile.sgm}x${tile.sgn}`, async () => {
+      for (const tile of [{ sgm: 2, sgn: 2, prefetch: true }, { sgm: 4, sgn: 2, prefetch: false }, { sgm: 2, sgn: 4, prefetch: true }]) {
+        it(`${format}${bias ? ' bias' : ''}${accumulate ? ' acc' : ''} ${tile.sgm}x${tile.sgn}${tile.prefetch ? ' prefetch' : ''}`, async () => {
           const code = wgslPreprocess('matmul-int8.wgsl', source, matmulInt8Defines(ctx, { format, bias, accumulate, tile }));
           expect(code).toMatch(/^(enable|diagnostic)/);
           if (!device) {
