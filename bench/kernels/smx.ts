@@ -39,7 +39,7 @@ const FORMATS: WeightFormat[] = ['Q8_0', 'Q4_0'];
 const SHAPES: [number, number, number][] = quick
   ? [[137, 1000, 96], [512, 1024, 1024]]
   : [[137, 1000, 96], [2048, 2048, 2048], [2048, 8192, 2048], [2048, 2048, 8192]];
-const TILES: Int8Tile[] = [{ sgm: 2, sgn: 2, prefetch: false }, { sgm: 2, sgn: 2, prefetch: true }, { sgm: 4, sgn: 2, prefetch: true }];
+const TILES: Int8Tile[] = [{ sgm: 2, sgn: 2, prefetch: false }, { sgm: 2, sgn: 2, prefetch: true }, { sgm: 4, sgn: 2, prefetch: true }, { sgm: 2, sgn: 4, prefetch: true }];
 const MAX_NMSE = 1e-9;
 
 let failed = false;
