@@ -6,6 +6,7 @@
  * documents) is never parsed here: only in the engine host.
  */
 import { app, BrowserWindow, dialog, ipcMain, MessageChannelMain, net, protocol, session, shell, utilityProcess, type IpcMainEvent, type IpcMainInvokeEvent, type UtilityProcess } from 'electron';
+import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import {
@@ -25,7 +26,9 @@ function startEngine(): void {
   engine = utilityProcess.fork(path.join(__dirname, 'engine-host.mjs'), [], {
     serviceName: 'Longread engine',
     stdio: 'inherit',
-    env: { ...process.env, LONGREAD_ROOT: root, LONGREAD_DATA_DIR: app.getPath('userData') },
+    // libuv's thread pool (4 threads by default, fixed when the process starts) runs the KV
+    // snapshot reads and their checksums side by side: a larger pool restores a document sooner
+    env: { UV_THREADPOOL_SIZE: String(Math.min(16, Math.max(4, os.availableParallelism()))), ...process.env, LONGREAD_ROOT: root, LONGREAD_DATA_DIR: app.getPath('userData') },
   });
   engine.on('exit', (code) => {
     engine = null;

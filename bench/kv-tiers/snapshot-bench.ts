@@ -10,14 +10,29 @@
  *
  * Options: --shape (default llama-3.2-1b) --type (default Q8_0) --ctx (document tokens, default
  * 32768) --question (question tokens, default 64) --runs (reopen repetitions, default 3)
- * --drop-caches (root: drop the OS page cache before each reopen, so the snapshot comes from
- * disk, as after a restart). Checks that the restored run gives the same first token as the
- * cold one. Prints a markdown table (and writes $OUT/snapshot.md when OUT is set).
+ * --drop-caches (root: drop the OS page cache before each of the --runs reopens, so the snapshot
+ * comes from disk, as after a restart; then --runs more reopens with the file in the page cache)
+ * --same-model (reopen on the model that prefilled; by default the model is loaded again after
+ * the save, so the reopens start from fresh pipelines and plan sets, as after a restart)
+ * --no-prepare (do not build the question's prefill plans while the snapshot is read)
+ * --upload write|staged (how restored pages reach the GPU: queue.writeBuffer, the default, or
+ * reused mapped staging buffers + copyBufferToBuffer; engine/kv/snapshot.ts) --ahead N (reads in
+ * flight, engine/kv/snapshot-file.ts). Run with UV_THREADPOOL_SIZE set to compare thread pools
+ * (reads and checksums share libuv's pool, 4 threads by default; it must be set before Node starts).
+ * Checks that every restored run gives the same first token as the cold one. Each reopen is
+ * split into phases (main-thread time; reads and checksums run on the thread pool, so `read
+ * wait` and `verify` are what could not be overlapped): open (header, fingerprint, size checks),
+ * alloc (clear + map the cache), read wait, verify, upload (writeBuffer calls), drain (queue
+ * idle after the uploads), prepare wait (question plans still being built after the restore),
+ * question (prefill of the question + the first token: one submit, one readback). A control row
+ * prefills the same question over the same cached prefix with no restore before it. Prints a
+ * markdown table (and writes $OUT/snapshot.md when OUT is set).
  *
  * --restore-only: no model, no prefill: a bare paged cache of the shape's KV (--layers 16
  * --heads 8 --head-dim 64 --ctx, the Llama-3.2-1B shape by default) filled with random pages,
  * saved, then restored --runs times (kvSnapshotRestore alone: read + verify + upload). Checks
- * the restored pages by saving them again and comparing the two files byte for byte. Usable on
+ * the restored pages by saving them again and comparing the two files byte for byte; `after` is
+ * a 4-byte copy + readback right after each restore (work the restore left to the queue). Usable on
  * CPU adapters, where prefilling a long document would take minutes:
  *
  *   node --import ./bin/register.mjs bench/kv-tiers/snapshot-bench.ts --restore-only --ctx 16384
@@ -29,7 +44,7 @@ import path from 'node:path';
 import { gpuAcquire } from '../../engine/gpu/device.ts';
 import { modelInspect, modelLoad, sessionCreate } from '../../engine/decode/index.ts';
 import { kvCacheCreate, kvCacheDispose, kvCacheEnsure } from '../../engine/kv/kv-cache.ts';
-import { kvSnapshotRestore, kvSnapshotSave } from '../../engine/kv/snapshot.ts';
+import { kvSnapshotRestore, kvSnapshotSave, snapshotRestoreStatsCreate, type SnapshotRestoreStats, type SnapshotUpload } from '../../engine/kv/snapshot.ts';
 import { ENGINE_VERSION } from '../../engine/service/version.ts';
 import { ggufGenerate, randomPromptTokens, type GenType } from '../../tools/gen-gguf/gen-gguf.ts';
 
@@ -41,6 +56,12 @@ const ctx = Number(arg('--ctx') ?? 32768);
 const qLen = Number(arg('--question') ?? 64);
 const runs = Number(arg('--runs') ?? 3);
 const dropCaches = argv.includes('--drop-caches');
+const prepare = !argv.includes('--no-prepare');
+const sameModel = argv.includes('--same-model');
+const upload = (arg('--upload') ?? 'write') as SnapshotUpload;
+const ahead = Number(arg('--ahead') ?? 0) || undefined; // reads in flight (snapshot-file.ts default)
+const restoreOpts = { upload, ...(ahead ? { ahead } : {}) };
+const sec = (ms: number) => (ms / 1000).toFixed(3);
 
 function dropPageCache(): boolean {
   try {
@@ -51,7 +72,24 @@ function dropPageCache(): boolean {
   }
 }
 
+/** One table row of a restore's phases (seconds). */
+function phaseCells(st: SnapshotRestoreStats): string[] {
+  return [st.openMs, st.allocMs, st.readWaitMs, st.verifyMs, st.uploadMs, st.drainMs, st.totalMs].map(sec);
+}
+const PHASE_HEAD = 'open | alloc | read wait | verify | upload | drain | restore';
+
 if (argv.includes('--restore-only')) await restoreOnlyBench();
+
+
+/** A 4-byte copy out of `src` and its readback: one submit round trip. */
+async function roundTrip(device: GPUDevice, src: GPUBuffer): Promise<void> {
+  const out = device.createBuffer({ size: 4, usage: 0x01 | 0x08 }); // MAP_READ | COPY_DST
+  const enc = device.createCommandEncoder();
+  enc.copyBufferToBuffer(src, 0, out, 0, 4);
+  device.queue.submit([enc.finish()]);
+  await out.mapAsync(0x0001);
+  out.destroy();
+}
 
 /** The --restore-only mode: kvSnapshotRestore of a bare cache, timed apart from any model. */
 async function restoreOnlyBench(): Promise<never> {
@@ -72,18 +110,26 @@ async function restoreOnlyBench(): Promise<never> {
   let t = performance.now();
   await kvSnapshotSave(kv, ids, file, 'snapshot-bench', ENGINE_VERSION);
   const saveMs = performance.now() - t;
+  const rows: string[] = [];
   const times: number[] = [];
   for (let i = 0; i < runs; i++) {
+    const st = snapshotRestoreStatsCreate();
+    if (dropCaches) dropPageCache();
     t = performance.now();
-    await kvSnapshotRestore(kv, file, 'snapshot-bench');
+    await kvSnapshotRestore(kv, file, 'snapshot-bench', { stats: st, ...restoreOpts });
     times.push(performance.now() - t);
+    t = performance.now();
+    await roundTrip(gpu.device, kv.arenas[0]!);
+    rows.push(`| ${i + 1} | ${phaseCells(st).join(' | ')} | ${sec(performance.now() - t)} |`);
   }
   await kvSnapshotSave(kv, ids, again, 'snapshot-bench', ENGINE_VERSION);
   const same = readFileSync(file).equals(readFileSync(again));
   const bytes = statSync(file).size;
   rmSync(dir, { recursive: true, force: true });
   process.stdout.write(`Device: ${gpu.info.adapterName}. Bare KV cache ${shapeArgs.nLayers} layers x ${shapeArgs.nKvHeads} KV heads x head dim ${shapeArgs.headDim}, ${ctx} tokens: snapshot ${(bytes / 2 ** 20).toFixed(0)} MiB, saved in ${(saveMs / 1000).toFixed(2)} s.\n`
-    + `restore (read + verify + upload), ${runs} runs (s): ${times.map((x) => (x / 1000).toFixed(3)).join(', ')}; best ${(Math.min(...times) / 1000).toFixed(3)} s = ${(bytes / 2 ** 20 / (Math.min(...times) / 1000)).toFixed(0)} MiB/s\n`
+    + `restore (read + verify + upload), ${runs} runs (s): ${times.map((x) => sec(x)).join(', ')}; best ${sec(Math.min(...times))} s = ${(bytes / 2 ** 20 / (Math.min(...times) / 1000)).toFixed(0)} MiB/s\n`
+    + `upload: ${upload}, reads ahead: ${ahead ?? 'default'}.${dropCaches ? ' OS page cache dropped before each restore.' : ''} UV_THREADPOOL_SIZE=${process.env.UV_THREADPOOL_SIZE ?? '(default 4)'}.\n`
+    + `| run | ${PHASE_HEAD} | after (s) |\n|---|${'---:|'.repeat(8)}\n${rows.join('\n')}\n`
     + `restored pages saved again give the same file: ${same}\n`);
   kvCacheDispose(kv);
   process.exit(same ? 0 : 1);
@@ -93,8 +139,9 @@ const modelFile = path.join(tmpdir(), `snapshot-bench-${shape}-${type}.gguf`);
 if (!existsSync(modelFile)) ggufGenerate({ shape, type, out: modelFile, seed: 1 });
 const vocab = (await modelInspect(modelFile)).vocabSize;
 const gpu = await gpuAcquire();
-const m = await modelLoad(gpu, modelFile, { contextLength: ctx + qLen + 64 });
-const s = sessionCreate(m);
+const loadOpts = { contextLength: ctx + qLen + 64 };
+let m = await modelLoad(gpu, modelFile, loadOpts);
+let s = sessionCreate(m);
 const doc = randomPromptTokens(ctx, vocab, 11);
 const prompt = [...doc, ...randomPromptTokens(qLen, vocab, 5)];
 const first = { promptTokens: prompt, maxTokens: 1, temperature: 0 };
@@ -113,33 +160,70 @@ await kvSnapshotSave(m.kv, doc, file, 'snapshot-bench', ENGINE_VERSION);
 const saveMs = performance.now() - t0;
 const bytes = statSync(file).size;
 
-const warm: number[] = [];
-const restoreOnly: number[] = [];
-let dropped = false;
-for (let i = 0; i < runs; i++) {
-  s.reset();
-  if (dropCaches) dropped = dropPageCache();
+// a reopen after a restart: a freshly loaded model (no prefill plans, no pipelines beyond decode)
+let reloadMs = 0;
+if (!sameModel) {
+  m.dispose();
   t0 = performance.now();
-  const ids = await kvSnapshotRestore(m.kv, file, 'snapshot-bench');
-  restoreOnly.push(performance.now() - t0);
+  m = await modelLoad(gpu, modelFile, loadOpts);
+  reloadMs = performance.now() - t0;
+  s = sessionCreate(m);
+}
+
+interface Reopen { cache: string; st: SnapshotRestoreStats; prepWaitMs: number; questionMs: number; totalMs: number }
+const reopens: Reopen[] = [];
+let dropped = false;
+const plan = dropCaches ? [...Array<string>(runs).fill('dropped'), ...Array<string>(runs).fill('warm')] : Array<string>(runs).fill('as is');
+for (const cache of plan) {
+  s.reset();
+  if (cache === 'dropped') dropped = dropPageCache();
+  const st = snapshotRestoreStatsCreate();
+  t0 = performance.now();
+  const prepared = prepare ? s.prepare(prompt.length, doc.length) : Promise.resolve();
+  const ids = await kvSnapshotRestore(m.kv, file, 'snapshot-bench', { stats: st, ...restoreOpts });
+  let t = performance.now();
+  await prepared;
+  const prepWaitMs = performance.now() - t;
   s.adoptCache(ids);
+  t = performance.now();
   const r = await s.generate(first);
-  warm.push(performance.now() - t0);
+  const questionMs = performance.now() - t;
+  reopens.push({ cache, st, prepWaitMs, questionMs, totalMs: performance.now() - t0 });
   if (r.stats.reusedPrefix < doc.length) throw new Error(`restored run reused ${r.stats.reusedPrefix} tokens, expected >= ${doc.length}`);
   if (r.tokens[0] !== cold.tokens[0]) throw new Error(`restored run's first token ${r.tokens[0]} differs from the cold run's ${cold.tokens[0]}`);
 }
+// control: the same question over the same cached prefix, no restore before it
+const control: number[] = [];
+for (let i = 0; i < 2; i++) {
+  s.adoptCache(doc);
+  t0 = performance.now();
+  const r = await s.generate(first);
+  control.push(performance.now() - t0);
+  if (r.tokens[0] !== cold.tokens[0]) throw new Error(`control run's first token ${r.tokens[0]} differs from the cold run's ${cold.tokens[0]}`);
+}
 rmSync(dir, { recursive: true, force: true });
 
-const best = Math.min(...warm);
+const bestOf = (c: string) => {
+  const xs = reopens.filter((r) => r.cache === c).map((r) => r.totalMs);
+  return xs.length ? Math.min(...xs) : NaN;
+};
+const summary = [...new Set(plan)].map((c) => `| restore the snapshot (page cache ${c}), prefill the question: best of ${runs} | ${sec(bestOf(c))} | ${(coldMs / bestOf(c)).toFixed(1)}x |`);
 const md = [
-  `Device: ${gpu.info.adapterName}. Model: ${shape} ${type}, random weights. Document ${ctx} tokens + question ${qLen} tokens, first answer token (greedy). Snapshot ${(bytes / 2 ** 20).toFixed(0)} MiB, saved in ${(saveMs / 1000).toFixed(2)} s.${dropCaches ? ` OS page cache ${dropped ? 'dropped' : 'NOT dropped (not root)'} before each reopen.` : ' Snapshot possibly in the OS page cache.'}`,
+  `Device: ${gpu.info.adapterName}. Model: ${shape} ${type}, random weights. Document ${ctx} tokens + question ${qLen} tokens, first answer token (greedy). Snapshot ${(bytes / 2 ** 20).toFixed(0)} MiB, saved in ${(saveMs / 1000).toFixed(2)} s. `
+    + `${sameModel ? 'Reopened on the model that prefilled.' : `Reopened on a freshly loaded model (load ${(reloadMs / 1000).toFixed(2)} s, not counted).`} Question plans ${prepare ? 'prepared while the snapshot is read' : 'built at first use'}; upload: ${upload}, reads ahead: ${ahead ?? 'default'}. `
+    + `${dropCaches ? `OS page cache ${dropped ? 'dropped' : 'NOT dropped (not root)'} before each 'dropped' reopen.` : 'Snapshot possibly in the OS page cache.'} UV_THREADPOOL_SIZE=${process.env.UV_THREADPOOL_SIZE ?? '(default 4)'}.`,
   '',
   '| path | time to first token (s) | speed-up |',
   '|---|---:|---:|',
   `| prefill the document again | ${(coldMs / 1000).toFixed(2)} | 1.0x |`,
-  `| restore the snapshot, prefill the question (best of ${runs}) | ${(best / 1000).toFixed(3)} | ${(coldMs / best).toFixed(1)}x |`,
-  `| same, each run (s) | ${warm.map((w) => (w / 1000).toFixed(3)).join(', ')} | |`,
-  `| of which reading, verifying and uploading the snapshot (s) | ${restoreOnly.map((w) => (w / 1000).toFixed(3)).join(', ')} | |`,
+  ...summary,
+  `| control: the question alone over the cached prefix, no restore before it (best of 2) | ${sec(Math.min(...control))} | |`,
+  '',
+  `Reopen phases (s; main-thread time, see snapshot-bench.ts):`,
+  '',
+  `| run | page cache | ${PHASE_HEAD} | prepare wait | question + first token | total |`,
+  `|---|---|${'---:|'.repeat(10)}`,
+  ...reopens.map((r, i) => `| ${i + 1} | ${r.cache} | ${phaseCells(r.st).join(' | ')} | ${sec(r.prepWaitMs)} | ${sec(r.questionMs)} | ${sec(r.totalMs)} |`),
 ].join('\n');
 process.stdout.write(md + '\n');
 if (process.env.OUT) writeFileSync(path.join(process.env.OUT, 'snapshot.md'), md + '\n');

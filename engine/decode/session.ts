@@ -65,6 +65,12 @@ export interface Session {
    * snapshot by engine/kv/snapshot.ts); the next generate reuses them as a prefix.
    */
   adoptCache(tokens: readonly number[]): void;
+  /**
+   * Prepares (plans, pipelines, buffers) the prefill a generate of `promptLength` tokens will
+   * run when the cache holds a reused prefix of `reuse` tokens, without running it: call it
+   * alongside a snapshot restore so the question's prefill pays no one-time costs.
+   */
+  prepare(promptLength: number, reuse: number): Promise<void>;
   /** Tokens whose K/V are in the cache. */
   readonly cachedTokens: readonly number[];
 }
@@ -172,6 +178,11 @@ export function sessionCreate(model: LoadedModel): Session {
       if (busy) throw new LongreadError('bad-request', 'A generation is running on this session.', 'Restore the cache between generations.');
       if (tokens.length > kv.mappedTokens) throw new LongreadError('internal', `The cache maps ${kv.mappedTokens} tokens, not ${tokens.length}.`, 'This is a bug in Longread; please report it.');
       cached = tokens.slice();
+    },
+    prepare(promptLength, reuse) {
+      // generate always runs at least the last prompt token
+      const start = Math.max(0, Math.min(reuse, promptLength - 1));
+      return forward.prefillPrepare(promptLength - start, start);
     },
     get cachedTokens() {
       return cached;

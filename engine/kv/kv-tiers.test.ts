@@ -125,8 +125,8 @@ describe('KV tiers', () => {
       kvTiersEnable(m2.kv);
       await kvPagesOffload(m2.kv, 0, 'disk');
       await kvPagesOffload(m2.kv, 4, 'ram');
-      for (const target of [base, m2]) {
-        const ids = await kvSnapshotRestore(target.kv, snap, 'fp');
+      for (const [target, upload] of [[base, 'write'], [m2, 'write'], [m2, 'staged']] as const) {
+        const ids = await kvSnapshotRestore(target.kv, snap, 'fp', { upload });
         expect(ids).toEqual(q1);
         // a restore maps each GPU layer's pages as one ascending run (one upload per block)
         const kv = target.kv;

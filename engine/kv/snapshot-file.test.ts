@@ -99,13 +99,15 @@ describe('KV snapshot files', () => {
     expect((e as LongreadError).message).toMatch(/version 1, expected 2/);
   });
 
-  it('streams pages in verified batches and stops at the first damaged block', async () => {
+  it.each([false, true])('streams pages in verified batches and stops at the first damaged block (recycled buffers: %s)', async (recycle) => {
     const f = path.join(dir, 'b.kv');
     const block = 3 * PAGE; // blocks of 3 pages: 17 blocks, the last one of 2 pages
     await snapshotWrite(f, header(3, 50), Array.from({ length: 50 }, (_, i) => pageOf(3, i)), { blockBytes: block });
-    const batchBytes = 2 * (block + 32); // 2 blocks = 6 pages per batch: 9 batches, the last one short
+    // 2 blocks = 6 pages per batch: 9 batches, the last one short; recycled: 3 buffers taking turns
+    const batchBytes = 2 * (block + 32);
+    const opts = { batchBytes, recycle, ahead: 2 };
     const seen: number[] = [];
-    for await (const b of (await snapshotOpen(f, 'fp', { batchBytes })).batches()) {
+    for await (const b of (await snapshotOpen(f, 'fp', opts)).batches()) {
       b.pages.forEach((p, k) => {
         expect(Buffer.from(p).equals(Buffer.from(pageOf(3, b.first + k)))).toBe(true);
         seen.push(b.first + k);
@@ -121,7 +123,7 @@ describe('KV snapshot files', () => {
     await writeFile(f, bad);
     const got: number[] = [];
     const e = await (async () => {
-      for await (const b of (await snapshotOpen(f, 'fp', { batchBytes })).batches()) got.push(b.first);
+      for await (const b of (await snapshotOpen(f, 'fp', opts)).batches()) got.push(b.first);
     })().catch((x: unknown) => x);
     expect((e as LongreadError).code).toBe('snapshot-invalid');
     expect((e as LongreadError).message).toMatch(/pages 36\.\.38 checksum/);

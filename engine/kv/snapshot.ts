@@ -7,8 +7,9 @@
  *   const ids = await kvSnapshotRestore(kv, file, fingerprint)             // cache now holds ids
  *
  * Pages go out one layer at a time through a MAP_READ staging buffer (memory stays at one
- * layer's worth) and come back with queue.writeBuffer into freshly mapped physical pages, one
- * write per run of pages that are consecutive in both the file and the arena.
+ * layer's worth) and come back into freshly mapped physical pages, one upload per run of pages
+ * that are consecutive in both the file and the arena: with queue.writeBuffer ('write', the
+ * default) or through a few reused mapped staging buffers and copyBufferToBuffer ('staged').
  * Page order in the file: layer, then KV head, then logical page. Layers whose pages live in
  * RAM / on disk (kv-tiers.ts) are read from and restored into their tier; a restore applies
  * the memory planner's policy for the snapshot's length first.
@@ -18,7 +19,25 @@ import { LongreadError } from '../errors.ts';
 import { KV_PAGE_TOKENS, kvPageBytes, kvPagesFor, kvTableIndex } from '../kernels/kv-layout.ts';
 import { kvCacheTruncate, type KvCache } from './kv-cache.ts';
 import { kvEnsure, kvHostPageRead, kvHostPageWrite, kvTierOf } from './kv-tiers.ts';
-import { snapshotOpen, snapshotWrite, type SnapshotHeader } from './snapshot-file.ts';
+import { snapshotOpen, snapshotWrite, type SnapshotHeader, type SnapshotReadStats } from './snapshot-file.ts';
+
+/**
+ * Where a restore's time went on the main thread (bench/kv-tiers/snapshot-bench.ts prints it):
+ * open = header, fingerprint and size checks; alloc = clearing the cache and mapping its pages;
+ * readWait / verify = waiting for reads and checksums (snapshot-file.ts); upload = handing the
+ * pages to the GPU queue; drain = waiting for the queue to finish the uploads.
+ */
+export interface SnapshotRestoreStats extends SnapshotReadStats {
+  openMs: number;
+  allocMs: number;
+  uploadMs: number;
+  drainMs: number;
+  totalMs: number;
+}
+
+export function snapshotRestoreStatsCreate(): SnapshotRestoreStats {
+  return { openMs: 0, allocMs: 0, readWaitMs: 0, verifyMs: 0, uploadMs: 0, drainMs: 0, totalMs: 0, bytes: 0 };
+}
 
 function physPage(kv: KvCache, l: number, h: number, p: number): number {
   return kv.table[kvTableIndex(kv.views[l]!.tableOffset, kv.maxPages, h, p)]!;
@@ -55,12 +74,12 @@ async function* layerPages(kv: KvCache, pages: number): AsyncGenerator<Uint8Arra
 }
 
 /**
- * Sends one verified block (pages first.. back to back) to the cache. Runs of pages that land on
- * consecutive physical pages of one GPU arena (what a fresh kvCacheEnsure hands out) go up as
- * one writeBuffer each, so a restore makes ~one upload per block instead of one per page; pages
- * of off-GPU layers go to their tier one by one.
+ * Walks one verified block (pages first.. back to back): runs of pages that land on consecutive
+ * physical pages of one GPU arena (what a fresh kvCacheEnsure hands out) are handed to `put` as
+ * one range (bytes [from, to) of `data`), so a restore makes ~one upload per block instead of one
+ * per page; pages of off-GPU layers go to their tier one by one.
  */
-function uploadBlock(kv: KvCache, pages: number, first: number, data: Uint8Array): void {
+function blockRuns(kv: KvCache, pages: number, first: number, data: Uint8Array, put: (arena: GPUBuffer, dst: number, from: number, to: number) => void): void {
   const pageBytes = kvPageBytes(kv.headDim);
   const n = data.length / pageBytes;
   const perLayer = kv.nKvHeads * pages;
@@ -68,7 +87,7 @@ function uploadBlock(kv: KvCache, pages: number, first: number, data: Uint8Array
   let start = 0;
   let arena: GPUBuffer | null = null;
   const flush = (k: number) => {
-    if (run) kv.device.queue.writeBuffer(arena!, start * pageBytes, data.subarray((k - run) * pageBytes, k * pageBytes) as Uint8Array<ArrayBuffer>);
+    if (run) put(arena!, start * pageBytes, (k - run) * pageBytes, k * pageBytes);
     run = 0;
   };
   for (let k = 0; k < n; k++) {
@@ -90,6 +109,65 @@ function uploadBlock(kv: KvCache, pages: number, first: number, data: Uint8Array
     run++;
   }
   flush(n);
+}
+
+/** How restored pages reach the GPU (see kvSnapshotRestore). */
+export type SnapshotUpload = 'write' | 'staged';
+
+const STAGING_BUFFERS = 3;
+
+/**
+ * The 'staged' upload: a few MAP_WRITE staging buffers reused round-robin. Each batch is copied
+ * into a mapped one, moved into the arenas with copyBufferToBuffer (one submit per batch), and
+ * the buffer is mapped again (mapAsync resolves once the GPU has read it) for a later batch.
+ * Nothing is allocated per batch, unlike queue.writeBuffer, whose staging memory Dawn allocates
+ * and frees as the uploads go.
+ */
+class StagedUploader {
+  private readonly busy: { buf: GPUBuffer; ready: Promise<void> }[] = [];
+  private readonly all: GPUBuffer[] = [];
+
+  constructor(private readonly kv: KvCache, private readonly pages: number) {}
+
+  /** A mapped staging buffer of at least `size` bytes: a new one while there are fewer than STAGING_BUFFERS, else the oldest once the GPU is done with it. */
+  private async take(size: number): Promise<GPUBuffer> {
+    let buf: GPUBuffer | undefined;
+    if (this.all.length >= STAGING_BUFFERS && this.busy.length) {
+      const b = this.busy.shift()!;
+      await b.ready;
+      buf = b.buf;
+    }
+    if (buf && buf.size >= size) return buf;
+    buf?.destroy();
+    buf = this.kv.device.createBuffer({ size, usage: 0x02 | 0x04, mappedAtCreation: true, label: 'kv:snapshot-in' }); // MAP_WRITE | COPY_SRC
+    this.all.push(buf);
+    return buf;
+  }
+
+  async batch(blocks: readonly { first: number; data: Uint8Array }[]): Promise<void> {
+    const size = blocks.reduce((n, b) => n + b.data.length, 0);
+    const buf = await this.take(size);
+    const mapped = new Uint8Array(buf.getMappedRange(0, size));
+    const enc = this.kv.device.createCommandEncoder({ label: 'kv:snapshot-in' });
+    let off = 0;
+    for (const b of blocks) {
+      mapped.set(b.data, off);
+      const base = off;
+      blockRuns(this.kv, this.pages, b.first, b.data, (arena, dst, from, to) => enc.copyBufferToBuffer(buf, base + from, arena, dst, to - from));
+      off += b.data.length;
+    }
+    buf.unmap();
+    this.kv.device.queue.submit([enc.finish()]);
+    const ready = buf.mapAsync(0x0002); // GPUMapMode.WRITE: resolves after the copies above have run
+    ready.catch(() => undefined); // observed in take() or finish()
+    this.busy.push({ buf, ready });
+  }
+
+  /** Waits for every copy and frees the staging buffers. */
+  async finish(): Promise<void> {
+    await Promise.allSettled(this.busy.map((b) => b.ready));
+    for (const b of this.all) b.destroy();
+  }
 }
 
 /** Saves the K/V of the first `tokenIds.length` tokens of the cache. */
@@ -116,8 +194,12 @@ export async function kvSnapshotSave(kv: KvCache, tokenIds: readonly number[], f
  * K/V it now holds. Throws `snapshot-invalid` when the file is damaged, belongs to something
  * else, or does not fit this cache's shape.
  */
-export async function kvSnapshotRestore(kv: KvCache, file: string, fingerprint: string): Promise<number[]> {
-  const s = await snapshotOpen(file, fingerprint);
+export async function kvSnapshotRestore(kv: KvCache, file: string, fingerprint: string, opts: { stats?: SnapshotRestoreStats; upload?: SnapshotUpload; ahead?: number } = {}): Promise<number[]> {
+  const t0 = performance.now();
+  const stats = opts.stats;
+  const s = await snapshotOpen(file, fingerprint, { recycle: true, ...(stats ? { stats } : {}), ...(opts.ahead ? { ahead: opts.ahead } : {}) });
+  let t = performance.now();
+  if (stats) stats.openMs += t - t0;
   const h = s.header;
   const pages = kvPagesFor(h.tokens);
   const shapeOk = h.nLayers === kv.nLayers && h.nKvHeads === kv.nKvHeads && h.headDim === kv.headDim && h.pageBytes === kvPageBytes(kv.headDim)
@@ -130,14 +212,32 @@ export async function kvSnapshotRestore(kv: KvCache, file: string, fingerprint: 
   }
   kvCacheTruncate(kv, 0);
   await kvEnsure(kv, h.tokens);
+  if (stats) stats.allocMs += performance.now() - t;
   // Blocks go to their tier as each verified batch arrives (the next batches are being read
   // meanwhile); damage found later empties the cache again before the error reaches the caller.
+  // The reader recycles its buffers: a batch must be fully handed over (writeBuffer copies)
+  // before the loop asks for the next one.
+  const staged = opts.upload === 'staged' ? new StagedUploader(kv, pages) : null;
+  const write = (block: { first: number; data: Uint8Array }) =>
+    blockRuns(kv, pages, block.first, block.data, (arena, dst, from, to) => kv.device.queue.writeBuffer(arena, dst, block.data.subarray(from, to) as Uint8Array<ArrayBuffer>));
   try {
-    for await (const b of s.batches()) for (const block of b.blocks) uploadBlock(kv, pages, block.first, block.data);
+    for await (const b of s.batches()) {
+      t = performance.now();
+      if (staged) await staged.batch(b.blocks);
+      else b.blocks.forEach(write);
+      if (stats) stats.uploadMs += performance.now() - t;
+    }
   } catch (e) {
+    await staged?.finish();
     kvCacheTruncate(kv, 0);
     throw e;
   }
+  t = performance.now();
+  await staged?.finish();
   await kv.device.queue.onSubmittedWorkDone();
+  if (stats) {
+    stats.drainMs += performance.now() - t;
+    stats.totalMs += performance.now() - t0;
+  }
   return h.tokenIds;
 }

@@ -126,6 +126,13 @@ export interface Sampler {
 export interface GpuForward {
   /** Runs tokens at positions start.. (chunked), returns the id sampled after the last one. */
   prefill(tokens: readonly number[], start: number, sampler: Sampler, onChunk?: (done: number, total: number) => void, signal?: AbortSignal): Promise<number>;
+  /**
+   * Builds what a prefill of `tokens` tokens at positions start.. will use (plan sets for its
+   * pieces, pipelines, activation buffers, the split-K attention variant for that position)
+   * without running it, so a caller can do this while something else is in flight (a KV
+   * snapshot being read) and the prefill itself pays no one-time costs.
+   */
+  prefillPrepare(tokens: number, start: number): Promise<void>;
   /** Feeds the last sampled id at position `pos`, returns the next sampled id. */
   decode(pos: number, sampler: Sampler, tap?: AttentionTap): Promise<number>;
   /** Restarts the sampler's random stream. */
@@ -459,6 +466,16 @@ export async function gpuForwardCreate(ctx: KernelContext, hp: ModelHparams, w: 
         onChunk?.(c + T, tokens.length);
       }
       return id;
+    },
+
+    async prefillPrepare(tokens, start) {
+      if (tokens <= 0) return;
+      for (const [c, T] of prefillPieces(tokens, chunk)) {
+        const set = await prefillSet(T);
+        // configures the attention for that position (creating its split-K pipelines if it needs
+        // them); prefill() configures it again before use
+        for (const a of set.attn) a.update({ tokens: T, qStart: start + c });
+      }
     },
 
     async decode(pos, s, tap) {

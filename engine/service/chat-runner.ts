@@ -235,13 +235,17 @@ export class ChatRunner {
       let restored = false;
       if (common < n && existsSync(file)) {
         ctx.progress({ stage: 'snapshot-restore', done: 0, total: n, unit: 'tokens' });
+        // the question's prefill plans are built while the snapshot is read (errors surface in generate)
+        const prepared = session.prepare(p.ids.length, n).catch(() => undefined);
         try {
           const ids = await kvSnapshotRestore(model.kv, file, fp);
+          await prepared;
           if (ids.length !== n || ids.some((t, i) => t !== prefix[i])) throw new LongreadError('snapshot-invalid', 'The KV snapshot holds other tokens.', 'It will be discarded.');
           session.adoptCache(ids);
           restored = true;
           ctx.progress({ stage: 'snapshot-restore', done: n, total: n, unit: 'tokens' });
         } catch (e) {
+          await prepared;
           session.reset();
           await snapshotDiscard(file);
           const w = errorToWire(e);
