@@ -25,7 +25,8 @@
 // reductions; matvecFusedPlan checks the device limit and otherwise keeps the separate path.
 // Defines: FMT, WG, GW, R, KMAX (= cols), Q8_K, SUBGROUPS (reductions through subgroups),
 //   SG_ROWS (with SUBGROUPS: the row reductions too; needs subgroup size <= GW), NORM, BIAS,
-//   ACCUMULATE, SWIGLU, UNIT64.
+//   ACCUMULATE, SWIGLU, UNIT64, and the unit loop's variant as matvec-q8.wgsl (TILE_GROUPS = G;
+//   TILE_VEC4 binds the weights again at 6).
 
 #include "common/reduce.wgsl"
 
@@ -39,7 +40,14 @@ struct Params {
 }
 
 @group(0) @binding(0) var<uniform> P: Params;
+#ifdef TILE
+@group(0) @binding(1) var<storage, read> WQ: array<u32>;
+#ifdef TILE_VEC4
+@group(0) @binding(6) var<storage, read> WQ4: array<vec4<u32>>;
+#endif
+#else
 @group(0) @binding(1) var<storage, read> W: array<u32>;
+#endif
 @group(0) @binding(2) var<storage, read> X: array<f32>;
 @group(0) @binding(3) var<storage, read_write> Y: array<f32>;
 #ifdef NORM
@@ -170,7 +178,7 @@ fn main(ids: Ids, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups
   }
 #endif
   // Per group, the products and reduction of matvec-q8.wgsl (red offset by the group's slots).
-  let v = matvec_row_sums(q8_row_units(rb, lane, GW), lid, lane, g, GW, red_sg_size, red_sg_lane);
+  let v = matvec_row_sums(q8_row_units(rb, lane, GW, g), lid, lane, g, GW, red_sg_size, red_sg_lane);
 
 #ifdef SWIGLU
   if (lane < R) {

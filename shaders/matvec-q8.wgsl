@@ -12,7 +12,10 @@
 // Work split: a workgroup of WG invocations owns R consecutive rows; invocation t takes the
 // 32-weight units t, t + WG, ... (common/matvec-q8-units.wgsl, shared with matvec-q8-fused.wgsl);
 // reduction and store as matvec.wgsl's (common/matvec-rows.wgsl).
-// Defines: FMT, WG, R, SUBGROUPS, BIAS, ACCUMULATE, UNIT64 (64-weight units, formats with dotq2).
+// Defines: FMT, WG, R, SUBGROUPS, BIAS, ACCUMULATE, UNIT64 (64-weight units, formats with dotq2),
+//   the unit loop's variant (UNROLL or TILE with its sizes; with TILE the weight binding is WQ
+//   (with TILE_VEC4 also 6 WQ4 = the same weight range as vec4<u32>)
+//   and W the workgroup tile, see common/matvec-q8-units.wgsl).
 
 #ifdef SUBGROUPS
 enable subgroups;
@@ -26,7 +29,14 @@ struct Params {
 }
 
 @group(0) @binding(0) var<uniform> P: Params;
+#ifdef TILE
+@group(0) @binding(1) var<storage, read> WQ: array<u32>;
+#ifdef TILE_VEC4
+@group(0) @binding(6) var<storage, read> WQ4: array<vec4<u32>>;
+#endif
+#else
 @group(0) @binding(1) var<storage, read> W: array<u32>;
+#endif
 @group(0) @binding(2) var<storage, read> XQW: array<vec4<u32>>;
 @group(0) @binding(3) var<storage, read> XS: array<vec4<f32>>;
 @group(0) @binding(4) var<storage, read_write> Y: array<f32>;
@@ -64,7 +74,7 @@ fn main(
   for (var r = 0u; r < R; r++) {
     rb[r] = select(0u, (row0 + r) * P.row_bytes, row0 + r < P.rows);
   }
-  let acc = q8_row_units(rb, lid, WG);
+  let acc = q8_row_units(rb, lid, WG, 0u);
 #ifdef SUBGROUPS
   let v = matvec_row_sums(acc, lid, lid, 0u, WG, sg_size, sg_lane);
 #else

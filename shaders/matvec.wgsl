@@ -14,7 +14,7 @@
 // reduced with subgroupAdd (SUBGROUPS) then across subgroups in workgroup memory, or with a
 // plain tree in workgroup memory.
 // Defines: FMT, WG (power of two), R, SUBGROUPS, X_VEC4 (cols % 4 == 0: x read as vec4),
-//          BIAS, ACCUMULATE.
+//          BIAS, ACCUMULATE, UNROLL (chunks per step with the loads hoisted; bitwise the same).
 // Extend: formats live in common/quant.wgsl; a fused epilogue goes in the last block of main.
 
 #ifdef SUBGROUPS
@@ -87,7 +87,28 @@ fn main(
     rb[r] = select(0u, (row0 + r) * P.row_bytes, row0 + r < P.rows);
   }
   let full = P.cols >> 3u;
-  for (var c = lid; c < full; c += WG) {
+  var c = lid;
+#ifdef UNROLL
+  // UNROLL chunks per step, their weight loads issued before the first product (same sums in
+  // the same order as the loop below)
+  for (; c + (UNROLL - 1u) * WG < full; c += UNROLL * WG) {
+    var q: array<Q8, UNROLL * R>;
+    for (var j = 0u; j < UNROLL; j++) {
+      for (var r = 0u; r < R; r++) {
+        q[j * R + r] = dq8(rb[r], (c + j * WG) * 8u);
+      }
+    }
+    for (var j = 0u; j < UNROLL; j++) {
+      let xv = x8((c + j * WG) * 8u);
+      let xs = dot(xv[0] + xv[1], vec4<f32>(1.0));
+      for (var r = 0u; r < R; r++) {
+        let qj = q[j * R + r];
+        acc[r] += qj.d * (dot(qj.a, xv[0]) + dot(qj.b, xv[1])) + qj.m * xs;
+      }
+    }
+  }
+#endif
+  for (; c < full; c += WG) {
     let k = c * 8u;
     let xv = x8(k);
     let xs = dot(xv[0] + xv[1], vec4<f32>(1.0));

@@ -5,6 +5,8 @@
  *
  *   ../shared/device/pack.sh bench/kernels/run.ts        # here, from the repo root
  *   source .devpack/enter.sh && node .devpack/run.mjs [--quick] [--no-check] [--no-sweep] [--diag] [--warm-ms=N]
+ *   ... node .devpack/run.mjs --loops [--budget-s=110]   # matvec cases, then only the matvec
+ *                                   # loop-variant sweep of matvec-loops.ts (kernels.md + kernels-raw.md)
  *
  * Timing: each measurement records `iters` dispatches into one compute pass, submits, and waits
  * for onSubmittedWorkDone. Two clocks per sample: timestamp queries at the pass's start and end
@@ -32,6 +34,7 @@ import { harnessRun, harnessReport } from '../../test/kernels/harness.ts';
 import { MATMUL_CASES, MATVEC_CASES } from '../../test/kernels/cases-matrix.ts';
 import { ATTENTION_CASES } from '../../test/kernels/cases-attention.ts';
 import { randomWeightBytes } from '../../test/kernels/weights-ref.ts';
+import { benchMatvecLoops } from './matvec-loops.ts';
 
 const args = new Set(process.argv.slice(2));
 const quick = args.has('--quick');
@@ -84,9 +87,9 @@ function best(t: Timing): number {
   return Number.isFinite(t.gpu) && t.gpu > 0 ? t.gpu : t.host;
 }
 
-async function check(ctx: KernelContext): Promise<boolean> {
+async function check(ctx: KernelContext, matvecOnly = false): Promise<boolean> {
   let ok = true;
-  const cases = [...MATVEC_CASES, ...MATMUL_CASES, ...ATTENTION_CASES];
+  const cases = matvecOnly ? MATVEC_CASES : [...MATVEC_CASES, ...MATMUL_CASES, ...ATTENTION_CASES];
   for (const c of cases) {
     const r = await harnessRun(ctx, c, (Math.random() * 2 ** 32) >>> 0);
     if (!r.ok) {
@@ -94,7 +97,7 @@ async function check(ctx: KernelContext): Promise<boolean> {
       console.log(harnessReport(c, r, 'gpu machine'));
     }
   }
-  console.log(`harness: ${ok ? 'all' : 'NOT all'} ${cases.length} matrix + attention cases pass`);
+  console.log(`harness: ${ok ? 'all' : 'NOT all'} ${cases.length} ${matvecOnly ? 'matvec' : 'matrix + attention'} cases pass`);
   return ok;
 }
 
@@ -239,9 +242,23 @@ async function main(): Promise<void> {
   const ctx = kernelContextCreate(gpu);
   const info = `${gpu.info.adapterName} (${gpu.info.vendor} ${gpu.info.architecture}), subgroups ${gpu.hasSubgroups ? `${gpu.info.subgroupMinSize}-${gpu.info.subgroupMaxSize}` : 'no'}, maxStorageBufferBindingSize ${gpu.info.limits.maxStorageBufferBindingSize}`;
   console.log(info);
-  if (!args.has('--no-check') && !(await check(ctx))) process.exitCode = 1;
+  const loops = args.has('--loops');
+  if (!args.has('--no-check') && !(await check(ctx, loops))) process.exitCode = 1;
   const rows: Row[] = [];
   const timer = new GpuTimer(ctx.device, gpu.hasTimestamps, 4);
+  if (loops) {
+    const budget = Number(process.argv.find((a) => a.startsWith('--budget-s='))?.slice(11) ?? 110);
+    const r = await benchMatvecLoops(ctx, timer, budget, quick);
+    const text = `Device: ${info}\n\n${r.summary}\n`;
+    console.log(text);
+    if (process.env.OUT) {
+      writeFileSync(`${process.env.OUT}/kernels.md`, text);
+      writeFileSync(`${process.env.OUT}/kernels-raw.md`, `Device: ${info}\n\n${r.raw}\n`);
+    }
+    ctx.pool.dispose();
+    gpu.dispose();
+    return;
+  }
   if (args.has('--diag')) await diagMatvec(ctx, timer);
   await benchMatvec(ctx, timer, rows, !args.has('--no-sweep'));
   await benchAttention(ctx, timer, rows);

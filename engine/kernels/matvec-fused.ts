@@ -24,7 +24,7 @@ import { LongreadError } from '../errors.ts';
 import { gpuRefSize, type BufferRef } from '../gpu/buffer-pool.ts';
 import { activationFormatOf } from './act-quant.ts';
 import { baseDefines, dispatch2d, ParamsWriter, planCreate, type DispatchPlan, type KernelContext } from './context.ts';
-import { matvecDefaults, softwareAdapter } from './matvec.ts';
+import { matvecDefaults, matvecLoopDefines, softwareAdapter, type MatvecLoop } from './matvec.ts';
 import { weightFormatLayout, weightRowBytes, weightSplit, type WeightFormat } from './weight-layout.ts';
 import source from '../../shaders/matvec-q8-fused.wgsl';
 
@@ -52,6 +52,8 @@ export interface MatvecFusedArgs {
   groupWidth?: number;
   /** Rows per row group (even with swiglu); default matvecDefaults. */
   rowsPerGroup?: number;
+  /** The unit loop's variant (matvec.ts MatvecLoop); default matvecDefaults, as the separate path. */
+  loop?: MatvecLoop;
 }
 
 /** rmsnorm.ts's workgroup size for a row of `dim`: the norm reduction must use the same one. */
@@ -60,8 +62,8 @@ export function rmsNormWorkgroup(dim: number): number {
 }
 
 /** Workgroup memory of the fused kernel in bytes. */
-function sharedBytes(cols: number, wg: number, r: number, q8K: boolean, sgRows: boolean, swiglu: boolean): number {
-  return cols + cols / 2 + (q8K ? cols / 8 : 0) + (sgRows ? wg * r : wg * r * 4) + wg * 4 + (swiglu ? wg * r * 4 : 0);
+function sharedBytes(cols: number, wg: number, r: number, q8K: boolean, sgRows: boolean, swiglu: boolean, tileBytes: number): number {
+  return cols + cols / 2 + (q8K ? cols / 8 : 0) + (sgRows ? wg * r : wg * r * 4) + wg * 4 + (swiglu ? wg * r * 4 : 0) + tileBytes;
 }
 
 export async function matvecFusedPlan(ctx: KernelContext, a: MatvecFusedArgs): Promise<DispatchPlan | null> {
@@ -82,9 +84,12 @@ export async function matvecFusedPlan(ctx: KernelContext, a: MatvecFusedArgs): P
   // subgroup row reductions need subgroups no wider than a row group (as matvec-q8's workgroup)
   const sgMax = (ctx.device as unknown as { adapterInfo?: { subgroupMaxSize?: number } }).adapterInfo?.subgroupMaxSize ?? 128;
   const sgRows = ctx.subgroups && sgMax <= gw;
-  if (sharedBytes(a.cols, wg, r, act === 'q8_K', sgRows, a.swiglu === true) > Number(limits.maxComputeWorkgroupStorageSize)) return null;
+  const unit64 = a.format === 'Q4_K' || a.format === 'Q5_K';
+  const lp = matvecLoopDefines(a.format, a.loop ?? d.loop, gw, r, wg / gw, unit64);
+  if (sharedBytes(a.cols, wg, r, act === 'q8_K', sgRows, a.swiglu === true, lp.tileBytes) > Number(limits.maxComputeWorkgroupStorageSize)) return null;
   if (gpuRefSize(a.x) < a.cols * 4 || gpuRefSize(a.y) < a.rows * 4) return null;
   const perGroup = a.swiglu ? r / 2 : r;
+  const wref = { buffer: slices[0]!.buffer, offset: slices[0]!.offset, size: slices[0]!.size };
   const groups = Math.ceil(a.rows / perGroup);
   try {
     return await planCreate(ctx, {
@@ -102,10 +107,11 @@ export async function matvecFusedPlan(ctx: KernelContext, a: MatvecFusedArgs): P
       BIAS: a.bias !== undefined,
       ACCUMULATE: a.accumulate === true,
       SWIGLU: a.swiglu === true,
-      UNIT64: a.format === 'Q4_K' || a.format === 'Q5_K',
+      UNIT64: unit64,
+      ...lp.defines,
     }),
     params: new ParamsWriter().u32(a.rows).u32(a.cols).u32(rowBytes).u32(0).f32(a.norm?.eps ?? 0).u32(a.swiglu ? a.rows : 0).bytes(),
-    buffers: [{ buffer: slices[0]!.buffer, offset: slices[0]!.offset, size: slices[0]!.size }, a.x, a.y, a.norm?.weight ?? null, a.bias ?? null],
+    buffers: [wref, a.x, a.y, a.norm?.weight ?? null, a.bias ?? null, ...(lp.defines.TILE_VEC4 ? [wref] : [])],
     workgroups: dispatch2d(ctx, Math.ceil(groups / (wg / gw))),
     });
   } catch (e) {

@@ -19,7 +19,16 @@
  * Weights larger than one storage binding are split by rows (weightSplit): pass one buffer or
  * the tensor's row parts (`WeightPart[]`, e.g. a 280 MB output matrix uploaded in two buffers);
  * the plan binds each slice separately and writes its rows at their place in y.
- * `wg` / `rowsPerWorkgroup` override the tuned defaults (kernel lab and bench only).
+ * `wg` / `rowsPerWorkgroup` / `loop` override the tuned defaults (kernel lab and bench only).
+ *
+ * Loop variants (`MatvecLoop`, bitwise the same results, bench/kernels/run.ts times them):
+ * 'base' one unit (int8) / 8-weight chunk (f32) per lane step; 'unroll2' / 'unroll4' that many
+ * steps with every load issued before the first product (more bytes in flight per lane);
+ * 'tile1' / 'tile2' / 'tile4' (int8 only) stage 1 / 2 / 4 units per lane of the group's rows in
+ * workgroup memory with consecutive lanes reading consecutive words (coalesced whatever the
+ * block size: Q8_0's 34-byte blocks cost a lane 11 scattered word loads per block otherwise);
+ * 'tile1v' / 'tile2v' the same with 16-byte (vec4<u32>) loads.
+ * The fused kernel (matvec-fused.ts) takes the same default, so it stays bitwise equal.
  *
  * Measured on an H100 (BENCHMARKS.md, Kernels): int8 path 80-98% of Dawn's 2.95 TB/s read
  * ceiling on [128256 x 2048] for Q4_0/Q8_0/Q4_K/Q6_K, F16 ~100%; [14336 x 4096] only 20-40%
@@ -63,6 +72,33 @@ export interface MatvecArgs {
   quantizedX?: ActivationQuantizePlan;
   /** int8 path, Q4_K / Q5_K: one invocation takes both sub-blocks sharing their nibble bytes (default true). */
   unit64?: boolean;
+  /** Loop variant (see the header); default matvecDefaults. */
+  loop?: MatvecLoop;
+}
+
+/** How a lane walks its units (int8) or 8-weight chunks (f32); all give bitwise the same sums. */
+export type MatvecLoop = 'base' | 'unroll2' | 'unroll4' | 'tile1' | 'tile2' | 'tile4' | 'tile1v' | 'tile2v';
+export const MATVEC_LOOPS: readonly MatvecLoop[] = ['base', 'unroll2', 'unroll4', 'tile1', 'tile2', 'tile4', 'tile1v', 'tile2v'];
+
+/**
+ * Shader defines of a loop variant for a group of `width` lanes and `r` rows (`groups` groups
+ * per workgroup: the fused kernel's G), and the workgroup memory its tile takes.
+ */
+export function matvecLoopDefines(format: WeightFormat, loop: MatvecLoop, width: number, r: number, groups = 1, unit64 = UNIT64_FORMATS.has(format)): { defines: Record<string, string | boolean>; tileBytes: number } {
+  if (loop === 'base') return { defines: {}, tileBytes: 0 };
+  if (loop.startsWith('unroll')) return { defines: { UNROLL: `${loop.slice(6)}u` }, tileBytes: 0 };
+  const l = weightFormatLayout(format);
+  if (l.float) throw new LongreadError('internal', `matvec: loop ${loop} is for quantized weights on the int8 path.`, "Use 'base' or 'unroll2' / 'unroll4' for float weights.");
+  const upb = l.blockWeights / (unit64 && UNIT64_FORMATS.has(format) ? 64 : 32);
+  const vec4 = loop.endsWith('v');
+  const tileUnits = Number(loop.slice(4, 5)) * width;
+  const words = Math.ceil(((tileUnits / upb) * l.blockBytes) / 4);
+  // words of a row's chunk + slack: the misaligned start, the word after a field (qb_u128), and
+  // with vec4 loads the start rounded down to 16 bytes, the end up
+  const trow = vec4 ? 4 * Math.ceil((words + 6) / 4) : words + 2;
+  const tlw = Math.ceil((vec4 ? trow / 4 : trow) / width);
+  const defines = { TILE: true, TILE_VEC4: vec4, TILE_UNITS: `${tileUnits}u`, TILE_GROUPS: `${groups}u`, TROW: `${trow}u`, TLW: `${tlw}u`, UPB: `${upb}u`, BB: `${l.blockBytes}u` };
+  return { defines, tileBytes: groups * r * trow * 4 };
 }
 
 /** Formats whose int8 dot has a 64-weight unit (shaders/common/quant-dot.wgsl dotq2). */
@@ -82,7 +118,18 @@ export function softwareAdapter(ctx: KernelContext): boolean {
 }
 
 /** The tuned defaults (bench/kernels measures the alternatives). */
-export function matvecDefaults(format: WeightFormat, cols: number, activation: 'int8' | 'f32' = weightFormatLayout(format).float ? 'f32' : 'int8', software = false): { wg: number; rowsPerWorkgroup: number } {
+export function matvecDefaults(format: WeightFormat, cols: number, activation: 'int8' | 'f32' = weightFormatLayout(format).float ? 'f32' : 'int8', software = false): { wg: number; rowsPerWorkgroup: number; loop: MatvecLoop } {
+  const loop = software ? 'base' : (MATVEC_LOOP[format] ?? 'base');
+  return { ...matvecShapeDefaults(format, cols, activation, software), loop: activation === 'f32' && loop.startsWith('tile') ? 'base' : loop };
+}
+
+/**
+ * Default loop variant per weight format on GPUs (bench/kernels/run.ts --loops measures them;
+ * lavapipe keeps 'base'): one entry per format, e.g. `Q8_0: 'tile1'`. The fused kernel follows.
+ */
+const MATVEC_LOOP: Partial<Record<WeightFormat, MatvecLoop>> = {};
+
+function matvecShapeDefaults(format: WeightFormat, cols: number, activation: 'int8' | 'f32', software: boolean): { wg: number; rowsPerWorkgroup: number } {
   // Measured on an H100 (BENCHMARKS.md, Kernels): wg 64 with 2 rows (int8) / 4 rows (f32)
   // led or tied on [14336 x 4096] and [128256 x 2048]; short rows take smaller groups.
   // On lavapipe, time follows the number of invocations (bench/kernels/fused-lab.ts): int8 takes
@@ -104,7 +151,8 @@ export async function matvecPlan(ctx: KernelContext, a: MatvecArgs): Promise<Mat
     // A device whose WGSL lacks packed 4x8 integer dot products cannot build the int8 path:
     // fall back to the f32 path unless the caller insisted on int8.
     if (e instanceof LongreadError && e.code === 'gpu-validation' && a.activation === undefined && !weightFormatLayout(a.format).float) {
-      return matvecPlanOf(ctx, { ...a, activation: 'f32' });
+      const { loop: _loop, ...rest } = a;
+      return matvecPlanOf(ctx, { ...rest, activation: 'f32' });
     }
     throw e;
   }
@@ -117,6 +165,7 @@ async function matvecPlanOf(ctx: KernelContext, a: MatvecArgs): Promise<MatvecPl
   const d = matvecDefaults(a.format, a.cols, activation, softwareAdapter(ctx));
   const wg = a.wg ?? d.wg;
   const r = a.rowsPerWorkgroup ?? d.rowsPerWorkgroup;
+  const loop = a.loop ?? d.loop;
   if (wg & (wg - 1) || wg < 8 || wg > 256) throw new LongreadError('internal', `matvec: workgroup size ${wg} is not a power of two in 8..256.`, 'Pass wg = 32, 64, 128 or 256.');
   checkSize('x', a.x, a.cols * 4);
   checkSize('y', a.y, a.rows * 4);
@@ -144,20 +193,29 @@ async function matvecPlanOf(ctx: KernelContext, a: MatvecArgs): Promise<MatvecPl
       plans.push(q);
     }
     const { xq, xs } = q;
+    const unit64 = a.unit64 !== false && UNIT64_FORMATS.has(a.format);
+    const red = ctx.subgroups ? wg * r : wg * r * 4;
+    let lp = matvecLoopDefines(a.format, loop, wg, r, 1, unit64);
+    // a default tile that does not fit this device's workgroup memory: the plain loop (same sums)
+    if (a.loop === undefined && lp.tileBytes + red > Number(limits.maxComputeWorkgroupStorageSize)) lp = matvecLoopDefines(a.format, 'base', wg, r);
+    if (lp.tileBytes + red > Number(limits.maxComputeWorkgroupStorageSize)) {
+      throw new LongreadError('internal', `matvec: loop ${loop} needs ${lp.tileBytes + red} bytes of workgroup memory, the device has ${Number(limits.maxComputeWorkgroupStorageSize)}.`, 'Use fewer rows or units per workgroup.');
+    }
     for (const s of slices) {
       plans.push(
         await planCreate(ctx, {
           name: 'matvec-q8.wgsl',
           source: sourceQ8,
-          defines: baseDefines(ctx, { ...common, UNIT64: a.unit64 !== false && UNIT64_FORMATS.has(a.format) }),
+          defines: baseDefines(ctx, { ...common, UNIT64: unit64, ...lp.defines }),
           params: params(s),
-          buffers: [wref(s), xq, xs, a.y, a.bias ?? null],
+          buffers: [wref(s), xq, xs, a.y, a.bias ?? null, ...(lp.defines.TILE_VEC4 ? [wref(s)] : [])],
           workgroups: groups(s),
         }),
       );
     }
   } else {
-    const defines = baseDefines(ctx, { ...common, X_VEC4: a.cols % 4 === 0 });
+    if (loop.startsWith('tile')) throw new LongreadError('internal', `matvec: loop ${loop} is for the int8 path.`, "Use 'base' or 'unroll2' / 'unroll4' with activation 'f32'.");
+    const defines = baseDefines(ctx, { ...common, X_VEC4: a.cols % 4 === 0, ...matvecLoopDefines(a.format, loop, wg, r).defines });
     for (const s of slices) {
       plans.push(await planCreate(ctx, { name: 'matvec.wgsl', source, defines, params: params(s), buffers: [wref(s), a.x, a.y, a.bias ?? null], workgroups: groups(s) }));
     }

@@ -11,6 +11,7 @@
 import { activationFormatOf } from '../../engine/kernels/act-quant.ts';
 import { KV_PAGE_NONE, kvPagesFor } from '../../engine/kernels/kv-layout.ts';
 import { matvecFusedPlan } from '../../engine/kernels/matvec-fused.ts';
+import type { MatvecLoop } from '../../engine/kernels/matvec.ts';
 import { ropeKvPlan } from '../../engine/kernels/rope-kv.ts';
 import { ropeTable } from '../../engine/kernels/rope.ts';
 import type { WeightFormat } from '../../engine/kernels/weight-layout.ts';
@@ -31,10 +32,12 @@ interface FusedOpts {
   swiglu?: boolean;
   groupWidth?: number;
   rowsPerGroup?: number;
+  loop?: MatvecLoop;
+  wg?: number;
 }
 
 function fusedMatvecCase(fmt: WeightFormat, o: FusedOpts): KernelCase {
-  const tag = [o.norm ? 'norm' : '', o.bias ? 'bias' : '', o.accumulate ? 'acc' : '', o.swiglu ? 'swiglu' : '', o.groupWidth ? `gw${o.groupWidth}` : '', o.rowsPerGroup ? `r${o.rowsPerGroup}` : ''].filter(Boolean).join('+');
+  const tag = [o.norm ? 'norm' : '', o.bias ? 'bias' : '', o.accumulate ? 'acc' : '', o.swiglu ? 'swiglu' : '', o.groupWidth ? `gw${o.groupWidth}` : '', o.rowsPerGroup ? `r${o.rowsPerGroup}` : '', o.loop ?? '', o.wg ? `wg${o.wg}` : ''].filter(Boolean).join('+');
   return {
     op: `matvec-fused-${fmt}`,
     name: `${o.rows}x${o.cols}${tag ? ` ${tag}` : ''}`,
@@ -76,6 +79,8 @@ function fusedMatvecCase(fmt: WeightFormat, o: FusedOpts): KernelCase {
             swiglu: o.swiglu,
             ...(o.groupWidth ? { groupWidth: o.groupWidth } : {}),
             ...(o.rowsPerGroup ? { rowsPerGroup: o.rowsPerGroup } : {}),
+            ...(o.loop ? { loop: o.loop } : {}),
+            ...(o.wg ? { wg: o.wg } : {}),
           });
           if (!p) throw new Error('matvecFusedPlan declined a supported shape');
           return [p];
@@ -100,6 +105,14 @@ export const FUSED_MATVEC_CASES: KernelCase[] = [
   fusedMatvecCase('Q4_K', { rows: 19, cols: 768, norm: true, swiglu: true }),
   fusedMatvecCase('Q8_0', { rows: 23, cols: 256, swiglu: true, groupWidth: 32, rowsPerGroup: 4 }),
   fusedMatvecCase('Q8_0', { rows: 41, cols: 256, groupWidth: 128, rowsPerGroup: 3 }),
+  // the unit loop's variants (matvec.ts MatvecLoop): several row groups per workgroup share the tile array
+  // (tiles take wg x rows x units per lane x unit bytes of workgroup memory: small groups here)
+  fusedMatvecCase('Q4_0', { rows: 21, cols: 288, wg: 64, groupWidth: 32, rowsPerGroup: 2, loop: 'tile2' }),
+  fusedMatvecCase('Q4_K', { rows: 19, cols: 768, swiglu: true, wg: 64, groupWidth: 32, rowsPerGroup: 2, loop: 'tile1' }),
+  fusedMatvecCase('Q8_0', { rows: 37, cols: 2048, norm: true, groupWidth: 32, rowsPerGroup: 1, loop: 'tile1' }),
+  fusedMatvecCase('Q6_K', { rows: 27, cols: 768, accumulate: true, loop: 'unroll2' }),
+  fusedMatvecCase('Q5_0', { rows: 33, cols: 544, bias: true, wg: 64, groupWidth: 32, rowsPerGroup: 2, loop: 'tile1v' }),
+  fusedMatvecCase('Q8_0', { rows: 23, cols: 544, swiglu: true, wg: 64, groupWidth: 32, rowsPerGroup: 4, loop: 'tile1' }),
 ];
 
 /**

@@ -8,7 +8,7 @@
  */
 
 import { activationFormatOf, activationQuantizePlan, activationRoundPlan, type ActivationFormat } from '../../engine/kernels/act-quant.ts';
-import { matvecPlan } from '../../engine/kernels/matvec.ts';
+import { matvecPlan, type MatvecLoop } from '../../engine/kernels/matvec.ts';
 import { matmulPlan } from '../../engine/kernels/matmul.ts';
 import { WEIGHT_FORMATS, weightFormatLayout, weightRowBytes, type WeightFormat } from '../../engine/kernels/weight-layout.ts';
 import type { KernelContext } from '../../engine/kernels/context.ts';
@@ -39,12 +39,14 @@ interface MatvecCaseOpts {
   /** Matvec path for quantized formats (default int8, the plan's default). */
   activation?: 'int8' | 'f32';
   unit64?: boolean;
+  loop?: MatvecLoop;
+  rowsPerWorkgroup?: number;
 }
 
 function matvecCase(fmt: WeightFormat, o: MatvecCaseOpts): KernelCase {
   const cols = o.cols ?? colsFor(fmt);
   const int8 = !weightFormatLayout(fmt).float && o.activation !== 'f32';
-  const tag = [int8 ? '' : weightFormatLayout(fmt).float ? '' : 'f32-x', o.bias ? 'bias' : '', o.accumulate ? 'acc' : '', o.maxBinding ? 'split' : '', o.parts ? 'parts' : '', o.unit64 === false ? 'unit32' : ''].filter(Boolean).join('+');
+  const tag = [int8 ? '' : weightFormatLayout(fmt).float ? '' : 'f32-x', o.bias ? 'bias' : '', o.accumulate ? 'acc' : '', o.maxBinding ? 'split' : '', o.parts ? 'parts' : '', o.unit64 === false ? 'unit32' : '', o.loop ?? '', o.wg ? `wg${o.wg}` : '', o.rowsPerWorkgroup ? `r${o.rowsPerWorkgroup}` : ''].filter(Boolean).join('+');
   return {
     op: `matvec-${fmt}`,
     name: o.name ?? `${o.rows}x${cols}${tag ? ` ${tag}` : ''}`,
@@ -72,7 +74,7 @@ function matvecCase(fmt: WeightFormat, o: MatvecCaseOpts): KernelCase {
       return {
         outputs: [{ name: 'y', bytes: o.rows * 4, expected, ...(o.accumulate ? { init: y0 } : {}) }],
         plans: async ([y]) => {
-          const p = await matvecPlan(kctx, { format: fmt, rows: o.rows, cols, weight, x: xBuf, y: y!, ...(bBuf ? { bias: bBuf } : {}), accumulate: o.accumulate, ...(o.wg ? { wg: o.wg } : {}), ...(o.activation ? { activation: o.activation } : {}), ...(o.unit64 === false ? { unit64: false } : {}) });
+          const p = await matvecPlan(kctx, { format: fmt, rows: o.rows, cols, weight, x: xBuf, y: y!, ...(bBuf ? { bias: bBuf } : {}), accumulate: o.accumulate, ...(o.wg ? { wg: o.wg } : {}), ...(o.activation ? { activation: o.activation } : {}), ...(o.unit64 === false ? { unit64: false } : {}), ...(o.loop ? { loop: o.loop } : {}), ...(o.rowsPerWorkgroup ? { rowsPerWorkgroup: o.rowsPerWorkgroup } : {}) });
           if ((o.maxBinding || o.parts) && p.slices.length < 2) throw new Error(`expected a split weight, got ${p.slices.length} slice`);
           return [p];
         },
@@ -226,6 +228,18 @@ export const MATVEC_CASES: KernelCase[] = [
   matvecCase('F32', { rows: 5, cols: 1031, name: 'debug' }),
   sharedXCase('Q8_0', 'Q4_0'),
   sharedXCase('Q4_K', 'Q6_K'),
+  // loop variants (matvec.ts MatvecLoop), bitwise the same as 'base': every format, ragged rows,
+  // several tile chunks with a partial last one (8 lanes x 1 unit a chunk: 9 or 24 units, 12 for
+  // the 64-weight units; 301 units in chunks of 32)
+  ...WEIGHT_FORMATS.filter((f) => !weightFormatLayout(f).float).flatMap((f) => [matvecCase(f, { rows: 37, loop: 'tile1', wg: 8, rowsPerWorkgroup: 3 }), matvecCase(f, { rows: 37, loop: 'tile1v', wg: 8, rowsPerWorkgroup: 3 })]),
+  ...(['Q8_0', 'Q2_K', 'Q4_K', 'Q6_K'] as const).map((f) => matvecCase(f, { rows: 37, loop: 'unroll2', wg: 8 })),
+  ...WEIGHT_FORMATS.filter((f) => weightFormatLayout(f).float).map((f) => matvecCase(f, { rows: 23, loop: 'unroll2', wg: 8 })),
+  matvecCase('Q4_0', { rows: 21, cols: 32 * 301, loop: 'tile4', wg: 8, rowsPerWorkgroup: 2 }),
+  matvecCase('Q8_0', { rows: 29, cols: 544, loop: 'tile2', wg: 32, accumulate: true }),
+  matvecCase('Q8_0', { rows: 21, cols: 32 * 301, loop: 'tile2v', wg: 8 }),
+  matvecCase('Q6_K', { rows: 300, maxBinding: 100_000, loop: 'tile2v' }),
+  matvecCase('Q8_0', { rows: 37, loop: 'unroll4', wg: 8, bias: true }),
+  matvecCase('F16', { rows: 23, cols: 1030, loop: 'unroll4', wg: 16, bias: true }),
 ];
 
 export const ACT_QUANT_CASES: KernelCase[] = [actRoundCase('q8_0', 5, 96), actRoundCase('q8_0', 3, 288), actRoundCase('q8_K', 4, 512)];
