@@ -3,7 +3,7 @@
  * the issue shapes and the Llama-3.2-1B decode shapes, within a time budget. Run through
  * run.ts (`--loops`), which checks the harness cases first.
  *
- * Method: as run.ts's matvec bench (weight copies rotated past the 50 MB L2, `iters`
+ * Method: as run.ts's matvec bench (weight copies rotated past the 50 MB L2, up to 64 of them, `iters`
  * dispatches in one timestamped pass, median of `reps`), except that every variant reads ONE x
  * quantized once per pass (one act-quant dispatch per 64 matvecs), so the numbers are the
  * product kernel alone; the default is also timed with its own act-quant dispatch ("+aq", as in
@@ -121,7 +121,8 @@ export async function benchMatvecLoops(ctx: KernelContext, timer: GpuTimer, budg
       // this pair's share: what is left of the budget over the pairs left (fast pairs pass time on)
       const share = (budgetS * 1000 - (t0 - tStart)) / pairsLeft--;
       const wBytes = n * weightRowBytes(fmt, k);
-      const copies = Math.min(8, Math.max(1, Math.ceil(256e6 / wBytes)));
+      // enough copies to touch > 5x the 50 MB L2 per pass (small decode matrices: up to 64 copies)
+      const copies = Math.min(64, Math.max(1, Math.ceil(256e6 / wBytes)));
       const data = randomWeightBytes(fmt, n, k, 12345);
       const ws = Array.from({ length: copies }, () => gpuBufferFrom(ctx.device, data, STORAGE, 'w'));
       const x = gpuBufferFrom(ctx.device, new Float32Array(k).map(() => Math.random() - 0.5), STORAGE, 'x');
