@@ -116,6 +116,8 @@ export async function benchMatvecLoops(ctx: KernelContext, timer: GpuTimer, budg
   const raw: string[] = ['| shape | format | variant | us | GB/s | % |', '|---|---|---|---:|---:|---:|'];
   let first = true;
   for (const [n, k] of shapes) {
+    const clocks = gpuClocks();
+    if (clocks) raw.push(`| ${n}x${k} | | nvidia-smi before this shape: ${clocks} | | | |`);
     for (const fmt of LOOP_FORMATS) {
       const t0 = performance.now();
       // this pair's share: what is left of the budget over the pairs left (fast pairs pass time on)
