@@ -9,7 +9,9 @@
  * `setM` goes through queue.writeBuffer, so every encode in one submit sees the last value:
  * use one plan per distinct token count inside a submit. Weights larger than one storage
  * binding are split by rows as in matvec.ts; each slice writes its columns of Y.
- * Tile sizes: 128 x 128 (tm = tn = 8) by default, 64 x 64 (4) for small problems.
+ * Tile sizes (matmulTileDefaults): 128 x 128 (tm = tn = 8) by default, 64 x 64 (4) for small
+ * problems; on CPU adapters (lavapipe) 256 x 128 (tm 16, tn 8) for pieces of 256+ tokens.
+ * Every tiling sums each output in the same k order, so results are bitwise the same.
  *
  * Quantized formats round X first (activation: 'round', the default): one pass writes X
  * rounded through the activation format llama.cpp's CPU backend multiplies that weight type
@@ -28,6 +30,7 @@ import { gpuRefSize, type BufferRef } from '../gpu/buffer-pool.ts';
 import { activationFormatOf, activationRoundPlan, activationScratch, type ActivationRoundPlan, type ActivationScratch } from './act-quant.ts';
 import { baseDefines, ParamsWriter, planCreate, type DispatchPlan, type KernelContext, type KernelPlan } from './context.ts';
 import { matmulInt8Plan, matmulInt8Support } from './matmul-int8.ts';
+import { softwareAdapter } from './matvec.ts';
 import { weightRowBytes, weightSplit, type WeightFormat, type WeightPart, type WeightSlice } from './weight-layout.ts';
 import source from '../../shaders/matmul.wgsl';
 
@@ -50,8 +53,10 @@ export interface MatmulArgs {
   bias?: BufferRef;
   /** Y += X W^T */
   accumulate?: boolean;
-  /** Per-invocation tile (4 or 8); default from the shape. */
+  /** Per-invocation tile (4 or 8) along tokens and outputs; default from the shape (matmulTileDefaults). */
   tile?: 4 | 8;
+  /** Per-invocation tile along tokens only (4, 8 or 16: 64, 128 or 256 tokens a workgroup); overrides `tile` there. */
+  tileM?: 4 | 8 | 16;
   /** Issue the next tile's loads before this tile's arithmetic (default true). */
   prefetch?: boolean;
   /** Quantized formats: 'round' (default) X as llama.cpp rounds it; 'f32': X as is. */
@@ -71,10 +76,31 @@ export interface MatmulPlan extends KernelPlan {
   setM(m: number): void;
 }
 
+/** Workgroup memory of the f32 kernel at a [tm, tn] tile: X and W tiles of BK = 16 f32 columns. */
+export function matmulShared(tm: number, tn: number): number {
+  return 4 * 16 * 16 * (tm + tn);
+}
+
+/**
+ * Per-invocation tile [tm, tn] of the f32 kernel. GPUs: 8 x 8 from 96 tokens and 512 outputs,
+ * else 4 x 4. CPU adapters (lavapipe, `software`): 16 x 8 from 256 tokens, measured on the
+ * bundled 28M model's prefill shapes (512 tokens, Q8_0, 2 cores): 4.2 GFLOP/s against 3.0 for
+ * 8 x 8 and 1.9 for 4 x 4 on [1536 x 512] and [512 x 1536] (bench/e2e/cpu-profile.ts has the
+ * whole-prefill breakdown). Each lavapipe workgroup runs on one thread, so larger tiles reuse
+ * every staged X and W value across more products.
+ */
+export function matmulTileDefaults(maxM: number, rows: number, software = false, sharedLimit = 32768): { tm: 4 | 8 | 16; tn: 4 | 8 } {
+  if (software && maxM >= 256 && matmulShared(16, 8) <= sharedLimit) return { tm: 16, tn: 8 };
+  const t = maxM >= 96 && rows >= 512 ? 8 : 4;
+  return { tm: t, tn: t };
+}
+
 export async function matmulPlan(ctx: KernelContext, a: MatmulArgs): Promise<MatmulPlan> {
   if (a.int8 && a.activation !== 'f32' && matmulInt8Support(ctx.device, a.format) === null) return matmulInt8Plan(ctx, a);
   const rowBytes = weightRowBytes(a.format, a.cols);
-  const tile = a.tile ?? (a.maxM >= 96 && a.rows >= 512 ? 8 : 4);
+  const d = matmulTileDefaults(a.maxM, a.rows, softwareAdapter(ctx), Number(ctx.device.limits.maxComputeWorkgroupStorageSize));
+  const tm = a.tileM ?? a.tile ?? d.tm;
+  const tn = a.tile ?? d.tn;
   const need = (name: string, ref: BufferRef, bytes: number) => {
     if (gpuRefSize(ref) < bytes) throw new LongreadError('internal', `matmul: ${name} binding holds ${gpuRefSize(ref)} bytes, needs ${bytes}.`, 'Allocate the activation buffers for maxM tokens.');
   };
@@ -87,13 +113,14 @@ export async function matmulPlan(ctx: KernelContext, a: MatmulArgs): Promise<Mat
   });
   const defines = baseDefines(ctx, {
     FMT: a.format,
-    TM: `${tile}u`,
-    TN: `${tile}u`,
+    TM: `${tm}u`,
+    TN: `${tn}u`,
     BIAS: a.bias !== undefined,
     ACCUMULATE: a.accumulate === true,
     PREFETCH: a.prefetch !== false,
   });
-  const bm = 16 * tile;
+  const bm = 16 * tm;
+  const bn = 16 * tn;
   const actFormat = a.activation === 'f32' ? null : activationFormatOf(a.format);
   let m = a.m ?? a.maxM;
   let round: ActivationRoundPlan | null = null;
@@ -120,7 +147,7 @@ export async function matmulPlan(ctx: KernelContext, a: MatmulArgs): Promise<Mat
           defines,
           params: params(s, m),
           buffers: [{ buffer: s.buffer, offset: s.offset, size: s.size }, x, a.y, a.bias ?? null],
-          workgroups: [Math.ceil(s.rows / bm), Math.ceil(m / bm)],
+          workgroups: [Math.ceil(s.rows / bn), Math.ceil(m / bm)],
         }),
       ),
     );

@@ -42,7 +42,7 @@ import { GpuTimer } from '../gpu/timing.ts';
 import { attentionTapCreate, type AttentionTap, type AttentionTapShape } from '../telemetry/attention-tap.ts';
 import { decodeAttentionPlan, type DecodeAttentionPlan } from '../kernels/attention-decode.ts';
 import { prefillAttentionPlan } from '../kernels/attention-prefill.ts';
-import type { KernelContext, KernelPlan } from '../kernels/context.ts';
+import { plansSubmit, type KernelContext, type KernelPlan } from '../kernels/context.ts';
 import { swigluPlan } from '../kernels/elementwise.ts';
 import { embeddingPlan } from '../kernels/embedding.ts';
 import { kvAppendPlan } from '../kernels/kv-append.ts';
@@ -144,7 +144,8 @@ export interface GpuForward {
   /**
    * GPU time per op of one decode step at position `pos` (kind 'decode') or of one prefill piece
    * of `tokens` tokens starting at `pos` (kind 'prefill'), each dispatch in its own timestamped
-   * pass, summed over layers. Needs timestamp-query and every KV layer on the GPU. It writes KV
+   * pass, summed over layers (without timestamp-query, e.g. on lavapipe: each dispatch submitted
+   * alone and timed on the host to queue completion). Needs every KV layer on the GPU. It writes KV
    * at those positions: a benchmark tool; reset the session afterwards.
    */
   profile(kind: 'decode' | 'prefill', pos: number, tokens?: number): Promise<OpTime[]>;
@@ -425,6 +426,30 @@ export async function gpuForwardCreate(ctx: KernelContext, hp: ModelHparams, w: 
     return enc;
   }
 
+  /** Each op in its own timestamped pass, one submit. */
+  async function profileTimestamps(timed: [string, KernelPlan][], kind: string): Promise<{ label: string; ms: number }[]> {
+    const timer = new GpuTimer(device, true, timed.length);
+    const enc = device.createCommandEncoder({ label: `profile-${kind}` });
+    for (const [name, plan] of timed) {
+      const pass = timer.beginPass(enc, name);
+      plan.encode(pass);
+      pass.end();
+    }
+    timer.resolve(enc);
+    device.queue.submit([enc.finish()]);
+    const rows = await timer.read();
+    timer.dispose();
+    return rows;
+  }
+
+  /** Without timestamp-query (lavapipe): each op submitted alone, host clock to queue completion. */
+  async function profileWall(timed: [string, KernelPlan][]): Promise<{ label: string; ms: number }[]> {
+    const rows: { label: string; ms: number }[] = [];
+    await device.queue.onSubmittedWorkDone();
+    for (const [label, plan] of timed) rows.push({ label, ms: await GpuTimer.wall(device, () => plansSubmit(ctx, [plan], label)) });
+    return rows;
+  }
+
   const api: GpuForward = {
     async prefill(tokens, start, s, onChunk, signal) {
       if (tokens.length === 0) throw new LongreadError('bad-request', 'Prefill of an empty token list.', 'Pass at least one prompt token.');
@@ -520,7 +545,6 @@ export async function gpuForwardCreate(ctx: KernelContext, hp: ModelHparams, w: 
     },
 
     async profile(kind, pos, tokens = 1) {
-      if (!device.features.has('timestamp-query')) throw new LongreadError('gpu-limit', 'Per-op profiles need the timestamp-query feature, which this GPU does not offer.', 'Run the profile on a GPU whose driver offers timestamp queries.');
       if (kv.tiers && kvOffloadedLayers(kv).length) throw new LongreadError('bad-request', 'Per-op profiles need every KV layer on the GPU.', 'Profile without a VRAM budget that moves layers off the GPU.');
       const T = kind === 'decode' ? 1 : tokens;
       kvCacheEnsure(kv, pos + T);
@@ -541,17 +565,7 @@ export async function gpuForwardCreate(ctx: KernelContext, hp: ModelHparams, w: 
         timed.push(['embedding', set.embed]);
         for (const l of set.layers) l.plans.forEach((p, j) => timed.push([l.names[j]!, p]));
       }
-      const timer = new GpuTimer(device, true, timed.length);
-      const enc = device.createCommandEncoder({ label: `profile-${kind}` });
-      for (const [name, plan] of timed) {
-        const pass = timer.beginPass(enc, name);
-        plan.encode(pass);
-        pass.end();
-      }
-      timer.resolve(enc);
-      device.queue.submit([enc.finish()]);
-      const rows = await timer.read();
-      timer.dispose();
+      const rows = device.features.has('timestamp-query') ? await profileTimestamps(timed, kind) : await profileWall(timed);
       const byOp = new Map<string, OpTime>();
       for (const r of rows) {
         const o = byOp.get(r.label) ?? { op: r.label, ms: 0, calls: 0 };

@@ -8,7 +8,7 @@
  * physical pages are a random permutation, so reading a wrong page or a stale slot fails.
  */
 
-import { decodeAttentionPlan } from '../../engine/kernels/attention-decode.ts';
+import { decodeAttentionPlan, DECODE_TARGET_SOFTWARE } from '../../engine/kernels/attention-decode.ts';
 import { prefillAttentionPlan } from '../../engine/kernels/attention-prefill.ts';
 import { kvAppendPlan } from '../../engine/kernels/kv-append.ts';
 import { KV_PAGE_NONE, kvPagesFor, type KvLayerView } from '../../engine/kernels/kv-layout.ts';
@@ -211,8 +211,9 @@ export const DECODE_CASES: KernelCase[] = [
   decodeCase('G=4 len=64 (one full page)', 8, 2, 64, 64),
   decodeCase('G=4 len=65 (2-page chunk ending in a 1-token page)', 8, 2, 64, 65, { target: 2 }),
   decodeCase('G=4 len=1000 (8-page chunks)', 8, 2, 64, 1000, { target: 4 }),
-  decodeCase('G=4 len=5000 (one page per chunk)', 8, 2, 64, 5000),
-  decodeCase('G=4 kv=1 len=20000 (313 chunks: merge loops past 256)', 4, 1, 64, 20000),
+  decodeCase('G=4 len=5000 (one page per chunk)', 8, 2, 64, 5000, { target: 512 }), // the GPU default: CPU adapters default to 8
+  decodeCase('G=4 kv=1 len=20000 (313 chunks: merge loops past 256)', 4, 1, 64, 20000, { target: 512 }),
+  decodeCase('G=4 len=5000 (CPU adapter default target)', 8, 2, 64, 5000, { target: DECODE_TARGET_SOFTWARE }),
   decodeCase('G=4 len=5000 (10-page chunks)', 8, 2, 128, 5000, { target: 16 }),
   decodeCase('G=4 len=1000 16 lanes per row', 8, 2, 128, 1000, { lanes: 16, target: 8 }),
   decodeCase('G=4 len=300 4 lanes per row', 8, 2, 64, 300, { lanes: 4, target: 4 }),

@@ -161,6 +161,8 @@ interface MatmulCaseOpts {
   accumulate?: boolean;
   maxBinding?: number;
   tile?: 4 | 8;
+  /** tokens-side tile (the CPU adapters' 16 x 8 default: matmulTileDefaults) */
+  tileM?: 4 | 8 | 16;
   /** Plan built for more tokens, then setM(m). */
   maxM?: number;
   prefetch?: boolean;
@@ -172,7 +174,7 @@ interface MatmulCaseOpts {
 
 function matmulCase(fmt: WeightFormat, o: MatmulCaseOpts): KernelCase {
   const cols = o.cols ?? colsFor(fmt);
-  const tag = [o.bias ? 'bias' : '', o.accumulate ? 'acc' : '', o.maxBinding ? 'split' : '', o.tile ? `tile${o.tile}` : '', o.maxM ? 'setM' : '', o.prefetch === false ? 'no-prefetch' : '', o.activation ? 'f32-x' : ''].filter(Boolean).join('+');
+  const tag = [o.bias ? 'bias' : '', o.accumulate ? 'acc' : '', o.maxBinding ? 'split' : '', o.tile ? `tile${o.tile}` : '', o.tileM ? `tileM${o.tileM}` : '', o.maxM ? 'setM' : '', o.prefetch === false ? 'no-prefetch' : '', o.activation ? 'f32-x' : ''].filter(Boolean).join('+');
   return {
     op: `matmul${o.int8 ? '-int8' : ''}-${fmt}`,
     name: `${o.m}x${o.rows}x${cols}${tag ? ` ${tag}` : ''}`,
@@ -201,7 +203,7 @@ function matmulCase(fmt: WeightFormat, o: MatmulCaseOpts): KernelCase {
       return {
         outputs: [{ name: 'y', bytes: yRows * o.rows * 4, expected: exp, ...(needInit ? { init } : {}) }],
         plans: async ([y]) => {
-          const p = await matmulPlan(kctx, { format: fmt, rows: o.rows, cols, maxM, weight: wBuf, x: xBuf, y: y!, ...(bBuf ? { bias: bBuf } : {}), accumulate: o.accumulate, ...(o.tile ? { tile: o.tile } : {}), ...(o.prefetch === false ? { prefetch: false } : {}), ...(o.activation ? { activation: o.activation } : {}), ...(o.int8 ? { int8: true } : {}) });
+          const p = await matmulPlan(kctx, { format: fmt, rows: o.rows, cols, maxM, weight: wBuf, x: xBuf, y: y!, ...(bBuf ? { bias: bBuf } : {}), accumulate: o.accumulate, ...(o.tile ? { tile: o.tile } : {}), ...(o.tileM ? { tileM: o.tileM } : {}), ...(o.prefetch === false ? { prefetch: false } : {}), ...(o.activation ? { activation: o.activation } : {}), ...(o.int8 ? { int8: true } : {}) });
           if (maxM !== o.m) p.setM(o.m);
           if (o.maxBinding && p.slices.length < 2) throw new Error(`expected a split weight, got ${p.slices.length} slice`);
           return [p];
@@ -253,6 +255,10 @@ export const MATMUL_CASES: KernelCase[] = [
   matmulCase('Q3_K', { m: 9, rows: 300, maxBinding: 50_000 }),
   matmulCase('Q4_0', { m: 13, rows: 40, activation: 'f32' }),
   matmulCase('Q6_K', { m: 11, rows: 24, maxM: 30, accumulate: true }),
+  // the CPU adapters' tiling (tm 16 x tn 8: 256 tokens x 128 outputs a workgroup), ragged both ways
+  matmulCase('Q8_0', { m: 300, rows: 150, tileM: 16, tile: 8 }),
+  matmulCase('Q8_0', { m: 37, rows: 70, tileM: 16, maxM: 270, accumulate: true, bias: true }),
+  matmulCase('F32', { m: 260, rows: 20, cols: 40, tileM: 16 }),
 ];
 
 /**
