@@ -22,7 +22,7 @@ import { gpuBufferFrom, STORAGE } from '../../engine/gpu/buffer-pool.ts';
 import { GpuTimer } from '../../engine/gpu/timing.ts';
 import { timeUs } from './time.ts';
 import { kernelContextCreate, type KernelContext } from '../../engine/kernels/context.ts';
-import { decodeAttentionPlan, decodeLanes } from '../../engine/kernels/attention-decode.ts';
+import { decodeAttentionPlan, decodeLanes, STREAM_DEFAULTS, type DecodeVariant } from '../../engine/kernels/attention-decode.ts';
 import { prefillAttentionPlan } from '../../engine/kernels/attention-prefill.ts';
 import { kvPagesFor, kvPageWords, type KvLayerView } from '../../engine/kernels/kv-layout.ts';
 import { rmsNormPlan } from '../../engine/kernels/rmsnorm.ts';
@@ -69,12 +69,44 @@ function randomF32(ctx: KernelContext, n: number, label: string): GPUBuffer {
   return gpuBufferFrom(ctx.device, new Float32Array(n).map(() => Math.random() * 2 - 1), STORAGE, label);
 }
 
+/** Best-per-shape lines of the decode sweep, printed again under the table. */
+const decodeSummary: string[] = [];
+
+/** One decode-attention configuration of the sweep (DecodeAttentionArgs knobs). */
+interface DecodeConfig {
+  variant: DecodeVariant;
+  lanes: number;
+  target: number;
+  /** 'stream': tokens per row group and step, invocations per workgroup */
+  tokens?: number;
+  invocations?: number;
+}
+
+/**
+ * The decode sweep of one shape: 'page' (the default kernel) over lanes x chunk targets, and
+ * 'stream' over tokens per step x workgroup size x chunk targets (its lanes: the default).
+ */
+function decodeConfigs(hd: number, G: number): DecodeConfig[] {
+  const lanesDefault = decodeLanes(hd, G);
+  if (quick) return [{ variant: 'page', lanes: lanesDefault, target: 512 }, { variant: 'stream', lanes: lanesDefault, target: 1024, tokens: STREAM_DEFAULTS.tokensPerStep, invocations: STREAM_DEFAULTS.invocations }];
+  const targets = [512, 1024, 2048, 4096];
+  const out: DecodeConfig[] = [];
+  for (const lanes of [lanesDefault, hd === 128 ? (lanesDefault === 16 ? 8 : 16) : 4]) for (const target of targets) out.push({ variant: 'page', lanes, target });
+  for (const tokens of [2, 4, 8]) for (const invocations of [64, 128, 256]) for (const target of targets) out.push({ variant: 'stream', lanes: lanesDefault, target, tokens, invocations });
+  return out;
+}
+
+function decodeConfigLabel(c: DecodeConfig, chunks: number): string {
+  const knobs = c.variant === 'stream' ? `stream ${c.tokens} tok/step, ${c.invocations! / c.lanes}x${c.lanes} inv, ` : '';
+  return `${knobs}${c.lanes} lanes/row, ${chunks} chunks (target ${c.target})`;
+}
+
 /**
  * Decode attention at the model shapes: Llama-3-8B (32/8 heads, hd 128) and Llama-3.2-1B (32/8,
- * hd 64) at 32K and 128K tokens, Qwen2.5-0.5B (14/2, hd 64, G = 7) at 32K; sweep of the chunk
- * target and of the lanes per K/V row ("*" = the defaults). GB/s counts K + V bytes once; caches
- * smaller than 200 MB are replicated and the timed dispatches rotate over the copies, so no
- * number comes from L2.
+ * hd 64) at 32K and 128K tokens, Qwen2.5-0.5B (14/2, hd 64, G = 7) at 32K; sweep of both pass-1
+ * variants and their knobs (decodeConfigs; "*" = the engine's defaults). GB/s counts K + V bytes
+ * once; caches smaller than 200 MB are replicated and the timed dispatches rotate over the
+ * copies, so no number comes from L2. Prints the best configuration per shape and per variant.
  */
 async function benchDecode(ctx: KernelContext, timer: GpuTimer, rows: Row[]): Promise<void> {
   const shapes: { kvLen: number; nHeads: number; nKv: number; hd: number }[] = quick
@@ -92,24 +124,33 @@ async function benchDecode(ctx: KernelContext, timer: GpuTimer, rows: Row[]): Pr
     const caches = Array.from({ length: copies }, () => randomCache(ctx, kvLen, nKv, hd));
     const q = randomF32(ctx, nHeads * hd, 'q');
     const out = ctx.device.createBuffer({ size: nHeads * hd * 4, usage: STORAGE });
-    const lanesDefault = decodeLanes(hd, nHeads / nKv);
-    const lanes = quick ? [lanesDefault] : [lanesDefault, hd === 128 ? (lanesDefault === 16 ? 8 : 16) : 4];
-    const targets = quick ? [512] : [512, 1024, 2048, 4096];
-    let best: Row | undefined;
-    for (const l of lanes) {
-      for (const target of targets) {
-        const plans = await Promise.all(caches.map((c) => decodeAttentionPlan(ctx, { q, out, kv: c.kv, nHeads, maxKvLen: kvLen, targetWorkgroups: target, lanesPerRow: l })));
-        for (const p of plans) p.update(kvLen);
-        let i = 0;
-        const us = await timeUs(ctx, timer, (pass) => plans[i++ % plans.length]!.encode(pass), 16);
-        const star = l === lanesDefault && target === 512 ? '*' : '';
-        const row = { kernel: 'decode attention', shape: `${kvLen} tok, ${nHeads}/${nKv} heads, hd ${hd}`, variant: `${l} lanes/row, ${plans[0]!.chunks} chunks (target ${target})${star}${copies > 1 ? `, ${copies} copies` : ''}`, us, gbps: bytes / us / 1e3, tflops: (4 * kvLen * nHeads * hd) / us / 1e6 };
-        rows.push(row);
-        if (!best || row.us < best.us) best = row;
-        for (const p of plans) p.dispose();
+    const G = nHeads / nKv;
+    const lanesDefault = decodeLanes(hd, G);
+    const shape = `${kvLen} tok, ${nHeads}/${nKv} heads, hd ${hd}`;
+    const best = new Map<string, Row>();
+    for (const cfg of decodeConfigs(hd, G)) {
+      const knobs = cfg.variant === 'stream' ? { variant: cfg.variant, tokensPerStep: cfg.tokens!, rowGroups: cfg.invocations! / cfg.lanes } : {};
+      let plans;
+      try {
+        plans = await Promise.all(caches.map((c) => decodeAttentionPlan(ctx, { q, out, kv: c.kv, nHeads, maxKvLen: kvLen, targetWorkgroups: cfg.target, lanesPerRow: cfg.lanes, ...knobs })));
+      } catch (e) {
+        console.log(`  skipped ${shape} ${JSON.stringify(cfg)}: ${(e as Error).message}`);
+        continue;
       }
+      for (const p of plans) p.update(kvLen);
+      let i = 0;
+      const us = await timeUs(ctx, timer, (pass) => plans[i++ % plans.length]!.encode(pass), 16);
+      const star = cfg.variant === 'page' && cfg.lanes === lanesDefault && cfg.target === 512 ? '*' : '';
+      const row = { kernel: 'decode attention', shape, variant: `${decodeConfigLabel(cfg, plans[0]!.chunks)}${star}${copies > 1 ? `, ${copies} copies` : ''}`, us, gbps: bytes / us / 1e3, tflops: (4 * kvLen * nHeads * hd) / us / 1e6 };
+      rows.push(row);
+      for (const key of ['all', cfg.variant]) if (!best.get(key) || row.us < best.get(key)!.us) best.set(key, row);
+      for (const p of plans) p.dispose();
     }
-    if (best) console.log(`  best decode attention ${best.shape}: ${best.variant} ${best.us.toFixed(1)} us = ${((100 * best.gbps) / READ_CEILING_GBPS).toFixed(0)}% of the ceiling`);
+    for (const [key, b] of best) {
+      const line = `best decode attention (${key}) ${shape}: ${b.variant} ${b.us.toFixed(1)} us = ${((100 * b.gbps) / READ_CEILING_GBPS).toFixed(0)}% of the ceiling`;
+      console.log(`  ${line}`);
+      decodeSummary.push(line);
+    }
     q.destroy();
     out.destroy();
     for (const c of caches) c.destroy();
@@ -221,6 +262,7 @@ async function main(): Promise<void> {
     '| kernel | shape | variant | time (us) | GB/s | % of 2.95 TB/s | TFLOP/s |',
     '|---|---|---|---:|---:|---:|---:|',
     ...rows.map((r) => `| ${r.kernel} | ${r.shape} | ${r.variant} | ${r.us.toFixed(1)} | ${r.gbps ? r.gbps.toFixed(0) : ''} | ${r.gbps ? `${((100 * r.gbps) / READ_CEILING_GBPS).toFixed(0)}%` : ''} | ${r.tflops ? r.tflops.toFixed(2) : ''} |`),
+    ...(decodeSummary.length ? ['', ...decodeSummary.map((l) => `- ${l}`)] : []),
   ].join('\n');
   console.log(table);
   if (process.env.OUT) writeFileSync(`${process.env.OUT}/ops.md`, table + '\n');

@@ -15,6 +15,15 @@
  * the KV positions (a third small pass); without it nothing extra is compiled or run.
  * The chunk partials live in a scratch buffer shared by all decode plans of the context
  * (kernelScratch), so one per layer costs no extra memory.
+ *
+ * Pass-1 variants (`variant`, closed union DecodeVariant; the merge is the same for both):
+ *   'page'    (default) `main` of attention-decode.wgsl: a workgroup of 256 walks its pages
+ *             one after another, the next page's K/V in flight while a page is computed.
+ *   'stream'  attention-decode-stream.wgsl: the chunk's page ids staged in workgroup memory up
+ *             front, the chunk read as a token stream with `tokensPerStep` tokens per row group
+ *             and step (all their K and V loads issued before the first score), `rowGroups` *
+ *             lanes invocations per workgroup, chunks of at most STREAM_MAX_CHUNK_PAGES pages.
+ *             A lab variant until the H100 sweep (bench/kernels/ops.ts --only=decode) picks.
  */
 
 import { LongreadError } from '../errors.ts';
@@ -23,6 +32,9 @@ import { baseDefines, kernelScratch, ParamsWriter, planCreate, type DispatchPlan
 import { KV_PAGE_TOKENS, kvPagesFor, type KvLayerView } from './kv-layout.ts';
 import { softwareAdapter } from './matvec.ts';
 import source from '../../shaders/attention-decode.wgsl';
+import streamSource from '../../shaders/attention-decode-stream.wgsl';
+
+export type DecodeVariant = 'page' | 'stream';
 
 export interface DecodeAttentionArgs {
   /** f32 [nHeads, headDim] (RoPE applied) */
@@ -39,6 +51,12 @@ export interface DecodeAttentionArgs {
   targetWorkgroups?: number;
   /** Lanes sharing a K/V row in pass 1 (power of two dividing headDim / 8, <= 16); default decodeLanes(headDim, G). */
   lanesPerRow?: number;
+  /** Pass-1 kernel (see the header); default 'page'. */
+  variant?: DecodeVariant;
+  /** 'stream': tokens per row group and step (1, 2, 4 or 8); default STREAM_DEFAULTS.tokensPerStep. */
+  tokensPerStep?: number;
+  /** 'stream': row groups per workgroup (power of two, rowGroups * lanes in 32..256); default 128 / lanes (at least 1). */
+  rowGroups?: number;
 }
 
 export interface DecodeAttentionPlan extends KernelPlan {
@@ -55,9 +73,15 @@ export interface DecodeAttentionPlan extends KernelPlan {
  */
 export const DECODE_TARGET_SOFTWARE = 8;
 
-export function decodeChunking(kvLen: number, nKvHeads: number, target: number): { chunkPages: number; nChunks: number } {
+/** Pages per chunk at most for the 'stream' variant (its workgroup-memory page-id table, MAXP). */
+export const STREAM_MAX_CHUNK_PAGES = 64;
+
+/** Defaults of the 'stream' variant's knobs (not measured on a GPU yet: the ops sweep picks). */
+export const STREAM_DEFAULTS = { tokensPerStep: 4, invocations: 128 };
+
+export function decodeChunking(kvLen: number, nKvHeads: number, target: number, maxChunkPages = Infinity): { chunkPages: number; nChunks: number } {
   const pages = kvPagesFor(kvLen);
-  const chunkPages = Math.max(1, Math.ceil((pages * nKvHeads) / target));
+  const chunkPages = Math.min(maxChunkPages, Math.max(1, Math.ceil((pages * nKvHeads) / target)));
   return { chunkPages, nChunks: Math.ceil(pages / chunkPages) };
 }
 
@@ -105,6 +129,26 @@ export function decodeLayout(headDim: number, G: number, subgroups: boolean, sub
   return { lanes, rowGroups, hb, ds, sgRed, sharedBytes: Math.max(main, 256 * 24) };
 }
 
+/** Shader shape of the 'stream' pass 1 (the defines of attention-decode-stream.wgsl). */
+export interface DecodeStreamLayout {
+  lanes: number;
+  /** row groups per workgroup; the workgroup runs rowGroups * lanes invocations */
+  rowGroups: number;
+  /** tokens per row group and step (U) */
+  tokens: number;
+  sgRed: boolean;
+  /** workgroup memory of pass 1, bytes */
+  sharedBytes: number;
+}
+
+export function decodeStreamLayout(headDim: number, G: number, subgroups: boolean, subgroupMinSize: number, lanes: number, rowGroups?: number, tokens = STREAM_DEFAULTS.tokensPerStep): DecodeStreamLayout {
+  const rg = rowGroups ?? Math.max(1, STREAM_DEFAULTS.invocations / lanes);
+  const sgRed = subgroups && (lanes === 1 || subgroupMinSize >= lanes);
+  const wg = rg * lanes;
+  const sharedBytes = 4 * (G * headDim + STREAM_MAX_CHUNK_PAGES + 8 * wg + 2 * rg * G + (sgRed ? 0 : wg * G));
+  return { lanes, rowGroups: rg, tokens, sgRed, sharedBytes };
+}
+
 /** Smallest subgroup size the device may run (0 when unknown). */
 function subgroupMinSize(ctx: KernelContext): number {
   const info = (ctx.device as unknown as { adapterInfo?: { subgroupMinSize?: number } }).adapterInfo;
@@ -122,20 +166,34 @@ export async function decodeAttentionPlan(ctx: KernelContext, a: DecodeAttention
       headDim,
     });
   }
-  const lay = decodeLayout(headDim, G, ctx.subgroups, subgroupMinSize(ctx), lanes);
+  const stream = a.variant === 'stream';
+  const sgMin = subgroupMinSize(ctx);
+  // the merge (and the 'page' pass 1) use the 'page' layout; the default one for 'stream', so
+  // its merge pipeline is the default plan's
+  const lay = decodeLayout(headDim, G, ctx.subgroups, sgMin, stream ? decodeLanes(headDim, G) : lanes);
+  const sl = stream ? decodeStreamLayout(headDim, G, ctx.subgroups, sgMin, lanes, a.rowGroups, a.tokensPerStep) : null;
+  if (sl) {
+    const wg = sl.rowGroups * sl.lanes;
+    if (sl.rowGroups & (sl.rowGroups - 1) || wg > 256 || wg < 32 || ![1, 2, 4, 8].includes(sl.tokens)) {
+      throw new LongreadError('internal', `Decode attention 'stream': ${sl.rowGroups} row groups of ${sl.lanes} lanes with ${sl.tokens} tokens per step is not a valid layout.`, 'rowGroups: a power of two with rowGroups * lanes in 32..256; tokensPerStep: 1, 2, 4 or 8.', { ...sl });
+    }
+  }
+  const shared = sl ? Math.max(sl.sharedBytes, 256 * 24) : lay.sharedBytes;
   const limit = Number(ctx.device.limits.maxComputeWorkgroupStorageSize);
-  if (lay.sharedBytes > limit) {
-    throw new LongreadError('model-unsupported', `Decode attention with ${G} query heads per KV head at head dim ${headDim} needs ${lay.sharedBytes} bytes of workgroup memory; this GPU offers ${limit}.`, 'This model shape is not supported on this GPU.', { shared: lay.sharedBytes, limit, G, headDim });
+  if (shared > limit) {
+    throw new LongreadError('model-unsupported', `Decode attention with ${G} query heads per KV head at head dim ${headDim} needs ${shared} bytes of workgroup memory; this GPU offers ${limit}.`, 'This model shape is not supported on this GPU.', { shared, limit, G, headDim });
   }
   const target = a.targetWorkgroups ?? (softwareAdapter(ctx) ? DECODE_TARGET_SOFTWARE : 512);
-  const maxChunks = Math.max(1, Math.min(Math.ceil(target / nKvHeads), kvPagesFor(a.maxKvLen)));
+  const maxChunkPages = stream ? STREAM_MAX_CHUNK_PAGES : Infinity;
+  const maxPages = kvPagesFor(a.maxKvLen);
+  const maxChunks = Math.max(1, Math.min(Math.max(Math.ceil(target / nKvHeads), Math.ceil(maxPages / maxChunkPages)), maxPages));
   const partFloats = a.nHeads * maxChunks * (headDim + 2) + a.nHeads * 2;
   const part = kernelScratch(ctx, 'attention-decode:partials', partFloats * 4);
   const scale = a.scale ?? 1 / Math.sqrt(headDim);
   const probs = a.probs !== undefined;
   const defines = baseDefines(ctx, { HD: headDim, G, L: lay.lanes, TPW: lay.rowGroups, HB: lay.hb, DS: lay.ds, SG_RED: lay.sgRed, PROBS: probs });
   const params = (kvLen: number) => {
-    const { chunkPages, nChunks } = decodeChunking(kvLen, nKvHeads, target);
+    const { chunkPages, nChunks } = decodeChunking(kvLen, nKvHeads, target, maxChunkPages);
     const bytes = new ParamsWriter()
       .u32(a.nHeads)
       .u32(kvLen)
@@ -154,7 +212,13 @@ export async function decodeAttentionPlan(ctx: KernelContext, a: DecodeAttention
   // Layout 'auto' keeps only the bindings an entry point uses: list exactly those.
   const common = { name: 'attention-decode.wgsl', source, defines, params: state.bytes };
   const [main, reduce, norm] = await Promise.all([
-    planCreate(ctx, { ...common, entryPoint: 'main', buffers: [a.q, a.kv.pages, a.kv.pageTable, part, null, a.probs ?? null], workgroups: [1, nKvHeads] }),
+    planCreate(ctx, {
+      ...common,
+      ...(sl ? { name: 'attention-decode-stream.wgsl', source: streamSource, defines: baseDefines(ctx, { HD: headDim, G, L: sl.lanes, TPW: sl.rowGroups, U: sl.tokens, SG_RED: sl.sgRed, PROBS: probs }) } : {}),
+      entryPoint: 'main',
+      buffers: [a.q, a.kv.pages, a.kv.pageTable, part, null, a.probs ?? null],
+      workgroups: [1, nKvHeads],
+    }),
     planCreate(ctx, { ...common, entryPoint: 'reduce', buffers: [null, null, null, part, a.out], workgroups: [headDim / lay.ds, a.nHeads] }),
     probs ? planCreate(ctx, { ...common, entryPoint: 'probs_norm', buffers: [null, null, null, part, null, a.probs!], workgroups: [1, a.nHeads] }) : Promise.resolve(null),
   ]);

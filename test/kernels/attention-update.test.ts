@@ -50,13 +50,21 @@ describe('attention plans across steps', () => {
     await expect(decodeAttentionPlan(ctx, { q: kv.pageTable, out: kv.pageTable, kv: { ...kv, headDim: 100 }, nHeads: 2, maxKvLen: 64 })).rejects.toMatchObject({ code: 'model-unsupported' });
   });
 
-  it('decode: update(kvLen) over page boundaries and chunk-count changes', async () => {
+  it('decode stream: invalid knobs are rejected', async () => {
+    const { kv } = setup(1);
+    const args = { q: kv.pageTable, out: kv.pageTable, kv, nHeads, maxKvLen: 64, variant: 'stream' as const };
+    await expect(decodeAttentionPlan(ctx, { ...args, rowGroups: 3 })).rejects.toMatchObject({ code: 'internal' });
+    await expect(decodeAttentionPlan(ctx, { ...args, tokensPerStep: 3 })).rejects.toMatchObject({ code: 'internal' });
+    await expect(decodeAttentionPlan(ctx, { ...args, rowGroups: 64 })).rejects.toMatchObject({ code: 'internal' }); // 512 invocations
+  });
+
+  it.each(['page', 'stream'] as const)('decode (%s): update(kvLen) over page boundaries and chunk-count changes', async (variant) => {
     const seed = harnessSeed();
     const { rng, k, v, kv } = setup(seed);
     const q = rng.normal(nHeads * hd, 2);
     const qb = gpuBufferFrom(ctx.device, q);
     const out = ctx.device.createBuffer({ size: nHeads * hd * 4, usage: STORAGE });
-    const plan = await decodeAttentionPlan(ctx, { q: qb, out, kv, nHeads, maxKvLen: maxLen, targetWorkgroups: 8 });
+    const plan = await decodeAttentionPlan(ctx, { q: qb, out, kv, nHeads, maxKvLen: maxLen, targetWorkgroups: 8, variant });
     const chunks: number[] = [];
     for (const n of [1, 64, 65, 129, 300, 2]) {
       plan.update(n);
