@@ -6,7 +6,9 @@
  *
  * Reached through `matmulPlan(ctx, { ..., int8: true })`, which calls `matmulInt8Support` and
  * falls back to the f32 tiled kernel when it returns a reason; nothing here runs on devices
- * without `chromium-experimental-subgroup-matrix` (lavapipe, CI).
+ * without `chromium-experimental-subgroup-matrix` (lavapipe, CI). Where the adapter does not list
+ * its subgroup matrix configurations (Dawn's node binding), the known-answer probe of
+ * matmul-int8-probe.ts decides.
  *
  * The int8 x and its scales live in the device-wide activation scratch (act-quant.ts): x at
  * offset 0, the scales at the next 256-byte boundary; like the f32 rounding, the quantization
@@ -18,6 +20,7 @@
 import { LongreadError } from '../errors.ts';
 import { gpuRefSize, type BufferRef } from '../gpu/buffer-pool.ts';
 import { activationScratch, type ActivationScratch } from './act-quant.ts';
+import { int8Probe, int8ProbeSettled } from './matmul-int8-probe.ts';
 import { baseDefines, dispatch2d, ParamsWriter, planCreate, type DispatchPlan, type KernelContext } from './context.ts';
 import type { MatmulArgs, MatmulPlan } from './matmul.ts';
 import { weightRowBytes, weightSplit, type WeightFormat, type WeightSlice } from './weight-layout.ts';
@@ -49,23 +52,39 @@ export interface SubgroupMatrixConfig {
 
 export interface Int8Device {
   features: { has(name: string): boolean };
-  adapterInfo?: { subgroupMinSize?: number; subgroupMaxSize?: number; subgroupMatrixConfigs?: readonly SubgroupMatrixConfig[] };
+  adapterInfo?: { subgroupMinSize?: number; subgroupMaxSize?: number; subgroupMatrixConfigs?: Iterable<SubgroupMatrixConfig> };
 }
 
 /**
  * Why the int8 kernel cannot run `format` on `device` (null: it can): it needs the subgroup
- * matrix feature, an i8 -> i32 16 x 16 x 32 configuration and subgroups of exactly 32.
+ * matrix feature, an i8 -> i32 16 x 16 x 32 configuration (listed by the adapter, or where it
+ * lists none, an exact int8Probe on the device) and subgroups of exactly 32.
  */
 export function matmulInt8Support(device: Int8Device, format: WeightFormat): string | null {
   if (!INT8_FORMATS.includes(format)) return `format ${format} has no int8 kernel (${INT8_FORMATS.join(', ')} only)`;
   if (!device.features.has('subgroups')) return 'the device has no subgroups';
   if (!device.features.has(SUBGROUP_MATRIX_FEATURE)) return `the device lacks ${SUBGROUP_MATRIX_FEATURE} (create it with unsafe: true)`;
   const info = device.adapterInfo;
-  const configs = info?.subgroupMatrixConfigs ?? [];
+  const configs = Array.from(info?.subgroupMatrixConfigs ?? []); // a WebIDL sequence in Dawn
   const ok = configs.some((c) => String(c.componentType) === 'i8' && String(c.resultComponentType) === 'i32' && Number(c.M) === 16 && Number(c.N) === 16 && Number(c.K) === 32);
-  if (!ok) return `no i8 -> i32 16x16x32 subgroup matrix configuration (offered: ${configs.map((c) => `${c.componentType}->${c.resultComponentType} ${c.M}x${c.N}x${c.K}`).join(', ') || 'none'})`;
+  if (!ok && configs.length === 0) {
+    const probe = int8ProbeSettled(device);
+    if (!probe) return 'the adapter lists no subgroup matrix configurations (offered: none) and the int8 probe has not run (await matmulInt8Probed)';
+    if (!probe.ok) return `the adapter lists no subgroup matrix configurations (offered: none) and the int8 probe failed: ${probe.detail}`;
+  } else if (!ok) return `no i8 -> i32 16x16x32 subgroup matrix configuration (offered: ${configs.map((c) => `${c.componentType}->${c.resultComponentType} ${c.M}x${c.N}x${c.K}`).join(', ') || 'none'})`;
   if (info?.subgroupMinSize !== 32 || info?.subgroupMaxSize !== 32) return `subgroup size ${info?.subgroupMinSize}..${info?.subgroupMaxSize}, the kernel needs exactly 32`;
   return null;
+}
+
+/**
+ * matmulInt8Support after running the known-answer probe where the adapter lists no
+ * configurations (only on devices that have the feature and subgroups).
+ */
+export async function matmulInt8Probed(device: Int8Device, format: WeightFormat): Promise<string | null> {
+  const reason = matmulInt8Support(device, format);
+  if (reason === null || !/offered: none/.test(reason) || int8ProbeSettled(device)) return reason;
+  await int8Probe(device as unknown as GPUDevice);
+  return matmulInt8Support(device, format);
 }
 
 /** The shader defines of one variant (exported for the preprocessing test). */

@@ -10,7 +10,8 @@ import { wgslPreprocess } from '../../engine/gpu/wgsl-loader.ts';
 import type { KernelContext } from '../../engine/kernels/context.ts';
 import { matmulInt8Defines } from '../../engine/kernels/matmul-int8.ts';
 import source from '../../shaders/matmul-int8.wgsl';
-import { SPELLINGS, unitCode } from '../../bench/kernels/smx-probe.ts';
+import { SPELLINGS } from '../../bench/kernels/smx-probe.ts';
+import { int8ProbeCode } from '../../engine/kernels/matmul-int8-probe.ts';
 
 // kept referenced for the whole file: a collected instance takes its threads down under Dawn
 let instance: GPU | null = null;
@@ -35,7 +36,7 @@ describe('matmul int8: WGSL on Dawn null backend', () => {
   it("smx.ts's probe spellings: the kernel's compiles, i8 from array<u32> does not", async () => {
     if (!device) return;
     expect(await errorsOf(SPELLINGS[0]![1])).toEqual([]);
-    expect(await errorsOf(unitCode(64, 96, 48))).toEqual([]);
+    expect(await errorsOf(int8ProbeCode(64, 96, 48))).toEqual([]);
     expect((await errorsOf(SPELLINGS.find(([l]) => l.includes('u32'))![1])).length).toBeGreaterThan(0);
   });
 
