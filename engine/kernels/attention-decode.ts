@@ -16,14 +16,18 @@
  * The chunk partials live in a scratch buffer shared by all decode plans of the context
  * (kernelScratch), so one per layer costs no extra memory.
  *
- * Pass-1 variants (`variant`, closed union DecodeVariant; the merge is the same for both):
- *   'page'    (default) `main` of attention-decode.wgsl: a workgroup of 256 walks its pages
- *             one after another, the next page's K/V in flight while a page is computed.
+ * Pass-1 variants (`variant`, closed union DecodeVariant; the merge is the same for both;
+ * default: decodeVariantDefault):
+ *   'page'    `main` of attention-decode.wgsl: a workgroup of 256 walks its pages one after
+ *             another, the next page's K/V in flight while a page is computed. The default on
+ *             CPU adapters and where subgroups are narrower than a row's lanes.
  *   'stream'  attention-decode-stream.wgsl: the chunk's page ids staged in workgroup memory up
  *             front, the chunk read as a token stream with `tokensPerStep` tokens per row group
  *             and step (all their K and V loads issued before the first score), `rowGroups` *
  *             lanes invocations per workgroup, chunks of at most STREAM_MAX_CHUNK_PAGES pages.
- *             A lab variant until the H100 sweep (bench/kernels/ops.ts --only=decode) picks.
+ *             The default on GPUs: faster in every shape of the H200 sweep (BENCHMARKS.md,
+ *             2026-12-06: 29-33% of the read ceiling at hd 128 against 23-28%, 28-32% at hd 64
+ *             against 21-24%, 12% against 8% for 14/2 heads); knobs from streamDefaults.
  */
 
 import { LongreadError } from '../errors.ts';
@@ -53,9 +57,9 @@ export interface DecodeAttentionArgs {
   lanesPerRow?: number;
   /** Pass-1 kernel (see the header); default 'page'. */
   variant?: DecodeVariant;
-  /** 'stream': tokens per row group and step (1, 2, 4 or 8); default STREAM_DEFAULTS.tokensPerStep. */
+  /** 'stream': tokens per row group and step (1, 2, 4 or 8); default streamDefaults. */
   tokensPerStep?: number;
-  /** 'stream': row groups per workgroup (power of two, rowGroups * lanes in 32..256); default 128 / lanes (at least 1). */
+  /** 'stream': row groups per workgroup (power of two, rowGroups * lanes in 32..256); default streamDefaults. */
   rowGroups?: number;
 }
 
@@ -76,8 +80,27 @@ export const DECODE_TARGET_SOFTWARE = 8;
 /** Pages per chunk at most for the 'stream' variant (its workgroup-memory page-id table, MAXP). */
 export const STREAM_MAX_CHUNK_PAGES = 64;
 
-/** Defaults of the 'stream' variant's knobs (not measured on a GPU yet: the ops sweep picks). */
+/** Fallback knobs of the 'stream' variant (the ops sweep's quick row; streamDefaults is the measured choice). */
 export const STREAM_DEFAULTS = { tokensPerStep: 4, invocations: 128 };
+
+/**
+ * The 'stream' knobs that won the H200 sweep (bench/kernels/ops.ts --only=decode, 2026-12-06,
+ * target 512 in every shape): 4 tokens per step (2 at G >= 7, where the G accumulators per token
+ * already fill the registers), 256 invocations with 16 lanes per row (hd 128), 64 with 8 (hd 64).
+ */
+export function streamDefaults(lanes: number, G: number): { tokensPerStep: number; rowGroups: number } {
+  const invocations = lanes >= 16 ? 256 : 64;
+  return { tokensPerStep: G >= 7 ? 2 : 4, rowGroups: Math.max(1, invocations / lanes) };
+}
+
+/**
+ * Pass-1 variant when the caller names none: 'stream' on GPUs whose subgroups hold a row's lanes
+ * (its scores reduce by shuffles), 'page' on CPU adapters (lavapipe: stream's 16-lane rows fall
+ * back to workgroup-memory sums and ran 1.6x slower at hd 128).
+ */
+export function decodeVariantDefault(o: { software: boolean; subgroups: boolean; subgroupMinSize: number; lanes: number }): DecodeVariant {
+  return !o.software && o.subgroups && o.subgroupMinSize >= o.lanes ? 'stream' : 'page';
+}
 
 export function decodeChunking(kvLen: number, nKvHeads: number, target: number, maxChunkPages = Infinity): { chunkPages: number; nChunks: number } {
   const pages = kvPagesFor(kvLen);
@@ -166,12 +189,14 @@ export async function decodeAttentionPlan(ctx: KernelContext, a: DecodeAttention
       headDim,
     });
   }
-  const stream = a.variant === 'stream';
   const sgMin = subgroupMinSize(ctx);
+  const variant = a.variant ?? decodeVariantDefault({ software: softwareAdapter(ctx), subgroups: ctx.subgroups, subgroupMinSize: sgMin, lanes });
+  const stream = variant === 'stream';
+  const sd = streamDefaults(lanes, G);
   // the merge (and the 'page' pass 1) use the 'page' layout; the default one for 'stream', so
   // its merge pipeline is the default plan's
   const lay = decodeLayout(headDim, G, ctx.subgroups, sgMin, stream ? decodeLanes(headDim, G) : lanes);
-  const sl = stream ? decodeStreamLayout(headDim, G, ctx.subgroups, sgMin, lanes, a.rowGroups, a.tokensPerStep) : null;
+  const sl = stream ? decodeStreamLayout(headDim, G, ctx.subgroups, sgMin, lanes, a.rowGroups ?? sd.rowGroups, a.tokensPerStep ?? sd.tokensPerStep) : null;
   if (sl) {
     const wg = sl.rowGroups * sl.lanes;
     if (sl.rowGroups & (sl.rowGroups - 1) || wg > 256 || wg < 32 || ![1, 2, 4, 8].includes(sl.tokens)) {

@@ -104,3 +104,17 @@ describe('attention plans across steps', () => {
     plan.dispose();
   });
 });
+
+describe('decode attention defaults', () => {
+  it("picks 'stream' on GPUs whose subgroups hold a row's lanes, 'page' on CPU adapters", async () => {
+    const { decodeVariantDefault, streamDefaults } = await import('../../engine/kernels/attention-decode.ts');
+    expect(decodeVariantDefault({ software: false, subgroups: true, subgroupMinSize: 32, lanes: 16 })).toBe('stream');
+    expect(decodeVariantDefault({ software: true, subgroups: true, subgroupMinSize: 8, lanes: 8 })).toBe('page');
+    expect(decodeVariantDefault({ software: false, subgroups: true, subgroupMinSize: 8, lanes: 16 })).toBe('page');
+    expect(decodeVariantDefault({ software: false, subgroups: false, subgroupMinSize: 0, lanes: 8 })).toBe('page');
+    // the H200 sweep's winners: hd 128 (16 lanes) 4 tokens x 256 invocations, hd 64 4 x 64, G = 7 2 x 64
+    expect(streamDefaults(16, 4)).toEqual({ tokensPerStep: 4, rowGroups: 16 });
+    expect(streamDefaults(8, 4)).toEqual({ tokensPerStep: 4, rowGroups: 8 });
+    expect(streamDefaults(8, 7)).toEqual({ tokensPerStep: 2, rowGroups: 8 });
+  });
+});
