@@ -118,29 +118,41 @@ export function softwareAdapter(ctx: KernelContext): boolean {
 }
 
 /** The tuned defaults (bench/kernels measures the alternatives). */
-export function matvecDefaults(format: WeightFormat, cols: number, activation: 'int8' | 'f32' = weightFormatLayout(format).float ? 'f32' : 'int8', software = false): { wg: number; rowsPerWorkgroup: number; loop: MatvecLoop } {
+export function matvecDefaults(format: WeightFormat, cols: number, activation: 'int8' | 'f32' = weightFormatLayout(format).float ? 'f32' : 'int8', software = false, rows?: number): { wg: number; rowsPerWorkgroup: number; loop: MatvecLoop } {
   const loop = software ? 'base' : (MATVEC_LOOP[format] ?? 'base');
-  return { ...matvecShapeDefaults(format, cols, activation, software), loop: activation === 'f32' && loop.startsWith('tile') ? 'base' : loop };
+  return { ...matvecShapeDefaults(format, cols, activation, software, rows), loop: activation === 'f32' && loop.startsWith('tile') ? 'base' : loop };
 }
 
 /**
  * Default loop variant per weight format on GPUs (bench/kernels/run.ts --loops measures them;
  * lavapipe keeps 'base'): one entry per format, e.g. `Q8_0: 'tile1'`. The fused kernel follows.
+ * Empty by measurement: in the H200 sweep (BENCHMARKS.md, 2026-12-06) no unroll or tile variant
+ * beat 'base' at its best workgroup shape by more than the timer's ~1 us step.
  */
 const MATVEC_LOOP: Partial<Record<WeightFormat, MatvecLoop>> = {};
 
-function matvecShapeDefaults(format: WeightFormat, cols: number, activation: 'int8' | 'f32', software: boolean): { wg: number; rowsPerWorkgroup: number } {
+function matvecShapeDefaults(format: WeightFormat, cols: number, activation: 'int8' | 'f32', software: boolean, rows?: number): { wg: number; rowsPerWorkgroup: number } {
   // Measured on an H100 (BENCHMARKS.md, Kernels): wg 64 with 2 rows (int8) / 4 rows (f32)
   // led or tied on [14336 x 4096] and [128256 x 2048]; short rows take smaller groups.
+  // The H200 sweep over the 1B decode shapes (2026-12-06, `run.mjs --loops`) added: long rows
+  // (>= 256 int8 units, the down projection's 8192 columns) want 128 lanes (Q8_0 [2048 x 8192]
+  // 26.2 -> 8.7 us: 1024 workgroups of 64 lanes leave the SMs short of loads in flight); tall
+  // matrices want 4 rows per workgroup (the classifier, >= 65536 rows: Q8_0 101 -> 69 us;
+  // the 64-weight-unit K-quants from 8192 rows: Q4_K [16384 x 2048] 35.6 -> 10.3 us); f32 rows
+  // of matrices under 8192 rows run best as 128 lanes x 2 rows (F16 [2048 x 8192] 27.6 -> 12.3).
   // On lavapipe, time follows the number of invocations (bench/kernels/fused-lab.ts): int8 takes
   // one SIMD row of 8 lanes per 8 rows there, 4 for the K-quants (whose unrolled dots make
   // pipeline compiles ~3 s per row at 8).
   if (activation === 'int8' && software) return { wg: 8, rowsPerWorkgroup: activationFormatOf(format) === 'q8_K' ? 4 : 8 };
   if (activation === 'int8') {
-    const units = cols / (UNIT64_FORMATS.has(format) ? 64 : 32);
-    return { wg: units >= 64 ? 64 : 32, rowsPerWorkgroup: 2 };
+    const unit64 = UNIT64_FORMATS.has(format);
+    const units = cols / (unit64 ? 64 : 32);
+    if (units >= 256) return { wg: 128, rowsPerWorkgroup: 2 };
+    const tall = rows !== undefined && (rows >= 65536 || (unit64 && rows >= 8192));
+    return { wg: units >= 64 ? 64 : 32, rowsPerWorkgroup: tall ? 4 : 2 };
   }
   const chunks = Math.ceil(cols / 8);
+  if (!software && rows !== undefined && rows < 8192 && chunks >= 256) return { wg: 128, rowsPerWorkgroup: 2 };
   return { wg: chunks >= 128 ? 64 : 32, rowsPerWorkgroup: 4 };
 }
 
@@ -162,7 +174,7 @@ async function matvecPlanOf(ctx: KernelContext, a: MatvecArgs): Promise<MatvecPl
   const layout = weightFormatLayout(a.format);
   const rowBytes = weightRowBytes(a.format, a.cols);
   const activation = layout.float ? 'f32' : (a.activation ?? 'int8');
-  const d = matvecDefaults(a.format, a.cols, activation, softwareAdapter(ctx));
+  const d = matvecDefaults(a.format, a.cols, activation, softwareAdapter(ctx), a.rows);
   const wg = a.wg ?? d.wg;
   const r = a.rowsPerWorkgroup ?? d.rowsPerWorkgroup;
   const loop = a.loop ?? d.loop;
