@@ -90,6 +90,35 @@ describe('generation sessions', () => {
     expect(r0.tokens.length).toBe(0);
   });
 
+  it('pipelined decode (next step submitted before the id is read) gives what one step at a time gives', async () => {
+    const s = sessionCreate(model);
+    const prompt = enc('Once upon a time');
+    const full = await s.generate({ promptTokens: prompt, ...greedy, maxTokens: 200, pipeline: false });
+    const stop = full.text.slice(30, 36);
+    const cases = [
+      { ...greedy, maxTokens: 200 }, // ends at the end-of-text token or at 200
+      { ...greedy, maxTokens: 7 },
+      { ...greedy, maxTokens: 80, stop: [stop] },
+      { maxTokens: 48, temperature: 0.9, topK: 40, seed: 11 },
+    ];
+    for (const c of cases) {
+      s.reset();
+      const one = await s.generate({ promptTokens: prompt, ...c, pipeline: false });
+      const kvOne = kvCacheStats(model.kv).tokens;
+      s.reset();
+      const piped = await s.generate({ promptTokens: prompt, ...c });
+      expect(piped.tokens, JSON.stringify(c)).toEqual(one.tokens);
+      expect(piped.text).toBe(one.text);
+      expect(piped.stats.stopReason).toBe(one.stats.stopReason);
+      // a step submitted for a token that ended the generation leaves no K/V behind
+      expect(kvCacheStats(model.kv).tokens).toBe(kvOne);
+      // and the cache is reused by the next question exactly as after a one-step run
+      const next = await s.generate({ promptTokens: [...prompt, ...piped.tokens.slice(0, 3)], ...greedy, maxTokens: 5 });
+      expect(next.stats.reusedPrefix).toBe(prompt.length + 2);
+    }
+    expect(full.stats.stopReason === 'eos' || full.tokens.length === 200).toBe(true);
+  });
+
   it('samples reproducibly from a seed; top-k 1 is greedy', async () => {
     const s = sessionCreate(model);
     const prompt = enc('Once upon a time');

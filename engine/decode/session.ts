@@ -46,6 +46,8 @@ export interface GenerateRequest {
   /** text: newly released text (may be '' while a stop-string prefix is held back) */
   onToken?: (text: string, id: number, index: number) => void;
   taps?: TapRequest;
+  /** Submit each decode step before the previous id is read (default true; tests compare both). */
+  pipeline?: boolean;
 }
 
 export interface GenerateResult {
@@ -138,26 +140,44 @@ export function sessionCreate(model: LoadedModel): Session {
 
       let pos = prompt.length;
       let reason: GenerationStats['stopReason'] = 'max-tokens';
-      for (;;) {
-        tokens.push(id);
-        if (tokenizer.isEog(id)) {
-          reason = 'eos';
-          break;
+      // Pipelined decode: the step after the current one is submitted before the current id is
+      // read (the id feeds it on the GPU), so recording, submitting and reading overlap the GPU's
+      // work. A step submitted for a token that then ends the generation is discarded: its K/V
+      // lie past `cached` and are overwritten or truncated. Not with KV tiers or taps.
+      const pipelined = !kv.tiers && !tap && req.pipeline !== false;
+      let ahead: Promise<number> | null = null;
+      try {
+        for (;;) {
+          tokens.push(id);
+          if (tokenizer.isEog(id)) {
+            reason = 'eos';
+            break;
+          }
+          const piece = stops.push(decoder.push(id));
+          req.onToken?.(piece, id, tokens.length - 1);
+          if (stops.stopped) {
+            reason = 'stop-string';
+            break;
+          }
+          if (tokens.length >= req.maxTokens || pos + 1 > kv.maxTokens) break;
+          if (req.signal?.aborted) {
+            reason = 'cancelled';
+            break;
+          }
+          const cur: Promise<number> = ahead ?? (await forward.decodeSubmit(pos, sampler, tap)).id;
+          ahead = null;
+          // the next step is used if the token `cur` brings does not end the generation
+          if (pipelined && tokens.length + 1 < req.maxTokens && pos + 2 <= kv.maxTokens) ahead = (await forward.decodeSubmit(pos + 1, sampler, tap)).id;
+          id = await cur;
+          cached.push(tokens[tokens.length - 1]!);
+          pos++;
         }
-        const piece = stops.push(decoder.push(id));
-        req.onToken?.(piece, id, tokens.length - 1);
-        if (stops.stopped) {
-          reason = 'stop-string';
-          break;
+      } finally {
+        if (ahead) {
+          // a discarded step: let its read finish and give back the position it appended
+          await ahead.catch(() => undefined);
+          kvCacheTruncate(kv, cached.length);
         }
-        if (tokens.length >= req.maxTokens || pos + 1 > kv.maxTokens) break;
-        if (req.signal?.aborted) {
-          reason = 'cancelled';
-          break;
-        }
-        id = await forward.decode(pos, sampler, tap);
-        cached.push(tokens[tokens.length - 1]!);
-        pos++;
       }
       stats.decodeMs = performance.now() - t1;
       stats.decodeTokensPerSecond = tokens.length > 1 ? ((tokens.length - 1) * 1000) / Math.max(1e-3, stats.decodeMs) : 0;

@@ -5,6 +5,8 @@
  *   const f = await gpuForwardCreate(ctx, hp, weights, kv, { chunk: 512 })
  *   const first = await f.prefill(tokens, start, sampler, onChunk)  // chunks of <= 512 tokens, 1 submit each
  *   const next = await f.decode(pos, sampler)                       // ONE submit; feeds the last sampled id
+ *   const { id } = await f.decodeSubmit(pos, sampler)               // the same, returning once submitted:
+ *   const { id: id2 } = await f.decodeSubmit(pos + 1, sampler)      //   the next step may go ahead of the read
  *
  * Prefill runs tokens through matmul kernels in chunks, writing K/V into the cache; its last
  * submit also computes the logits of the last token and samples the next one on the GPU.
@@ -123,6 +125,9 @@ export interface Sampler {
   config: SamplingConfig;
 }
 
+/** Decode steps that may be submitted before their sampled ids are read (GpuForward.decodeSubmit). */
+export const DECODE_READS_IN_FLIGHT = 3;
+
 export interface GpuForward {
   /** Runs tokens at positions start.. (chunked), returns the id sampled after the last one. */
   prefill(tokens: readonly number[], start: number, sampler: Sampler, onChunk?: (done: number, total: number) => void, signal?: AbortSignal): Promise<number>;
@@ -135,6 +140,13 @@ export interface GpuForward {
   prefillPrepare(tokens: number, start: number): Promise<void>;
   /** Feeds the last sampled id at position `pos`, returns the next sampled id. */
   decode(pos: number, sampler: Sampler, tap?: AttentionTap): Promise<number>;
+  /**
+   * decode, resolving as soon as the step is submitted, with its sampled id still to come. The
+   * id stays on the GPU as the next step's input, so the step at pos + 1 can be submitted
+   * before this one's id is read (the host records and submits while the GPU runs): at most
+   * DECODE_READS_IN_FLIGHT steps unread. Not with KV tiers (their steps wait on uploads).
+   */
+  decodeSubmit(pos: number, sampler: Sampler, tap?: AttentionTap): Promise<{ id: Promise<number> }>;
   /** Restarts the sampler's random stream. */
   reseed(seed: number): void;
   /** Logits of the last step (tests and parity tools). */
@@ -206,7 +218,13 @@ export async function gpuForwardCreate(ctx: KernelContext, hp: ModelHparams, w: 
   const tok = device.createBuffer({ size: 16, usage: STORAGE, label: 'decode:tok' });
   const one = actsCreate(device, hp, 1, tok, opts.stack !== false);
   const logits = device.createBuffer({ size: hp.vocab * 4, usage: STORAGE, label: 'logits' });
-  const staging = device.createBuffer({ size: 4, usage: 0x01 | 0x08, label: 'decode:readback' }); // MAP_READ | COPY_DST
+  // one readback buffer per step in flight (a buffer being mapped cannot be copied into)
+  const stagings = Array.from({ length: DECODE_READS_IN_FLIGHT }, (_, i) => ({
+    buffer: device.createBuffer({ size: 4, usage: 0x01 | 0x08, label: `decode:readback${i}` }), // MAP_READ | COPY_DST
+    read: Promise.resolve(0),
+    busy: false,
+  }));
+  let nextStaging = 0;
 
   /** attn_output (+residual), ffn_norm, gate and up (stacked in decode), SwiGLU, ffn_down (+residual) as separate plans. */
   async function separateFfn(a: Acts, p: string): Promise<{ post: KernelPlan[]; names: string[] }> {
@@ -336,13 +354,34 @@ export async function gpuForwardCreate(ctx: KernelContext, hp: ModelHparams, w: 
     sampler.encode(pass);
   }
 
-  async function submitAndRead(enc: GPUCommandEncoder): Promise<number> {
-    enc.copyBufferToBuffer(tok, 0, staging, 0, 4);
+  /** Waits until the next readback buffer is unmapped (only with DECODE_READS_IN_FLIGHT steps unread). */
+  async function readSlotFree(): Promise<void> {
+    const slot = stagings[nextStaging]!;
+    if (slot.busy) await slot.read.catch(() => undefined);
+  }
+
+  /**
+   * Submits `enc` with a copy of the sampled id, synchronously (so queue writes after the call
+   * land after this step); the promise resolves to the id once read. Call readSlotFree first.
+   */
+  function submitAndRead(enc: GPUCommandEncoder): Promise<number> {
+    const slot = stagings[nextStaging]!;
+    if (slot.busy) throw new LongreadError('internal', 'Decode readback buffer still mapped.', 'This is a bug in Longread; please report it.');
+    nextStaging = (nextStaging + 1) % stagings.length;
+    enc.copyBufferToBuffer(tok, 0, slot.buffer, 0, 4);
     device.queue.submit([enc.finish()]);
-    await staging.mapAsync(0x0001);
-    const id = new Uint32Array(staging.getMappedRange(0, 4))[0]!;
-    staging.unmap();
-    return id;
+    slot.busy = true;
+    slot.read = (async () => {
+      try {
+        await slot.buffer.mapAsync(0x0001);
+        const id = new Uint32Array(slot.buffer.getMappedRange(0, 4))[0]!;
+        slot.buffer.unmap();
+        return id;
+      } finally {
+        slot.busy = false;
+      }
+    })();
+    return slot.read;
   }
 
   // Prefill plan sets by piece length (the chunk and powers of two below it, see prefillPieces).
@@ -483,6 +522,7 @@ export async function gpuForwardCreate(ctx: KernelContext, hp: ModelHparams, w: 
           for (const p of tail) p.encode(pass);
           encodeSelect(pass, s);
           pass.end();
+          await readSlotFree();
           const read = submitAndRead(enc); // submits now; the write-back maps below wait alongside
           if (kv.tiers) await kvStepEnd(kv);
           id = await read;
@@ -504,6 +544,11 @@ export async function gpuForwardCreate(ctx: KernelContext, hp: ModelHparams, w: 
     },
 
     async decode(pos, s, tap) {
+      return (await api.decodeSubmit(pos, s, tap)).id;
+    },
+
+    async decodeSubmit(pos, s, tap) {
+      await readSlotFree();
       if (kv.tiers) {
         await kvStepBegin(kv, pos, pos + 1);
         await rebind();
@@ -522,8 +567,9 @@ export async function gpuForwardCreate(ctx: KernelContext, hp: ModelHparams, w: 
       encodeSelect(pass, s);
       pass.end();
       const read = submitAndRead(enc); // submits now; the write-back maps wait alongside the token's
+      read.catch(() => undefined); // observed by whoever awaits the id
       if (kv.tiers) await kvStepEnd(kv);
-      return read;
+      return { id: read };
     },
 
     reseed(seed) {
@@ -585,7 +631,7 @@ export async function gpuForwardCreate(ctx: KernelContext, hp: ModelHparams, w: 
       sampler.dispose();
       actsDispose(one, false);
       logits.destroy();
-      staging.destroy();
+      for (const st of stagings) st.buffer.destroy();
       rope.dispose();
     },
   };
