@@ -8,7 +8,7 @@
 // f32 summation order. Needs chromium-experimental-subgroup-matrix with an i8 16x16x32 config
 // and a subgroup size of 32 (checked by engine/kernels/matmul-int8.ts before it picks this).
 //
-// Params (uniform):
+// Params (uniform; the same struct as matmul.wgsl's):
 //   m         rows of X (tokens)
 //   n         rows of W in this binding (one dispatch per binding of rows)
 //   k         columns of X and W (a multiple of 32)

@@ -6,9 +6,12 @@
  * 256 with an f32 scale for the K-quants.
  *
  *   const q = await activationQuantizePlan(ctx, { x, cols, format: 'q8_K' });  // int8 + scales (matvec)
+ *   const q = await activationQuantizePlan(ctx, { x, cols, maxRows, format: 'q8_0', out: { xq, xs } }); // (int8 matmul)
  *   const r = await activationRoundPlan(ctx, { x, y, cols, maxRows, format: 'q8_0' }); // y = d q in f32 (matmul)
  *
- * `activationScratch` hands out one device-wide f32 buffer for the rounded x of the matmul
+ * Both plans take a row count (maxRows, setRows per submit); the quantize plan writes into its
+ * own buffers or, with `out`, into the caller's (the int8 matmul's scratch layout).
+ * `activationScratch` hands out one device-wide buffer for the rounded (or int8) x of the matmul
  * plans: each plan encodes its rounding right before its product, so plans can share it.
  *
  * Extend: a new activation format = a row in ACTIVATION_BLOCK, a case in activationFormatOf and
@@ -18,6 +21,7 @@
 import { LongreadError } from '../errors.ts';
 import { gpuRefSize, STORAGE, type BufferRef } from '../gpu/buffer-pool.ts';
 import { ACTIVATION_BLOCK, activationFormatOfType, type ActivationFormat } from '../reference/ops-act-quant.ts';
+import type { WgslDefines } from '../gpu/wgsl-loader.ts';
 import { dispatch2d, ParamsWriter, planCreate, type DispatchPlan, type KernelContext, type KernelPlan } from './context.ts';
 import type { WeightFormat } from './weight-layout.ts';
 import source from '../../shaders/act-quant.wgsl';
@@ -34,42 +38,103 @@ function checkCols(what: string, cols: number, format: ActivationFormat): void {
   if (cols % B) throw new LongreadError('internal', `${what}: ${cols} columns is not a multiple of the ${format} block (${B}).`, 'Quantized weights have whole blocks per row.');
 }
 
-function groupsFor(ctx: KernelContext, elements: number): [number, number] {
-  return dispatch2d(ctx, Math.max(1, Math.ceil(elements / 256)));
+/** Bytes of the int8 output for `rows` rows of `cols`: int8 x and its per-32 scales (vec4<f32>). */
+export function activationQuantizeBytes(rows: number, cols: number): { xq: number; xs: number } {
+  return { xq: rows * cols, xs: (rows * cols) / 2 };
 }
 
-/** x quantized to int8 (act-quant.wgsl), shareable by the matvecs that read x with one format. */
-export interface ActivationQuantizePlan extends KernelPlan {
-  readonly cols: number;
-  readonly format: ActivationFormat;
-  /** int8 x, 4 per u32 [cols / 4] */
-  readonly xq: GPUBuffer;
-  /** per 32 elements (d, d * sum(q[0..16]), d * sum(q[16..32]), 0) */
-  readonly xs: GPUBuffer;
+function checkRef(what: string, name: string, ref: BufferRef, bytes: number, hint: string): void {
+  if (gpuRefSize(ref) < bytes) throw new LongreadError('internal', `${what}: ${name} binding holds ${gpuRefSize(ref)} bytes, needs ${bytes}.`, hint);
+}
+
+/** One act-quant.wgsl dispatch whose row count is set per submit (like a matmul's token count). */
+interface RowsDispatch {
+  plan: DispatchPlan;
+  setRows(rows: number): void;
 }
 
 /**
- * Quantizes `x` [cols] once for several matvecs (e.g. q/k/v or gate/up of one weight type):
- * encode this plan, then the matvec plans created with `quantizedX: thisPlan`, in one pass.
+ * One act-quant.wgsl dispatch over `rows` rows of `cols` (rows are concatenated whole blocks,
+ * so the shader sees rows * cols elements): 64 invocations per 256 elements.
  */
-export async function activationQuantizePlan(ctx: KernelContext, a: { x: BufferRef; cols: number; format: ActivationFormat }): Promise<ActivationQuantizePlan> {
+async function rowsDispatch(ctx: KernelContext, a: { what: string; defines: WgslDefines; buffers: BufferRef[]; cols: number; maxRows: number; rows: number }): Promise<RowsDispatch> {
+  const check = (rows: number) => {
+    if (!(rows >= 1 && rows <= a.maxRows && Number.isInteger(rows))) throw new LongreadError('internal', `${a.what}: row count ${rows} outside 1..${a.maxRows}.`, 'Create the plan with a larger maxRows.');
+  };
+  check(a.rows);
+  let rows = a.rows;
+  const params = () => new ParamsWriter().u32((rows * a.cols) / 4).bytes();
+  const groups = () => dispatch2d(ctx, Math.max(1, Math.ceil((rows * a.cols) / 256)));
+  const plan = await planCreate(ctx, { name: 'act-quant.wgsl', source, defines: a.defines, params: params(), buffers: a.buffers, workgroups: groups() });
+  return {
+    plan,
+    setRows(next) {
+      check(next);
+      if (next === rows) return;
+      rows = next;
+      plan.writeParams(params());
+      const [x, y] = groups();
+      plan.workgroups[0] = x;
+      plan.workgroups[1] = y;
+    },
+  };
+}
+
+/** x quantized to int8 (act-quant.wgsl), shareable by the products that read x with one format. */
+export interface ActivationQuantizePlan extends KernelPlan {
+  readonly cols: number;
+  readonly format: ActivationFormat;
+  /** int8 x, 4 per u32 [maxRows * cols / 4], rows concatenated */
+  readonly xq: BufferRef;
+  /** per 32 elements (d, d * sum(q[0..16]), d * sum(q[16..32]), 0) [maxRows * cols / 32] */
+  readonly xs: BufferRef;
+  /** Sets the row count for the next submit (1..maxRows). */
+  setRows(rows: number): void;
+}
+
+export interface ActivationQuantizeArgs {
+  /** [maxRows x cols] f32 */
+  x: BufferRef;
+  cols: number;
+  format: ActivationFormat;
+  /** Largest row count (default 1: decode's x). */
+  maxRows?: number;
+  /** Initial row count (default maxRows). */
+  rows?: number;
+  /**
+   * Where the int8 x and its scales go (sizes: activationQuantizeBytes), e.g. the int8 matmul's
+   * scratch layout; default: two buffers of the plan's own, freed by dispose.
+   */
+  out?: { xq: BufferRef; xs: BufferRef };
+}
+
+/**
+ * Quantizes `x` [rows x cols] to int8 and per-block scales. Decode quantizes its x [cols] once
+ * for several matvecs (e.g. q/k/v or gate/up of one weight type): encode this plan, then the
+ * matvec plans created with `quantizedX: thisPlan`, in one pass. The int8 matmul (prefill)
+ * quantizes its tokens into the shared scratch with `out` and `setRows`.
+ */
+export async function activationQuantizePlan(ctx: KernelContext, a: ActivationQuantizeArgs): Promise<ActivationQuantizePlan> {
   checkCols('activation quantize', a.cols, a.format);
-  if (gpuRefSize(a.x) < a.cols * 4) throw new LongreadError('internal', `activation quantize: x binding holds ${gpuRefSize(a.x)} bytes, needs ${a.cols * 4}.`, 'Allocate the activation buffers for the model shape.');
-  const xq = ctx.device.createBuffer({ size: a.cols, usage: STORAGE, label: 'act-quant:xq' });
-  const xs = ctx.device.createBuffer({ size: (a.cols / 32) * 16, usage: STORAGE, label: 'act-quant:xs' });
-  let p: KernelPlan;
+  const maxRows = a.maxRows ?? 1;
+  const what = 'activation quantize';
+  const size = activationQuantizeBytes(maxRows, a.cols);
+  checkRef(what, 'x', a.x, maxRows * a.cols * 4, 'Allocate the activation buffers for the model shape.');
+  if (a.out) {
+    checkRef(what, 'xq', a.out.xq, size.xq, 'Size the output with activationQuantizeBytes.');
+    checkRef(what, 'xs', a.out.xs, size.xs, 'Size the output with activationQuantizeBytes.');
+  }
+  const own = a.out ? null : { xq: ctx.device.createBuffer({ size: size.xq, usage: STORAGE, label: 'act-quant:xq' }), xs: ctx.device.createBuffer({ size: size.xs, usage: STORAGE, label: 'act-quant:xs' }) };
+  const free = () => {
+    own?.xq.destroy();
+    own?.xs.destroy();
+  };
+  const { xq, xs } = a.out ?? own!;
+  let d: RowsDispatch;
   try {
-    p = await planCreate(ctx, {
-      name: 'act-quant.wgsl',
-      source,
-      defines: { Q8_K: a.format === 'q8_K' },
-      params: new ParamsWriter().u32(a.cols / 4).bytes(),
-      buffers: [a.x, xq, xs],
-      workgroups: groupsFor(ctx, a.cols),
-    });
+    d = await rowsDispatch(ctx, { what, defines: { Q8_K: a.format === 'q8_K' }, buffers: [a.x, xq, xs], cols: a.cols, maxRows, rows: a.rows ?? maxRows });
   } catch (e) {
-    xq.destroy();
-    xs.destroy();
+    free();
     throw e;
   }
   return {
@@ -77,11 +142,11 @@ export async function activationQuantizePlan(ctx: KernelContext, a: { x: BufferR
     format: a.format,
     xq,
     xs,
-    encode: (pass) => p.encode(pass),
+    setRows: d.setRows,
+    encode: (pass) => d.plan.encode(pass),
     dispose() {
-      p.dispose();
-      xq.destroy();
-      xs.destroy();
+      d.plan.dispose();
+      free();
     },
   };
 }
@@ -93,33 +158,13 @@ export interface ActivationRoundPlan extends KernelPlan {
 
 /** y [rows x cols] = x rounded through `format` and back to f32 (act-quant.wgsl, ROUND). */
 export async function activationRoundPlan(ctx: KernelContext, a: { x: BufferRef; y: BufferRef; cols: number; maxRows: number; rows?: number; format: ActivationFormat }): Promise<ActivationRoundPlan> {
-  checkCols('activation round', a.cols, a.format);
+  const what = 'activation round';
+  checkCols(what, a.cols, a.format);
   const bytes = a.maxRows * a.cols * 4;
-  for (const [name, ref] of [['x', a.x], ['y', a.y]] as const) {
-    if (gpuRefSize(ref) < bytes) throw new LongreadError('internal', `activation round: ${name} binding holds ${gpuRefSize(ref)} bytes, needs ${bytes}.`, 'Allocate the activation buffers for maxRows rows.');
-  }
-  let rows = a.rows ?? a.maxRows;
-  const params = () => new ParamsWriter().u32((rows * a.cols) / 4).bytes();
-  const p: DispatchPlan = await planCreate(ctx, {
-    name: 'act-quant.wgsl',
-    source,
-    defines: { Q8_K: a.format === 'q8_K', ROUND: true },
-    params: params(),
-    buffers: [a.x, a.y],
-    workgroups: groupsFor(ctx, rows * a.cols),
-  });
-  return {
-    setRows(next) {
-      if (next === rows) return;
-      rows = next;
-      p.writeParams(params());
-      const [x, y] = groupsFor(ctx, rows * a.cols);
-      p.workgroups[0] = x;
-      p.workgroups[1] = y;
-    },
-    encode: (pass) => p.encode(pass),
-    dispose: () => p.dispose(),
-  };
+  checkRef(what, 'x', a.x, bytes, 'Allocate the activation buffers for maxRows rows.');
+  checkRef(what, 'y', a.y, bytes, 'Allocate the activation buffers for maxRows rows.');
+  const d = await rowsDispatch(ctx, { what, defines: { Q8_K: a.format === 'q8_K', ROUND: true }, buffers: [a.x, a.y], cols: a.cols, maxRows: a.maxRows, rows: a.rows ?? a.maxRows });
+  return { setRows: d.setRows, encode: (pass) => d.plan.encode(pass), dispose: () => d.plan.dispose() };
 }
 
 /** A device-wide f32 scratch buffer of at least `bytes`, shared by the plans that ask for it. */

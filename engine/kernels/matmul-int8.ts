@@ -11,20 +11,20 @@
  * matmul-int8-probe.ts decides.
  *
  * The int8 x and its scales live in the device-wide activation scratch (act-quant.ts): x at
- * offset 0, the scales at the next 256-byte boundary; like the f32 rounding, the quantization
- * is encoded right before its product.
+ * offset 0, the scales at the next 256-byte boundary (int8ScratchLayout), written by the same
+ * activationQuantizePlan decode's matvecs use, pointed at the scratch; like the f32 rounding,
+ * the quantization is encoded right before its product.
  *
  * Extend: another 32-block format = a staging branch in the shader and a row in INT8_FORMATS.
  */
 
 import { LongreadError } from '../errors.ts';
-import { gpuRefSize, type BufferRef } from '../gpu/buffer-pool.ts';
-import { activationScratch, type ActivationScratch } from './act-quant.ts';
+import { gpuRefSize } from '../gpu/buffer-pool.ts';
+import { activationQuantizeBytes, activationQuantizePlan, activationScratch, type ActivationQuantizePlan, type ActivationScratch } from './act-quant.ts';
 import { int8Probe, int8ProbeSettled } from './matmul-int8-probe.ts';
-import { baseDefines, dispatch2d, ParamsWriter, planCreate, type DispatchPlan, type KernelContext } from './context.ts';
+import { baseDefines, ParamsWriter, planCreate, type DispatchPlan, type KernelContext } from './context.ts';
 import type { MatmulArgs, MatmulPlan } from './matmul.ts';
 import { weightRowBytes, weightSplit, type WeightFormat, type WeightSlice } from './weight-layout.ts';
-import actQuantSource from '../../shaders/act-quant.wgsl';
 import source from '../../shaders/matmul-int8.wgsl';
 
 export const SUBGROUP_MATRIX_FEATURE = 'chromium-experimental-subgroup-matrix';
@@ -103,9 +103,8 @@ export function int8WorkgroupBytes(t: Int8Tile): number {
 
 /** Byte layout of the int8 x and its scales in the scratch: [xq | pad to 256 | xs]. */
 export function int8ScratchLayout(maxM: number, cols: number): { xqBytes: number; xsOffset: number; xsBytes: number; total: number } {
-  const xqBytes = maxM * cols;
+  const { xq: xqBytes, xs: xsBytes } = activationQuantizeBytes(maxM, cols);
   const xsOffset = Math.ceil(xqBytes / 256) * 256;
-  const xsBytes = (maxM * cols) / 2; // a vec4<f32> per 32 elements
   return { xqBytes, xsOffset, xsBytes, total: xsOffset + xsBytes };
 }
 
@@ -125,38 +124,38 @@ export async function matmulInt8Plan(ctx: KernelContext, a: MatmulArgs & { int8T
     maxStorageBufferBindingSize: ctx.maxStorageBufferBindingSize,
     minStorageBufferOffsetAlignment: Number(ctx.device.limits.minStorageBufferOffsetAlignment),
   });
+  let m = a.m ?? a.maxM;
   const lay = int8ScratchLayout(a.maxM, a.cols);
   const scratch: ActivationScratch = activationScratch(ctx, lay.total);
-  const xq: BufferRef = { buffer: scratch.buffer, offset: 0, size: lay.xqBytes };
-  const xs: BufferRef = { buffer: scratch.buffer, offset: lay.xsOffset, size: lay.xsBytes };
-  let m = a.m ?? a.maxM;
-  const quantParams = () => new ParamsWriter().u32((m * a.cols) / 4).bytes();
-  const quantGroups = () => dispatch2d(ctx, Math.max(1, Math.ceil((m * a.cols) / 256)));
-  const params = (s: WeightSlice) => new ParamsWriter().u32(m).u32(s.rows).u32(a.cols).u32(rowBytes).u32(s.rowStart).u32(a.rows).bytes();
-  const defines = matmulInt8Defines(ctx, { format: a.format, bias: a.bias !== undefined, accumulate: a.accumulate, tile });
-  let quant: DispatchPlan | null = null;
-  let plans: DispatchPlan[] = [];
+  const out = { xq: { buffer: scratch.buffer, offset: 0, size: lay.xqBytes }, xs: { buffer: scratch.buffer, offset: lay.xsOffset, size: lay.xsBytes } };
+  let quant: ActivationQuantizePlan;
   try {
-    quant = await planCreate(ctx, { name: 'act-quant.wgsl', source: actQuantSource, defines: {}, params: quantParams(), buffers: [a.x, xq, xs], workgroups: quantGroups() });
+    quant = await activationQuantizePlan(ctx, { x: a.x, cols: a.cols, maxRows: a.maxM, rows: m, format: 'q8_0', out });
+  } catch (e) {
+    scratch.release();
+    throw e;
+  }
+  const params = (s: WeightSlice, m: number) => new ParamsWriter().u32(m).u32(s.rows).u32(a.cols).u32(rowBytes).u32(s.rowStart).u32(a.rows).bytes();
+  const defines = matmulInt8Defines(ctx, { format: a.format, bias: a.bias !== undefined, accumulate: a.accumulate, tile });
+  let plans: DispatchPlan[];
+  try {
     plans = await Promise.all(
       slices.map((s) =>
         planCreate(ctx, {
           name: 'matmul-int8.wgsl',
           source,
           defines,
-          params: params(s),
-          buffers: [{ buffer: s.buffer, offset: s.offset, size: s.size }, xq, xs, a.y, a.bias ?? null],
+          params: params(s, m),
+          buffers: [{ buffer: s.buffer, offset: s.offset, size: s.size }, out.xq, out.xs, a.y, a.bias ?? null],
           workgroups: [Math.ceil(s.rows / bn), Math.ceil(m / bm)],
         }),
       ),
     );
   } catch (e) {
-    quant?.dispose();
-    for (const p of plans) p.dispose();
+    quant.dispose();
     scratch.release();
     throw e;
   }
-  const q = quant;
   return {
     slices,
     kernel: 'int8',
@@ -164,23 +163,20 @@ export async function matmulInt8Plan(ctx: KernelContext, a: MatmulArgs & { int8T
       if (!(next >= 1 && next <= a.maxM && Number.isInteger(next))) throw new LongreadError('internal', `matmul: token count ${next} outside 1..${a.maxM}.`, 'Create the plan with a larger maxM.');
       if (next === m) return;
       m = next;
-      q.writeParams(quantParams());
-      const [gx, gy] = quantGroups();
-      q.workgroups[0] = gx;
-      q.workgroups[1] = gy;
+      quant.setRows(m);
       plans.forEach((p, i) => {
-        p.writeParams(params(slices[i]!));
+        p.writeParams(params(slices[i]!, m));
         p.workgroups[1] = Math.ceil(m / bm);
       });
     },
     encode(pass) {
       // the quantization writes the shared scratch: it must stay right before its product
-      q.encode(pass);
+      quant.encode(pass);
       for (const p of plans) p.encode(pass);
     },
     dispose() {
       for (const p of plans) p.dispose();
-      q.dispose();
+      quant.dispose();
       scratch.release();
     },
   };

@@ -1,5 +1,6 @@
 /**
- * Harness cases for the quantized matrix kernels: matvec (decode) and tiled matmul (prefill)
+ * Harness cases for the quantized matrix kernels: activation rounding and quantization (the
+ * latter into the int8 matmul's scratch layout), matvec (decode) and tiled matmul (prefill)
  * for every weight format, the fused bias / residual variants, and weights split over several
  * bindings (a forced small binding limit, and a tensor given as two row parts).
  * Shapes are not multiples of the tiles: rows % 4 != 0, tokens % 64 != 0, float rows % 8 != 0.
@@ -8,12 +9,14 @@
  */
 
 import { activationFormatOf, activationQuantizePlan, activationRoundPlan, type ActivationFormat } from '../../engine/kernels/act-quant.ts';
+import { gpuBinding } from '../../engine/gpu/buffer-pool.ts';
 import { matvecPlan, type MatvecLoop } from '../../engine/kernels/matvec.ts';
 import { matmulPlan } from '../../engine/kernels/matmul.ts';
+import { int8ScratchLayout } from '../../engine/kernels/matmul-int8.ts';
 import { WEIGHT_FORMATS, weightFormatLayout, weightRowBytes, type WeightFormat } from '../../engine/kernels/weight-layout.ts';
 import type { KernelContext } from '../../engine/kernels/context.ts';
 import type { KernelCase, Rng } from './harness.ts';
-import { ACTIVATION_BLOCK, activationRound } from '../../engine/reference/ops-act-quant.ts';
+import { ACTIVATION_BLOCK, activationQuantize, activationRound } from '../../engine/reference/ops-act-quant.ts';
 import { matmulRef, randomWeights } from './weights-ref.ts';
 
 /** A row length with several blocks and, for float formats, a tail that is not a multiple of 8. */
@@ -153,6 +156,52 @@ function actRoundCase(format: ActivationFormat, rows: number, cols: number): Ker
   };
 }
 
+/**
+ * act-quant.wgsl, int8 output: x [rows x cols] quantized into a caller-given scratch laid out as
+ * the int8 matmul's (int8ScratchLayout: int8 x, padding, scales at a 256-byte boundary), the
+ * plan built for maxRows and then set to rows as matmul-int8.ts's setM does. The int8 values
+ * and each 32 elements' (d, d sum(q[0..16]), d sum(q[16..32]), 0) must match the CPU
+ * quantization bit for bit; the padding and the scales past `rows` stay untouched.
+ */
+function actQuantCase(format: ActivationFormat, rows: number, cols: number, maxRows = rows): KernelCase {
+  return {
+    op: `act-quant-${format}`,
+    name: `${rows}x${cols}${maxRows > rows ? ` setRows (max ${maxRows})` : ''}`,
+    maxNmse: 0,
+    build({ rng, input, ctx }) {
+      const x = actInput(rng, maxRows, cols, format);
+      const xBuf = input(x);
+      const lay = int8ScratchLayout(maxRows, cols);
+      const { q, d } = activationQuantize(x.subarray(0, rows * cols), format);
+      const B = ACTIVATION_BLOCK[format];
+      const expected = new Uint32Array(lay.total / 4).fill(0xffffffff);
+      expected.set(new Uint32Array(q.buffer, 0, q.length / 4));
+      const xs = new Float32Array(expected.buffer, lay.xsOffset, (rows * cols) / 8);
+      for (let j = 0; j < (rows * cols) / 32; j++) {
+        const dj = d[Math.floor((32 * j) / B)]!;
+        let s0 = 0;
+        let s1 = 0;
+        for (let i = 0; i < 16; i++) {
+          s0 += q[32 * j + i]!;
+          s1 += q[32 * j + 16 + i]!;
+        }
+        xs.set([dj, Math.fround(dj * s0), Math.fround(dj * s1), 0], 4 * j);
+      }
+      return {
+        outputs: [{ name: 'scratch', bytes: lay.total, expected }],
+        plans: async ([out]) => {
+          const { buffer, offset = 0 } = gpuBinding(out!);
+          const xq = { buffer, offset, size: lay.xqBytes };
+          const xsRef = { buffer, offset: offset + lay.xsOffset, size: lay.xsBytes };
+          const p = await activationQuantizePlan(ctx, { x: xBuf, cols, maxRows, format, out: { xq, xs: xsRef } });
+          p.setRows(rows);
+          return [p];
+        },
+      };
+    },
+  };
+}
+
 interface MatmulCaseOpts {
   m: number;
   rows: number;
@@ -244,7 +293,15 @@ export const MATVEC_CASES: KernelCase[] = [
   matvecCase('F16', { rows: 23, cols: 1030, loop: 'unroll4', wg: 16, bias: true }),
 ];
 
-export const ACT_QUANT_CASES: KernelCase[] = [actRoundCase('q8_0', 5, 96), actRoundCase('q8_0', 3, 288), actRoundCase('q8_K', 4, 512)];
+export const ACT_QUANT_CASES: KernelCase[] = [
+  actRoundCase('q8_0', 5, 96),
+  actRoundCase('q8_0', 3, 288),
+  actRoundCase('q8_K', 4, 512),
+  actQuantCase('q8_0', 5, 96),
+  actQuantCase('q8_0', 3, 288, 7),
+  actQuantCase('q8_K', 4, 512),
+  actQuantCase('q8_K', 2, 768, 3),
+];
 
 export const MATMUL_CASES: KernelCase[] = [
   ...WEIGHT_FORMATS.map((f) => matmulCase(f, { m: 19, rows: 70 })),
