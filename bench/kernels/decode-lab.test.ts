@@ -2,16 +2,18 @@
 // pages (a CPU proxy only; the H100 numbers come from bench/kernels/ops.ts). Skipped unless
 // DECODE_LAB is set to kvLen,nHeads,nKvHeads,headDim[,targetWorkgroups]:
 //   DECODE_LAB=8192,32,8,128 npx vitest run bench/kernels/decode-lab.test.ts
-// DECODE_LAB_STREAM=tokensPerStep,invocations times the 'stream' pass 1 instead (e.g. 4,128).
+// DECODE_LAB_STREAM=tokensPerStep,invocations times the 'stream' pass 1 instead (e.g. 4,128);
+// with DECODE_LAB_VARIANT=stream-r the unrolled 'stream-r' one with those knobs.
 import { describe, it } from 'vitest';
 import { gpuAcquire } from '../../engine/gpu/device.ts';
 import { gpuBufferFrom, STORAGE } from '../../engine/gpu/buffer-pool.ts';
 import { kernelContextCreate } from '../../engine/kernels/context.ts';
-import { decodeAttentionPlan, decodeLanes } from '../../engine/kernels/attention-decode.ts';
+import { decodeAttentionPlan, decodeLanes, type DecodeVariant } from '../../engine/kernels/attention-decode.ts';
 import { kvPagesFor, kvPageWords } from '../../engine/kernels/kv-layout.ts';
 
 const spec = process.env.DECODE_LAB;
 const streamSpec = process.env.DECODE_LAB_STREAM;
+const streamVariant: DecodeVariant = process.env.DECODE_LAB_VARIANT === 'stream-r' ? 'stream-r' : 'stream';
 
 describe.skipIf(!spec)('decode attention timing (lavapipe proxy)', () => {
   it('one decode step', async () => {
@@ -38,7 +40,7 @@ describe.skipIf(!spec)('decode attention timing (lavapipe proxy)', () => {
     const kv = { pages, pageTable: table, tableOffset: 0, maxPages, nKvHeads: nKv, headDim: hd };
     const [tokens, invocations] = (streamSpec ?? '').split(',').map(Number);
     const lanes = decodeLanes(hd, nHeads / nKv);
-    const stream = streamSpec ? { variant: 'stream' as const, tokensPerStep: tokens!, rowGroups: Math.max(1, invocations! / lanes) } : {};
+    const stream = streamSpec ? { variant: streamVariant, tokensPerStep: tokens!, rowGroups: Math.max(1, invocations! / lanes) } : {};
     const p = await decodeAttentionPlan(ctx, { q, out, kv, nHeads, maxKvLen: kvLen, ...(target ? { targetWorkgroups: target } : {}), ...stream });
     p.update(kvLen);
     console.log(`compile ${(performance.now() - t0).toFixed(0)} ms, ${p.chunks} chunks`);
@@ -55,7 +57,7 @@ describe.skipIf(!spec)('decode attention timing (lavapipe proxy)', () => {
     }
     const best = Math.min(...times.slice(1));
     const bytes = kvLen * nKv * hd * 4; // K + V, f16, once
-    console.log(`decode attention${streamSpec ? ` stream ${streamSpec}` : ''} ${kvLen} tok, ${nHeads}/${nKv} heads, hd ${hd}: ${times.map((x) => x.toFixed(1)).join(' ')} ms, best ${best.toFixed(1)} ms = ${(bytes / best / 1e6).toFixed(2)} GB/s`);
+    console.log(`decode attention${streamSpec ? ` ${streamVariant} ${streamSpec}` : ''} ${kvLen} tok, ${nHeads}/${nKv} heads, hd ${hd}: ${times.map((x) => x.toFixed(1)).join(' ')} ms, best ${best.toFixed(1)} ms = ${(bytes / best / 1e6).toFixed(2)} GB/s`);
     p.dispose();
     for (const b of [pages, table, q, out]) b.destroy();
     gpu.dispose();

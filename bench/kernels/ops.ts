@@ -77,27 +77,30 @@ interface DecodeConfig {
   variant: DecodeVariant;
   lanes: number;
   target: number;
-  /** 'stream': tokens per row group and step, invocations per workgroup */
+  /** 'stream', 'stream-r': tokens per row group and step, invocations per workgroup */
   tokens?: number;
   invocations?: number;
 }
 
 /**
- * The decode sweep of one shape: 'page' (the default kernel) over lanes x chunk targets, and
- * 'stream' over tokens per step x workgroup size x chunk targets (its lanes: the default).
+ * The decode sweep of one shape: 'page' over lanes x chunk targets, 'stream' (the GPU default)
+ * over tokens per step x workgroup size x chunk targets (its lanes: the default), and the
+ * unrolled 'stream-r' over the same knobs at targets 512 and 1024 only (sweep time).
  */
 function decodeConfigs(hd: number, G: number): DecodeConfig[] {
   const lanesDefault = decodeLanes(hd, G);
-  if (quick) return [{ variant: 'page', lanes: lanesDefault, target: 512 }, { variant: 'stream', lanes: lanesDefault, target: 1024, tokens: STREAM_DEFAULTS.tokensPerStep, invocations: STREAM_DEFAULTS.invocations }];
+  const streamQuick = { lanes: lanesDefault, target: 1024, tokens: STREAM_DEFAULTS.tokensPerStep, invocations: STREAM_DEFAULTS.invocations };
+  if (quick) return [{ variant: 'page', lanes: lanesDefault, target: 512 }, { variant: 'stream', ...streamQuick }, { variant: 'stream-r', ...streamQuick }];
   const targets = [512, 1024, 2048, 4096];
   const out: DecodeConfig[] = [];
   for (const lanes of [lanesDefault, hd === 128 ? (lanesDefault === 16 ? 8 : 16) : 4]) for (const target of targets) out.push({ variant: 'page', lanes, target });
   for (const tokens of [2, 4, 8]) for (const invocations of [64, 128, 256]) for (const target of targets) out.push({ variant: 'stream', lanes: lanesDefault, target, tokens, invocations });
+  for (const tokens of [2, 4, 8]) for (const invocations of [64, 128, 256]) for (const target of [512, 1024]) out.push({ variant: 'stream-r', lanes: lanesDefault, target, tokens, invocations });
   return out;
 }
 
 function decodeConfigLabel(c: DecodeConfig, chunks: number): string {
-  const knobs = c.variant === 'stream' ? `stream ${c.tokens} tok/step, ${c.invocations! / c.lanes}x${c.lanes} inv, ` : '';
+  const knobs = c.variant === 'page' ? '' : `${c.variant} ${c.tokens} tok/step, ${c.invocations! / c.lanes}x${c.lanes} inv, `;
   return `${knobs}${c.lanes} lanes/row, ${chunks} chunks (target ${c.target})`;
 }
 
@@ -129,7 +132,7 @@ async function benchDecode(ctx: KernelContext, timer: GpuTimer, rows: Row[]): Pr
     const shape = `${kvLen} tok, ${nHeads}/${nKv} heads, hd ${hd}`;
     const best = new Map<string, Row>();
     for (const cfg of decodeConfigs(hd, G)) {
-      const knobs = cfg.variant === 'stream' ? { variant: cfg.variant, tokensPerStep: cfg.tokens!, rowGroups: cfg.invocations! / cfg.lanes } : {};
+      const knobs = cfg.variant !== 'page' ? { variant: cfg.variant, tokensPerStep: cfg.tokens!, rowGroups: cfg.invocations! / cfg.lanes } : {};
       let plans;
       try {
         plans = await Promise.all(caches.map((c) => decodeAttentionPlan(ctx, { q, out, kv: c.kv, nHeads, maxKvLen: kvLen, targetWorkgroups: cfg.target, lanesPerRow: cfg.lanes, ...knobs })));

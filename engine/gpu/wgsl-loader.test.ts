@@ -19,6 +19,15 @@ describe('wgslPreprocess', () => {
     expect(wgslPreprocess('m', src, { FAST: false }).trim().split('\n')).toEqual(['slow', 'norm']);
   });
 
+  it('#for unrolls nested blocks with {i} replaced by the index; the count may be a define', () => {
+    const src = '#for u < U\n#for w < 2\nlet k{u}_{w} = p[{u}u * 2u + {w}u];\n#endfor\n#ifdef F\nfirst {u}\n#endif\n#endfor\n#ifdef NO\n#for x < 9\n#endfor\n#endif\nend';
+    expect(wgslPreprocess('m', src, { U: 2, F: true }).trim().split('\n')).toEqual(['let k0_0 = p[0u * 2u + 0u];', 'let k0_1 = p[0u * 2u + 1u];', 'first 0', 'let k1_0 = p[1u * 2u + 0u];', 'let k1_1 = p[1u * 2u + 1u];', 'first 1', 'end']);
+    expect(wgslPreprocess('m', '#for u < 0\nx\n#endfor\ny').trim()).toBe('y');
+    expect(() => wgslPreprocess('m.wgsl', '#for u < U\nx')).toThrow(/malformed #for/);
+    expect(() => wgslPreprocess('m.wgsl', '#for u < 2\nx')).toThrow(/m\.wgsl:1.*without #endfor/);
+    expect(() => wgslPreprocess('m.wgsl', 'x\n#endfor')).toThrow(/m\.wgsl:2/);
+  });
+
   it('names the file and line of a missing include or unbalanced block', () => {
     expect(() => wgslPreprocess('m.wgsl', 'x\n#include "nope.wgsl"')).toThrow(/m\.wgsl:2.*not registered/);
     expect(() => wgslPreprocess('m.wgsl', '#ifdef A\nx')).toThrow(/unterminated/);

@@ -9,6 +9,10 @@
  *   #define NAME value         defines NAME for the rest of the file (value may be empty).
  *   #ifdef NAME / #ifndef NAME / #else / #endif   conditional blocks, nestable.
  *   #if NAME == value / #if NAME != value         compares the define's text (undefined = '').
+ *   #for i < N ... #endfor     repeats the block N times (N: a number or a define's value),
+ *                              `{i}` in its lines replaced by 0..N-1: unrolled code with distinct
+ *                              variables (`var acc{i} = 0.0;`, `{i}u * STRIDE`). Nestable; the
+ *                              block's #if/#endif must balance inside it.
  * After preprocessing, every defined NAME that has a value is substituted as a whole word in
  * the code (`WG` -> `256`), so shaders write `@workgroup_size(WG)` and
  * `array<f32, HEAD_DIM>`. Defines passed by the caller win over `#define` in the file (a file's
@@ -47,6 +51,17 @@ function defineValue(v: string | number | boolean | undefined): string | undefin
   return String(v);
 }
 
+/** Index of the #endfor that closes the #for at `lines[start]` (nested #for blocks skipped). */
+function forBlockEnd(lines: readonly string[], start: number, where: string): number {
+  let open = 1;
+  for (let j = start + 1; j < lines.length; j++) {
+    const d = /^#(\w+)/.exec(lines[j]!.trim())?.[1];
+    if (d === 'for') open++;
+    else if (d === 'endfor' && --open === 0) return j;
+  }
+  throw new LongreadError('internal', `${where}: #for without #endfor.`, 'Close the block with #endfor.');
+}
+
 /**
  * Preprocesses `source` (named `name` in error messages) with `defines`.
  * Returns WGSL ready for createShaderModule.
@@ -66,7 +81,7 @@ export function wgslPreprocess(name: string, source: string, defines: WgslDefine
   const out: string[] = [];
 
   const expand = (file: string, text: string, depth: number): void => {
-    if (depth > 16) throw new LongreadError('internal', `WGSL include depth over 16 at "${file}".`, 'Look for an include cycle.');
+    if (depth > 16) throw new LongreadError('internal', `WGSL include or #for depth over 16 at "${file}".`, 'Look for an include cycle or over-nested #for blocks.');
     // Stack of [active, anyBranchTaken]
     const stack: { active: boolean; parentActive: boolean; taken: boolean }[] = [];
     const active = () => (stack.length === 0 ? true : stack[stack.length - 1]!.active);
@@ -103,6 +118,17 @@ export function wgslPreprocess(name: string, source: string, defines: WgslDefine
           const d = /^(\w+)\s*(.*)$/.exec(arg);
           if (!d) throw new LongreadError('internal', `${where}: malformed #define.`, 'Write #define NAME value.');
           if (!fixed.has(d[1]!)) defs.set(d[1]!, d[2]!.trim());
+        } else if (dir === 'for') {
+          const f = /^(\w+)\s*<\s*(\w+)$/.exec(arg);
+          const n = f ? Number(/^\d+$/.test(f[2]!) ? f[2] : defs.get(f[2]!)) : NaN;
+          if (!f || !Number.isInteger(n) || n < 0) throw new LongreadError('internal', `${where}: malformed #for "${arg}" (count ${n}).`, 'Write #for i < N with N a number or a define whose value is one.');
+          const end = forBlockEnd(lines, i, where);
+          const body = lines.slice(i + 1, end).join('\n');
+          const mark = new RegExp(`\\{${f[1]}\\}`, 'g');
+          for (let k = 0; k < n; k++) expand(`${where} (#for ${f[1]} = ${k})`, body.replace(mark, String(k)), depth + 1);
+          i = end;
+        } else if (dir === 'endfor') {
+          throw new LongreadError('internal', `${where}: #endfor without #for.`, 'Balance the #for blocks.');
         } else if (dir === 'include') {
           const inc = /^"([^"]+)"$/.exec(arg)?.[1];
           if (!inc) throw new LongreadError('internal', `${where}: malformed #include.`, 'Write #include "common/x.wgsl".');
@@ -114,7 +140,7 @@ export function wgslPreprocess(name: string, source: string, defines: WgslDefine
           included.add(inc);
           expand(inc, src, depth + 1);
         } else {
-          throw new LongreadError('internal', `${where}: unknown directive #${dir}.`, 'Supported: #include #define #ifdef #ifndef #if #else #endif.');
+          throw new LongreadError('internal', `${where}: unknown directive #${dir}.`, 'Supported: #include #define #ifdef #ifndef #if #else #endif #for #endfor.');
         }
         continue;
       }

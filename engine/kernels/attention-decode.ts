@@ -28,6 +28,10 @@
  *             The default on GPUs: faster in every shape of the H200 sweep (BENCHMARKS.md,
  *             2026-12-06: 29-33% of the read ceiling at hd 128 against 23-28%, 28-32% at hd 64
  *             against 21-24%, 12% against 8% for 14/2 heads); knobs from streamDefaults.
+ *   'stream-r' attention-decode-stream-r.wgsl: 'stream' with the same knobs, layout and
+ *             arithmetic, its loops over tokens, row words and heads unrolled by the loader's
+ *             #for so each K/V word, score and accumulator is its own variable (no function-scope
+ *             arrays the compiler might spill to local memory). A lab variant: never a default.
  */
 
 import { LongreadError } from '../errors.ts';
@@ -37,8 +41,9 @@ import { KV_PAGE_TOKENS, kvPagesFor, type KvLayerView } from './kv-layout.ts';
 import { softwareAdapter } from './matvec.ts';
 import source from '../../shaders/attention-decode.wgsl';
 import streamSource from '../../shaders/attention-decode-stream.wgsl';
+import streamRSource from '../../shaders/attention-decode-stream-r.wgsl';
 
-export type DecodeVariant = 'page' | 'stream';
+export type DecodeVariant = 'page' | 'stream' | 'stream-r';
 
 export interface DecodeAttentionArgs {
   /** f32 [nHeads, headDim] (RoPE applied) */
@@ -57,9 +62,9 @@ export interface DecodeAttentionArgs {
   lanesPerRow?: number;
   /** Pass-1 kernel (see the header); default 'page'. */
   variant?: DecodeVariant;
-  /** 'stream': tokens per row group and step (1, 2, 4 or 8); default streamDefaults. */
+  /** 'stream', 'stream-r': tokens per row group and step (1, 2, 4 or 8); default streamDefaults. */
   tokensPerStep?: number;
-  /** 'stream': row groups per workgroup (power of two, rowGroups * lanes in 32..256); default streamDefaults. */
+  /** 'stream', 'stream-r': row groups per workgroup (power of two, rowGroups * lanes in 32..256); default streamDefaults. */
   rowGroups?: number;
 }
 
@@ -152,7 +157,7 @@ export function decodeLayout(headDim: number, G: number, subgroups: boolean, sub
   return { lanes, rowGroups, hb, ds, sgRed, sharedBytes: Math.max(main, 256 * 24) };
 }
 
-/** Shader shape of the 'stream' pass 1 (the defines of attention-decode-stream.wgsl). */
+/** Shader shape of the 'stream' and 'stream-r' pass 1 (the defines of attention-decode-stream*.wgsl). */
 export interface DecodeStreamLayout {
   lanes: number;
   /** row groups per workgroup; the workgroup runs rowGroups * lanes invocations */
@@ -191,7 +196,7 @@ export async function decodeAttentionPlan(ctx: KernelContext, a: DecodeAttention
   }
   const sgMin = subgroupMinSize(ctx);
   const variant = a.variant ?? decodeVariantDefault({ software: softwareAdapter(ctx), subgroups: ctx.subgroups, subgroupMinSize: sgMin, lanes });
-  const stream = variant === 'stream';
+  const stream = variant === 'stream' || variant === 'stream-r';
   const sd = streamDefaults(lanes, G);
   // the merge (and the 'page' pass 1) use the 'page' layout; the default one for 'stream', so
   // its merge pipeline is the default plan's
@@ -200,7 +205,7 @@ export async function decodeAttentionPlan(ctx: KernelContext, a: DecodeAttention
   if (sl) {
     const wg = sl.rowGroups * sl.lanes;
     if (sl.rowGroups & (sl.rowGroups - 1) || wg > 256 || wg < 32 || ![1, 2, 4, 8].includes(sl.tokens)) {
-      throw new LongreadError('internal', `Decode attention 'stream': ${sl.rowGroups} row groups of ${sl.lanes} lanes with ${sl.tokens} tokens per step is not a valid layout.`, 'rowGroups: a power of two with rowGroups * lanes in 32..256; tokensPerStep: 1, 2, 4 or 8.', { ...sl });
+      throw new LongreadError('internal', `Decode attention '${variant}': ${sl.rowGroups} row groups of ${sl.lanes} lanes with ${sl.tokens} tokens per step is not a valid layout.`, 'rowGroups: a power of two with rowGroups * lanes in 32..256; tokensPerStep: 1, 2, 4 or 8.', { ...sl });
     }
   }
   const shared = sl ? Math.max(sl.sharedBytes, 256 * 24) : lay.sharedBytes;
@@ -239,7 +244,7 @@ export async function decodeAttentionPlan(ctx: KernelContext, a: DecodeAttention
   const [main, reduce, norm] = await Promise.all([
     planCreate(ctx, {
       ...common,
-      ...(sl ? { name: 'attention-decode-stream.wgsl', source: streamSource, defines: baseDefines(ctx, { HD: headDim, G, L: sl.lanes, TPW: sl.rowGroups, U: sl.tokens, SG_RED: sl.sgRed, PROBS: probs }) } : {}),
+      ...(sl ? { name: `attention-decode-${variant}.wgsl`, source: variant === 'stream-r' ? streamRSource : streamSource, defines: baseDefines(ctx, { HD: headDim, G, L: sl.lanes, ...(variant === 'stream-r' ? { W: headDim / 8 / sl.lanes } : {}), TPW: sl.rowGroups, U: sl.tokens, SG_RED: sl.sgRed, PROBS: probs }) } : {}),
       entryPoint: 'main',
       buffers: [a.q, a.kv.pages, a.kv.pageTable, part, null, a.probs ?? null],
       workgroups: [1, nKvHeads],

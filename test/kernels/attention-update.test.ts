@@ -56,9 +56,10 @@ describe('attention plans across steps', () => {
     await expect(decodeAttentionPlan(ctx, { ...args, rowGroups: 3 })).rejects.toMatchObject({ code: 'internal' });
     await expect(decodeAttentionPlan(ctx, { ...args, tokensPerStep: 3 })).rejects.toMatchObject({ code: 'internal' });
     await expect(decodeAttentionPlan(ctx, { ...args, rowGroups: 64 })).rejects.toMatchObject({ code: 'internal' }); // 512 invocations
+    await expect(decodeAttentionPlan(ctx, { ...args, variant: 'stream-r', tokensPerStep: 3 })).rejects.toMatchObject({ code: 'internal' });
   });
 
-  it.each(['page', 'stream'] as const)('decode (%s): update(kvLen) over page boundaries and chunk-count changes', async (variant) => {
+  it.each(['page', 'stream', 'stream-r'] as const)('decode (%s): update(kvLen) over page boundaries and chunk-count changes', async (variant) => {
     const seed = harnessSeed();
     const { rng, k, v, kv } = setup(seed);
     const q = rng.normal(nHeads * hd, 2);
