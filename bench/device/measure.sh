@@ -2,7 +2,7 @@
 # One measuring call on the GPU machine (device tool), after `pack.sh --peer` of e2e-bench, snapshot-bench,
 # kernels/run and kernels/smx and `bench/device-tree.sh vocab off`; carry [".devpack", ".benchvocab"].
 #   source .devpack/enter.sh && bash bench/device/measure.sh [steps]
-# steps (default all): smx e2e e2e8 snap loops (snap2, snap3...: the same with other SNAP_ARGS via SNAP2_ARGS...).
+# steps (default all): smx e2e e2e8 snap loops; also ops (decode attention sweep) (snap2, snap3...: the same with other SNAP_ARGS via SNAP2_ARGS...).
 # Env: MODELS / CTX (e2e), MODELS8 / CTX8 (e2e8), E2E_S / E2E8_S / SNAP_S (timeouts), SNAP_ARGS, TOTAL_S. Every table and log goes into one $OUT/res.tgz
 # (the device tool brings back at most 8 files) and a short $OUT/summary.txt.
 set -u
@@ -24,6 +24,8 @@ for s in $steps; do case $s in
        grep -E "^\|" $R/e2e8/e2e.md 2>/dev/null | tee -a $R/summary.txt ;;
   snap*) v="${s^^}_ARGS"; log "$s ${!v:-}"; mkdir -p $R/$s; OUT=$R/$s UV_THREADPOOL_SIZE=16 timeout ${SNAP_S:-110} node .devpack/snapshot-bench.mjs --ctx 32768 --drop-caches --runs 2 ${!v:-} > $R/$s/log.txt 2>&1; log "$s rc=$?"
        grep -E "^\|" $R/$s/snapshot.md 2>/dev/null | tail -8 | tee -a $R/summary.txt ;;
+  ops) log ops; mkdir -p $R/ops; OUT=$R/ops timeout ${OPS_S:-90} node .devpack/ops.mjs --only=decode > $R/ops/log.txt 2>&1; log "ops rc=$?"
+       grep -E "^- best" $R/ops/ops.md 2>/dev/null | tee -a $R/summary.txt ;;
   loops) left=$(( ${TOTAL_S:-560} - ( $(date +%s) - t0 ) - 25 )); [ $left -lt 40 ] && { log "loops skipped ($left s left)"; continue; }
        log "loops budget $((left-15))"; mkdir -p $R/loops; OUT=$R/loops timeout $left node .devpack/run.mjs --loops --budget-s=$((left-25)) > $R/loops/log.txt 2>&1; log "loops rc=$?"
        tail -5 $R/loops/log.txt | tee -a $R/summary.txt ;;
