@@ -10,7 +10,7 @@ import { builtinModules } from 'node:module';
 const nodeBuiltins = [...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'dist/**', 'release/**', 'test-results/**', '.devpack/**', '.peer/**', 'tools/train/**/*.py', '**/*.d.ts', 'engine/tokenizer/unicode-data*.ts'] },
+  { ignores: ['node_modules/**', 'dist/**', 'release/**', 'test-results/**', '.devpack/**', '.devpack-*/**', '.peer/**', 'tools/train/**/*.py', '**/*.d.ts', 'engine/tokenizer/unicode-data*.ts'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
