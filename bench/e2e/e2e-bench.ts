@@ -3,7 +3,7 @@
  * the same contexts, both engines in one run.
  *
  *   ../shared/device/pack.sh --peer bench/e2e/e2e-bench.ts                  # here, from the repo root
- *   source .devpack/enter.sh && node .devpack/e2e-bench.mjs [--quick] [--models a,b] [--contexts 2048,8192] [--profile 2048] [--no-fuse] [--fuse-ffn] [--int8-prefill] [--chunk N]
+ *   source .devpack/enter.sh && node .devpack/e2e-bench.mjs [--quick] [--models a,b] [--contexts 2048,8192] [--profile 2048] [--no-fuse] [--fuse-ffn] [--int8-prefill] [--chunk N] [--no-pipeline]
  *
  * Models (generated on the machine into /tmp by tools/gen-gguf, identical bytes for both engines):
  * Llama-3.2-1B shape at Q8_0 and Q4_K_M, Qwen2.5-0.5B shape at Q4_0. For each context length:
@@ -49,6 +49,8 @@ const NO_FUSE = argv.includes('--no-fuse');
 const FUSE_FFN = argv.includes('--fuse-ffn');
 // --int8-prefill: prefill matmuls of Q8_0 / Q4_0 weights on the int8 tensor-core kernel (modelLoad int8Prefill)
 const INT8_PREFILL = argv.includes('--int8-prefill') || process.env.LONGREAD_INT8_PREFILL === '1';
+// --no-pipeline: decode one step at a time (the id read before the next step is submitted; A/B of session.ts pipelining)
+const PIPELINE = !argv.includes('--no-pipeline');
 // --chunk N: prefill tokens per piece (default: the engine's, prefillChunkDefault in engine/models/index.ts)
 const CHUNK = arg('--chunk') ? Number(arg('--chunk')) : undefined;
 
@@ -72,7 +74,7 @@ async function runLongread(gpu: Gpu, file: string, model: string, ctxs: number[]
       // warm-up: pipelines compiled, caches touched
       await s.generate({ promptTokens: randomPromptTokens(Math.min(promptLen, m.chunk), vocab, 7), maxTokens: 8, temperature: 0 });
       s.reset();
-      const r = await s.generate({ promptTokens: randomPromptTokens(promptLen, vocab, 11), maxTokens: DECODE, temperature: 0 });
+      const r = await s.generate({ promptTokens: randomPromptTokens(promptLen, vocab, 11), maxTokens: DECODE, temperature: 0, pipeline: PIPELINE });
       const notes = [fitNote(ctx, trainCtx), r.stats.generatedTokens < DECODE ? `${r.stats.generatedTokens} tokens` : undefined].filter(Boolean);
       rows.push({ model, ctx, engine: 'longread', prefill: r.stats.prefillTokensPerSecond, decode: r.stats.decodeTokensPerSecond, memGiB: m.info.memory.totalBytes / 2 ** 30, note: notes.join('; ') || undefined });
       if (PROFILE_AT.has(ctx) && gpu.info.features.includes('timestamp-query')) {
