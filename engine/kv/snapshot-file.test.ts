@@ -132,6 +132,37 @@ describe('KV snapshot files', () => {
     await (await snapshotOpen(f, 'fp')).close();
   });
 
+  it('verifyLate: yields a batch before its checksums are in, and throws before the next batch or the end', async () => {
+    const f = path.join(dir, 'late.kv');
+    const block = 3 * PAGE;
+    await snapshotWrite(f, header(3, 50), Array.from({ length: 50 }, (_, i) => pageOf(3, i)), { blockBytes: block });
+    const opts = { batchBytes: 2 * (block + 32), recycle: true, verifyLate: true, ahead: 2 };
+    const seen: number[] = [];
+    for await (const b of (await snapshotOpen(f, 'fp', opts)).batches()) b.pages.forEach((p, k) => Buffer.from(p).equals(Buffer.from(pageOf(3, b.first + k))) && seen.push(b.first + k));
+    expect(seen).toEqual(Array.from({ length: 50 }, (_, i) => i));
+    const bad = await readFile(f);
+    const at = bad.length - 40 - (2 * PAGE + 32) - 4 * (block + 32) + PAGE + 100; // inside page 37, in block 12 (pages 36..38)
+    bad[at] = bad[at]! ^ 1;
+    await writeFile(f, bad);
+    const got: number[] = [];
+    const e = await (async () => {
+      for await (const b of (await snapshotOpen(f, 'fp', opts)).batches()) got.push(b.first);
+    })().catch((x: unknown) => x);
+    expect((e as LongreadError).code).toBe('snapshot-invalid');
+    expect((e as LongreadError).message).toMatch(/pages 36\.\.38 checksum/);
+    expect(got).toEqual([0, 6, 12, 18, 24, 30, 36]); // the damaged batch is handed over once, nothing after it
+    // damage in the last batch still throws before the generator ends
+    const last = Buffer.from(bad);
+    last[at] = last[at]! ^ 1; // repaired
+    const tail = last.length - 40 - 100; // inside the last block (pages 48..49)
+    last[tail] = last[tail]! ^ 1;
+    await writeFile(f, last);
+    const e2 = await (async () => {
+      for await (const _b of (await snapshotOpen(f, 'fp', opts)).batches()) void _b;
+    })().catch((x: unknown) => x);
+    expect((e2 as LongreadError).code).toBe('snapshot-invalid');
+  });
+
   it('never leaves a snapshot that loads as valid but wrong when the writer is SIGKILLed (50 trials)', async () => {
     const bundle = path.join(dir, 'writer.mjs');
     await build({

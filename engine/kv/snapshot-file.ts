@@ -195,9 +195,10 @@ export interface SnapshotReader {
   /** pages per checksummed block (the last block may be shorter) */
   blockPages: number;
   /**
-   * The pages in order, each batch verified against its checksums before it is yielded; the
-   * trailer is checked after the last batch. Throws `snapshot-invalid` at the first damage, so a
-   * consumer that has already used earlier batches must undo them on a throw.
+   * The pages in order, each batch verified against its checksums before it is yielded (with
+   * `verifyLate`: right after the consumer is done with it); the trailer is checked after the
+   * last batch. Throws `snapshot-invalid` at the first damage, so a consumer that has already
+   * used earlier batches must undo them on a throw.
    */
   batches(): AsyncGenerator<SnapshotBatch>;
   /** Closes the file without reading the pages (batches() closes it when it ends). */
@@ -227,6 +228,13 @@ export interface SnapshotOpenOptions {
    * the whole file's size in 16 MiB buffers.
    */
   recycle?: boolean;
+  /**
+   * Yield each batch as soon as it is read and check its checksums when the consumer asks for
+   * the next one (before anything later is yielded, and before the generator ends): the hashing
+   * of a batch overlaps the consumer's use of it. The damaged batch itself is yielded once, so
+   * only for a consumer that undoes everything on a throw (kvSnapshotRestore empties the cache).
+   */
+  verifyLate?: boolean;
   stats?: SnapshotReadStats;
 }
 
@@ -332,8 +340,21 @@ async function* readBatches(file: string, fh: FileHandle, header: SnapshotHeader
       stored.push(b.subarray(off + len, off + len + 32));
       off += len + 32;
     }
-    const sums = await shaMany(blocks.map((k) => k.data));
+    const sums = shaMany(blocks.map((k) => k.data));
+    sums.catch(() => undefined); // observed in check(); the consumer may stop early
     return { b, readAt, blocks, stored, sums };
+  };
+  type Batch = Awaited<ReturnType<typeof readAndHash>>;
+  const all = createHash('sha256');
+  // Checks a batch's blocks against their stored checksums (waiting for the hashes), in order.
+  const check = async (x: Batch) => {
+    const c0 = performance.now();
+    const sums = await x.sums;
+    if (stats) stats.verifyMs += performance.now() - Math.max(c0, x.readAt);
+    x.blocks.forEach((k, i) => {
+      if (!sums[i]!.equals(x.stored[i]!)) throw invalid(file, `block of pages ${k.first}..${k.first + k.data.length / pageBytes - 1} checksum mismatch`);
+      all.update(x.stored[i]!);
+    });
   };
   try {
     const AHEAD = opts.ahead ?? 4; // batches read (and hashed) ahead of the one being consumed
@@ -347,25 +368,23 @@ async function* readBatches(file: string, fh: FileHandle, header: SnapshotHeader
         next += step;
       }
     };
-    const all = createHash('sha256');
     more();
     for (let j0 = 0; j0 < nBlocks; j0 += step) {
       const c0 = performance.now();
-      const { b, readAt, blocks, stored, sums } = await inFlight.shift()!;
+      const x = await inFlight.shift()!;
+      const { b, readAt, blocks } = x;
       if (stats) {
-        const c1 = performance.now();
-        stats.readWaitMs += Math.max(0, Math.min(c1, readAt) - c0);
-        stats.verifyMs += c1 - Math.max(c0, readAt);
+        stats.readWaitMs += Math.max(0, readAt - c0);
         stats.bytes += b.length;
       }
       more();
-      blocks.forEach((k, i) => {
-        if (!sums[i]!.equals(stored[i]!)) throw invalid(file, `block of pages ${k.first}..${k.first + k.data.length / pageBytes - 1} checksum mismatch`);
-        all.update(stored[i]!);
-      });
+      if (!opts.verifyLate) await check(x);
       const pages = blocks.flatMap((k) => Array.from({ length: k.data.length / pageBytes }, (_, i) => k.data.subarray(i * pageBytes, (i + 1) * pageBytes)));
       yield { first: j0 * blockPages, pages, blocks };
-      // the consumer is done with this batch: its buffer takes the next read
+      // verifyLate: the batch was hashed while the consumer used it; damage throws before any
+      // later batch is yielded and before the generator ends
+      if (opts.verifyLate) await check(x);
+      // the consumer is done with this batch (and its hashes are done): its buffer takes the next read
       if (opts.recycle && b.buffer.byteLength === step * stride) spare.push(Buffer.from(b.buffer, b.byteOffset, step * stride));
       more();
     }

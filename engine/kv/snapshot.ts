@@ -194,10 +194,10 @@ export async function kvSnapshotSave(kv: KvCache, tokenIds: readonly number[], f
  * K/V it now holds. Throws `snapshot-invalid` when the file is damaged, belongs to something
  * else, or does not fit this cache's shape.
  */
-export async function kvSnapshotRestore(kv: KvCache, file: string, fingerprint: string, opts: { stats?: SnapshotRestoreStats; upload?: SnapshotUpload; ahead?: number } = {}): Promise<number[]> {
+export async function kvSnapshotRestore(kv: KvCache, file: string, fingerprint: string, opts: { stats?: SnapshotRestoreStats; upload?: SnapshotUpload; ahead?: number; verifyLate?: boolean } = {}): Promise<number[]> {
   const t0 = performance.now();
   const stats = opts.stats;
-  const s = await snapshotOpen(file, fingerprint, { recycle: true, ...(stats ? { stats } : {}), ...(opts.ahead ? { ahead: opts.ahead } : {}) });
+  const s = await snapshotOpen(file, fingerprint, { recycle: true, verifyLate: opts.verifyLate !== false, ...(stats ? { stats } : {}), ...(opts.ahead ? { ahead: opts.ahead } : {}) });
   let t = performance.now();
   if (stats) stats.openMs += t - t0;
   const h = s.header;
@@ -213,8 +213,9 @@ export async function kvSnapshotRestore(kv: KvCache, file: string, fingerprint: 
   kvCacheTruncate(kv, 0);
   await kvEnsure(kv, h.tokens);
   if (stats) stats.allocMs += performance.now() - t;
-  // Blocks go to their tier as each verified batch arrives (the next batches are being read
-  // meanwhile); damage found later empties the cache again before the error reaches the caller.
+  // Blocks go to their tier as each batch arrives, while its checksums are still being computed
+  // (verifyLate: the hashing overlaps the upload; the next batches are being read meanwhile);
+  // damage found at any point empties the cache again before the error reaches the caller.
   // The reader recycles its buffers: a batch must be fully handed over (writeBuffer copies)
   // before the loop asks for the next one.
   const staged = opts.upload === 'staged' ? new StagedUploader(kv, pages) : null;
