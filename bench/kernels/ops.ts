@@ -22,10 +22,11 @@ import { gpuBufferFrom, STORAGE } from '../../engine/gpu/buffer-pool.ts';
 import { GpuTimer } from '../../engine/gpu/timing.ts';
 import { timeUs } from './time.ts';
 import { kernelContextCreate, type KernelContext } from '../../engine/kernels/context.ts';
-import { decodeAttentionPlan, decodeLanes, STREAM_DEFAULTS, type DecodeVariant } from '../../engine/kernels/attention-decode.ts';
+import { decodeAttentionPlan, decodeLanes, decodeVariantDefault, STREAM_DEFAULTS, streamDefaults, type DecodeVariant } from '../../engine/kernels/attention-decode.ts';
 import { prefillAttentionPlan } from '../../engine/kernels/attention-prefill.ts';
 import { kvPagesFor, kvPageWords, type KvLayerView } from '../../engine/kernels/kv-layout.ts';
 import { rmsNormPlan } from '../../engine/kernels/rmsnorm.ts';
+import { softwareAdapter } from '../../engine/kernels/matvec.ts';
 import { argmaxPlan, samplePlan } from '../../engine/kernels/sample.ts';
 import { harnessReport, harnessRun } from '../../test/kernels/harness.ts';
 import { ATTENTION_CASES } from '../../test/kernels/cases-attention.ts';
@@ -131,6 +132,12 @@ async function benchDecode(ctx: KernelContext, timer: GpuTimer, rows: Row[]): Pr
     const lanesDefault = decodeLanes(hd, G);
     const shape = `${kvLen} tok, ${nHeads}/${nKv} heads, hd ${hd}`;
     const best = new Map<string, Row>();
+    // the plan the engine builds for this shape on this device (decodeAttentionPlan's defaults)
+    const sgMin = (ctx.device as unknown as { adapterInfo?: { subgroupMinSize?: number } }).adapterInfo?.subgroupMinSize ?? 0;
+    const defVariant = decodeVariantDefault({ software: softwareAdapter(ctx), subgroups: ctx.subgroups, subgroupMinSize: sgMin, lanes: lanesDefault });
+    const sd = streamDefaults(lanesDefault, G);
+    const isEngineDefault = (c: DecodeConfig) => c.variant === defVariant && c.lanes === lanesDefault && c.target === 512
+      && (c.variant === 'page' || (c.tokens === sd.tokensPerStep && c.invocations === sd.rowGroups * lanesDefault));
     for (const cfg of decodeConfigs(hd, G)) {
       const knobs = cfg.variant !== 'page' ? { variant: cfg.variant, tokensPerStep: cfg.tokens!, rowGroups: cfg.invocations! / cfg.lanes } : {};
       let plans;
@@ -143,7 +150,7 @@ async function benchDecode(ctx: KernelContext, timer: GpuTimer, rows: Row[]): Pr
       for (const p of plans) p.update(kvLen);
       let i = 0;
       const us = await timeUs(ctx, timer, (pass) => plans[i++ % plans.length]!.encode(pass), 16);
-      const star = cfg.variant === 'page' && cfg.lanes === lanesDefault && cfg.target === 512 ? '*' : '';
+      const star = isEngineDefault(cfg) ? '*' : '';
       const row = { kernel: 'decode attention', shape, variant: `${decodeConfigLabel(cfg, plans[0]!.chunks)}${star}${copies > 1 ? `, ${copies} copies` : ''}`, us, gbps: bytes / us / 1e3, tflops: (4 * kvLen * nHeads * hd) / us / 1e6 };
       rows.push(row);
       for (const key of ['all', cfg.variant]) if (!best.get(key) || row.us < best.get(key)!.us) best.set(key, row);
