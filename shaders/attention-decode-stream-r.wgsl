@@ -28,6 +28,7 @@
 #define WG 256
 #include "common/kv-page.wgsl"
 #include "common/reduce.wgsl"
+#include "common/decode-merge.wgsl"
 
 struct Params {
   n_heads: u32,
@@ -88,27 +89,6 @@ fn lanes_sum(rg: u32, h: u32) -> f32 {
   return t;
 }
 #endif
-
-// Largest running max of head h over the row groups.
-fn groups_max(h: u32) -> f32 {
-  var mh = NEG;
-  for (var g = 0u; g < TPW; g++) { mh = max(mh, m_sh[g * G + h]); }
-  return mh;
-}
-
-// Sums the row groups' words (c + w L) of one head (staged in acc_sh) into part row `row`.
-fn part_write(row: u32, w: u32, lid: u32) {
-  // vec4 i of the L words of this round: lane i / 2, half i % 2
-  for (var i = lid; i < 2u * L; i += MWG) {
-    var a = vec4<f32>(0.0);
-    for (var g = 0u; g < TPW; g++) { a += acc_sh[g * 2u * L + i]; }
-    let o = row * HD + 8u * (i / 2u + w * L) + 4u * (i % 2u);
-    part[o] = a.x;
-    part[o + 1u] = a.y;
-    part[o + 2u] = a.z;
-    part[o + 3u] = a.w;
-  }
-}
 
 @compute @workgroup_size(MWG)
 fn main(ids: Ids, @builtin(workgroup_id) wid: vec3<u32>) {
@@ -243,9 +223,9 @@ fn main(ids: Ids, @builtin(workgroup_id) wid: vec3<u32>) {
 #endfor
 #endfor
   }
-  // Merge the row groups (as 'stream', whose loops and arrays it reuses: once per chunk, and
-  // its workgroup barriers stay in loops, which lavapipe compiles far faster than unrolled):
-  // rescale to the common max of each head, then sum per (head, word).
+  // Merge the row groups and write the chunk's partials (common/decode-merge.wgsl, as 'page'
+  // and 'stream'; the state goes back into arrays for it: once per chunk, and its barriers stay
+  // in loops, which lavapipe compiles far faster than unrolled).
   var m: array<f32, G>;
   var l: array<f32, G>;
   var acc: array<vec4<f32>, 2u * G * W>;
@@ -257,33 +237,5 @@ fn main(ids: Ids, @builtin(workgroup_id) wid: vec3<u32>) {
   acc[({h} * W + {w}) * 2 + 1] = acc{h}_{w}_1;
 #endfor
 #endfor
-  if (c == 0u) {
-    for (var h = 0u; h < G; h++) { m_sh[rg * G + h] = m[h]; }
-  }
-  workgroupBarrier();
-  for (var h = 0u; h < G; h++) {
-    let a = exp2(m[h] - groups_max(h));
-    for (var i = 0u; i < 2u * W; i++) { acc[h * 2u * W + i] *= a; }
-    l[h] *= a;
-  }
-  if (c == 0u) {
-    for (var h = 0u; h < G; h++) { l_sh[rg * G + h] = l[h]; }
-  }
-  let ml = params.n_heads * params.max_chunks * HD;
-  for (var h = 0u; h < G; h++) {
-    let row = (h0 + h) * params.max_chunks + chunk;
-    for (var w = 0u; w < W; w++) {
-      workgroupBarrier();
-      acc_sh[2u * lid] = acc[(h * W + w) * 2u];
-      acc_sh[2u * lid + 1u] = acc[(h * W + w) * 2u + 1u];
-      workgroupBarrier();
-      part_write(row, w, lid);
-    }
-    if (lid == 0u) {
-      var lh = 0.0;
-      for (var g = 0u; g < TPW; g++) { lh += l_sh[g * G + h]; }
-      part[ml + 2u * row] = groups_max(h);
-      part[ml + 2u * row + 1u] = lh;
-    }
-  }
+  chunk_merge(&m, &l, &acc, c, rg, lid, h0, chunk);
 }

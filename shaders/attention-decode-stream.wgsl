@@ -32,6 +32,7 @@
 #define WG 256
 #include "common/kv-page.wgsl"
 #include "common/reduce.wgsl"
+#include "common/decode-merge.wgsl"
 
 struct Params {
   n_heads: u32,
@@ -191,50 +192,6 @@ fn main(ids: Ids, @builtin(workgroup_id) wid: vec3<u32>) {
       }
     }
   }
-  // Merge the row groups (as `main` of attention-decode.wgsl): rescale to the common max of
-  // each head, then sum per (head, word).
-  if (c == 0u) {
-    for (var h = 0u; h < G; h++) { m_sh[rg * G + h] = m[h]; }
-  }
-  workgroupBarrier();
-  for (var h = 0u; h < G; h++) {
-    var mh = NEG;
-    for (var g = 0u; g < TPW; g++) { mh = max(mh, m_sh[g * G + h]); }
-    let a = exp2(m[h] - mh);
-    for (var i = 0u; i < 2u * W; i++) { acc[h * 2u * W + i] *= a; }
-    l[h] *= a;
-  }
-  if (c == 0u) {
-    for (var h = 0u; h < G; h++) { l_sh[rg * G + h] = l[h]; }
-  }
-  let ml = params.n_heads * params.max_chunks * HD;
-  for (var h = 0u; h < G; h++) {
-    let row = (h0 + h) * params.max_chunks + chunk;
-    for (var w = 0u; w < W; w++) {
-      workgroupBarrier();
-      acc_sh[2u * lid] = acc[(h * W + w) * 2u];
-      acc_sh[2u * lid + 1u] = acc[(h * W + w) * 2u + 1u];
-      workgroupBarrier();
-      // vec4 i of the L words (c + w L) of this round: lane i / 2, half i % 2
-      for (var i = lid; i < 2u * L; i += MWG) {
-        var a = vec4<f32>(0.0);
-        for (var g = 0u; g < TPW; g++) { a += acc_sh[g * 2u * L + i]; }
-        let o = row * HD + 8u * (i / 2u + w * L) + 4u * (i % 2u);
-        part[o] = a.x;
-        part[o + 1u] = a.y;
-        part[o + 2u] = a.z;
-        part[o + 3u] = a.w;
-      }
-    }
-    if (lid == 0u) {
-      var mh = NEG;
-      var lh = 0.0;
-      for (var g = 0u; g < TPW; g++) {
-        mh = max(mh, m_sh[g * G + h]);
-        lh += l_sh[g * G + h];
-      }
-      part[ml + 2u * row] = mh;
-      part[ml + 2u * row + 1u] = lh;
-    }
-  }
+  // Merge the row groups and write the chunk's partials (common/decode-merge.wgsl).
+  chunk_merge(&m, &l, &acc, c, rg, lid, h0, chunk);
 }

@@ -11,9 +11,11 @@ import actScale from '../../shaders/common/act-scale.wgsl';
 import kvPage from '../../shaders/common/kv-page.wgsl';
 import matvecQ8Units from '../../shaders/common/matvec-q8-units.wgsl';
 import matvecRows from '../../shaders/common/matvec-rows.wgsl';
+import decodeMerge from '../../shaders/common/decode-merge.wgsl';
 
 wgslRegister('common/reduce.wgsl', reduce);
 wgslRegister('common/act-scale.wgsl', actScale);
 wgslRegister('common/kv-page.wgsl', kvPage);
 wgslRegister('common/matvec-q8-units.wgsl', matvecQ8Units);
 wgslRegister('common/matvec-rows.wgsl', matvecRows);
+wgslRegister('common/decode-merge.wgsl', decodeMerge);
