@@ -10,7 +10,7 @@ import path from 'node:path';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LongreadError } from '../errors.ts';
-import { snapshotOpen, snapshotRead, snapshotWrite, type SnapshotHeader } from './snapshot-file.ts';
+import { snapshotOpen, snapshotRead, snapshotWrite, type SnapshotHeader, type SnapshotOpenOptions } from './snapshot-file.ts';
 
 const PAGE = 4096;
 let dir: string;
@@ -99,13 +99,28 @@ describe('KV snapshot files', () => {
     expect((e as LongreadError).message).toMatch(/version 1, expected 2/);
   });
 
-  it.each([false, true])('streams pages in verified batches and stops at the first damaged block (recycled buffers: %s)', async (recycle) => {
+  /** Batch starts read from `f` until the reader throws; the error (undefined: none). */
+  const readUntilError = async (f: string, opts: SnapshotOpenOptions) => {
+    const got: number[] = [];
+    const e = await (async () => {
+      for await (const b of (await snapshotOpen(f, 'fp', opts)).batches()) got.push(b.first);
+    })().catch((x: unknown) => x as LongreadError);
+    return { got, e };
+  };
+
+  // verifyLate: a batch is yielded before its checksums are in, so the damaged one is handed
+  // over once; the error still comes before any later batch and before the end
+  it.each([
+    { recycle: false, verifyLate: false },
+    { recycle: true, verifyLate: false },
+    { recycle: true, verifyLate: true },
+  ])('streams pages in batches and stops at the first damaged block (%o)', async ({ recycle, verifyLate }) => {
     const f = path.join(dir, 'b.kv');
     const block = 3 * PAGE; // blocks of 3 pages: 17 blocks, the last one of 2 pages
     await snapshotWrite(f, header(3, 50), Array.from({ length: 50 }, (_, i) => pageOf(3, i)), { blockBytes: block });
     // 2 blocks = 6 pages per batch: 9 batches, the last one short; recycled: 3 buffers taking turns
     const batchBytes = 2 * (block + 32);
-    const opts = { batchBytes, recycle, ahead: 2 };
+    const opts = { batchBytes, recycle, verifyLate, ahead: 2 };
     const seen: number[] = [];
     for await (const b of (await snapshotOpen(f, 'fp', opts)).batches()) {
       b.pages.forEach((p, k) => {
@@ -121,46 +136,19 @@ describe('KV snapshot files', () => {
     const at = good.length - 40 - (2 * PAGE + 32) - 4 * (block + 32) + PAGE + 100; // inside page 37, in block 12 (pages 36..38)
     bad[at] = bad[at]! ^ 1;
     await writeFile(f, bad);
-    const got: number[] = [];
-    const e = await (async () => {
-      for await (const b of (await snapshotOpen(f, 'fp', opts)).batches()) got.push(b.first);
-    })().catch((x: unknown) => x);
-    expect((e as LongreadError).code).toBe('snapshot-invalid');
-    expect((e as LongreadError).message).toMatch(/pages 36\.\.38 checksum/);
-    expect(got).toEqual([0, 6, 12, 18, 24, 30]); // batch 36..41 holds the damage and is never yielded
-    // a reader closed without reading releases the file
-    await (await snapshotOpen(f, 'fp')).close();
-  });
-
-  it('verifyLate: yields a batch before its checksums are in, and throws before the next batch or the end', async () => {
-    const f = path.join(dir, 'late.kv');
-    const block = 3 * PAGE;
-    await snapshotWrite(f, header(3, 50), Array.from({ length: 50 }, (_, i) => pageOf(3, i)), { blockBytes: block });
-    const opts = { batchBytes: 2 * (block + 32), recycle: true, verifyLate: true, ahead: 2 };
-    const seen: number[] = [];
-    for await (const b of (await snapshotOpen(f, 'fp', opts)).batches()) b.pages.forEach((p, k) => Buffer.from(p).equals(Buffer.from(pageOf(3, b.first + k))) && seen.push(b.first + k));
-    expect(seen).toEqual(Array.from({ length: 50 }, (_, i) => i));
-    const bad = await readFile(f);
-    const at = bad.length - 40 - (2 * PAGE + 32) - 4 * (block + 32) + PAGE + 100; // inside page 37, in block 12 (pages 36..38)
-    bad[at] = bad[at]! ^ 1;
-    await writeFile(f, bad);
-    const got: number[] = [];
-    const e = await (async () => {
-      for await (const b of (await snapshotOpen(f, 'fp', opts)).batches()) got.push(b.first);
-    })().catch((x: unknown) => x);
-    expect((e as LongreadError).code).toBe('snapshot-invalid');
-    expect((e as LongreadError).message).toMatch(/pages 36\.\.38 checksum/);
-    expect(got).toEqual([0, 6, 12, 18, 24, 30, 36]); // the damaged batch is handed over once, nothing after it
-    // damage in the last batch still throws before the generator ends
-    const last = Buffer.from(bad);
-    last[at] = last[at]! ^ 1; // repaired
-    const tail = last.length - 40 - 100; // inside the last block (pages 48..49)
+    const { got, e } = await readUntilError(f, opts);
+    expect(e?.code).toBe('snapshot-invalid');
+    expect(e?.message).toMatch(/pages 36\.\.38 checksum/);
+    // batch 36..41 holds the damage: never yielded, or with verifyLate yielded once and nothing after it
+    expect(got).toEqual(verifyLate ? [0, 6, 12, 18, 24, 30, 36] : [0, 6, 12, 18, 24, 30]);
+    // damage in the last block (pages 48..49) throws before the reader ends
+    const last = Buffer.from(good);
+    const tail = good.length - 40 - 100;
     last[tail] = last[tail]! ^ 1;
     await writeFile(f, last);
-    const e2 = await (async () => {
-      for await (const _b of (await snapshotOpen(f, 'fp', opts)).batches()) void _b;
-    })().catch((x: unknown) => x);
-    expect((e2 as LongreadError).code).toBe('snapshot-invalid');
+    expect((await readUntilError(f, opts)).e?.code).toBe('snapshot-invalid');
+    // a reader closed without reading releases the file
+    await (await snapshotOpen(f, 'fp')).close();
   });
 
   it('never leaves a snapshot that loads as valid but wrong when the writer is SIGKILLed (50 trials)', async () => {
