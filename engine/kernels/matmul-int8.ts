@@ -81,9 +81,10 @@ export function matmulInt8Support(device: Int8Device, format: WeightFormat): str
  * configurations (only on devices that have the feature and subgroups).
  */
 export async function matmulInt8Probed(device: Int8Device, format: WeightFormat): Promise<string | null> {
-  const reason = matmulInt8Support(device, format);
-  if (reason === null || !/offered: none/.test(reason) || int8ProbeSettled(device)) return reason;
-  await int8Probe(device as unknown as GPUDevice);
+  const unlisted = Array.from(device.adapterInfo?.subgroupMatrixConfigs ?? []).length === 0;
+  if (unlisted && INT8_FORMATS.includes(format) && device.features.has('subgroups') && device.features.has(SUBGROUP_MATRIX_FEATURE)) {
+    await int8Probe(device as unknown as GPUDevice); // once per device
+  }
   return matmulInt8Support(device, format);
 }
 
