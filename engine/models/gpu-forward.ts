@@ -222,7 +222,6 @@ export async function gpuForwardCreate(ctx: KernelContext, hp: ModelHparams, w: 
   const stagings = Array.from({ length: DECODE_READS_IN_FLIGHT }, (_, i) => ({
     buffer: device.createBuffer({ size: 4, usage: 0x01 | 0x08, label: `decode:readback${i}` }), // MAP_READ | COPY_DST
     read: Promise.resolve(0),
-    busy: false,
   }));
   let nextStaging = 0;
 
@@ -357,7 +356,7 @@ export async function gpuForwardCreate(ctx: KernelContext, hp: ModelHparams, w: 
   /** Waits until the next readback buffer is unmapped (only with DECODE_READS_IN_FLIGHT steps unread). */
   async function readSlotFree(): Promise<void> {
     const slot = stagings[nextStaging]!;
-    if (slot.busy) await slot.read.catch(() => undefined);
+    if (slot.buffer.mapState !== 'unmapped') await slot.read.catch(() => undefined);
   }
 
   /**
@@ -366,20 +365,15 @@ export async function gpuForwardCreate(ctx: KernelContext, hp: ModelHparams, w: 
    */
   function submitAndRead(enc: GPUCommandEncoder): Promise<number> {
     const slot = stagings[nextStaging]!;
-    if (slot.busy) throw new LongreadError('internal', 'Decode readback buffer still mapped.', 'This is a bug in Longread; please report it.');
+    if (slot.buffer.mapState !== 'unmapped') throw new LongreadError('internal', 'Decode readback buffer still mapped.', 'This is a bug in Longread; please report it.');
     nextStaging = (nextStaging + 1) % stagings.length;
     enc.copyBufferToBuffer(tok, 0, slot.buffer, 0, 4);
     device.queue.submit([enc.finish()]);
-    slot.busy = true;
     slot.read = (async () => {
-      try {
-        await slot.buffer.mapAsync(0x0001);
-        const id = new Uint32Array(slot.buffer.getMappedRange(0, 4))[0]!;
-        slot.buffer.unmap();
-        return id;
-      } finally {
-        slot.busy = false;
-      }
+      await slot.buffer.mapAsync(0x0001);
+      const id = new Uint32Array(slot.buffer.getMappedRange(0, 4))[0]!;
+      slot.buffer.unmap();
+      return id;
     })();
     return slot.read;
   }
