@@ -142,8 +142,8 @@ export function sessionCreate(model: LoadedModel): Session {
       let reason: GenerationStats['stopReason'] = 'max-tokens';
       // Pipelined decode: the step after the current one is submitted before the current id is
       // read (the id feeds it on the GPU), so recording, submitting and reading overlap the GPU's
-      // work. A step submitted for a token that then ends the generation is discarded: its K/V
-      // lie past `cached` and are overwritten or truncated. Not with KV tiers or taps.
+      // work. A step submitted for a token that then ends the generation is discarded: the
+      // position it appended is truncated in the finally below. Not with KV tiers or taps.
       const pipelined = !kv.tiers && !tap && req.pipeline !== false;
       let ahead: Promise<number> | null = null;
       try {
