@@ -22,7 +22,7 @@ import { gpuBufferFrom, STORAGE } from '../../engine/gpu/buffer-pool.ts';
 import { GpuTimer } from '../../engine/gpu/timing.ts';
 import { timeUs } from './time.ts';
 import { kernelContextCreate, type KernelContext } from '../../engine/kernels/context.ts';
-import { decodeAttentionPlan, decodeLanes, decodeVariantDefault, STREAM_DEFAULTS, streamDefaults, type DecodeVariant } from '../../engine/kernels/attention-decode.ts';
+import { decodeAttentionPlan, decodeLanes, decodeVariantDefault, streamDefaults, type DecodeVariant } from '../../engine/kernels/attention-decode.ts';
 import { prefillAttentionPlan } from '../../engine/kernels/attention-prefill.ts';
 import { kvPagesFor, kvPageWords, type KvLayerView } from '../../engine/kernels/kv-layout.ts';
 import { rmsNormPlan } from '../../engine/kernels/rmsnorm.ts';
@@ -90,7 +90,8 @@ interface DecodeConfig {
  */
 function decodeConfigs(hd: number, G: number): DecodeConfig[] {
   const lanesDefault = decodeLanes(hd, G);
-  const streamQuick = { lanes: lanesDefault, target: 1024, tokens: STREAM_DEFAULTS.tokensPerStep, invocations: STREAM_DEFAULTS.invocations };
+  const sd = streamDefaults(lanesDefault, G);
+  const streamQuick = { lanes: lanesDefault, target: 1024, tokens: sd.tokensPerStep, invocations: sd.rowGroups * lanesDefault };
   if (quick) return [{ variant: 'page', lanes: lanesDefault, target: 512 }, { variant: 'stream', ...streamQuick }, { variant: 'stream-r', ...streamQuick }];
   const targets = [512, 1024, 2048, 4096];
   const out: DecodeConfig[] = [];

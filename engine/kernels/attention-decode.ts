@@ -85,9 +85,6 @@ export const DECODE_TARGET_SOFTWARE = 8;
 /** Pages per chunk at most for the 'stream' variant (its workgroup-memory page-id table, MAXP). */
 export const STREAM_MAX_CHUNK_PAGES = 64;
 
-/** Fallback knobs of the 'stream' variant (the ops sweep's quick row; streamDefaults is the measured choice). */
-export const STREAM_DEFAULTS = { tokensPerStep: 4, invocations: 128 };
-
 /**
  * The 'stream' knobs that won the H200 sweep (bench/kernels/ops.ts --only=decode, 2026-12-06,
  * target 512 in every shape): 4 tokens per step (2 at G >= 7, where the G accumulators per token
@@ -169,8 +166,7 @@ export interface DecodeStreamLayout {
   sharedBytes: number;
 }
 
-export function decodeStreamLayout(headDim: number, G: number, subgroups: boolean, subgroupMinSize: number, lanes: number, rowGroups?: number, tokens = STREAM_DEFAULTS.tokensPerStep): DecodeStreamLayout {
-  const rg = rowGroups ?? Math.max(1, STREAM_DEFAULTS.invocations / lanes);
+export function decodeStreamLayout(headDim: number, G: number, subgroups: boolean, subgroupMinSize: number, lanes: number, rg: number, tokens: number): DecodeStreamLayout {
   const sgRed = subgroups && (lanes === 1 || subgroupMinSize >= lanes);
   const wg = rg * lanes;
   const sharedBytes = 4 * (G * headDim + STREAM_MAX_CHUNK_PAGES + 8 * wg + 2 * rg * G + (sgRed ? 0 : wg * G));
