@@ -6,7 +6,7 @@
  */
 
 import type { Gpu } from '../../engine/gpu/device.ts';
-import { int8ProbeCode, int8ProbeRun } from '../../engine/kernels/matmul-int8-probe.ts';
+import { INT8_PLACEMENTS, int8PlacementName, int8ProbeCode, int8ProbeRun, type Int8Placement } from '../../engine/kernels/matmul-int8-probe.ts';
 
 const HEAD = 'diagnostic(off, chromium.subgroup_matrix_uniformity);\nenable subgroups;\nenable chromium_experimental_subgroup_matrix;\n';
 
@@ -56,13 +56,22 @@ export async function smxProbe(gpu: Gpu): Promise<void> {
   for (const [label, code] of SPELLINGS) await compile(gpu.device, label, code);
 }
 
-// The unit product is the engine's own probe (engine/kernels/matmul-int8-probe.ts: byte offsets and
-// strides, as Dawn's doc says: elements of the component type). If that fails, the same data is
-// tried with word units, so one run tells which convention this Dawn uses.
-export async function smxUnit(device: GPUDevice): Promise<{ ok: boolean; detail: string }> {
-  const bytes = await int8ProbeRun(device, int8ProbeCode(64, 96, 48));
-  if (bytes.ok) return { ok: true, detail: `${bytes.detail} (byte offsets and strides)` };
-  const words = await int8ProbeRun(device, int8ProbeCode(16, 24, 12));
-  return { ok: false, detail: `byte units: ${bytes.detail}; word units: ${words.ok ? 'EXACT: this Dawn counts i8 offsets/strides in i32 words, matmul-int8.wgsl must divide them by 4' : words.detail}` };
+// The unit product is the engine's own probe (engine/kernels/matmul-int8-probe.ts) in every
+// placement of the staged operands and results (byte offsets and strides, as Dawn's doc says:
+// elements of the component type); where a placement fails, the same data is tried with word units,
+// so one run tells which convention this Dawn uses.
+export async function smxUnit(device: GPUDevice): Promise<{ ok: boolean; detail: string; placements: Int8Placement[] }> {
+  const lines: string[] = [];
+  const placements: Int8Placement[] = [];
+  for (const p of INT8_PLACEMENTS) {
+    const bytes = await int8ProbeRun(device, int8ProbeCode(p));
+    if (bytes.ok) {
+      placements.push(p);
+      lines.push(`${int8PlacementName(p)}: ${bytes.detail} (byte offsets and strides)`);
+      continue;
+    }
+    const words = await int8ProbeRun(device, int8ProbeCode(p, 16, 24, 12));
+    lines.push(`${int8PlacementName(p)}: byte units: ${bytes.detail}; word units: ${words.ok ? 'EXACT: this Dawn counts i8 offsets/strides in i32 words, matmul-int8.wgsl must divide them by 4' : words.detail}`);
+  }
+  return { ok: placements.length > 0, detail: lines.join('\n    '), placements };
 }
-

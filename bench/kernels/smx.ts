@@ -7,7 +7,7 @@
  *
  * 1. Probe: adapter features, subgroup sizes and matrix configurations; a minimal subgroup
  *    matrix shader compiled in a few spellings, each compile / pipeline error printed.
- * 2. Unit: one 16x16x32 i8 product through workgroup memory with the kernel's layouts (row-major
+ * 2. Unit: one 16x16x32 i8 product in each placement of the kernel's staging (row-major
  *    A, column-major B, rows 48 bytes apart, nonzero byte offsets) against the CPU.
  * 3. Cases: MATMUL_INT8_CASES (ragged shapes, bias, accumulate, split weights, setM) against
  *    the CPU reference through the kernel harness (NMSE bound, NaN/Inf, sentinels).
@@ -31,6 +31,7 @@ import { harnessReport, harnessRun, nmse, Rng } from '../../test/kernels/harness
 import { MATMUL_INT8_CASES } from '../../test/kernels/cases-matrix.ts';
 import { matmulRef, randomWeightBytes, randomWeights } from '../../test/kernels/weights-ref.ts';
 import { timeUs } from './time.ts';
+import { int8ProbeSettled, type Int8Placement } from '../../engine/kernels/matmul-int8-probe.ts';
 import { smxProbe, smxUnit } from './smx-probe.ts';
 
 const args = new Set(process.argv.slice(2));
@@ -86,7 +87,7 @@ async function runOnce(ctx: KernelContext, p: MatmulPlan): Promise<void> {
   await ctx.device.queue.onSubmittedWorkDone();
 }
 
-async function shapeRun(ctx: KernelContext, timer: GpuTimer, fmt: WeightFormat, [m, n, k]: [number, number, number], rows: Row[]): Promise<void> {
+async function shapeRun(ctx: KernelContext, timer: GpuTimer, fmt: WeightFormat, [m, n, k]: [number, number, number], placements: Int8Placement[], rows: Row[]): Promise<void> {
   const shape = `${m}x${n}x${k}`;
   const rng = new Rng(1234 + m + n + k);
   const small = m * n * k <= 2e7;
@@ -110,15 +111,15 @@ async function shapeRun(ctx: KernelContext, timer: GpuTimer, fmt: WeightFormat, 
     const [e, err] = nmse(ref, cpu);
     verdict(!err && e <= MAX_NMSE, `${fmt} ${shape} f32 kernel vs CPU`, err ?? `nmse ${e.toExponential(2)}`);
   }
-  for (const tile of TILES) {
-    const label = `int8 ${32 * tile.sgm}x${32 * tile.sgn}${tile.prefetch ? ' prefetch' : ''}`;
-    if (int8WorkgroupBytes(tile) > Number(ctx.device.limits.maxComputeWorkgroupStorageSize)) {
-      console.log(`SKIP ${fmt} ${shape} ${label}: needs ${int8WorkgroupBytes(tile)} bytes of workgroup memory, the device allows ${ctx.device.limits.maxComputeWorkgroupStorageSize}`);
+  for (const tile of TILES) for (const placement of placements) {
+    const label = `int8 ${32 * tile.sgm}x${32 * tile.sgn}${tile.prefetch ? ' prefetch' : ''} ${placement.stage}/${placement.res}`;
+    if (int8WorkgroupBytes(tile, placement) > Number(ctx.device.limits.maxComputeWorkgroupStorageSize)) {
+      console.log(`SKIP ${fmt} ${shape} ${label}: needs ${int8WorkgroupBytes(tile, placement)} bytes of workgroup memory, the device allows ${ctx.device.limits.maxComputeWorkgroupStorageSize}`);
       continue;
     }
     let pi: MatmulPlan;
     try {
-      pi = await matmulInt8Plan(ctx, { ...base, y: yI, int8Tile: tile });
+      pi = await matmulInt8Plan(ctx, { ...base, y: yI, int8Tile: tile, int8Placement: placement });
     } catch (e) {
       verdict(false, `${fmt} ${shape} ${label} plan`, (e as Error).message);
       continue;
@@ -151,21 +152,21 @@ async function main(): Promise<void> {
   const device = `${gpu.info.adapterName} (${gpu.info.vendor} ${gpu.info.architecture}), subgroups ${gpu.info.subgroupMinSize}-${gpu.info.subgroupMaxSize}`;
   console.log(device);
   await smxProbe(gpu);
-  const reason = await matmulInt8Probed(ctx.device, 'Q8_0'); // runs the known-answer probe where the adapter lists no configurations
-  verdict(reason === null, 'int8 kernel selectable', reason ?? 'yes');
+  const unit = gpu.hasSubgroupMatrix ? await smxUnit(ctx.device) : { ok: false, detail: 'no subgroup matrix feature', placements: [] };
+  verdict(unit.ok, 'unit 16x16x32 i8 product per placement (kernel layouts)', unit.detail);
+  const reason = await matmulInt8Probed(ctx.device, 'Q8_0'); // the engine's own probe
+  verdict(reason === null, 'int8 kernel selectable', reason ?? `yes: ${int8ProbeSettled(ctx.device)?.detail}`);
   if (reason !== null) {
     process.exitCode = 1;
     return;
   }
-  const unit = await smxUnit(ctx.device);
-  verdict(unit.ok, 'unit 16x16x32 i8 product (workgroup memory, kernel layouts)', unit.detail);
   for (const c of MATMUL_INT8_CASES) {
     const r = await harnessRun(ctx, c, 4242);
     verdict(r.ok, `case ${c.op} ${c.name}`, r.ok ? `nmse ${Object.values(r.nmse).map((v) => v.toExponential(1)).join(', ')}` : harnessReport(c, r));
   }
   const rows: Row[] = [];
   const timer = new GpuTimer(ctx.device, gpu.hasTimestamps, 64);
-  for (const fmt of FORMATS) for (const s of SHAPES) await shapeRun(ctx, timer, fmt, s, rows);
+  for (const fmt of FORMATS) for (const s of SHAPES) await shapeRun(ctx, timer, fmt, s, unit.placements, rows);
   const table = [
     `Device: ${device}`,
     '',

@@ -1,43 +1,84 @@
 /**
  * Known-answer probe of the int8 subgroup matrix product (i8 x i8 -> i32, 16 x 16 x 32) with
- * matmul-int8.wgsl's operand layouts: A at byte 64 and B at byte 96 of workgroup arrays, rows of
+ * matmul-int8.wgsl's operand layouts: A at byte 64 and B at byte 96 of the staged arrays, rows of
  * A / columns of B 48 bytes apart, four subgroups storing the same product to their own 256 words.
+ * It is run in each placement of the staged operands and the i32 results (workgroup memory or
+ * a storage scratch, matmul-int8.wgsl's STAGE_ST / RES_ST) until one is exact; the int8 kernel
+ * is compiled with that placement, and not used at all where none is.
  *
- * Why: Dawn's node binding offers the `chromium-experimental-subgroup-matrix` feature but may not
- * expose `GPUAdapterInfo.subgroupMatrixConfigs` (H200, Dawn in the `webgpu` package, 2026-12-06:
- * the list read back empty while the kernels compiled). Where the adapter lists no configuration,
- * the int8 kernel is enabled only after this product came back exact on the device itself.
+ * Why: what Dawn's Vulkan backend accepts is only known on the device. On an H200 (Dawn in the
+ * `webgpu` package, 2026-12-06) the device's adapterInfo listed no subgroup matrix configurations
+ * (the adapter's info did: i8 -> i32 16x16x32 and 16x8x32), i8 loads from storage buffers
+ * compiled and ran, and the same loads from a workgroup array<i32> failed with "An error occurred
+ * while generating SPIR-V" at pipeline creation.
  */
 
 import { gpuBufferFrom, gpuReadback, STORAGE } from '../gpu/buffer-pool.ts';
 
 const HEAD = 'diagnostic(off, chromium.subgroup_matrix_uniformity);\nenable subgroups;\nenable chromium_experimental_subgroup_matrix;\n';
 
-/** The probe shader; offsets and stride in the units Dawn is believed to use (bytes of i8). */
-export const int8ProbeCode = (aOff: number, bOff: number, stride: number) => `${HEAD}
+/** Where matmul-int8.wgsl keeps its staged X / W tiles (stage) and i32 products (res). */
+export interface Int8Placement {
+  stage: 'wg' | 'st';
+  res: 'wg' | 'st';
+}
+
+/** Tried in this order: workgroup memory is the fastest where it compiles. */
+export const INT8_PLACEMENTS: readonly Int8Placement[] = [
+  { stage: 'wg', res: 'wg' },
+  { stage: 'st', res: 'wg' },
+  { stage: 'st', res: 'st' },
+  { stage: 'wg', res: 'st' },
+];
+
+export const int8PlacementName = (p: Int8Placement) => `staged in ${p.stage === 'wg' ? 'workgroup memory' : 'storage'}, results in ${p.res === 'wg' ? 'workgroup memory' : 'storage'}`;
+
+// word offsets of the staged A, B and the results in the storage scratch: nonzero and 16-byte
+// aligned, like a workgroup's region in the kernel's scratch
+const XB = 1040;
+const WB = XB + 208;
+const RB = WB + 208;
+
+/**
+ * The probe shader: A and B copied from SA / SB into the placement's arrays, the product stored
+ * to the placement's results and copied out to C. Offsets and stride in bytes of i8 (Dawn's
+ * convention; smx.ts also tries word units, 16 / 24 / 12, to tell them apart).
+ */
+export const int8ProbeCode = (p: Int8Placement, aOff = 64, bOff = 96, stride = 48) => {
+  const stage = p.stage === 'st';
+  const res = p.res === 'st';
+  const [xs, ws, xb, wb] = stage ? ['ST', 'ST', XB, WB] : ['xs', 'ws', 0, 0];
+  const [rs, rb] = res ? ['ST', RB] : ['rs', 0];
+  return `${HEAD}
 @group(0) @binding(0) var<storage, read> SA: array<i32>;
 @group(0) @binding(1) var<storage, read> SB: array<i32>;
 @group(0) @binding(2) var<storage, read_write> C: array<i32>;
-var<workgroup> xs: array<i32, 208>;
-var<workgroup> ws: array<i32, 208>;
+${stage || res ? '@group(0) @binding(3) var<storage, read_write> ST: array<i32>;' : ''}
+${stage ? '' : 'var<workgroup> xs: array<i32, 208>;\nvar<workgroup> ws: array<i32, 208>;'}
+${res ? '' : 'var<workgroup> rs: array<i32, 1024>;'}
 @compute @workgroup_size(128)
 fn main(@builtin(local_invocation_index) lid: u32, @builtin(subgroup_id) sg: u32) {
   for (var i = lid; i < 208u; i += 128u) {
-    xs[i] = SA[i];
-    ws[i] = SB[i];
+    ${xs}[${xb}u + i] = SA[i];
+    ${ws}[${wb}u + i] = SB[i];
   }
-  workgroupBarrier();
-  let a = subgroupMatrixLoad<subgroup_matrix_left<i8, 32, 16>>(&xs, ${aOff}u, false, ${stride}u);
-  let b = subgroupMatrixLoad<subgroup_matrix_right<i8, 16, 32>>(&ws, ${bOff}u, true, ${stride}u);
-  subgroupMatrixStore(&C, sg * 256u, subgroupMatrixMultiply<i32>(a, b), false, 16u);
+  ${stage ? 'storageBarrier();\n  ' : ''}workgroupBarrier();
+  let a = subgroupMatrixLoad<subgroup_matrix_left<i8, 32, 16>>(&${xs}, ${4 * xb + aOff}u, false, ${stride}u);
+  let b = subgroupMatrixLoad<subgroup_matrix_right<i8, 16, 32>>(&${ws}, ${4 * wb + bOff}u, true, ${stride}u);
+  subgroupMatrixStore(&${rs}, ${rb}u + sg * 256u, subgroupMatrixMultiply<i32>(a, b), false, 16u);
+  ${res ? 'storageBarrier();' : 'workgroupBarrier();'}
+  for (var i = lid; i < 1024u; i += 128u) {
+    C[i] = ${rs}[${rb}u + i];
+  }
 }`;
+};
 
 export interface Int8ProbeResult {
   ok: boolean;
   detail: string;
 }
 
-/** Runs `code` (int8ProbeCode's bindings) once and compares all four subgroups' products. */
+/** Runs `code` (an int8ProbeCode) once and compares all four subgroups' products. */
 export async function int8ProbeRun(device: GPUDevice, code: string): Promise<Int8ProbeResult> {
   const a = new Int8Array(208 * 4);
   const b = new Int8Array(208 * 4);
@@ -57,6 +98,7 @@ export async function int8ProbeRun(device: GPUDevice, code: string): Promise<Int
   const sa = gpuBufferFrom(device, a, STORAGE, 'int8-probe-a');
   const sb = gpuBufferFrom(device, b, STORAGE, 'int8-probe-b');
   const c = device.createBuffer({ size: 4 * 1024, usage: STORAGE, label: 'int8-probe-c' });
+  const st = device.createBuffer({ size: 4 * (RB + 1024), usage: STORAGE, label: 'int8-probe-scratch' });
   try {
     device.pushErrorScope('validation');
     let pipeline: GPUComputePipeline;
@@ -67,7 +109,8 @@ export async function int8ProbeRun(device: GPUDevice, code: string): Promise<Int
       await device.popErrorScope();
       return { ok: false, detail: `pipeline: ${(e as Error).message.split('\n')[0]}` };
     }
-    const bg = device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries: [sa, sb, c].map((buffer, binding) => ({ binding, resource: { buffer } })) });
+    const bound = /binding\(3\)/.test(code) ? [sa, sb, c, st] : [sa, sb, c];
+    const bg = device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries: bound.map((buffer, binding) => ({ binding, resource: { buffer } })) });
     const enc = device.createCommandEncoder();
     const pass = enc.beginComputePass();
     pass.setPipeline(pipeline);
@@ -90,18 +133,31 @@ export async function int8ProbeRun(device: GPUDevice, code: string): Promise<Int
   } catch (e) {
     return { ok: false, detail: (e as Error).message.split('\n')[0]! };
   } finally {
-    for (const x of [sa, sb, c]) x.destroy();
+    for (const x of [sa, sb, c, st]) x.destroy();
   }
 }
 
-const running = new WeakMap<object, Promise<Int8ProbeResult>>();
-const settled = new WeakMap<object, Int8ProbeResult>();
+export interface Int8ProbeVerdict extends Int8ProbeResult {
+  /** the first placement whose product was exact (ok only) */
+  placement?: Int8Placement;
+}
 
-/** The probe's verdict for `device`, run once per device with the kernel's own offsets and stride. */
-export function int8Probe(device: GPUDevice): Promise<Int8ProbeResult> {
+const running = new WeakMap<object, Promise<Int8ProbeVerdict>>();
+const settled = new WeakMap<object, Int8ProbeVerdict>();
+
+/** Each placement in INT8_PLACEMENTS' order until one is exact; run once per device. */
+export function int8Probe(device: GPUDevice): Promise<Int8ProbeVerdict> {
   let p = running.get(device);
   if (!p) {
-    p = int8ProbeRun(device, int8ProbeCode(64, 96, 48)).then((r) => {
+    p = (async (): Promise<Int8ProbeVerdict> => {
+      const failed: string[] = [];
+      for (const placement of INT8_PLACEMENTS) {
+        const r = await int8ProbeRun(device, int8ProbeCode(placement));
+        if (r.ok) return { ok: true, detail: `${int8PlacementName(placement)}: ${r.detail}${failed.length ? ` (failed: ${failed.join('; ')})` : ''}`, placement };
+        failed.push(`${int8PlacementName(placement)}: ${r.detail}`);
+      }
+      return { ok: false, detail: failed.join('; ') };
+    })().then((r) => {
       settled.set(device, r);
       return r;
     });
@@ -111,6 +167,6 @@ export function int8Probe(device: GPUDevice): Promise<Int8ProbeResult> {
 }
 
 /** The verdict of a finished int8Probe on `device` (undefined: not run, or still running). */
-export function int8ProbeSettled(device: object): Int8ProbeResult | undefined {
+export function int8ProbeSettled(device: object): Int8ProbeVerdict | undefined {
   return settled.get(device);
 }

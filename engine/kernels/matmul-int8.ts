@@ -8,7 +8,9 @@
  * falls back to the f32 tiled kernel when it returns a reason; nothing here runs on devices
  * without `chromium-experimental-subgroup-matrix` (lavapipe, CI). Where the adapter does not list
  * its subgroup matrix configurations (Dawn's node binding), the known-answer probe of
- * matmul-int8-probe.ts decides.
+ * matmul-int8-probe.ts decides. The probe also picks where the kernel stages its tiles and
+ * products (workgroup memory or a storage scratch shared by all int8 plans of a context:
+ * int8StageBytes per dispatch, one region per workgroup).
  *
  * The int8 x and its scales live in the device-wide activation scratch (act-quant.ts): x at
  * offset 0, the scales at the next 256-byte boundary (int8ScratchLayout), written by the same
@@ -21,8 +23,8 @@
 import { LongreadError } from '../errors.ts';
 import { gpuRefSize } from '../gpu/buffer-pool.ts';
 import { activationQuantizeBytes, activationQuantizePlan, activationScratch, type ActivationQuantizePlan, type ActivationScratch } from './act-quant.ts';
-import { int8Probe, int8ProbeSettled } from './matmul-int8-probe.ts';
-import { baseDefines, ParamsWriter, planCreate, type DispatchPlan, type KernelContext } from './context.ts';
+import { int8Probe, int8ProbeSettled, type Int8Placement, type Int8ProbeVerdict } from './matmul-int8-probe.ts';
+import { baseDefines, kernelScratch, ParamsWriter, planCreate, type DispatchPlan, type KernelContext } from './context.ts';
 import type { MatmulArgs, MatmulPlan } from './matmul.ts';
 import { weightRowBytes, weightSplit, type WeightFormat, type WeightSlice } from './weight-layout.ts';
 import source from '../../shaders/matmul-int8.wgsl';
@@ -57,49 +59,62 @@ export interface Int8Device {
 
 /**
  * Why the int8 kernel cannot run `format` on `device` (null: it can): it needs the subgroup
- * matrix feature, an i8 -> i32 16 x 16 x 32 configuration (listed by the adapter, or where it
- * lists none, an exact int8Probe on the device) and subgroups of exactly 32.
+ * matrix feature, an i8 -> i32 16 x 16 x 32 configuration (where the adapter lists any), an
+ * exact int8Probe on the device in some placement, and subgroups of exactly 32.
  */
-export function matmulInt8Support(device: Int8Device, format: WeightFormat): string | null {
+export function matmulInt8Support(device: Int8Device, format: WeightFormat, probe: Int8ProbeVerdict | undefined = int8ProbeSettled(device)): string | null {
   if (!INT8_FORMATS.includes(format)) return `format ${format} has no int8 kernel (${INT8_FORMATS.join(', ')} only)`;
   if (!device.features.has('subgroups')) return 'the device has no subgroups';
   if (!device.features.has(SUBGROUP_MATRIX_FEATURE)) return `the device lacks ${SUBGROUP_MATRIX_FEATURE} (create it with unsafe: true)`;
   const info = device.adapterInfo;
   const configs = Array.from(info?.subgroupMatrixConfigs ?? []); // a WebIDL sequence in Dawn
   const ok = configs.some((c) => String(c.componentType) === 'i8' && String(c.resultComponentType) === 'i32' && Number(c.M) === 16 && Number(c.N) === 16 && Number(c.K) === 32);
-  if (!ok && configs.length === 0) {
-    const probe = int8ProbeSettled(device);
-    if (!probe) return 'the adapter lists no subgroup matrix configurations (offered: none) and the int8 probe has not run (await matmulInt8Probed)';
-    if (!probe.ok) return `the adapter lists no subgroup matrix configurations (offered: none) and the int8 probe failed: ${probe.detail}`;
-  } else if (!ok) return `no i8 -> i32 16x16x32 subgroup matrix configuration (offered: ${configs.map((c) => `${c.componentType}->${c.resultComponentType} ${c.M}x${c.N}x${c.K}`).join(', ') || 'none'})`;
+  if (!ok && configs.length) return `no i8 -> i32 16x16x32 subgroup matrix configuration (offered: ${configs.map((c) => `${c.componentType}->${c.resultComponentType} ${c.M}x${c.N}x${c.K}`).join(', ')})`;
   if (info?.subgroupMinSize !== 32 || info?.subgroupMaxSize !== 32) return `subgroup size ${info?.subgroupMinSize}..${info?.subgroupMaxSize}, the kernel needs exactly 32`;
+  if (!probe) return 'the int8 probe has not run on this device (await matmulInt8Probed)';
+  if (!probe.ok) return `the int8 probe failed in every placement: ${probe.detail}`;
   return null;
 }
 
 /**
- * matmulInt8Support after running the known-answer probe where the adapter lists no
- * configurations (only on devices that have the feature and subgroups).
+ * matmulInt8Support after running the known-answer probe (once per device, only on devices that
+ * have the feature, subgroups and a format the kernel reads).
  */
 export async function matmulInt8Probed(device: Int8Device, format: WeightFormat): Promise<string | null> {
-  const unlisted = Array.from(device.adapterInfo?.subgroupMatrixConfigs ?? []).length === 0;
-  if (unlisted && INT8_FORMATS.includes(format) && device.features.has('subgroups') && device.features.has(SUBGROUP_MATRIX_FEATURE)) {
-    await int8Probe(device as unknown as GPUDevice); // once per device
+  if (INT8_FORMATS.includes(format) && device.features.has('subgroups') && device.features.has(SUBGROUP_MATRIX_FEATURE)) {
+    await int8Probe(device as unknown as GPUDevice);
   }
   return matmulInt8Support(device, format);
 }
 
-/** The shader defines of one variant (exported for the preprocessing test). */
-export function matmulInt8Defines(ctx: KernelContext, a: { format: WeightFormat; bias?: boolean; accumulate?: boolean; tile?: Int8Tile }) {
-  const t = a.tile ?? INT8_TILE;
-  if (!(t.sgm >= 2 && [1, 2, 4, 8].includes(t.sgn))) throw new LongreadError('internal', `matmul int8: tiling ${t.sgm}x${t.sgn} is not supported.`, 'Use SGM >= 2 and SGN in 1, 2, 4, 8 (matmul-int8.wgsl staging).');
-  return baseDefines(ctx, { FMT: a.format, SGM: `${t.sgm}u`, SGN: `${t.sgn}u`, BIAS: a.bias === true, ACCUMULATE: a.accumulate === true, PREFETCH: t.prefetch !== false });
+/** The placement the probe found on `device` (workgroup memory for both where it has not run). */
+export function int8PlacementOf(device: object): Int8Placement {
+  return int8ProbeSettled(device)?.placement ?? { stage: 'wg', res: 'wg' };
 }
 
-/** Workgroup memory of a tiling (matmul-int8.wgsl: staged x and w, scales, i32 results). */
-export function int8WorkgroupBytes(t: Int8Tile): number {
+/** The shader defines of one variant (exported for the preprocessing test). */
+export function matmulInt8Defines(ctx: KernelContext, a: { format: WeightFormat; bias?: boolean; accumulate?: boolean; tile?: Int8Tile; placement?: Int8Placement }) {
+  const t = a.tile ?? INT8_TILE;
+  if (!(t.sgm >= 2 && [1, 2, 4, 8].includes(t.sgn))) throw new LongreadError('internal', `matmul int8: tiling ${t.sgm}x${t.sgn} is not supported.`, 'Use SGM >= 2 and SGN in 1, 2, 4, 8 (matmul-int8.wgsl staging).');
+  const p = a.placement ?? { stage: 'wg', res: 'wg' };
+  return baseDefines(ctx, { FMT: a.format, SGM: `${t.sgm}u`, SGN: `${t.sgn}u`, BIAS: a.bias === true, ACCUMULATE: a.accumulate === true, PREFETCH: t.prefetch !== false, STAGE_ST: p.stage === 'st', RES_ST: p.res === 'st' });
+}
+
+/** Workgroup memory of a tiling (matmul-int8.wgsl: staged x and w, scales, i32 results; the first and last only where placed there). */
+export function int8WorkgroupBytes(t: Int8Tile, p: Int8Placement = { stage: 'wg', res: 'wg' }): number {
   const bm = 32 * t.sgm;
   const bn = 32 * t.sgn;
-  return 48 * (bm + bn) + 4 * 2 * (bm + bn) + 4 * 1024 * t.sgm * t.sgn;
+  return (p.stage === 'wg' ? 48 * (bm + bn) : 0) + 4 * 2 * (bm + bn) + (p.res === 'wg' ? 4 * 1024 * t.sgm * t.sgn : 0);
+}
+
+/** Bytes of one workgroup's region of the storage scratch (matmul-int8.wgsl REGION). */
+export function int8RegionBytes(t: Int8Tile, p: Int8Placement): number {
+  return (p.stage === 'st' ? 48 * 32 * (t.sgm + t.sgn) : 0) + (p.res === 'st' ? 4 * 1024 * t.sgm * t.sgn : 0);
+}
+
+/** Storage scratch of the largest dispatch of a [rows x cols] product over maxM tokens (0: none needed). */
+export function int8StageBytes(t: Int8Tile, p: Int8Placement, rows: number, maxM: number): number {
+  return Math.ceil(rows / (32 * t.sgn)) * Math.ceil(maxM / (32 * t.sgm)) * int8RegionBytes(t, p);
 }
 
 /** Byte layout of the int8 x and its scales in the scratch: [xq | pad to 256 | xs]. */
@@ -109,10 +124,11 @@ export function int8ScratchLayout(maxM: number, cols: number): { xqBytes: number
   return { xqBytes, xsOffset, xsBytes, total: xsOffset + xsBytes };
 }
 
-export async function matmulInt8Plan(ctx: KernelContext, a: MatmulArgs & { int8Tile?: Int8Tile }): Promise<MatmulPlan> {
+export async function matmulInt8Plan(ctx: KernelContext, a: MatmulArgs & { int8Tile?: Int8Tile; int8Placement?: Int8Placement }): Promise<MatmulPlan> {
   if (a.cols % 32) throw new LongreadError('internal', `matmul int8: ${a.cols} columns is not a multiple of 32.`, 'Quantized weights have whole blocks per row.');
   const tile = a.int8Tile ?? INT8_TILE;
-  const wgBytes = int8WorkgroupBytes(tile);
+  const placement = a.int8Placement ?? int8PlacementOf(ctx.device);
+  const wgBytes = int8WorkgroupBytes(tile, placement);
   const wgMax = Number(ctx.device.limits.maxComputeWorkgroupStorageSize);
   if (wgBytes > wgMax) throw new LongreadError('internal', `matmul int8: tiling ${tile.sgm}x${tile.sgn} needs ${wgBytes} bytes of workgroup memory, the device allows ${wgMax}.`, 'Use a smaller tiling (INT8_TILE).');
   for (const [name, ref, bytes] of [['x', a.x, a.maxM * a.cols * 4], ['y', a.y, a.maxM * a.rows * 4], ['bias', a.bias, a.rows * 4]] as const) {
@@ -125,6 +141,11 @@ export async function matmulInt8Plan(ctx: KernelContext, a: MatmulArgs & { int8T
     maxStorageBufferBindingSize: ctx.maxStorageBufferBindingSize,
     minStorageBufferOffsetAlignment: Number(ctx.device.limits.minStorageBufferOffsetAlignment),
   });
+  const stageBytes = Math.max(0, ...slices.map((s) => int8StageBytes(tile, placement, s.rows, a.maxM)));
+  if (stageBytes > ctx.maxStorageBufferBindingSize) {
+    throw new LongreadError('internal', `matmul int8: the staging scratch of ${a.rows} rows x ${a.maxM} tokens needs ${stageBytes} bytes, a binding holds at most ${ctx.maxStorageBufferBindingSize}.`, 'Prefill in smaller pieces or use the f32 kernel (matmulInt8Fits).');
+  }
+  const stage = stageBytes ? kernelScratch(ctx, 'int8-stage', stageBytes) : null;
   let m = a.m ?? a.maxM;
   const lay = int8ScratchLayout(a.maxM, a.cols);
   const scratch: ActivationScratch = activationScratch(ctx, lay.total);
@@ -137,7 +158,7 @@ export async function matmulInt8Plan(ctx: KernelContext, a: MatmulArgs & { int8T
     throw e;
   }
   const params = (s: WeightSlice, m: number) => new ParamsWriter().u32(m).u32(s.rows).u32(a.cols).u32(rowBytes).u32(s.rowStart).u32(a.rows).bytes();
-  const defines = matmulInt8Defines(ctx, { format: a.format, bias: a.bias !== undefined, accumulate: a.accumulate, tile });
+  const defines = matmulInt8Defines(ctx, { format: a.format, bias: a.bias !== undefined, accumulate: a.accumulate, tile, placement });
   let plans: DispatchPlan[];
   try {
     plans = await Promise.all(
@@ -147,7 +168,7 @@ export async function matmulInt8Plan(ctx: KernelContext, a: MatmulArgs & { int8T
           source,
           defines,
           params: params(s, m),
-          buffers: [{ buffer: s.buffer, offset: s.offset, size: s.size }, out.xq, out.xs, a.y, a.bias ?? null],
+          buffers: [{ buffer: s.buffer, offset: s.offset, size: s.size }, out.xq, out.xs, a.y, a.bias ?? null, stage ? { buffer: stage, offset: 0, size: stageBytes } : null],
           workgroups: [Math.ceil(s.rows / bn), Math.ceil(m / bm)],
         }),
       ),
@@ -181,4 +202,9 @@ export async function matmulInt8Plan(ctx: KernelContext, a: MatmulArgs & { int8T
       scratch.release();
     },
   };
+}
+
+/** Whether the int8 plan's staging scratch fits one binding (matmulPlan falls back to f32 where not). */
+export function matmulInt8Fits(ctx: KernelContext, a: Pick<MatmulArgs, 'rows' | 'maxM'> & { int8Tile?: Int8Tile }): boolean {
+  return int8StageBytes(a.int8Tile ?? INT8_TILE, int8PlacementOf(ctx.device), a.rows, a.maxM) <= ctx.maxStorageBufferBindingSize;
 }

@@ -29,7 +29,7 @@ import { LongreadError } from '../errors.ts';
 import { gpuRefSize, type BufferRef } from '../gpu/buffer-pool.ts';
 import { activationFormatOf, activationRoundPlan, activationScratch, type ActivationRoundPlan, type ActivationScratch } from './act-quant.ts';
 import { baseDefines, ParamsWriter, planCreate, type DispatchPlan, type KernelContext, type KernelPlan } from './context.ts';
-import { matmulInt8Plan, matmulInt8Probed } from './matmul-int8.ts';
+import { matmulInt8Fits, matmulInt8Plan, matmulInt8Probed } from './matmul-int8.ts';
 import { softwareAdapter } from './matvec.ts';
 import { weightRowBytes, weightSplit, type WeightFormat, type WeightPart, type WeightSlice } from './weight-layout.ts';
 import source from '../../shaders/matmul.wgsl';
@@ -96,7 +96,7 @@ export function matmulTileDefaults(maxM: number, rows: number, software = false,
 }
 
 export async function matmulPlan(ctx: KernelContext, a: MatmulArgs): Promise<MatmulPlan> {
-  if (a.int8 && a.activation !== 'f32' && (await matmulInt8Probed(ctx.device, a.format)) === null) return matmulInt8Plan(ctx, a);
+  if (a.int8 && a.activation !== 'f32' && (await matmulInt8Probed(ctx.device, a.format)) === null && matmulInt8Fits(ctx, a)) return matmulInt8Plan(ctx, a);
   const rowBytes = weightRowBytes(a.format, a.cols);
   const d = matmulTileDefaults(a.maxM, a.rows, softwareAdapter(ctx), Number(ctx.device.limits.maxComputeWorkgroupStorageSize));
   const tm = a.tileM ?? a.tile ?? d.tm;

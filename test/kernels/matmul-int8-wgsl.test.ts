@@ -11,7 +11,7 @@ import type { KernelContext } from '../../engine/kernels/context.ts';
 import { matmulInt8Defines } from '../../engine/kernels/matmul-int8.ts';
 import source from '../../shaders/matmul-int8.wgsl';
 import { SPELLINGS } from '../../bench/kernels/smx-probe.ts';
-import { int8ProbeCode } from '../../engine/kernels/matmul-int8-probe.ts';
+import { INT8_PLACEMENTS, int8ProbeCode } from '../../engine/kernels/matmul-int8-probe.ts';
 
 // kept referenced for the whole file: a collected instance takes its threads down under Dawn
 let instance: GPU | null = null;
@@ -36,7 +36,7 @@ describe('matmul int8: WGSL on Dawn null backend', () => {
   it("smx.ts's probe spellings: the kernel's compiles, i8 from array<u32> does not", async () => {
     if (!device) return;
     expect(await errorsOf(SPELLINGS[0]![1])).toEqual([]);
-    expect(await errorsOf(int8ProbeCode(64, 96, 48))).toEqual([]);
+    for (const p of INT8_PLACEMENTS) expect(await errorsOf(int8ProbeCode(p))).toEqual([]);
     expect((await errorsOf(SPELLINGS.find(([l]) => l.includes('u32'))![1])).length).toBeGreaterThan(0);
   });
 
@@ -44,8 +44,9 @@ describe('matmul int8: WGSL on Dawn null backend', () => {
   for (const format of ['Q8_0', 'Q4_0'] as const) {
     for (const [bias, accumulate] of [[false, false], [true, false], [false, true], [true, true]] as const) {
       for (const tile of [{ sgm: 2, sgn: 2, prefetch: true }, { sgm: 4, sgn: 2, prefetch: false }, { sgm: 2, sgn: 4, prefetch: true }]) {
-        it(`${format}${bias ? ' bias' : ''}${accumulate ? ' acc' : ''} ${tile.sgm}x${tile.sgn}${tile.prefetch ? ' prefetch' : ''}`, async () => {
-          const code = wgslPreprocess('matmul-int8.wgsl', source, matmulInt8Defines(ctx, { format, bias, accumulate, tile }));
+        for (const placement of INT8_PLACEMENTS) {
+        it(`${format}${bias ? ' bias' : ''}${accumulate ? ' acc' : ''} ${tile.sgm}x${tile.sgn}${tile.prefetch ? ' prefetch' : ''} ${placement.stage}/${placement.res}`, async () => {
+          const code = wgslPreprocess('matmul-int8.wgsl', source, matmulInt8Defines(ctx, { format, bias, accumulate, tile, placement }));
           expect(code).toMatch(/^(enable|diagnostic)/);
           if (!device) {
             console.warn('Dawn null backend without subgroup matrices: WGSL checked by preprocessing only');
@@ -53,6 +54,7 @@ describe('matmul int8: WGSL on Dawn null backend', () => {
           }
           expect(await errorsOf(code)).toEqual([]);
         });
+        }
       }
     }
   }

@@ -8,7 +8,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gpuAcquire, type Gpu } from '../../engine/gpu/device.ts';
 import { kernelContextCreate, type KernelContext } from '../../engine/kernels/context.ts';
-import { int8ScratchLayout, int8WorkgroupBytes, matmulInt8Support, type Int8Device, type SubgroupMatrixConfig } from '../../engine/kernels/matmul-int8.ts';
+import { int8RegionBytes, int8ScratchLayout, int8StageBytes, int8WorkgroupBytes, matmulInt8Support, type Int8Device, type SubgroupMatrixConfig } from '../../engine/kernels/matmul-int8.ts';
+import type { Int8ProbeVerdict } from '../../engine/kernels/matmul-int8-probe.ts';
 import { matmulPlan } from '../../engine/kernels/matmul.ts';
 import { harnessReport, harnessRun, harnessSeed } from './harness.ts';
 import { MATMUL_INT8_CASES } from './cases-matrix.ts';
@@ -22,23 +23,39 @@ function fakeDevice(features: string[], info: Int8Device['adapterInfo']): Int8De
 describe('matmul int8: selection', () => {
   const all = ['subgroups', 'chromium-experimental-subgroup-matrix'];
   const h100 = { subgroupMinSize: 32, subgroupMaxSize: 32, subgroupMatrixConfigs: [{ ...I8, N: 8 }, I8] };
-  it('accepts Q8_0 / Q4_0 on a device like the H100', () => {
-    expect(matmulInt8Support(fakeDevice(all, h100), 'Q8_0')).toBeNull();
-    expect(matmulInt8Support(fakeDevice(all, h100), 'Q4_0')).toBeNull();
+  const exact: Int8ProbeVerdict = { ok: true, detail: 'exact', placement: { stage: 'st', res: 'wg' } };
+  it('accepts Q8_0 / Q4_0 on a device like the H100 once the probe was exact', () => {
+    expect(matmulInt8Support(fakeDevice(all, h100), 'Q8_0', exact)).toBeNull();
+    expect(matmulInt8Support(fakeDevice(all, h100), 'Q4_0', exact)).toBeNull();
+    // configurations not listed (Dawn's node binding): the probe alone decides
+    expect(matmulInt8Support(fakeDevice(all, { ...h100, subgroupMatrixConfigs: [] }), 'Q8_0', exact)).toBeNull();
   });
-  it('refuses other formats, missing features, configurations and subgroup sizes', () => {
-    expect(matmulInt8Support(fakeDevice(all, h100), 'Q4_K')).toMatch(/Q4_K/);
-    expect(matmulInt8Support(fakeDevice(all, h100), 'F16')).toMatch(/F16/);
-    expect(matmulInt8Support(fakeDevice(['subgroups'], h100), 'Q8_0')).toMatch(/subgroup-matrix/);
-    expect(matmulInt8Support(fakeDevice(['chromium-experimental-subgroup-matrix'], h100), 'Q8_0')).toMatch(/subgroups/);
-    expect(matmulInt8Support(fakeDevice(all, { ...h100, subgroupMatrixConfigs: [{ ...I8, componentType: 'f16', resultComponentType: 'f16' }] }), 'Q8_0')).toMatch(/f16->f16/);
-    expect(matmulInt8Support(fakeDevice(all, { ...h100, subgroupMatrixConfigs: [] }), 'Q8_0')).toMatch(/none/);
-    expect(matmulInt8Support(fakeDevice(all, { ...h100, subgroupMinSize: 16, subgroupMaxSize: 32 }), 'Q8_0')).toMatch(/exactly 32/);
+  it('refuses other formats, missing features, configurations, subgroup sizes and a probe that was not run or failed', () => {
+    expect(matmulInt8Support(fakeDevice(all, h100), 'Q4_K', exact)).toMatch(/Q4_K/);
+    expect(matmulInt8Support(fakeDevice(all, h100), 'F16', exact)).toMatch(/F16/);
+    expect(matmulInt8Support(fakeDevice(['subgroups'], h100), 'Q8_0', exact)).toMatch(/subgroup-matrix/);
+    expect(matmulInt8Support(fakeDevice(['chromium-experimental-subgroup-matrix'], h100), 'Q8_0', exact)).toMatch(/subgroups/);
+    expect(matmulInt8Support(fakeDevice(all, { ...h100, subgroupMatrixConfigs: [{ ...I8, componentType: 'f16', resultComponentType: 'f16' }] }), 'Q8_0', exact)).toMatch(/f16->f16/);
+    expect(matmulInt8Support(fakeDevice(all, { ...h100, subgroupMinSize: 16, subgroupMaxSize: 32 }), 'Q8_0', exact)).toMatch(/exactly 32/);
+    expect(matmulInt8Support(fakeDevice(all, h100), 'Q8_0', undefined)).toMatch(/has not run/);
+    expect(matmulInt8Support(fakeDevice(all, h100), 'Q8_0', { ok: false, detail: 'pipeline: An error occurred while generating SPIR-V' })).toMatch(/every placement.*SPIR-V/);
   });
-  it('counts the workgroup memory of a tiling as the shader declares it', () => {
+  it('counts the workgroup memory of a tiling as the shader declares it, per placement', () => {
     // 2x2: xs, ws 64 rows x 48 bytes; sx, sw 2 x 64 f32; rs 4 subgroups x 1024 i32
     expect(int8WorkgroupBytes({ sgm: 2, sgn: 2 })).toBe(2 * 64 * 48 + 2 * 2 * 64 * 4 + 4 * 1024 * 4);
     expect(int8WorkgroupBytes({ sgm: 2, sgn: 2 })).toBeLessThanOrEqual(32768);
+    expect(int8WorkgroupBytes({ sgm: 2, sgn: 2 }, { stage: 'st', res: 'wg' })).toBe(2 * 2 * 64 * 4 + 4 * 1024 * 4);
+    expect(int8WorkgroupBytes({ sgm: 2, sgn: 2 }, { stage: 'st', res: 'st' })).toBe(2 * 2 * 64 * 4);
+  });
+  it('sizes the storage staging scratch: one region per workgroup of the largest dispatch', () => {
+    const t = { sgm: 2, sgn: 2 };
+    expect(int8RegionBytes(t, { stage: 'wg', res: 'wg' })).toBe(0);
+    expect(int8StageBytes(t, { stage: 'wg', res: 'wg' }, 8192, 2048)).toBe(0);
+    expect(int8RegionBytes(t, { stage: 'st', res: 'wg' })).toBe(128 * 48);
+    expect(int8RegionBytes(t, { stage: 'st', res: 'st' })).toBe(128 * 48 + 4 * 4096);
+    // the 1B's ffn_gate over a 2048-token prefill piece: 128 x 32 workgroups
+    expect(int8StageBytes(t, { stage: 'st', res: 'wg' }, 8192, 2048)).toBe(128 * 32 * 128 * 48);
+    expect(int8StageBytes(t, { stage: 'st', res: 'wg' }, 100, 33)).toBe(2 * 1 * 128 * 48);
   });
   it('lays the int8 x and its scales out in one scratch with an aligned scale binding', () => {
     const l = int8ScratchLayout(137, 96);
