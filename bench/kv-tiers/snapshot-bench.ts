@@ -15,9 +15,9 @@
  * --same-model (reopen on the model that prefilled; by default the model is loaded again after
  * the save, so the reopens start from fresh pipelines and plan sets, as after a restart)
  * --no-prepare (do not build the question's prefill plans while the snapshot is read)
- * --upload write|staged (how restored pages reach the GPU: queue.writeBuffer, the default, or
- * reused mapped staging buffers + copyBufferToBuffer; engine/kv/snapshot.ts) --ahead N (reads in
- * flight, engine/kv/snapshot-file.ts) --verify-first (checksums before each batch's upload, as
+ * --upload write|staged (how restored pages reach the GPU: queue.writeBuffer, or reused mapped
+ * staging buffers + copyBufferToBuffer; default the engine's, engine/kv/snapshot.ts) --ahead N
+ * (reads in flight; default the engine's) --verify-first (checksums before each batch's upload, as
  * before verifyLate). Run with UV_THREADPOOL_SIZE set to compare thread pools
  * (reads and checksums share libuv's pool, 4 threads by default; it must be set before Node starts).
  * Checks that every restored run gives the same first token as the cold one. Each reopen is
@@ -45,7 +45,7 @@ import path from 'node:path';
 import { gpuAcquire } from '../../engine/gpu/device.ts';
 import { modelInspect, modelLoad, sessionCreate } from '../../engine/decode/index.ts';
 import { kvCacheCreate, kvCacheDispose, kvCacheEnsure } from '../../engine/kv/kv-cache.ts';
-import { kvSnapshotRestore, kvSnapshotSave, snapshotRestoreStatsCreate, type SnapshotRestoreStats, type SnapshotUpload } from '../../engine/kv/snapshot.ts';
+import { kvSnapshotRestore, kvSnapshotSave, SNAPSHOT_AHEAD_DEFAULT, SNAPSHOT_UPLOAD_DEFAULT, snapshotRestoreStatsCreate, type SnapshotRestoreStats, type SnapshotUpload } from '../../engine/kv/snapshot.ts';
 import { ENGINE_VERSION } from '../../engine/service/version.ts';
 import { ggufGenerate, randomPromptTokens, type GenType } from '../../tools/gen-gguf/gen-gguf.ts';
 
@@ -59,8 +59,8 @@ const runs = Number(arg('--runs') ?? 3);
 const dropCaches = argv.includes('--drop-caches');
 const prepare = !argv.includes('--no-prepare');
 const sameModel = argv.includes('--same-model');
-const upload = (arg('--upload') ?? 'write') as SnapshotUpload;
-const ahead = Number(arg('--ahead') ?? 0) || undefined; // reads in flight (snapshot-file.ts default)
+const upload = (arg('--upload') ?? SNAPSHOT_UPLOAD_DEFAULT) as SnapshotUpload;
+const ahead = Number(arg('--ahead') ?? 0) || SNAPSHOT_AHEAD_DEFAULT; // reads in flight
 // --verify-first: each batch's checksums checked before it is uploaded (the restore's default hashes a batch while it uploads)
 const verifyLate = !argv.includes('--verify-first');
 const restoreOpts = { upload, verifyLate, ...(ahead ? { ahead } : {}) };
@@ -131,7 +131,7 @@ async function restoreOnlyBench(): Promise<never> {
   rmSync(dir, { recursive: true, force: true });
   process.stdout.write(`Device: ${gpu.info.adapterName}. Bare KV cache ${shapeArgs.nLayers} layers x ${shapeArgs.nKvHeads} KV heads x head dim ${shapeArgs.headDim}, ${ctx} tokens: snapshot ${(bytes / 2 ** 20).toFixed(0)} MiB, saved in ${(saveMs / 1000).toFixed(2)} s.\n`
     + `restore (read + verify + upload), ${runs} runs (s): ${times.map((x) => sec(x)).join(', ')}; best ${sec(Math.min(...times))} s = ${(bytes / 2 ** 20 / (Math.min(...times) / 1000)).toFixed(0)} MiB/s\n`
-    + `upload: ${upload}, reads ahead: ${ahead ?? 'default'}, checksums ${verifyLate ? 'while uploading' : 'before each upload'}.${dropCaches ? ' OS page cache dropped before each restore.' : ''} UV_THREADPOOL_SIZE=${process.env.UV_THREADPOOL_SIZE ?? '(default 4)'}.\n`
+    + `upload: ${upload}, reads ahead: ${ahead}, checksums ${verifyLate ? 'while uploading' : 'before each upload'}.${dropCaches ? ' OS page cache dropped before each restore.' : ''} UV_THREADPOOL_SIZE=${process.env.UV_THREADPOOL_SIZE ?? '(default 4)'}.\n`
     + `| run | ${PHASE_HEAD} | after (s) |\n|---|${'---:|'.repeat(8)}\n${rows.join('\n')}\n`
     + `restored pages saved again give the same file: ${same}\n`);
   kvCacheDispose(kv);
@@ -213,7 +213,7 @@ const bestOf = (c: string) => {
 const summary = [...new Set(plan)].map((c) => `| restore the snapshot (page cache ${c}), prefill the question: best of ${runs} | ${sec(bestOf(c))} | ${(coldMs / bestOf(c)).toFixed(1)}x |`);
 const md = [
   `Device: ${gpu.info.adapterName}. Model: ${shape} ${type}, random weights. Document ${ctx} tokens + question ${qLen} tokens, first answer token (greedy). Snapshot ${(bytes / 2 ** 20).toFixed(0)} MiB, saved in ${(saveMs / 1000).toFixed(2)} s. `
-    + `${sameModel ? 'Reopened on the model that prefilled.' : `Reopened on a freshly loaded model (load ${(reloadMs / 1000).toFixed(2)} s, not counted).`} Question plans ${prepare ? 'prepared while the snapshot is read' : 'built at first use'}; upload: ${upload}, reads ahead: ${ahead ?? 'default'}, checksums ${verifyLate ? 'while uploading' : 'before each upload'}. `
+    + `${sameModel ? 'Reopened on the model that prefilled.' : `Reopened on a freshly loaded model (load ${(reloadMs / 1000).toFixed(2)} s, not counted).`} Question plans ${prepare ? 'prepared while the snapshot is read' : 'built at first use'}; upload: ${upload}, reads ahead: ${ahead}, checksums ${verifyLate ? 'while uploading' : 'before each upload'}. `
     + `${dropCaches ? `OS page cache ${dropped ? 'dropped' : 'NOT dropped (not root)'} before each 'dropped' reopen.` : 'Snapshot possibly in the OS page cache.'} UV_THREADPOOL_SIZE=${process.env.UV_THREADPOOL_SIZE ?? '(default 4)'}.`,
   '',
   '| path | time to first token (s) | speed-up |',

@@ -8,8 +8,8 @@
  *
  * Pages go out one layer at a time through a MAP_READ staging buffer (memory stays at one
  * layer's worth) and come back into freshly mapped physical pages, one upload per run of pages
- * that are consecutive in both the file and the arena: with queue.writeBuffer ('write', the
- * default) or through a few reused mapped staging buffers and copyBufferToBuffer ('staged').
+ * that are consecutive in both the file and the arena: through a few reused mapped staging
+ * buffers and copyBufferToBuffer ('staged', the default) or with queue.writeBuffer ('write').
  * Page order in the file: layer, then KV head, then logical page. Layers whose pages live in
  * RAM / on disk (kv-tiers.ts) are read from and restored into their tier; a restore applies
  * the memory planner's policy for the snapshot's length first.
@@ -114,6 +114,16 @@ function blockRuns(kv: KvCache, pages: number, first: number, data: Uint8Array, 
 /** How restored pages reach the GPU (see kvSnapshotRestore). */
 export type SnapshotUpload = 'write' | 'staged';
 
+/**
+ * The restore's defaults, from the H200 run of bench/kv-tiers/snapshot-bench.ts (32K-token
+ * document of a 1B Q8_0, 1 GiB snapshot, 16 libuv threads, 2026-12-06, commit a5fa1cd): with 16
+ * reads ahead, 'write' reopened in 0.92 s (page cache warm), 'staged' in 0.47 s: Dawn's
+ * writeBuffer staging allocations were the upload's cost. Reads ahead cost their batches' RAM
+ * (16 x 16 MiB here).
+ */
+export const SNAPSHOT_UPLOAD_DEFAULT: SnapshotUpload = 'staged';
+export const SNAPSHOT_AHEAD_DEFAULT = 16;
+
 const STAGING_BUFFERS = 3;
 
 /**
@@ -197,7 +207,7 @@ export async function kvSnapshotSave(kv: KvCache, tokenIds: readonly number[], f
 export async function kvSnapshotRestore(kv: KvCache, file: string, fingerprint: string, opts: { stats?: SnapshotRestoreStats; upload?: SnapshotUpload; ahead?: number; verifyLate?: boolean } = {}): Promise<number[]> {
   const t0 = performance.now();
   const stats = opts.stats;
-  const s = await snapshotOpen(file, fingerprint, { recycle: true, verifyLate: opts.verifyLate !== false, ...(stats ? { stats } : {}), ...(opts.ahead ? { ahead: opts.ahead } : {}) });
+  const s = await snapshotOpen(file, fingerprint, { recycle: true, verifyLate: opts.verifyLate !== false, ...(stats ? { stats } : {}), ahead: opts.ahead ?? SNAPSHOT_AHEAD_DEFAULT });
   let t = performance.now();
   if (stats) stats.openMs += t - t0;
   const h = s.header;
@@ -218,7 +228,7 @@ export async function kvSnapshotRestore(kv: KvCache, file: string, fingerprint: 
   // damage found at any point empties the cache again before the error reaches the caller.
   // The reader recycles its buffers: a batch must be fully handed over (writeBuffer copies)
   // before the loop asks for the next one.
-  const staged = opts.upload === 'staged' ? new StagedUploader(kv, pages) : null;
+  const staged = (opts.upload ?? SNAPSHOT_UPLOAD_DEFAULT) === 'staged' ? new StagedUploader(kv, pages) : null;
   const write = (block: { first: number; data: Uint8Array }) =>
     blockRuns(kv, pages, block.first, block.data, (arena, dst, from, to) => kv.device.queue.writeBuffer(arena, dst, block.data.subarray(from, to) as Uint8Array<ArrayBuffer>));
   try {
