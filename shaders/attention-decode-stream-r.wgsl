@@ -1,17 +1,31 @@
-// Split-K decode attention, pass 1 variant 'stream-r': the 'stream' pass
-// (attention-decode-stream.wgsl: its header explains the token stream, the staged page ids and
-// the merge) with every per-invocation value in its own variable. 'stream' keeps the step's K/V
-// words, scores, softmax state and accumulators in function-scope arrays indexed by loop
-// variables, which a compiler may place in local (spilled) memory, so the loads of a step need
-// not overlap; here the loader's #for unrolls every loop over tokens (u < U), row words (w < W)
-// and heads (h < G) into distinct variables: k{u}_{w}, v{u}_{w} (vec4<u32>, 8 halves), s{u}_{h}
-// (score, then p), m{h} / l{h} (softmax state), acc{h}_{w}_0 / _1 (dims 8 (c + L w) .. + 4 and
-// + 4 .. + 8 of head h). Per step: every row address, then every K word, then every V word, then
-// the first score. The arithmetic and its order are those of 'stream' (same online softmax,
-// same sums). Only the merge after the token loop (once per chunk) copies the state into arrays
-// and runs the loops of 'stream': unrolled, its G * W barrier rounds took lavapipe's LLVM 4x
-// longer to compile (14/2 heads, hd 64, 8 tokens: 9.6 s against 2.2 s).
-// The merge `reduce` and the `probs_norm` tap of attention-decode.wgsl run after it unchanged.
+// Split-K decode attention, pass 1 variant 'stream-r' (beside `main` of attention-decode.wgsl,
+// chosen by DecodeAttentionArgs.variant; the GPU default, decodeVariantDefault; the merge
+// `reduce` and the `probs_norm` tap of attention-decode.wgsl run after it unchanged, same `part`
+// layout). Built for memory-level parallelism where `main` keeps one page per workgroup in flight:
+//   - the chunk's page ids are staged in workgroup memory once, up front (one coalesced load,
+//     at most MAXP pages per chunk: the plan caps chunks at that), so no K/V load waits on a
+//     page-table load;
+//   - the chunk is one token stream, not a walk over pages: a step takes T = TPW * U tokens,
+//     row group rg the tokens tb + u * TPW + rg (u < U: consecutive row groups on consecutive
+//     rows, so a subgroup's loads stay coalesced); all U * W K words and U * W V words of a
+//     step are issued before the first score, so 2 U W 128-bit loads per invocation are in
+//     flight at once, whatever the page size;
+//   - no workgroup barrier in the token loop with SG_RED; the workgroup size TPW * L is a knob
+//     (32..256), so small workgroups with more, shorter chunks can fill the SMs;
+//   - every per-invocation value is its own variable: the loader's #for unrolls every loop over
+//     tokens (u < U), row words (w < W) and heads (h < G) into k{u}_{w}, v{u}_{w} (vec4<u32>, 8
+//     halves), s{u}_{h} (score, then p), m{h} / l{h} (softmax state), acc{h}_{w}_0 / _1 (dims
+//     8 (c + L w) .. + 4 and + 4 .. + 8 of head h). Function-scope arrays indexed by loop
+//     variables (the removed rolled 'stream' variant) may be placed in local (spilled) memory,
+//     so the loads of a step need not overlap: that form ran 1.2-3.4x slower in the H200 sweep
+//     (2026-12-06, best of each variant per shape; engine/kernels/attention-decode.ts).
+// Per step: every row address, then every K word, then every V word, then the first score.
+// Scores, softmax and P.V per invocation as in `main` (q pre-scaled to log2 units, lazy rescale
+// by RESCALE, all G query heads of the kv head from one K/V load); at the end the TPW row
+// groups merge through workgroup memory and write the chunk partial to `part`. Only that merge
+// (once per chunk) copies the state into arrays and runs loops: unrolled, its G * W barrier
+// rounds took lavapipe's LLVM 4x longer to compile (14/2 heads, hd 64, 8 tokens: 9.6 s against
+// 2.2 s). Rows at or past the chunk's end are loaded clamped to its last row and given p = 0.
 //
 // Defines (engine/kernels/attention-decode.ts decodeStreamLayout): HD (multiple of 8, <= 128),
 // G (q heads per kv head), L (lanes per row, divides HD / 8), W (= HD / 8 / L, words of a row
@@ -223,9 +237,9 @@ fn main(ids: Ids, @builtin(workgroup_id) wid: vec3<u32>) {
 #endfor
 #endfor
   }
-  // Merge the row groups and write the chunk's partials (common/decode-merge.wgsl, as 'page'
-  // and 'stream'; the state goes back into arrays for it: once per chunk, and its barriers stay
-  // in loops, which lavapipe compiles far faster than unrolled).
+  // Merge the row groups and write the chunk's partials (common/decode-merge.wgsl, as 'page';
+  // the state goes back into arrays for it: once per chunk, and its barriers stay in loops,
+  // which lavapipe compiles far faster than unrolled).
   var m: array<f32, G>;
   var l: array<f32, G>;
   var acc: array<vec4<f32>, 2u * G * W>;

@@ -2,8 +2,8 @@
 // pages (a CPU proxy only; the H100 numbers come from bench/kernels/ops.ts). Skipped unless
 // DECODE_LAB is set to kvLen,nHeads,nKvHeads,headDim[,targetWorkgroups]:
 //   DECODE_LAB=8192,32,8,128 npx vitest run bench/kernels/decode-lab.test.ts
-// DECODE_LAB_STREAM=tokensPerStep,invocations times the 'stream' pass 1 instead (e.g. 4,128);
-// with DECODE_LAB_VARIANT=stream-r the unrolled 'stream-r' one with those knobs.
+// DECODE_LAB_STREAM=tokensPerStep,invocations times the 'stream-r' pass 1 with those knobs
+// instead (e.g. 4,128); without it the adapter's default variant (on lavapipe 'page').
 import { describe, it } from 'vitest';
 import { gpuAcquire } from '../../engine/gpu/device.ts';
 import { gpuBufferFrom, STORAGE } from '../../engine/gpu/buffer-pool.ts';
@@ -13,7 +13,7 @@ import { kvPagesFor, kvPageWords } from '../../engine/kernels/kv-layout.ts';
 
 const spec = process.env.DECODE_LAB;
 const streamSpec = process.env.DECODE_LAB_STREAM;
-const streamVariant: DecodeVariant = process.env.DECODE_LAB_VARIANT === 'stream-r' ? 'stream-r' : 'stream';
+const streamVariant: DecodeVariant = 'stream-r';
 
 describe.skipIf(!spec)('decode attention timing (lavapipe proxy)', () => {
   it('one decode step', async () => {

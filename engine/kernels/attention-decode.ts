@@ -21,17 +21,19 @@
  *   'page'    `main` of attention-decode.wgsl: a workgroup of 256 walks its pages one after
  *             another, the next page's K/V in flight while a page is computed. The default on
  *             CPU adapters and where subgroups are narrower than a row's lanes.
- *   'stream'  attention-decode-stream.wgsl: the chunk's page ids staged in workgroup memory up
- *             front, the chunk read as a token stream with `tokensPerStep` tokens per row group
- *             and step (all their K and V loads issued before the first score), `rowGroups` *
- *             lanes invocations per workgroup, chunks of at most STREAM_MAX_CHUNK_PAGES pages.
- *             The default on GPUs: faster in every shape of the H200 sweep (BENCHMARKS.md,
- *             2026-12-06: 29-33% of the read ceiling at hd 128 against 23-28%, 28-32% at hd 64
- *             against 21-24%, 12% against 8% for 14/2 heads); knobs from streamDefaults.
- *   'stream-r' attention-decode-stream-r.wgsl: 'stream' with the same knobs, layout and
- *             arithmetic, its loops over tokens, row words and heads unrolled by the loader's
- *             #for so each K/V word, score and accumulator is its own variable (no function-scope
- *             arrays the compiler might spill to local memory). A lab variant: never a default.
+ *   'stream-r' attention-decode-stream-r.wgsl: the chunk's page ids staged in workgroup memory
+ *             up front, the chunk read as a token stream with `tokensPerStep` tokens per row
+ *             group and step (all their K and V loads issued before the first score),
+ *             `rowGroups` x lanes invocations per workgroup, chunks of at most
+ *             STREAM_MAX_CHUNK_PAGES pages; its loops over tokens, row words and heads unrolled
+ *             by the loader's #for so each K/V word, score and accumulator is its own variable
+ *             (no function-scope arrays the compiler might spill to local memory). The default
+ *             on GPUs, knobs from streamDefaults. H200 sweep (bench/kernels/ops.ts
+ *             --only=decode, commit a5fa1cd, 2026-12-06), best us per layer, 32/8 heads: hd 128
+ *             53.2 at 32K tokens (85% of the 2.95 TB/s ceiling) and 167.9 at 128K, against
+ *             'page' 364.5 and 593.9; hd 64 32.8 and 86.0 against 77.8 and 344.1; 14/2 heads,
+ *             hd 64, 32K: 36.9 against 45.1. (A rolled 'stream', the same algorithm in arrays,
+ *             ran 176.1, 573.4, 77.8, 270.3 and 45.1 there and was removed.)
  */
 
 import { LongreadError } from '../errors.ts';
@@ -40,10 +42,9 @@ import { baseDefines, kernelScratch, ParamsWriter, planCreate, type DispatchPlan
 import { KV_PAGE_TOKENS, kvPagesFor, type KvLayerView } from './kv-layout.ts';
 import { softwareAdapter } from './matvec.ts';
 import source from '../../shaders/attention-decode.wgsl';
-import streamSource from '../../shaders/attention-decode-stream.wgsl';
 import streamRSource from '../../shaders/attention-decode-stream-r.wgsl';
 
-export type DecodeVariant = 'page' | 'stream' | 'stream-r';
+export type DecodeVariant = 'page' | 'stream-r';
 
 export interface DecodeAttentionArgs {
   /** f32 [nHeads, headDim] (RoPE applied) */
@@ -60,11 +61,11 @@ export interface DecodeAttentionArgs {
   targetWorkgroups?: number;
   /** Lanes sharing a K/V row in pass 1 (power of two dividing headDim / 8, <= 16); default decodeLanes(headDim, G). */
   lanesPerRow?: number;
-  /** Pass-1 kernel (see the header); default 'page'. */
+  /** Pass-1 kernel (see the header); default decodeVariantDefault. */
   variant?: DecodeVariant;
-  /** 'stream', 'stream-r': tokens per row group and step (1, 2, 4 or 8); default streamDefaults. */
+  /** 'stream-r': tokens per row group and step (1, 2, 4 or 8); default streamDefaults. */
   tokensPerStep?: number;
-  /** 'stream', 'stream-r': row groups per workgroup (power of two, rowGroups * lanes in 32..256); default streamDefaults. */
+  /** 'stream-r': row groups per workgroup (power of two, rowGroups * lanes in 32..256); default streamDefaults. */
   rowGroups?: number;
 }
 
@@ -82,26 +83,28 @@ export interface DecodeAttentionPlan extends KernelPlan {
  */
 export const DECODE_TARGET_SOFTWARE = 8;
 
-/** Pages per chunk at most for the 'stream' variant (its workgroup-memory page-id table, MAXP). */
+/** Pages per chunk at most for the 'stream-r' variant (its workgroup-memory page-id table, MAXP). */
 export const STREAM_MAX_CHUNK_PAGES = 64;
 
 /**
- * The 'stream' knobs that won the H200 sweep (bench/kernels/ops.ts --only=decode, 2026-12-06,
- * target 512 in every shape): 4 tokens per step (2 at G >= 7, where the G accumulators per token
- * already fill the registers), 256 invocations with 16 lanes per row (hd 128), 64 with 8 (hd 64).
+ * The 'stream-r' knobs that won the H200 sweep (bench/kernels/ops.ts --only=decode, commit
+ * a5fa1cd, 2026-12-06; every best at or tied with target 512, the plan's GPU default): 4 tokens
+ * per step for every G; 128 invocations (8 row groups x 16 lanes at hd 128: 53.2 us at 32K
+ * tokens, 167.9 at 128K; 16 x 8 lanes at hd 64: 32.8 and 86.0), 64 where G >= 7 and rows have
+ * fewer than 16 lanes (14/2 heads, hd 64: 8 x 8 lanes 36.9 us against 49.2 for 16 x 8).
  */
 export function streamDefaults(lanes: number, G: number): { tokensPerStep: number; rowGroups: number } {
-  const invocations = lanes >= 16 ? 256 : 64;
-  return { tokensPerStep: G >= 7 ? 2 : 4, rowGroups: Math.max(1, invocations / lanes) };
+  const invocations = G >= 7 && lanes < 16 ? 64 : 128;
+  return { tokensPerStep: 4, rowGroups: Math.max(1, invocations / lanes) };
 }
 
 /**
- * Pass-1 variant when the caller names none: 'stream' on GPUs whose subgroups hold a row's lanes
- * (its scores reduce by shuffles), 'page' on CPU adapters (lavapipe: stream's 16-lane rows fall
- * back to workgroup-memory sums and ran 1.6x slower at hd 128).
+ * Pass-1 variant when the caller names none: 'stream-r' on GPUs whose subgroups hold a row's
+ * lanes (its scores reduce by shuffles), 'page' on CPU adapters (lavapipe: the stream pass's
+ * 16-lane rows fall back to workgroup-memory sums; its rolled form ran 1.6x slower at hd 128).
  */
 export function decodeVariantDefault(o: { software: boolean; subgroups: boolean; subgroupMinSize: number; lanes: number }): DecodeVariant {
-  return !o.software && o.subgroups && o.subgroupMinSize >= o.lanes ? 'stream' : 'page';
+  return !o.software && o.subgroups && o.subgroupMinSize >= o.lanes ? 'stream-r' : 'page';
 }
 
 export function decodeChunking(kvLen: number, nKvHeads: number, target: number, maxChunkPages = Infinity): { chunkPages: number; nChunks: number } {
@@ -154,7 +157,7 @@ export function decodeLayout(headDim: number, G: number, subgroups: boolean, sub
   return { lanes, rowGroups, hb, ds, sgRed, sharedBytes: Math.max(main, 256 * 24) };
 }
 
-/** Shader shape of the 'stream' and 'stream-r' pass 1 (the defines of attention-decode-stream*.wgsl). */
+/** Shader shape of the 'stream-r' pass 1 (the defines of attention-decode-stream-r.wgsl). */
 export interface DecodeStreamLayout {
   lanes: number;
   /** row groups per workgroup; the workgroup runs rowGroups * lanes invocations */
@@ -192,9 +195,9 @@ export async function decodeAttentionPlan(ctx: KernelContext, a: DecodeAttention
   }
   const sgMin = subgroupMinSize(ctx);
   const variant = a.variant ?? decodeVariantDefault({ software: softwareAdapter(ctx), subgroups: ctx.subgroups, subgroupMinSize: sgMin, lanes });
-  const stream = variant === 'stream' || variant === 'stream-r';
+  const stream = variant === 'stream-r';
   const sd = streamDefaults(lanes, G);
-  // the merge (and the 'page' pass 1) use the 'page' layout; the default one for 'stream', so
+  // the merge (and the 'page' pass 1) use the 'page' layout; the default one for 'stream-r', so
   // its merge pipeline is the default plan's
   const lay = decodeLayout(headDim, G, ctx.subgroups, sgMin, stream ? decodeLanes(headDim, G) : lanes);
   const sl = stream ? decodeStreamLayout(headDim, G, ctx.subgroups, sgMin, lanes, a.rowGroups ?? sd.rowGroups, a.tokensPerStep ?? sd.tokensPerStep) : null;
@@ -240,7 +243,7 @@ export async function decodeAttentionPlan(ctx: KernelContext, a: DecodeAttention
   const [main, reduce, norm] = await Promise.all([
     planCreate(ctx, {
       ...common,
-      ...(sl ? { name: `attention-decode-${variant}.wgsl`, source: variant === 'stream-r' ? streamRSource : streamSource, defines: baseDefines(ctx, { HD: headDim, G, L: sl.lanes, ...(variant === 'stream-r' ? { W: headDim / 8 / sl.lanes } : {}), TPW: sl.rowGroups, U: sl.tokens, SG_RED: sl.sgRed, PROBS: probs }) } : {}),
+      ...(sl ? { name: 'attention-decode-stream-r.wgsl', source: streamRSource, defines: baseDefines(ctx, { HD: headDim, G, L: sl.lanes, W: headDim / 8 / sl.lanes, TPW: sl.rowGroups, U: sl.tokens, SG_RED: sl.sgRed, PROBS: probs }) } : {}),
       entryPoint: 'main',
       buffers: [a.q, a.kv.pages, a.kv.pageTable, part, null, a.probs ?? null],
       workgroups: [1, nKvHeads],

@@ -1,5 +1,5 @@
 // The end of a split-K decode chunk, one piece of code for the pass-1 kernels of
-// attention-decode.wgsl ('page'), attention-decode-stream.wgsl and attention-decode-stream-r.wgsl:
+// attention-decode.wgsl ('page') and attention-decode-stream-r.wgsl ('stream-r'):
 // the workgroup's row groups merge their online-softmax states (each rescaled to the common max
 // of its head) and write the chunk's partials for the `reduce` pass: per (head, chunk) row the
 // unnormalised output words, its max and its sum.

@@ -50,16 +50,16 @@ describe('attention plans across steps', () => {
     await expect(decodeAttentionPlan(ctx, { q: kv.pageTable, out: kv.pageTable, kv: { ...kv, headDim: 100 }, nHeads: 2, maxKvLen: 64 })).rejects.toMatchObject({ code: 'model-unsupported' });
   });
 
-  it('decode stream: invalid knobs are rejected', async () => {
+  it('decode stream-r: invalid knobs are rejected', async () => {
     const { kv } = setup(1);
-    const args = { q: kv.pageTable, out: kv.pageTable, kv, nHeads, maxKvLen: 64, variant: 'stream' as const };
+    const args = { q: kv.pageTable, out: kv.pageTable, kv, nHeads, maxKvLen: 64, variant: 'stream-r' as const };
     await expect(decodeAttentionPlan(ctx, { ...args, rowGroups: 3 })).rejects.toMatchObject({ code: 'internal' });
     await expect(decodeAttentionPlan(ctx, { ...args, tokensPerStep: 3 })).rejects.toMatchObject({ code: 'internal' });
     await expect(decodeAttentionPlan(ctx, { ...args, rowGroups: 64 })).rejects.toMatchObject({ code: 'internal' }); // 512 invocations
-    await expect(decodeAttentionPlan(ctx, { ...args, variant: 'stream-r', tokensPerStep: 3 })).rejects.toMatchObject({ code: 'internal' });
+    await expect(decodeAttentionPlan(ctx, { ...args, rowGroups: 2 })).rejects.toMatchObject({ code: 'internal' }); // 16 invocations
   });
 
-  it.each(['page', 'stream', 'stream-r'] as const)('decode (%s): update(kvLen) over page boundaries and chunk-count changes', async (variant) => {
+  it.each(['page', 'stream-r'] as const)('decode (%s): update(kvLen) over page boundaries and chunk-count changes', async (variant) => {
     const seed = harnessSeed();
     const { rng, k, v, kv } = setup(seed);
     const q = rng.normal(nHeads * hd, 2);
@@ -107,15 +107,17 @@ describe('attention plans across steps', () => {
 });
 
 describe('decode attention defaults', () => {
-  it("picks 'stream' on GPUs whose subgroups hold a row's lanes, 'page' on CPU adapters", async () => {
+  it("picks 'stream-r' on GPUs whose subgroups hold a row's lanes, 'page' on CPU adapters", async () => {
     const { decodeVariantDefault, streamDefaults } = await import('../../engine/kernels/attention-decode.ts');
-    expect(decodeVariantDefault({ software: false, subgroups: true, subgroupMinSize: 32, lanes: 16 })).toBe('stream');
+    expect(decodeVariantDefault({ software: false, subgroups: true, subgroupMinSize: 32, lanes: 16 })).toBe('stream-r');
     expect(decodeVariantDefault({ software: true, subgroups: true, subgroupMinSize: 8, lanes: 8 })).toBe('page');
     expect(decodeVariantDefault({ software: false, subgroups: true, subgroupMinSize: 8, lanes: 16 })).toBe('page');
     expect(decodeVariantDefault({ software: false, subgroups: false, subgroupMinSize: 0, lanes: 8 })).toBe('page');
-    // the H200 sweep's winners: hd 128 (16 lanes) 4 tokens x 256 invocations, hd 64 4 x 64, G = 7 2 x 64
-    expect(streamDefaults(16, 4)).toEqual({ tokensPerStep: 4, rowGroups: 16 });
-    expect(streamDefaults(8, 4)).toEqual({ tokensPerStep: 4, rowGroups: 8 });
-    expect(streamDefaults(8, 7)).toEqual({ tokensPerStep: 2, rowGroups: 8 });
+    // the H200 sweep's winners (2026-12-06): 4 tokens per step; 128 invocations (hd 128: 8 x 16
+    // lanes, hd 64: 16 x 8), 64 at G >= 7 with 8 lanes (14/2 heads, hd 64)
+    expect(streamDefaults(16, 4)).toEqual({ tokensPerStep: 4, rowGroups: 8 });
+    expect(streamDefaults(8, 4)).toEqual({ tokensPerStep: 4, rowGroups: 16 });
+    expect(streamDefaults(8, 7)).toEqual({ tokensPerStep: 4, rowGroups: 8 });
+    expect(streamDefaults(16, 7)).toEqual({ tokensPerStep: 4, rowGroups: 8 });
   });
 });

@@ -107,15 +107,15 @@ interface DecodeOpts {
   probs?: boolean;
   target?: number;
   lanes?: number;
-  /** the 'stream' (or `variant`: 'stream-r') pass 1 with these knobs (tokens per step, row groups) */
-  stream?: { tokens?: number; rowGroups?: number; variant?: 'stream' | 'stream-r' };
-  /** expected chunk count after update (checks the chunking, e.g. the stream variant's page cap) */
+  /** the 'stream-r' pass 1 with these knobs (tokens per step, row groups; default streamDefaults) */
+  stream?: { tokens?: number; rowGroups?: number };
+  /** expected chunk count after update (checks the chunking, e.g. the stream-r variant's page cap) */
   chunks?: number;
 }
 
 function decodeCase(name: string, nHeads: number, nKv: number, hd: number, kvLen: number, opts: DecodeOpts = {}): KernelCase {
   return {
-    op: `attn-decode${opts.stream ? `-${opts.stream.variant ?? 'stream'}` : ''}-hd${hd}`,
+    op: `attn-decode${opts.stream ? '-stream-r' : ''}-hd${hd}`,
     name,
     maxNmse: 1e-9,
     build(env) {
@@ -141,7 +141,7 @@ function decodeCase(name: string, nHeads: number, nKv: number, hd: number, kvLen
             ...(probs ? { probs } : {}),
             ...(opts.target ? { targetWorkgroups: opts.target } : {}),
             ...(opts.lanes ? { lanesPerRow: opts.lanes } : {}),
-            ...(st ? { variant: st.variant ?? 'stream', ...(st.tokens ? { tokensPerStep: st.tokens } : {}), ...(st.rowGroups ? { rowGroups: st.rowGroups } : {}) } : {}),
+            ...(st ? { variant: 'stream-r' as const, ...(st.tokens ? { tokensPerStep: st.tokens } : {}), ...(st.rowGroups ? { rowGroups: st.rowGroups } : {}) } : {}),
           });
           p.update(kvLen);
           if (opts.chunks !== undefined && p.chunks !== opts.chunks) throw new Error(`expected ${opts.chunks} chunks, the plan chose ${p.chunks}`);
@@ -257,49 +257,29 @@ export const DECODE_CASES: KernelCase[] = [
   }),
 ];
 
-// The 'stream' pass 1: ragged lengths (steps of TPW * U tokens that end mid-page and
-// mid-chunk), head dims 64 and 128, G = 1, 4, 7, workgroups of 32..256 invocations, 1..8 tokens
-// per step, the 64-page chunk cap. Few shader variants (lavapipe compile time); lanes 16 at hd
-// 128 run the workgroup-memory score sum on lavapipe (subgroups of 8), lanes <= 8 the shuffles.
-export const DECODE_STREAM_CASES: KernelCase[] = [
-  decodeCase('stream G=4 len=1', 8, 2, 64, 1, { stream: {} }),
-  decodeCase('stream G=4 len=1000 (8-page chunks, 4 tokens x 16 row groups)', 8, 2, 64, 1000, { stream: {}, target: 4, chunks: 2 }),
-  decodeCase('stream G=4 len=777 probs (2 tokens x 4 row groups of 16 lanes)', 8, 2, 128, 777, { stream: { tokens: 2, rowGroups: 4 }, target: 6, probs: true }),
-  decodeCase('stream G=4 len=65 8 lanes (chunk of 2 pages ending in a 1-token page)', 8, 2, 128, 65, { stream: { tokens: 2, rowGroups: 4 }, lanes: 8, target: 2 }),
-  decodeCase('stream Qwen2.5-0.5B shape heads=14 kv=2 len=1000 (G=7, 8 tokens x 8 row groups)', 14, 2, 64, 1000, { stream: { tokens: 8, rowGroups: 8 }, target: 8 }),
-  decodeCase('stream G=7 hd=128 len=300', 7, 1, 128, 300, { stream: {}, target: 2 }),
-  decodeCase('stream G=1 len=5000 (64-page cap: 2 chunks per head, 4 tokens x 32 row groups)', 2, 2, 64, 5000, { stream: { rowGroups: 32 }, target: 2, chunks: 2 }),
-  decodeCase('stream G=1 hd=128 len=63 (1 token x 4 row groups of 8 lanes)', 3, 3, 128, 63, { stream: { tokens: 1, rowGroups: 4 } }),
-  decodeCase('stream G=4 len=5000 (one page per chunk)', 8, 2, 64, 5000, { stream: {}, target: 512 }),
-  randomShapeCase('attn-decode-stream', (pick, int) => {
-    const [hd, G, probs] = pick(DECODE_STREAM_VARIANTS);
-    const nKv = int(1, 3);
-    const len = int(1, 400);
-    const target = pick([4, 16, 1024]);
-    return [decodeCase('random', nKv * G, nKv, hd, len, { probs, target, stream: {} }), `hd=${hd} kv=${nKv} G=${G} len=${len} probs=${probs} target=${target}`];
-  }),
-];
-
-// The 'stream-r' pass 1 ('stream' unrolled into distinct variables): the same edges and knobs,
-// tokens 1, 2, 4, 8 per step, workgroups of 32, 64, 128 and 256 invocations, hd 128 with 8
-// lanes (2 words per invocation) and 16 (one word: the workgroup-memory score sum on lavapipe).
-const R = { variant: 'stream-r' } as const;
+// The 'stream-r' pass 1 (the GPU default): ragged lengths (steps of TPW * U tokens that end
+// mid-page and mid-chunk), head dims 64 and 128, G = 1, 4, 7, workgroups of 32..256
+// invocations, 1, 2, 4 and 8 tokens per step, the 64-page chunk cap, the default knobs
+// (streamDefaults) at G = 4 and 7. Few shader variants (lavapipe compile time); at hd 128, 16
+// lanes (one word per invocation) run the workgroup-memory score sum on lavapipe (subgroups of
+// 8), 8 lanes (2 words) the shuffles.
 export const DECODE_STREAM_R_CASES: KernelCase[] = [
-  decodeCase('stream-r G=4 len=1', 8, 2, 64, 1, { stream: R }),
-  decodeCase('stream-r G=4 len=1000 (8-page chunks, 4 tokens x 16 row groups)', 8, 2, 64, 1000, { stream: { ...R, rowGroups: 16 }, target: 4, chunks: 2 }),
-  decodeCase('stream-r G=4 len=777 probs (2 tokens x 4 row groups of 16 lanes)', 8, 2, 128, 777, { stream: { ...R, tokens: 2, rowGroups: 4 }, target: 6, probs: true }),
-  decodeCase('stream-r G=4 len=65 8 lanes (2 words per lane; chunk of 2 pages ending in a 1-token page)', 8, 2, 128, 65, { stream: { ...R, tokens: 2, rowGroups: 4 }, lanes: 8, target: 2 }),
-  decodeCase('stream-r Qwen2.5-0.5B shape heads=14 kv=2 len=1000 (G=7, 8 tokens x 8 row groups)', 14, 2, 64, 1000, { stream: { ...R, tokens: 8, rowGroups: 8 }, target: 8 }),
-  decodeCase('stream-r G=7 hd=128 len=300 (2 tokens x 16 row groups of 16 lanes)', 7, 1, 128, 300, { stream: R, target: 2 }),
-  decodeCase('stream-r G=1 len=5000 (64-page cap: 2 chunks per head, 4 tokens x 32 row groups)', 2, 2, 64, 5000, { stream: { ...R, rowGroups: 32 }, target: 2, chunks: 2 }),
-  decodeCase('stream-r G=1 hd=128 len=63 probs (1 token x 4 row groups of 8 lanes)', 3, 3, 128, 63, { stream: { ...R, tokens: 1, rowGroups: 4 }, probs: true }),
-  decodeCase('stream-r G=4 len=5000 (one page per chunk)', 8, 2, 64, 5000, { stream: R, target: 512 }),
+  decodeCase('stream-r G=4 len=1', 8, 2, 64, 1, { stream: {} }),
+  decodeCase('stream-r G=4 len=1000 (8-page chunks, default 4 tokens x 16 row groups)', 8, 2, 64, 1000, { stream: {}, target: 4, chunks: 2 }),
+  decodeCase('stream-r G=4 len=777 probs (2 tokens x 4 row groups of 16 lanes)', 8, 2, 128, 777, { stream: { tokens: 2, rowGroups: 4 }, target: 6, probs: true }),
+  decodeCase('stream-r G=4 len=65 8 lanes (2 words per lane; chunk of 2 pages ending in a 1-token page)', 8, 2, 128, 65, { stream: { tokens: 2, rowGroups: 4 }, lanes: 8, target: 2 }),
+  decodeCase('stream-r Qwen2.5-0.5B shape heads=14 kv=2 len=1000 (G=7, 8 tokens x 8 row groups)', 14, 2, 64, 1000, { stream: { tokens: 8, rowGroups: 8 }, target: 8 }),
+  decodeCase('stream-r Qwen2.5-0.5B shape heads=14 kv=2 len=999 (G=7, default 4 tokens x 8 row groups)', 14, 2, 64, 999, { stream: {}, target: 16 }),
+  decodeCase('stream-r G=7 hd=128 len=300 (default 4 tokens x 8 row groups of 16 lanes)', 7, 1, 128, 300, { stream: {}, target: 2 }),
+  decodeCase('stream-r G=1 len=5000 (64-page cap: 2 chunks per head, 4 tokens x 32 row groups)', 2, 2, 64, 5000, { stream: { rowGroups: 32 }, target: 2, chunks: 2 }),
+  decodeCase('stream-r G=1 hd=128 len=63 probs (1 token x 4 row groups of 8 lanes)', 3, 3, 128, 63, { stream: { tokens: 1, rowGroups: 4 }, probs: true }),
+  decodeCase('stream-r G=4 len=5000 (one page per chunk)', 8, 2, 64, 5000, { stream: {}, target: 512 }),
   randomShapeCase('attn-decode-stream-r', (pick, int) => {
     const [hd, G, probs] = pick(DECODE_STREAM_VARIANTS);
     const nKv = int(1, 3);
     const len = int(1, 400);
     const target = pick([4, 16, 1024]);
-    return [decodeCase('random', nKv * G, nKv, hd, len, { probs, target, stream: R }), `hd=${hd} kv=${nKv} G=${G} len=${len} probs=${probs} target=${target}`];
+    return [decodeCase('random', nKv * G, nKv, hd, len, { probs, target, stream: {} }), `hd=${hd} kv=${nKv} G=${G} len=${len} probs=${probs} target=${target}`];
   }),
 ];
 
@@ -340,4 +320,4 @@ export const PREFILL_CASES: KernelCase[] = [
   }),
 ];
 
-export const ATTENTION_CASES: KernelCase[] = [...KV_APPEND_CASES, ...DECODE_CASES, ...DECODE_STREAM_CASES, ...DECODE_STREAM_R_CASES, ...PREFILL_CASES];
+export const ATTENTION_CASES: KernelCase[] = [...KV_APPEND_CASES, ...DECODE_CASES, ...DECODE_STREAM_R_CASES, ...PREFILL_CASES];
