@@ -2,7 +2,7 @@
 # One measuring call on the GPU machine (device tool), after `pack.sh --peer` of e2e-bench, snapshot-bench,
 # kernels/run and kernels/smx and `bench/device-tree.sh vocab off`; carry [".devpack", ".benchvocab"].
 #   source .devpack/enter.sh && bash bench/device/measure.sh [steps]
-# steps (default all): smx e2e e2e8 snap loops; also ops (decode attention sweep) (snap2, snap3...: the same with other SNAP_ARGS via SNAP2_ARGS...).
+# steps (default all): smx e2e e2e8 snap loops; also ops (decode attention sweep), kern (run.mjs: matvec / matmul table, KERN_ARGS) (snap2, snap3...: the same with other SNAP_ARGS via SNAP2_ARGS...).
 # Env: MODELS / CTX (e2e), MODELS8 / CTX8 (e2e8), E2E_S / E2E8_S / SNAP_S (timeouts), SNAP_ARGS, TOTAL_S. Every table and log goes into one $OUT/res.tgz
 # (the device tool brings back at most 8 files) and a short $OUT/summary.txt.
 set -u
@@ -14,9 +14,9 @@ log() { echo "[$(( $(date +%s) - t0 ))s] $*" | tee -a $R/summary.txt; }
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | tee -a $R/summary.txt
 I8=""
 for s in $steps; do case $s in
-  smx) log smx; OUT=$R timeout 70 node .devpack/smx.mjs > $R/smx.log 2>&1; log "smx rc=$?"
-       grep -E "FAIL|ALL PASS|FAILED|EXACT|TOPS" $R/smx.log | head -20 | tee -a $R/summary.txt
-       grep -q "ALL PASS" $R/smx.log && I8="--int8-prefill" ;;
+  smx) log smx; OUT=$R timeout ${SMX_S:-150} node .devpack/smx.mjs > $R/smx.log 2>&1; log "smx rc=$?"
+       grep -E "FAIL|ALL PASS|FAILED|EXACT|selectable|^\|" $R/smx.log | head -60 | tee -a $R/summary.txt
+       grep -q "^PASS int8 kernel selectable" $R/smx.log && ! grep -q "^FAIL case" $R/smx.log && I8="--int8-prefill" ;;
   e2e) log e2e; mkdir -p $R/e2e; OUT=$R/e2e timeout ${E2E_S:-170} node .devpack/e2e-bench.mjs --models ${MODELS:-llama-1b-q8_0} --contexts ${CTX:-2048,32768} > $R/e2e/log.txt 2>&1; log "e2e rc=$?"
        grep -E "^\|" $R/e2e/e2e.md 2>/dev/null | tee -a $R/summary.txt ;;
   e2e8) [ -z "$I8" ] && { log "e2e8 skipped (no smx pass)"; continue; }
@@ -26,6 +26,8 @@ for s in $steps; do case $s in
        grep -E "^\|" $R/$s/snapshot.md 2>/dev/null | tail -8 | tee -a $R/summary.txt ;;
   ops) log ops; mkdir -p $R/ops; OUT=$R/ops timeout ${OPS_S:-90} node .devpack/ops.mjs --only=decode > $R/ops/log.txt 2>&1; log "ops rc=$?"
        grep -E "^- best" $R/ops/ops.md 2>/dev/null | tee -a $R/summary.txt ;;
+  kern) log kern; mkdir -p $R/kern; OUT=$R/kern timeout ${KERN_S:-120} node .devpack/run.mjs ${KERN_ARGS:---no-sweep} > $R/kern/log.txt 2>&1; log "kern rc=$?"
+       grep -E "FAIL|14336|128256|4096 x 4096" $R/kern/kernels.md 2>/dev/null | head -24 | tee -a $R/summary.txt ;;
   loops) left=$(( ${TOTAL_S:-560} - ( $(date +%s) - t0 ) - 25 )); [ $left -lt 40 ] && { log "loops skipped ($left s left)"; continue; }
        log "loops budget $((left-15))"; mkdir -p $R/loops; OUT=$R/loops timeout $left node .devpack/run.mjs --loops --budget-s=$((left-25)) > $R/loops/log.txt 2>&1; log "loops rc=$?"
        tail -5 $R/loops/log.txt | tee -a $R/summary.txt ;;
