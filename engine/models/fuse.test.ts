@@ -4,7 +4,8 @@
 // SwiGLU, and the o / down matvecs with their quantization each ONE dispatch: gpu-weights.ts,
 // gpu-forward.ts, matvec-fused.ts, rope-kv.ts) computes exactly what fully separate decode
 // (fuseWeights: false) computes: identical greedy tokens and bitwise-identical logits, for a
-// plain llama block, a qwen2 block with q/k/v biases and a qwen3 block with q/k norms; and a
+// plain llama block, a qwen2 block with q/k/v biases, a qwen3 block with q/k norms and a Q4_K_M
+// mix (a layer with a Q6_K attn_v stacks only q|k); and a
 // profile that shows the fused ops. The 65-token prompt ends in a one-token prefill piece, which
 // takes the fused ops too.
 import fs from 'node:fs';
@@ -25,7 +26,7 @@ describe('stacked decode weights', () => {
   });
   afterAll(() => gpu?.dispose());
 
-  for (const [shape, type] of [['tiny-llama', 'Q8_0'], ['tiny-qwen2', 'Q4_K'], ['tiny-qwen3', 'Q6_K']] as [string, GenType][]) {
+  for (const [shape, type] of [['tiny-llama', 'Q8_0'], ['tiny-qwen2', 'Q4_K'], ['tiny-qwen3', 'Q6_K'], ['tiny-llama', 'Q4_K_M']] as [string, GenType][]) {
     it(`${shape} ${type}: fused and separate decode agree exactly`, async () => {
       const file = path.join(dir, `${shape}-${type}.gguf`);
       ggufGenerate({ shape, type, out: file, seed: 7 });
@@ -52,6 +53,8 @@ describe('stacked decode weights', () => {
       if (fused.ops && attnFused.ops && separate.ops) {
         for (const ops of [fused.ops, attnFused.ops]) {
           expect(ops).toContain('fused attn_norm+matvec qkv');
+          // Q4_K_M: layer 0's attn_v is Q6_K, so only its q|k are stacked
+          if (type === 'Q4_K_M') expect(ops).toContain('fused attn_norm+matvec qk');
           expect(ops).toContain(shape === 'tiny-qwen3' ? 'fused q/k norm+rope+kv append' : 'fused rope+kv append');
         }
         expect(fused.ops).toContain('fused ffn_norm+matvec gate+up+swiglu');

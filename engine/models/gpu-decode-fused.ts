@@ -5,7 +5,7 @@
  * attention side only (the default: the FFN side, fusedDecodeFfn, runs only with modelLoad's
  * fuseFfn, being slower on the H100; gpu-forward.ts says why):
  *
- *   attn_norm + quantize + q|k|v (+ biases)      fusedDecodeQkv   1 dispatch (3 if q, k, v were not stacked)
+ *   attn_norm + quantize + q|k|v (+ biases)      fusedDecodeQkv   1 dispatch (2 with only q|k stacked, 3 with none)
  *   q/k norm + RoPE + KV append                  rope-kv.ts       1 (gpu-forward.ts)
  *   attention                                    2
  *   quantize + o (+ residual)                    fusedDecodeFfn   1
@@ -48,8 +48,8 @@ function allOrNone(ps: (KernelPlan | null)[], names: string[]): NamedPlans | nul
 
 /**
  * attn_norm + q|k|v of layer `l` reading the residual x: one fused matvec over the stacked rows
- * into `qkv`, or one per projection (into q, k, v) when they were not stacked (e.g. Q4_K_M's
- * Q6_K attn_v).
+ * into `qkv`; where only q|k were stacked (Q4_K_M's layers with a Q6_K attn_v) one over q|k
+ * into the front of `qkv` and one for v; else one per projection (into q, k, v).
  */
 export async function fusedDecodeQkv(e: FusedDecodeEnv, a: { x: BufferRef; q: BufferRef; k: BufferRef; v: BufferRef; qkv: BufferRef }, l: number): Promise<NamedPlans | null> {
   const { ctx, hp } = e;
@@ -64,6 +64,15 @@ export async function fusedDecodeQkv(e: FusedDecodeEnv, a: { x: BufferRef; q: Bu
   if (qkvW && (!bs || qkvB)) {
     const plan = await matvecFusedPlan(ctx, { format: ws[0]!.format, rows: qd + 2 * kd, cols: hp.dim, weight: qkvW, x: a.x, y: a.qkv, norm, ...(qkvB ? { bias: qkvB } : {}) });
     return allOrNone([plan], ['fused attn_norm+matvec qkv']);
+  }
+  const qkW = fusedRef(ws.slice(0, 2));
+  const qkB = bs ? fusedRef(bs.slice(0, 2)) : null;
+  if (qkW && (!bs || qkB)) {
+    const made = [
+      await matvecFusedPlan(ctx, { format: ws[0]!.format, rows: qd + kd, cols: hp.dim, weight: qkW, x: a.x, y: a.qkv, norm, ...(qkB ? { bias: qkB } : {}) }),
+      await matvecFusedPlan(ctx, { format: ws[2]!.format, rows: kd, cols: hp.dim, weight: tensorRef(ws[2]!), x: a.x, y: a.v, norm, ...(bs ? { bias: tensorRef(bs[2]!) } : {}) }),
+    ];
+    return allOrNone(made, ['fused attn_norm+matvec qk', 'fused attn_norm+matvec v']);
   }
   const outs = [a.q, a.k, a.v];
   const made: (KernelPlan | null)[] = [];

@@ -109,13 +109,15 @@ function actsDispose(a: Acts, keepIds: boolean): void {
 
 /**
  * Weight groups that decode reads as one stacked matrix when they were uploaded into one buffer
- * (engine/models/gpu-weights.ts, `fuseGroups`): per layer q|k|v (and their biases) and gate|up.
+ * (engine/models/gpu-weights.ts, `fuseGroups`, first qualifying group wins): per layer q|k|v
+ * (and their biases), else q|k (Q4_K_M's layers with a Q6_K attn_v), and gate|up.
  */
 export function decodeFuseGroups(nLayers: number): string[][] {
   const g: string[][] = [];
   for (let l = 0; l < nLayers; l++) {
     const p = `blk.${l}.`;
-    g.push([`${p}attn_q.weight`, `${p}attn_k.weight`, `${p}attn_v.weight`], [`${p}attn_q.bias`, `${p}attn_k.bias`, `${p}attn_v.bias`], [`${p}ffn_gate.weight`, `${p}ffn_up.weight`]);
+    g.push([`${p}attn_q.weight`, `${p}attn_k.weight`, `${p}attn_v.weight`], [`${p}attn_q.bias`, `${p}attn_k.bias`, `${p}attn_v.bias`]);
+    g.push([`${p}attn_q.weight`, `${p}attn_k.weight`], [`${p}attn_q.bias`, `${p}attn_k.bias`], [`${p}ffn_gate.weight`, `${p}ffn_up.weight`]);
   }
   return g;
 }

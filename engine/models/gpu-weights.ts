@@ -175,7 +175,7 @@ export async function weightsUpload(device: GPUDevice, file: ModelFile, names: s
   const wanted = new Set(names);
   for (const g of fuseGroups) {
     const gi = g.map((n) => (wanted.has(n) ? file.tensors.get(n) : undefined));
-    if (gi.every((t): t is TensorInfo => t !== undefined) && fusable(gi, align, maxBinding)) for (const t of gi) groupOf.set(t.name, gi);
+    if (gi.every((t): t is TensorInfo => t !== undefined) && !gi.some((t) => groupOf.has(t.name)) && fusable(gi, align, maxBinding)) for (const t of gi) groupOf.set(t.name, gi);
   }
   const out = new Map<string, GpuTensor>();
   let done = 0;
