@@ -30,6 +30,7 @@ import { decodeAttentionPlan } from '../../engine/kernels/attention-decode.ts';
 import { kvPagesFor, kvPageWords, type KvLayerView } from '../../engine/kernels/kv-layout.ts';
 import { GpuTimer } from '../../engine/gpu/timing.ts';
 import { timedPass } from './time.ts';
+import { readCeiling } from './read-ceiling.ts';
 import { harnessRun, harnessReport } from '../../test/kernels/harness.ts';
 import { MATMUL_CASES, MATVEC_CASES } from '../../test/kernels/cases-matrix.ts';
 import { ATTENTION_CASES } from '../../test/kernels/cases-attention.ts';
@@ -259,6 +260,9 @@ async function main(): Promise<void> {
     gpu.dispose();
     return;
   }
+  const ceiling = await readCeiling(ctx, timer);
+  const ceilingLine = `Read ceiling on this device (bench/kernels/read-ceiling.ts, ${(ceiling.bytes / 2 ** 20).toFixed(0)} MiB read once): ${ceiling.gbps.toFixed(0)} GB/s (${ceiling.best}; ${ceiling.rows.map((r) => `${r.gbps.toFixed(0)}`).join(' / ')} GB/s over the shapes). The % columns are of the H100's ${READ_CEILING_GBPS} GB/s.`;
+  console.log(ceilingLine);
   if (args.has('--diag')) await diagMatvec(ctx, timer);
   await benchMatvec(ctx, timer, rows, !args.has('--no-sweep'));
   await benchAttention(ctx, timer, rows);
@@ -267,6 +271,8 @@ async function main(): Promise<void> {
     `Device: ${info}`,
     '',
     `Timer: ${gpu.hasTimestamps ? 'GPU timestamps around a pass of many dispatches' : 'host clock (no timestamp-query)'}; host us = submit-to-done per dispatch.`,
+    '',
+    ceilingLine,
     '',
     '| kernel | shape | variant | time (us) | host us | GB/s | % of 2.95 TB/s | TFLOP/s |',
     '|---|---|---|---:|---:|---:|---:|---:|',
