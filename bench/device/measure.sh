@@ -26,8 +26,8 @@ for s in $steps; do case $s in
        grep -E "^\|" $R/$s/snapshot.md 2>/dev/null | tail -8 | tee -a $R/summary.txt ;;
   ops) log ops; mkdir -p $R/ops; OUT=$R/ops timeout ${OPS_S:-90} node .devpack/ops.mjs --only=decode > $R/ops/log.txt 2>&1; log "ops rc=$?"
        grep -E "^- best" $R/ops/ops.md 2>/dev/null | tee -a $R/summary.txt ;;
-  kern) log kern; mkdir -p $R/kern; OUT=$R/kern timeout ${KERN_S:-120} node .devpack/run.mjs ${KERN_ARGS:---no-sweep} > $R/kern/log.txt 2>&1; log "kern rc=$?"
-       grep -E "FAIL|14336|128256|4096 x 4096" $R/kern/kernels.md 2>/dev/null | head -24 | tee -a $R/summary.txt ;;
+  kern) log kern; mkdir -p $R/kern; OUT=$R/kern timeout ${KERN_S:-120} node .devpack/run.mjs ${KERN_ARGS---no-sweep} > $R/kern/log.txt 2>&1; log "kern rc=$?"
+       grep -E "FAIL|Read ceiling|14336|128256|4096x4096|\*" $R/kern/kernels.md 2>/dev/null | head -40 | tee -a $R/summary.txt ;;
   loops) left=$(( ${TOTAL_S:-560} - ( $(date +%s) - t0 ) - 25 )); [ $left -lt 40 ] && { log "loops skipped ($left s left)"; continue; }
        log "loops budget $((left-15))"; mkdir -p $R/loops; OUT=$R/loops timeout $left node .devpack/run.mjs --loops --budget-s=$((left-25)) > $R/loops/log.txt 2>&1; log "loops rc=$?"
        tail -5 $R/loops/log.txt | tee -a $R/summary.txt ;;
