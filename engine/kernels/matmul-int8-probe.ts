@@ -33,11 +33,14 @@ export const INT8_PLACEMENTS: readonly Int8Placement[] = [
 
 export const int8PlacementName = (p: Int8Placement) => `staged in ${p.stage === 'wg' ? 'workgroup memory' : 'storage'}, results in ${p.res === 'wg' ? 'workgroup memory' : 'storage'}`;
 
+// Words staged per operand: B's last column ends at byte 96 + 15 * 48 + 32 = 848 (a 208-word
+// array, 832 bytes, cut it off: the H100 run of 2026-12-06 read column 15 as garbage).
+const PROBE_WORDS = 256;
 // word offsets of the staged A, B and the results in the storage scratch: nonzero and 16-byte
 // aligned, like a workgroup's region in the kernel's scratch
 const XB = 1040;
-const WB = XB + 208;
-const RB = WB + 208;
+const WB = XB + PROBE_WORDS;
+const RB = WB + PROBE_WORDS;
 
 /**
  * The probe shader: A and B copied from SA / SB into the placement's arrays, the product stored
@@ -54,11 +57,11 @@ export const int8ProbeCode = (p: Int8Placement, aOff = 64, bOff = 96, stride = 4
 @group(0) @binding(1) var<storage, read> SB: array<i32>;
 @group(0) @binding(2) var<storage, read_write> C: array<i32>;
 ${stage || res ? '@group(0) @binding(3) var<storage, read_write> ST: array<i32>;' : ''}
-${stage ? '' : 'var<workgroup> xs: array<i32, 208>;\nvar<workgroup> ws: array<i32, 208>;'}
+${stage ? '' : `var<workgroup> xs: array<i32, ${PROBE_WORDS}>;\nvar<workgroup> ws: array<i32, ${PROBE_WORDS}>;`}
 ${res ? '' : 'var<workgroup> rs: array<i32, 1024>;'}
 @compute @workgroup_size(128)
 fn main(@builtin(local_invocation_index) lid: u32, @builtin(subgroup_id) sg: u32) {
-  for (var i = lid; i < 208u; i += 128u) {
+  for (var i = lid; i < ${PROBE_WORDS}u; i += 128u) {
     ${xs}[${xb}u + i] = SA[i];
     ${ws}[${wb}u + i] = SB[i];
   }
@@ -80,8 +83,8 @@ export interface Int8ProbeResult {
 
 /** Runs `code` (an int8ProbeCode) once and compares all four subgroups' products. */
 export async function int8ProbeRun(device: GPUDevice, code: string): Promise<Int8ProbeResult> {
-  const a = new Int8Array(208 * 4);
-  const b = new Int8Array(208 * 4);
+  const a = new Int8Array(PROBE_WORDS * 4);
+  const b = new Int8Array(PROBE_WORDS * 4);
   const A: number[][] = [];
   const B: number[][] = [];
   let s = 7;
@@ -93,6 +96,7 @@ export async function int8ProbeRun(device: GPUDevice, code: string): Promise<Int
   for (let k = 0; k < 32; k++) B.push(Array.from({ length: 16 }, rnd));
   for (let r = 0; r < 16; r++) for (let k = 0; k < 32; k++) a[64 + r * 48 + k] = A[r]![k]!;
   for (let n = 0; n < 16; n++) for (let k = 0; k < 32; k++) b[96 + n * 48 + k] = B[k]![n]!;
+  if (96 + 15 * 48 + 32 > b.length || 64 + 15 * 48 + 32 > a.length) throw new Error('int8 probe: operands do not fit the staged words');
   const expected = new Int32Array(256);
   for (let r = 0; r < 16; r++) for (let n = 0; n < 16; n++) for (let k = 0; k < 32; k++) expected[r * 16 + n]! += A[r]![k]! * B[k]![n]!;
   const sa = gpuBufferFrom(device, a, STORAGE, 'int8-probe-a');
