@@ -124,7 +124,8 @@ export type SnapshotUpload = 'write' | 'staged';
 export const SNAPSHOT_UPLOAD_DEFAULT: SnapshotUpload = 'staged';
 export const SNAPSHOT_AHEAD_DEFAULT = 16;
 
-const STAGING_BUFFERS = 3;
+/** Mapped staging buffers of the 'staged' upload (batches in flight to the GPU); bench A/B: snapshot-bench --staging N. */
+export const SNAPSHOT_STAGING_DEFAULT = 3;
 
 /**
  * The 'staged' upload: a few MAP_WRITE staging buffers reused round-robin. Each batch is copied
@@ -137,12 +138,12 @@ class StagedUploader {
   private readonly busy: { buf: GPUBuffer; ready: Promise<void> }[] = [];
   private readonly all: GPUBuffer[] = [];
 
-  constructor(private readonly kv: KvCache, private readonly pages: number) {}
+  constructor(private readonly kv: KvCache, private readonly pages: number, private readonly count: number) {}
 
-  /** A mapped staging buffer of at least `size` bytes: a new one while there are fewer than STAGING_BUFFERS, else the oldest once the GPU is done with it. */
+  /** A mapped staging buffer of at least `size` bytes: a new one while there are fewer than `count`, else the oldest once the GPU is done with it. */
   private async take(size: number): Promise<GPUBuffer> {
     let buf: GPUBuffer | undefined;
-    if (this.all.length >= STAGING_BUFFERS && this.busy.length) {
+    if (this.all.length >= this.count && this.busy.length) {
       const b = this.busy.shift()!;
       await b.ready;
       buf = b.buf;
@@ -204,7 +205,7 @@ export async function kvSnapshotSave(kv: KvCache, tokenIds: readonly number[], f
  * K/V it now holds. Throws `snapshot-invalid` when the file is damaged, belongs to something
  * else, or does not fit this cache's shape.
  */
-export async function kvSnapshotRestore(kv: KvCache, file: string, fingerprint: string, opts: { stats?: SnapshotRestoreStats; upload?: SnapshotUpload; ahead?: number; verifyLate?: boolean } = {}): Promise<number[]> {
+export async function kvSnapshotRestore(kv: KvCache, file: string, fingerprint: string, opts: { stats?: SnapshotRestoreStats; upload?: SnapshotUpload; ahead?: number; verifyLate?: boolean; staging?: number } = {}): Promise<number[]> {
   const t0 = performance.now();
   const stats = opts.stats;
   const s = await snapshotOpen(file, fingerprint, { recycle: true, verifyLate: opts.verifyLate !== false, ...(stats ? { stats } : {}), ahead: opts.ahead ?? SNAPSHOT_AHEAD_DEFAULT });
@@ -228,7 +229,7 @@ export async function kvSnapshotRestore(kv: KvCache, file: string, fingerprint: 
   // damage found at any point empties the cache again before the error reaches the caller.
   // The reader recycles its buffers: a batch must be fully handed over (writeBuffer copies)
   // before the loop asks for the next one.
-  const staged = (opts.upload ?? SNAPSHOT_UPLOAD_DEFAULT) === 'staged' ? new StagedUploader(kv, pages) : null;
+  const staged = (opts.upload ?? SNAPSHOT_UPLOAD_DEFAULT) === 'staged' ? new StagedUploader(kv, pages, Math.max(1, opts.staging ?? SNAPSHOT_STAGING_DEFAULT)) : null;
   const write = (block: { first: number; data: Uint8Array }) =>
     blockRuns(kv, pages, block.first, block.data, (arena, dst, from, to) => kv.device.queue.writeBuffer(arena, dst, block.data.subarray(from, to) as Uint8Array<ArrayBuffer>));
   try {
