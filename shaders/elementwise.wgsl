@@ -2,7 +2,7 @@
 // dispatch2d: linear workgroup id = wid.x + wid.y * nwg.x).
 //
 // Entry points:
-//   swiglu    out[i] = silu(a[i]) * b[i]              (a = gate, b = up)
+//   swiglu    out[i] = silu(a[i]) * b[i]              (a = gate, b = up; common/swiglu.wgsl)
 //   bias_add  a[i] += b[i % params.dim]               (in place; b = bias [dim])
 //   add       a[i] += b[i]                            (in place residual add)
 //
@@ -13,6 +13,7 @@
 //   3 out  [n]   (swiglu only)
 
 #define WG 256
+#include "common/swiglu.wgsl"
 
 struct Params {
   n: u32,
@@ -39,8 +40,7 @@ fn elem_index(wid: vec3<u32>, nwg: vec3<u32>, lid: u32) -> u32 {
 fn swiglu(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let i = elem_index(wid, nwg, lid);
   if (i >= params.n) { return; }
-  let g = a[i];
-  out[i] = g / (1.0 + exp(-g)) * b[i];
+  out[i] = silu_mul(a[i], b[i]);
 }
 #else
 @compute @workgroup_size(WG)

@@ -12,6 +12,7 @@ import kvPage from '../../shaders/common/kv-page.wgsl';
 import matvecQ8Units from '../../shaders/common/matvec-q8-units.wgsl';
 import matvecRows from '../../shaders/common/matvec-rows.wgsl';
 import decodeMerge from '../../shaders/common/decode-merge.wgsl';
+import swiglu from '../../shaders/common/swiglu.wgsl';
 
 wgslRegister('common/reduce.wgsl', reduce);
 wgslRegister('common/act-scale.wgsl', actScale);
@@ -19,3 +20,4 @@ wgslRegister('common/kv-page.wgsl', kvPage);
 wgslRegister('common/matvec-q8-units.wgsl', matvecQ8Units);
 wgslRegister('common/matvec-rows.wgsl', matvecRows);
 wgslRegister('common/decode-merge.wgsl', decodeMerge);
+wgslRegister('common/swiglu.wgsl', swiglu);

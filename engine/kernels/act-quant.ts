@@ -8,9 +8,13 @@
  *   const q = await activationQuantizePlan(ctx, { x, cols, format: 'q8_K' });  // int8 + scales (matvec)
  *   const q = await activationQuantizePlan(ctx, { x, cols, maxRows, format: 'q8_0', out: { xq, xs } }); // (int8 matmul)
  *   const r = await activationRoundPlan(ctx, { x, y, cols, maxRows, format: 'q8_0' }); // y = d q in f32 (matmul)
+ *   const n = await activationQuantizePlan(ctx, { x, cols, format, norm: { weight, eps } });  // rmsnorm(x) * w, quantized
+ *   const s = await activationQuantizePlan(ctx, { x: gate, cols, format, swiglu: { up } });   // silu(gate) * up, quantized
  *
  * Both plans take a row count (maxRows, setRows per submit); the quantize plan writes into its
  * own buffers or, with `out`, into the caller's (the int8 matmul's scratch layout).
+ * `norm` and `swiglu` fold decode's ffn_norm (rmsnorm.ts) or SwiGLU (elementwise.ts) into the
+ * quantization, one dispatch instead of two, bitwise equal to the separate kernels.
  * `activationScratch` hands out one device-wide buffer for the rounded (or int8) x of the matmul
  * plans: each plan encodes its rounding right before its product, so plans can share it.
  *
@@ -22,7 +26,8 @@ import { LongreadError } from '../errors.ts';
 import { gpuRefSize, STORAGE, type BufferRef } from '../gpu/buffer-pool.ts';
 import { ACTIVATION_BLOCK, activationFormatOfType, type ActivationFormat } from '../reference/ops-act-quant.ts';
 import type { WgslDefines } from '../gpu/wgsl-loader.ts';
-import { dispatch2d, ParamsWriter, planCreate, type DispatchPlan, type KernelContext, type KernelPlan } from './context.ts';
+import { baseDefines, dispatch2d, ParamsWriter, planCreate, type DispatchPlan, type KernelContext, type KernelPlan } from './context.ts';
+import { rmsNormWorkgroup } from './rmsnorm.ts';
 import type { WeightFormat } from './weight-layout.ts';
 import source from '../../shaders/act-quant.wgsl';
 
@@ -55,16 +60,17 @@ interface RowsDispatch {
 
 /**
  * One act-quant.wgsl dispatch over `rows` rows of `cols` (rows are concatenated whole blocks,
- * so the shader sees rows * cols elements): 64 invocations per 256 elements.
+ * so the shader sees rows * cols elements): 64 invocations per 256 elements; with `norm`
+ * (NORM) one workgroup per row, reducing with eps.
  */
-async function rowsDispatch(ctx: KernelContext, a: { what: string; defines: WgslDefines; buffers: BufferRef[]; cols: number; maxRows: number; rows: number }): Promise<RowsDispatch> {
+async function rowsDispatch(ctx: KernelContext, a: { what: string; defines: WgslDefines; buffers: (BufferRef | null)[]; cols: number; maxRows: number; rows: number; norm?: { eps: number } }): Promise<RowsDispatch> {
   const check = (rows: number) => {
     if (!(rows >= 1 && rows <= a.maxRows && Number.isInteger(rows))) throw new LongreadError('internal', `${a.what}: row count ${rows} outside 1..${a.maxRows}.`, 'Create the plan with a larger maxRows.');
   };
   check(a.rows);
   let rows = a.rows;
-  const params = () => new ParamsWriter().u32((rows * a.cols) / 4).bytes();
-  const groups = () => dispatch2d(ctx, Math.max(1, Math.ceil((rows * a.cols) / 256)));
+  const params = () => new ParamsWriter().u32(((a.norm ? 1 : rows) * a.cols) / 4).u32(rows).f32(a.norm?.eps ?? 0).bytes();
+  const groups = () => dispatch2d(ctx, a.norm ? rows : Math.max(1, Math.ceil((rows * a.cols) / 256)));
   const plan = await planCreate(ctx, { name: 'act-quant.wgsl', source, defines: a.defines, params: params(), buffers: a.buffers, workgroups: groups() });
   return {
     plan,
@@ -106,6 +112,16 @@ export interface ActivationQuantizeArgs {
    * scratch layout; default: two buffers of the plan's own, freed by dispose.
    */
   out?: { xq: BufferRef; xs: BufferRef };
+  /**
+   * Quantizes rmsnorm(x) * weight instead of x, computed as rmsnorm.ts computes it (same
+   * workgroup size and reduction order, so bitwise its output): one dispatch for both.
+   */
+  norm?: { weight: BufferRef; eps: number };
+  /**
+   * Quantizes silu(x) * up instead of x (x is the gate), computed as elementwise.ts's swigluPlan
+   * does (common/swiglu.wgsl): one dispatch for both. up: [maxRows x cols] f32.
+   */
+  swiglu?: { up: BufferRef };
 }
 
 /**
@@ -120,6 +136,9 @@ export async function activationQuantizePlan(ctx: KernelContext, a: ActivationQu
   const what = 'activation quantize';
   const size = activationQuantizeBytes(maxRows, a.cols);
   checkRef(what, 'x', a.x, maxRows * a.cols * 4, 'Allocate the activation buffers for the model shape.');
+  if (a.norm && a.swiglu) throw new LongreadError('internal', `${what}: norm and swiglu inputs together.`, 'Fold one op into the quantization.');
+  if (a.norm) checkRef(what, 'norm weight', a.norm.weight, a.cols * 4, 'Pass the norm weight of the row being quantized.');
+  if (a.swiglu) checkRef(what, 'up', a.swiglu.up, maxRows * a.cols * 4, 'Allocate the activation buffers for the model shape.');
   if (a.out) {
     checkRef(what, 'xq', a.out.xq, size.xq, 'Size the output with activationQuantizeBytes.');
     checkRef(what, 'xs', a.out.xs, size.xs, 'Size the output with activationQuantizeBytes.');
@@ -132,7 +151,10 @@ export async function activationQuantizePlan(ctx: KernelContext, a: ActivationQu
   const { xq, xs } = a.out ?? own!;
   let d: RowsDispatch;
   try {
-    d = await rowsDispatch(ctx, { what, defines: { Q8_K: a.format === 'q8_K' }, buffers: [a.x, xq, xs], cols: a.cols, maxRows, rows: a.rows ?? maxRows });
+    const q8K = a.format === 'q8_K';
+    const defines = a.norm ? baseDefines(ctx, { Q8_K: q8K, NORM: true, WG: rmsNormWorkgroup(a.cols) }) : { Q8_K: q8K, SWIGLU: a.swiglu !== undefined };
+    const buffers = [a.x, xq, xs, a.norm?.weight ?? null, a.swiglu?.up ?? null];
+    d = await rowsDispatch(ctx, { what, defines, buffers, cols: a.cols, maxRows, rows: a.rows ?? maxRows, ...(a.norm ? { norm: { eps: a.norm.eps } } : {}) });
   } catch (e) {
     free();
     throw e;

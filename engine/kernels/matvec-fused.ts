@@ -24,6 +24,7 @@ import { LongreadError } from '../errors.ts';
 import { gpuRefSize, type BufferRef } from '../gpu/buffer-pool.ts';
 import { activationFormatOf } from './act-quant.ts';
 import { baseDefines, dispatch2d, ParamsWriter, planCreate, type DispatchPlan, type KernelContext } from './context.ts';
+import { rmsNormWorkgroup } from './rmsnorm.ts';
 import { matvecDefaults, matvecLoopDefines, softwareAdapter, type MatvecLoop } from './matvec.ts';
 import { weightFormatLayout, weightRowBytes, weightSplit, type WeightFormat } from './weight-layout.ts';
 import source from '../../shaders/matvec-q8-fused.wgsl';
@@ -54,11 +55,6 @@ export interface MatvecFusedArgs {
   rowsPerGroup?: number;
   /** The unit loop's variant (matvec.ts MatvecLoop); default matvecDefaults, as the separate path. */
   loop?: MatvecLoop;
-}
-
-/** rmsnorm.ts's workgroup size for a row of `dim`: the norm reduction must use the same one. */
-export function rmsNormWorkgroup(dim: number): number {
-  return dim <= 64 ? 64 : dim <= 128 ? 128 : 256;
 }
 
 /** Workgroup memory of the fused kernel in bytes. */

@@ -28,11 +28,19 @@ export interface RmsNormArgs {
   eps: number;
 }
 
+/**
+ * The workgroup size of a row of `dim`. Kernels that fold this norm in (matvec-fused.ts,
+ * rope-kv.ts, act-quant.ts) reduce with the same one, so their sums are bitwise rmsnorm's.
+ */
+export function rmsNormWorkgroup(dim: number): number {
+  return dim <= 64 ? 64 : dim <= 128 ? 128 : 256;
+}
+
 export function rmsNormPlan(ctx: KernelContext, a: RmsNormArgs): Promise<DispatchPlan> {
   const residual = a.delta !== undefined;
   const inplace = a.out === undefined;
   if (residual && inplace) throw new Error('rmsNormPlan: a fused residual add needs an `out` buffer');
-  const wg = a.dim <= 64 ? 64 : a.dim <= 128 ? 128 : 256;
+  const wg = rmsNormWorkgroup(a.dim);
   return planCreate(ctx, {
     name: 'rmsnorm.wgsl',
     source,

@@ -15,7 +15,7 @@
 import type { BufferRef } from '../gpu/buffer-pool.ts';
 import { baseDefines, dispatch2d, ParamsWriter, planCreate, type DispatchPlan, type KernelContext } from './context.ts';
 import type { KvLayerView } from './kv-layout.ts';
-import { rmsNormWorkgroup } from './matvec-fused.ts';
+import { rmsNormWorkgroup } from './rmsnorm.ts';
 import type { RopeTable } from './rope.ts';
 import source from '../../shaders/rope-kv.wgsl';
 

@@ -2,12 +2,14 @@
 // default) (q|k|v and gate|up uploaded into one buffer each;
 // attn_norm + activation quantization + q|k|v, q/k norm + RoPE + KV append, ffn_norm + gate|up +
 // SwiGLU, and the o / down matvecs with their quantization each ONE dispatch: gpu-weights.ts,
-// gpu-forward.ts, matvec-fused.ts, rope-kv.ts) computes exactly what fully separate decode
-// (fuseWeights: false) computes: identical greedy tokens and bitwise-identical logits, for a
-// plain llama block, a qwen2 block with q/k/v biases, a qwen3 block with q/k norms and a Q4_K_M
-// mix (a layer with a Q6_K attn_v stacks only q|k); and a
-// profile that shows the fused ops. The 65-token prompt ends in a one-token prefill piece, which
-// takes the fused ops too.
+// gpu-forward.ts, matvec-fused.ts, rope-kv.ts; the default FFN side folds ffn_norm and SwiGLU
+// into the next matvec's activation quantization: act-quant.ts, gpu-decode-fused.ts) computes
+// exactly what fully separate decode (fuseWeights: false: rmsnorm, SwiGLU and quantization as
+// their own dispatches) computes: identical greedy tokens and bitwise-identical logits, for a
+// plain llama block (q8_0 activations), a qwen2 block with q/k/v biases (q8_K), a qwen3 block
+// with q/k norms and a Q4_K_M mix (a layer with a Q6_K attn_v stacks only q|k); and a profile
+// that shows the fused ops, once per layer, in place of the separate ones. The 65-token prompt
+// ends in a one-token prefill piece, which takes the fused ops too.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -37,8 +39,9 @@ describe('stacked decode weights', () => {
           const prompt = Array.from({ length: 65 }, (_, i) => 100 + ((i * 37) % 400));
           const r = await s.generate({ promptTokens: prompt, maxTokens: 24, temperature: 0 });
           const logits = await m.forward.readLogits();
-          const ops = gpu.info.features.includes('timestamp-query') ? (await m.forward.profile('decode', 200)).map((o) => o.op) : null;
-          return { tokens: r.tokens, logits, ops };
+          const profile = gpu.info.features.includes('timestamp-query') ? await m.forward.profile('decode', 200) : null;
+          const calls = new Map(profile?.map((o) => [o.op, o.calls]));
+          return { tokens: r.tokens, logits, ops: profile ? [...calls.keys()] : null, calls, layers: m.hp.nLayers };
         } finally {
           m.dispose();
         }
@@ -60,11 +63,21 @@ describe('stacked decode weights', () => {
         expect(fused.ops).toContain('fused ffn_norm+matvec gate+up+swiglu');
         expect(fused.ops).toContain('fused matvec ffn_down (+residual)');
         expect(fused.ops).not.toContain('swiglu');
-        expect(attnFused.ops).toContain('swiglu');
+        expect(fused.ops).not.toContain('fused ffn_norm+quantize');
         expect(attnFused.ops).not.toContain('fused matvec ffn_down (+residual)');
+        // the default FFN side: ffn_norm and SwiGLU folded into the quantizations, every layer
+        for (const op of ['fused ffn_norm+quantize', 'matvec ffn_gate+up', 'fused swiglu+quantize', 'matvec ffn_down (+residual)']) {
+          expect(attnFused.calls.get(op), op).toBe(attnFused.layers);
+        }
+        expect(attnFused.ops).not.toContain('ffn_norm');
+        expect(attnFused.ops).not.toContain('swiglu');
         expect(separate.ops).toContain('matvec attn_q');
         expect(separate.ops).not.toContain('matvec attn_qkv');
         expect(separate.ops).toContain('rope k');
+        expect(separate.calls.get('ffn_norm')).toBe(separate.layers);
+        expect(separate.calls.get('swiglu')).toBe(separate.layers);
+        expect(separate.ops).not.toContain('fused ffn_norm+quantize');
+        expect(separate.ops).not.toContain('fused swiglu+quantize');
       }
     });
   }

@@ -1,27 +1,36 @@
 /**
  * Decode's fused layer ops (one token, q|k|v and gate|up stacked; gpu-forward.ts): the matvecs
  * of a layer with their neighbours folded in (engine/kernels/matvec-fused.ts), so that a layer
- * of quantized weights runs as 7 dispatches instead of 15 with all of them, or 12 with the
- * attention side only (the default: the FFN side, fusedDecodeFfn, runs only with modelLoad's
- * fuseFfn, being slower on the H100; gpu-forward.ts says why):
+ * of quantized weights runs as 7 dispatches instead of 15 with all of them, or 10 with the
+ * default FFN side (fusedDecodeFfn runs only with modelLoad's fuseFfn, being slower on the
+ * H100; gpu-forward.ts says why):
  *
  *   attn_norm + quantize + q|k|v (+ biases)      fusedDecodeQkv   1 dispatch (2 with only q|k stacked, 3 with none)
  *   q/k norm + RoPE + KV append                  rope-kv.ts       1 (gpu-forward.ts)
  *   attention                                    2
+ *   default FFN side:
+ *   quantize, o (+ residual)                     (matvec.ts)      2 (gpu-forward.ts)
+ *   ffn_norm + quantize, gate|up                 fusedDecodeNormGateUp   2 (act-quant.ts NORM)
+ *   SwiGLU + quantize, down (+ residual)         fusedDecodeSwigluDown   2 (act-quant.ts SWIGLU)
+ *   fuseFfn:
  *   quantize + o (+ residual)                    fusedDecodeFfn   1
  *   ffn_norm + quantize + gate|up + SwiGLU                        1
  *   quantize + down (+ residual)                                  1
  *
  * Each returns null where a fused kernel does not apply (float weights, a weight split over
- * bindings, workgroup memory), and gpu-forward.ts records the separate plans instead. Values
- * are bitwise those of the separate plans (engine/models/fuse.test.ts).
+ * bindings, workgroup memory, no int8 matvec on the device), and gpu-forward.ts records the
+ * separate plans instead. Values are bitwise those of the separate plans
+ * (engine/models/fuse.test.ts).
  *
  * Extend: a new block flag that sits between these ops needs a prologue / epilogue in
  * matvec-q8-fused.wgsl, or it makes these helpers return null for that model.
  */
 
+import { LongreadError } from '../errors.ts';
 import type { BufferRef } from '../gpu/buffer-pool.ts';
+import { activationFormatOf, activationQuantizePlan, type ActivationQuantizePlan } from '../kernels/act-quant.ts';
 import type { KernelContext, KernelPlan } from '../kernels/context.ts';
+import { matvecPlan, type MatvecPlan } from '../kernels/matvec.ts';
 import { matvecFusedPlan } from '../kernels/matvec-fused.ts';
 import { fusedRef, tensorRef, type GpuTensor } from './gpu-weights.ts';
 import type { ModelHparams } from './hparams.ts';
@@ -104,4 +113,66 @@ export async function fusedDecodeFfn(e: FusedDecodeEnv, a: { att: BufferRef; x: 
     ['fused matvec attn_output (+residual)', 'fused ffn_norm+matvec gate+up+swiglu', 'fused matvec ffn_down (+residual)'],
   );
   return r ? { post: r.plans, names: r.names } : null;
+}
+
+/**
+ * A fused quantization and the matvec reading it, or none where the device has no int8 path
+ * (the quantize pipeline fails to build, or the matvec fell back to f32, as matvec.ts does).
+ */
+async function quantThenMatvec(quant: () => Promise<ActivationQuantizePlan>, matvec: (q: ActivationQuantizePlan) => Promise<MatvecPlan>, names: string[]): Promise<NamedPlans | null> {
+  let q: ActivationQuantizePlan;
+  try {
+    q = await quant();
+  } catch (err) {
+    if (err instanceof LongreadError && err.code === 'gpu-validation') return null;
+    throw err;
+  }
+  let mv: MatvecPlan;
+  try {
+    mv = await matvec(q);
+  } catch (err) {
+    q.dispose();
+    throw err;
+  }
+  if (mv.activation === 'int8') return { plans: [q, mv], names };
+  mv.dispose();
+  q.dispose();
+  return null;
+}
+
+/**
+ * ffn_norm + activation quantization of the residual x as one dispatch (act-quant.ts `norm`),
+ * then the stacked gate|up matvec reading the quantized x into `gu` (gate rows, then up rows).
+ * Null unless gate|up are stacked in quantized weights.
+ */
+export async function fusedDecodeNormGateUp(e: FusedDecodeEnv, a: { x: BufferRef; gu: BufferRef }, l: number): Promise<NamedPlans | null> {
+  const { ctx, hp } = e;
+  const p = `blk.${l}.`;
+  const gate = e.wt(`${p}ffn_gate.weight`);
+  const guW = fusedRef([gate, e.wt(`${p}ffn_up.weight`)]);
+  const format = activationFormatOf(gate.format);
+  if (!guW || !format) return null;
+  const norm = { weight: tensorRef(e.wt(`${p}ffn_norm.weight`)), eps: hp.eps };
+  return quantThenMatvec(
+    () => activationQuantizePlan(ctx, { x: a.x, cols: hp.dim, format, norm }),
+    (q) => matvecPlan(ctx, { format: gate.format, rows: 2 * hp.ffnDim, cols: hp.dim, weight: guW, x: a.x, y: a.gu, quantizedX: q }),
+    ['fused ffn_norm+quantize', 'matvec ffn_gate+up'],
+  );
+}
+
+/**
+ * SwiGLU of `gate` and `up` + activation quantization as one dispatch (act-quant.ts `swiglu`),
+ * then ffn_down reading it (+residual into x). Null for float down weights. `act` is not written
+ * (the matvec only checks its size).
+ */
+export async function fusedDecodeSwigluDown(e: FusedDecodeEnv, a: { gate: BufferRef; up: BufferRef; act: BufferRef; x: BufferRef }, l: number): Promise<NamedPlans | null> {
+  const { ctx, hp } = e;
+  const down = e.wt(`blk.${l}.ffn_down.weight`);
+  const format = activationFormatOf(down.format);
+  if (!format) return null;
+  return quantThenMatvec(
+    () => activationQuantizePlan(ctx, { x: a.gate, cols: hp.ffnDim, format, swiglu: { up: a.up } }),
+    (q) => matvecPlan(ctx, { format: down.format, rows: hp.dim, cols: hp.ffnDim, weight: tensorRef(down), x: a.act, y: a.x, accumulate: true, quantizedX: q }),
+    ['fused swiglu+quantize', 'matvec ffn_down (+residual)'],
+  );
 }

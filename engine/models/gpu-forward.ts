@@ -23,11 +23,14 @@
  * the plans that bind KV views are rebuilt. With every layer on the GPU nothing changes: one
  * submit per decode step.
  *
- * Decode dispatches: with stacked weights (the default) a layer runs as attn_norm + q|k|v, q/k
- * norm + RoPE + KV append, attention (2), then o (+residual), ffn_norm, gate|up, SwiGLU and down
- * (+residual) as separate plans: 12 dispatches for quantized weights (matvec-fused.ts,
- * rope-kv.ts; bitwise equal to the separate kernels, engine/models/fuse.test.ts). `fuseFfn: true`
- * fuses the FFN side too (o, ffn_norm + gate|up + SwiGLU, down: 7 dispatches), off by default:
+ * Decode dispatches: with stacked weights (the default) a layer of quantized weights runs as
+ * attn_norm + quantize + q|k|v (1), q/k norm + RoPE + KV append (1), attention (2), quantize and
+ * o (+residual) (2), ffn_norm + quantize (1) and gate|up (1), SwiGLU + quantize (1) and down
+ * (+residual) (1): 10 dispatches (12 before ffn_norm and SwiGLU were folded into the next
+ * matvec's activation quantization, act-quant.ts; matvec-fused.ts, rope-kv.ts,
+ * gpu-decode-fused.ts; bitwise equal to the separate kernels, engine/models/fuse.test.ts); float
+ * weights keep the separate ffn_norm and SwiGLU plans. `fuseFfn: true` fuses the FFN side
+ * further (o, ffn_norm + gate|up + SwiGLU, down: 7 dispatches), off by default:
  * on the H100 (BENCHMARKS.md, 2026-12-06) the fused gate|up + SwiGLU took 90 us a layer and the
  * fused down 33 us, against 52 and 24 us for the separate norm, matvec and SwiGLU plans (each
  * workgroup of the fused kernels normalises and quantizes the whole input again). `stack: false`
@@ -56,7 +59,7 @@ import { ropeKvPlan } from '../kernels/rope-kv.ts';
 import { argmaxPlan, samplePlan, type SamplePlan, type SamplingConfig } from '../kernels/sample.ts';
 import { kvCacheCheck, kvCacheEnsure, type KvCache } from '../kv/kv-cache.ts';
 import { kvEncodeWriteBack, kvOffloadedLayers, kvStageIn, kvStagingSlots, kvStepBegin, kvStepEnd } from '../kv/kv-tiers.ts';
-import { fusedDecodeFfn, fusedDecodeQkv, type FusedDecodeEnv } from './gpu-decode-fused.ts';
+import { fusedDecodeFfn, fusedDecodeNormGateUp, fusedDecodeQkv, fusedDecodeSwigluDown, type FusedDecodeEnv, type NamedPlans } from './gpu-decode-fused.ts';
 import { fusedRef, tensorRef, type GpuTensor } from './gpu-weights.ts';
 import type { ModelHparams } from './hparams.ts';
 
@@ -227,29 +230,49 @@ export async function gpuForwardCreate(ctx: KernelContext, hp: ModelHparams, w: 
   }));
   let nextStaging = 0;
 
-  /** attn_output (+residual), ffn_norm, gate and up (stacked in decode), SwiGLU, ffn_down (+residual) as separate plans. */
-  async function separateFfn(a: Acts, p: string): Promise<{ post: KernelPlan[]; names: string[] }> {
+  /**
+   * attn_output (+residual), ffn_norm, gate and up (stacked in decode), SwiGLU, ffn_down
+   * (+residual) as separate plans; in decode (stacked), ffn_norm and SwiGLU each fused into the
+   * next matvec's activation quantization where the weights are quantized (gpu-decode-fused.ts).
+   */
+  async function separateFfn(a: Acts, l: number): Promise<NamedPlans> {
     const T = a.T;
+    const p = `blk.${l}.`;
     const mm = T === 1 ? 'matvec' : 'matmul';
+    const out: NamedPlans = { plans: [await linear(T, `${p}attn_output.weight`, a.att, a.x, hp.dim, qd, { accumulate: true })], names: [`${mm} attn_output (+residual)`] };
+    const add = (r: NamedPlans) => {
+      out.plans.push(...r.plans);
+      out.names.push(...r.names);
+    };
+    add((a.stacked && (await fusedDecodeNormGateUp(fenv, { x: a.x, gu: a.stacked.gu }, l))) || (await normGateUp(a, p)));
+    add((a.stacked && (await fusedDecodeSwigluDown(fenv, { gate: a.gate, up: a.up, act: a.act, x: a.x }, l))) || (await swigluDown(a, p)));
+    return out;
+  }
+
+  /** ffn_norm into xn, then gate and up: one matvec over the stacked rows in decode, else one each. */
+  async function normGateUp(a: Acts, p: string): Promise<NamedPlans> {
+    const T = a.T;
+    const plans: KernelPlan[] = [await rmsNormPlan(ctx, { x: a.x, weight: ref(`${p}ffn_norm.weight`), out: a.xn, rows: T, dim: hp.dim, eps: hp.eps })];
     const guW = a.stacked ? fusedRef([wt(`${p}ffn_gate.weight`), wt(`${p}ffn_up.weight`)]) : null;
-    const post: KernelPlan[] = [
-      await linear(T, `${p}attn_output.weight`, a.att, a.x, hp.dim, qd, { accumulate: true }),
-      await rmsNormPlan(ctx, { x: a.x, weight: ref(`${p}ffn_norm.weight`), out: a.xn, rows: T, dim: hp.dim, eps: hp.eps }),
-    ];
-    const names = [`${mm} attn_output (+residual)`, 'ffn_norm'];
     if (a.stacked && guW) {
-      post.push(await matvecPlan(ctx, { format: wt(`${p}ffn_gate.weight`).format, rows: 2 * hp.ffnDim, cols: hp.dim, weight: guW, x: a.xn, y: a.stacked.gu }));
-      names.push('matvec ffn_gate+up');
-    } else {
-      post.push(await linear(T, `${p}ffn_gate.weight`, a.xn, a.gate, hp.ffnDim, hp.dim), await linear(T, `${p}ffn_up.weight`, a.xn, a.up, hp.ffnDim, hp.dim));
-      names.push(`${mm} ffn_gate`, `${mm} ffn_up`);
+      plans.push(await matvecPlan(ctx, { format: wt(`${p}ffn_gate.weight`).format, rows: 2 * hp.ffnDim, cols: hp.dim, weight: guW, x: a.xn, y: a.stacked.gu }));
+      return { plans, names: ['ffn_norm', 'matvec ffn_gate+up'] };
     }
-    post.push(
-      await swigluPlan(ctx, { gate: a.gate, up: a.up, out: a.act, n: T * hp.ffnDim }),
-      await linear(T, `${p}ffn_down.weight`, a.act, a.x, hp.dim, hp.ffnDim, { accumulate: true }),
-    );
-    names.push('swiglu', `${mm} ffn_down (+residual)`);
-    return { post, names };
+    const mm = T === 1 ? 'matvec' : 'matmul';
+    plans.push(await linear(T, `${p}ffn_gate.weight`, a.xn, a.gate, hp.ffnDim, hp.dim), await linear(T, `${p}ffn_up.weight`, a.xn, a.up, hp.ffnDim, hp.dim));
+    return { plans, names: ['ffn_norm', `${mm} ffn_gate`, `${mm} ffn_up`] };
+  }
+
+  /** SwiGLU into act, then ffn_down (+residual). */
+  async function swigluDown(a: Acts, p: string): Promise<NamedPlans> {
+    const T = a.T;
+    return {
+      plans: [
+        await swigluPlan(ctx, { gate: a.gate, up: a.up, out: a.act, n: T * hp.ffnDim }),
+        await linear(T, `${p}ffn_down.weight`, a.act, a.x, hp.dim, hp.ffnDim, { accumulate: true }),
+      ],
+      names: ['swiglu', `${T === 1 ? 'matvec' : 'matmul'} ffn_down (+residual)`],
+    };
   }
 
   /** y = W x (+ bias, or y +=): matvec for one token, matmul for T. */
@@ -316,7 +339,8 @@ export async function gpuForwardCreate(ctx: KernelContext, hp: ModelHparams, w: 
       names.push('kv append');
     }
     const out: LayerPlans = { plans, names };
-    const { post, names: postNames } = a.stacked && opts.fuseFfn ? ((await fusedDecodeFfn(fenv, { att: a.att, x: a.x, act: a.act }, l)) ?? (await separateFfn(a, p))) : await separateFfn(a, p);
+    const ffn = a.stacked && opts.fuseFfn ? await fusedDecodeFfn(fenv, { att: a.att, x: a.x, act: a.act }, l) : null;
+    const { plans: post, names: postNames } = ffn ? { plans: ffn.post, names: ffn.names } : await separateFfn(a, l);
     if (!prefill) {
       out.attn = await decodeAttentionPlan(ctx, { q: a.q, out: a.att, kv: kv.views[l]!, nHeads: hp.nHeads, maxKvLen: kv.maxPages * 64, scale });
       out.post = post;
