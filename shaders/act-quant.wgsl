@@ -20,12 +20,14 @@
 //   ROUND: 2 Y vec4<f32> [n / 4] = d * q (x as the product sees it, for the f32 matmul)
 //   NORM: 4 NW f32 [n];  SWIGLU: 5 U vec4<f32> [n / 4].
 // Work split: invocation t of a workgroup holds elements 4t .. 4t+3 of its 4 WG elements; block
-// maxima reduce in workgroup memory. Default: WG = 64, one workgroup per 256 elements (8 q8_0
-// blocks or 1 q8_K block). NORM: WG = 64, 128 or 256 (a multiple of 256 elements, so blocks
+// maxima reduce in workgroup memory (quantize4, common/act-quantize.wgsl, which
+// attention-decode.wgsl's fused merge shares). Default: WG = 64, one workgroup per 256 elements
+// (8 q8_0 blocks or 1 q8_K block). NORM: WG = 64, 128 or 256 (a multiple of 256 elements, so blocks
 // never straddle two steps); the workgroup steps through its row 4 WG elements at a time.
 // Defines: Q8_K, ROUND, NORM (+ WG, SUBGROUPS as rmsnorm.wgsl), SWIGLU.
-// Extend: another activation format = a block size G and its scale rule below; another fused
-// input = a define that computes x in load4 (or, with a row reduction, in the NORM entry).
+// Extend: another activation format = a block size QG (common/act-quantize.wgsl) and its scale
+// rule (common/act-scale.wgsl); another fused input = a define that computes x in load4 (or,
+// with a row reduction, in the NORM entry).
 
 #define WG 64
 
@@ -52,53 +54,8 @@ struct Params {
 @group(0) @binding(3) var<storage, read_write> XS: array<vec4<f32>>;
 #endif
 
-// Invocations per block.
-#ifdef Q8_K
-const G = 64u;
-#else
-const G = 8u;
-#endif
-
-#include "common/act-scale.wgsl"
+#include "common/act-quantize.wgsl"
 #include "common/swiglu.wgsl"
-
-var<workgroup> red: array<f32, WG>;
-var<workgroup> sums: array<i32, WG>;
-
-// Quantizes elements 4i .. 4i+3 of x (v; zero where !ok) with the G - 1 neighbours of its block
-// (invocations lid & ~(G - 1) ..). Every invocation of the workgroup calls it.
-fn quantize4(i: u32, lid: u32, ok: bool, v: vec4<f32>) {
-  let a = abs(v);
-  red[lid] = max(max(a.x, a.y), max(a.z, a.w));
-  workgroupBarrier();
-  for (var s = G / 2u; s > 0u; s >>= 1u) {
-    if ((lid & (G - 1u)) < s) {
-      red[lid] = max(red[lid], red[lid + s]);
-    }
-    workgroupBarrier();
-  }
-  let amax = red[lid & ~(G - 1u)];
-  let sc = act_scale(amax);
-  let inv = sc.x;
-  let d = sc.y;
-  let q = clamp(vec4<i32>(round(v * inv)), vec4<i32>(-127), vec4<i32>(127));
-#ifdef ROUND
-  if (ok) {
-    Y[i] = d * vec4<f32>(q);
-  }
-#else
-  sums[lid] = q.x + q.y + q.z + q.w;
-  workgroupBarrier();
-  if (ok) {
-    XQ[i] = pack4xI8(q);
-    if ((lid & 7u) == 0u) {
-      let s0 = sums[lid] + sums[lid + 1u] + sums[lid + 2u] + sums[lid + 3u];
-      let s1 = sums[lid + 4u] + sums[lid + 5u] + sums[lid + 6u] + sums[lid + 7u];
-      XS[i >> 3u] = vec4<f32>(d, d * f32(s0), d * f32(s1), 0.0);
-    }
-  }
-#endif
-}
 
 #ifdef NORM
 #include "common/reduce.wgsl"

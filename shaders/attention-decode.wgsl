@@ -21,6 +21,9 @@
 // is written to `part`.
 // Pass 2 `reduce`: one workgroup per (q head, DS-dim slice) merges the chunk partials
 // (online log-sum-exp, parallel over chunks and dims), out = acc / l.
+// Pass 2 `reduce_quant` (define QUANT, in place of `reduce`): one workgroup per 256 elements of
+// out merges their slices one after another with the same code, then quantizes them for the
+// attn_output matvec as act-quant.wgsl does (common/act-quantize.wgsl): one dispatch for both.
 // Optional tap (define PROBS): pass 1 also writes the scaled scores (log2 units) into `probs`,
 // pass 2 writes per-head (max, sum), pass 3 `probs_norm` turns scores into probabilities.
 // Without PROBS none of this is compiled or dispatched.
@@ -29,7 +32,7 @@
 // G (q heads per kv head), L (lanes per row, divides HD / 8), TPW (row groups, a power of two
 // dividing 64), HB (heads per round of the workgroup-memory score sum, without SG_RED),
 // DS (dims per merge workgroup: 8, 16 or 32), SG_RED (the L lanes of a row group are in one
-// subgroup: needs SUBGROUPS), PROBS.
+// subgroup: needs SUBGROUPS), PROBS, QUANT (+ Q8_K: the activation format).
 // Bindings (strides in elements):
 //   0 params
 //   1 q      f32 [n_heads, HD]; head h uses kv head h / G
@@ -39,6 +42,8 @@
 //            then (max, sum) stats [n_heads, 2] (PROBS)
 //   5 out    f32 [n_heads, HD]
 //   6 probs  f32 [n_heads, probs_stride] (PROBS only)
+//   7 xq     u32 [n_heads * HD / 4], 8 xs vec4<f32> [n_heads * HD / 32] (QUANT only; the layout
+//            of act-quant.wgsl's XQ, XS)
 
 #define WG 256
 #include "common/kv-page.wgsl"
@@ -262,14 +267,12 @@ var<workgroup> red4: array<vec4<f32>, WG>;
 var<workgroup> red_m: array<f32, WG>;
 var<workgroup> red_l: array<f32, WG>;
 
-// Online log-sum-exp merge: each invocation folds its chunks (one round of independent loads
-// each), then a tree over the chunk groups.
-@compute @workgroup_size(WG)
-fn reduce(ids: Ids, @builtin(workgroup_id) wid: vec3<u32>) {
-  ids_setup(ids);
-  let lid = ids.lid;
-  let h = wid.y;
-  let d0 = wid.x * DS;
+// Online log-sum-exp merge of head h, dims d0 .. d0 + DS: each invocation folds its chunks (one
+// round of independent loads each), then a tree over the chunk groups; out = acc / l. Returns
+// that value at the invocations of chunk group 0 (lid < DC: column lid), zero elsewhere. Every
+// invocation of the workgroup calls it (barriers); it reads its workgroup arrays last in the
+// tree, so a caller merging another slice next puts a barrier between the two.
+fn merge_slice(h: u32, d0: u32, lid: u32) -> vec4<f32> {
   let row0 = h * params.max_chunks;
   let ml = params.n_heads * params.max_chunks * HD + 2u * row0;
   let col = lid % DC;
@@ -304,8 +307,9 @@ fn reduce(ids: Ids, @builtin(workgroup_id) wid: vec3<u32>) {
       red_m[lid] = mn;
     }
   }
+  var r = vec4<f32>(0.0);
   if (cg == 0u) {
-    let r = red4[lid] / red_l[lid];
+    r = red4[lid] / red_l[lid];
     let o = h * HD + d0 + 4u * col;
     out[o] = r.x;
     out[o + 1u] = r.y;
@@ -313,13 +317,54 @@ fn reduce(ids: Ids, @builtin(workgroup_id) wid: vec3<u32>) {
     out[o + 3u] = r.w;
   }
 #ifdef PROBS
-  if (wid.x == 0u && lid == 0u) {
+  if (d0 == 0u && lid == 0u) {
     let st = params.n_heads * params.max_chunks * (HD + 2u) + h * 2u;
     part[st] = red_m[0];
     part[st + 1u] = red_l[0];
   }
 #endif
+  return r;
 }
+
+@compute @workgroup_size(WG)
+fn reduce(ids: Ids, @builtin(workgroup_id) wid: vec3<u32>) {
+  ids_setup(ids);
+  merge_slice(wid.y, wid.x * DS, ids.lid);
+}
+
+#ifdef QUANT
+@group(0) @binding(7) var<storage, read_write> XQ: array<u32>;
+@group(0) @binding(8) var<storage, read_write> XS: array<vec4<f32>>;
+#include "common/act-quantize.wgsl"
+
+// the 256 merged outputs of a `reduce_quant` workgroup, as 64 vec4
+var<workgroup> mo: array<vec4<f32>, 64>;
+
+// The merge and decode's attn_output activation quantization in one dispatch: workgroup b takes
+// the output elements 256 b .. 256 b + 255 (whole q8_0 / q8_K blocks; 2-4 heads at HD 128 / 64),
+// merges them slice by slice exactly as `reduce` does (writing `out` too), then quantizes them
+// as act-quant.wgsl does (invocations 0..63 hold 4 elements each, the others none).
+@compute @workgroup_size(WG)
+fn reduce_quant(ids: Ids, @builtin(workgroup_id) wid: vec3<u32>) {
+  ids_setup(ids);
+  let lid = ids.lid;
+  let n = params.n_heads * HD;
+  for (var s = 0u; s < 256u / DS; s++) {
+    let e = wid.x * 256u + s * DS;
+    if (e < n) { // uniform per workgroup
+      workgroupBarrier(); // the previous slice's tree has read red4, red_m, red_l
+      let r = merge_slice(e / HD, e % HD, lid);
+      if (lid < DC) { mo[s * DC + lid] = r; }
+    }
+  }
+  workgroupBarrier();
+  let i = wid.x * 64u + lid;
+  let ok = lid < 64u && i < n / 4u;
+  var v = vec4<f32>(0.0);
+  if (ok) { v = mo[lid]; }
+  quantize4(i, lid, ok, v);
+}
+#endif
 
 #ifdef PROBS
 @compute @workgroup_size(WG)

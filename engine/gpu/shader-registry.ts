@@ -8,6 +8,7 @@
 import { wgslRegister } from './wgsl-loader.ts';
 import reduce from '../../shaders/common/reduce.wgsl';
 import actScale from '../../shaders/common/act-scale.wgsl';
+import actQuantize from '../../shaders/common/act-quantize.wgsl';
 import kvPage from '../../shaders/common/kv-page.wgsl';
 import matvecQ8Units from '../../shaders/common/matvec-q8-units.wgsl';
 import matvecRows from '../../shaders/common/matvec-rows.wgsl';
@@ -16,6 +17,7 @@ import swiglu from '../../shaders/common/swiglu.wgsl';
 
 wgslRegister('common/reduce.wgsl', reduce);
 wgslRegister('common/act-scale.wgsl', actScale);
+wgslRegister('common/act-quantize.wgsl', actQuantize);
 wgslRegister('common/kv-page.wgsl', kvPage);
 wgslRegister('common/matvec-q8-units.wgsl', matvecQ8Units);
 wgslRegister('common/matvec-rows.wgsl', matvecRows);

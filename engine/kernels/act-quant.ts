@@ -86,14 +86,22 @@ async function rowsDispatch(ctx: KernelContext, a: { what: string; defines: Wgsl
   };
 }
 
-/** x quantized to int8 (act-quant.wgsl), shareable by the products that read x with one format. */
-export interface ActivationQuantizePlan extends KernelPlan {
+/**
+ * x quantized to int8 as act-quant.wgsl writes it (by activationQuantizePlan, or by a kernel that
+ * quantizes its own output with the same code, e.g. decodeAttentionPlan's quantizeOut): what a
+ * matvec's `quantizedX` reads.
+ */
+export interface QuantizedActivation {
   readonly cols: number;
   readonly format: ActivationFormat;
   /** int8 x, 4 per u32 [maxRows * cols / 4], rows concatenated */
   readonly xq: BufferRef;
   /** per 32 elements (d, d * sum(q[0..16]), d * sum(q[16..32]), 0) [maxRows * cols / 32] */
   readonly xs: BufferRef;
+}
+
+/** x quantized to int8 (act-quant.wgsl), shareable by the products that read x with one format. */
+export interface ActivationQuantizePlan extends KernelPlan, QuantizedActivation {
   /** Sets the row count for the next submit (1..maxRows). */
   setRows(rows: number): void;
 }

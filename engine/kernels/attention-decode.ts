@@ -5,6 +5,15 @@
  *   const p = await decodeAttentionPlan(ctx, { q, out, kv: layerView, nHeads, maxKvLen })
  *   p.update(kvLen)   // each step, before the submit: tokens in the cache incl. the new one
  *   p.encode(pass)    // pass 1 (chunks x kv heads) + pass 2 (merge per head and dim slice)
+ *   const f = await decodeAttentionPlan(ctx, { ..., quantizeOut: { format: 'q8_0' } })
+ *   await matvecPlan(ctx, { ..., quantizedX: f.quantized! })  // pass 2 also quantizes out for it
+ *
+ * Two dispatches per call (three with `probs`). With `quantizeOut` (decode's attn_output over
+ * quantized weights) pass 2 is `reduce_quant`: one workgroup per 256 outputs merges their heads
+ * and quantizes them as act-quant.ts would (shared code: common/act-quantize.wgsl), so the
+ * matvec needs no quantization dispatch of its own: one dispatch fewer per layer, bitwise the
+ * merge followed by activationQuantizePlan (test/kernels/cases-attention-quant.ts). `out` is
+ * still written (the f32 fallback and anything else reading it).
  *
  * Built for memory bandwidth: pass 1 reads each K/V page once with 128-bit coalesced loads for
  * all G query heads of its KV head, the next page's loads in flight while a page is computed,
@@ -37,8 +46,10 @@
  */
 
 import { LongreadError } from '../errors.ts';
-import type { BufferRef } from '../gpu/buffer-pool.ts';
+import { gpuRefSize, STORAGE, type BufferRef } from '../gpu/buffer-pool.ts';
+import { ACTIVATION_BLOCK } from '../reference/ops-act-quant.ts';
 import { baseDefines, kernelScratch, ParamsWriter, planCreate, type DispatchPlan, type KernelContext, type KernelPlan } from './context.ts';
+import { activationQuantizeBytes, type ActivationFormat, type QuantizedActivation } from './act-quant.ts';
 import { KV_PAGE_TOKENS, kvPagesFor, type KvLayerView } from './kv-layout.ts';
 import { softwareAdapter } from './matvec.ts';
 import source from '../../shaders/attention-decode.wgsl';
@@ -67,6 +78,12 @@ export interface DecodeAttentionArgs {
   tokensPerStep?: number;
   /** 'stream-r': row groups per workgroup (power of two, rowGroups * lanes in 32..256); default streamDefaults. */
   rowGroups?: number;
+  /**
+   * Pass 2 also quantizes `out` in `format` (see the header) into the plan's own buffers, or into
+   * `out` (sized by activationQuantizeBytes: e.g. a layer's tapped plan writing where the plain
+   * one does); the plan's `quantized` then is the matvec's `quantizedX`.
+   */
+  quantizeOut?: { format: ActivationFormat; out?: { xq: BufferRef; xs: BufferRef } };
 }
 
 export interface DecodeAttentionPlan extends KernelPlan {
@@ -74,6 +91,13 @@ export interface DecodeAttentionPlan extends KernelPlan {
   update(kvLen: number): void;
   readonly kvLen: number;
   readonly chunks: number;
+  /** With quantizeOut: out quantized by pass 2 (written at each encode), else null. */
+  readonly quantized: QuantizedActivation | null;
+  /**
+   * The plan's dispatches as the per-op profile names them: the whole plan as 'attention
+   * (decode)', or with quantizeOut pass 1 as that and pass 2 as 'fused attention merge+quantize'.
+   */
+  profileOps(): [string, KernelPlan][];
 }
 
 /**
@@ -238,21 +262,37 @@ export async function decodeAttentionPlan(ctx: KernelContext, a: DecodeAttention
   };
   let state = params(Math.min(KV_PAGE_TOKENS, a.maxKvLen));
   let kvLen = 0;
+  const quant = a.quantizeOut ? decodeQuantOut(ctx, a.quantizeOut, a.nHeads * headDim) : null;
   // Layout 'auto' keeps only the bindings an entry point uses: list exactly those.
   const common = { name: 'attention-decode.wgsl', source, defines, params: state.bytes };
-  const [main, reduce, norm] = await Promise.all([
-    planCreate(ctx, {
-      ...common,
-      ...(sl ? { name: 'attention-decode-stream-r.wgsl', source: streamRSource, defines: baseDefines(ctx, { HD: headDim, G, L: sl.lanes, W: headDim / 8 / sl.lanes, TPW: sl.rowGroups, U: sl.tokens, SG_RED: sl.sgRed, PROBS: probs }) } : {}),
-      entryPoint: 'main',
-      buffers: [a.q, a.kv.pages, a.kv.pageTable, part, null, a.probs ?? null],
-      workgroups: [1, nKvHeads],
-    }),
-    planCreate(ctx, { ...common, entryPoint: 'reduce', buffers: [null, null, null, part, a.out], workgroups: [headDim / lay.ds, a.nHeads] }),
-    probs ? planCreate(ctx, { ...common, entryPoint: 'probs_norm', buffers: [null, null, null, part, null, a.probs!], workgroups: [1, a.nHeads] }) : Promise.resolve(null),
-  ]);
-  const plans = [main, reduce, norm].filter((p): p is DispatchPlan => p !== null);
-  return {
+  let passes: (DispatchPlan | null)[];
+  try {
+    passes = await Promise.all([
+      planCreate(ctx, {
+        ...common,
+        ...(sl ? { name: 'attention-decode-stream-r.wgsl', source: streamRSource, defines: baseDefines(ctx, { HD: headDim, G, L: sl.lanes, W: headDim / 8 / sl.lanes, TPW: sl.rowGroups, U: sl.tokens, SG_RED: sl.sgRed, PROBS: probs }) } : {}),
+        entryPoint: 'main',
+        buffers: [a.q, a.kv.pages, a.kv.pageTable, part, null, a.probs ?? null],
+        workgroups: [1, nKvHeads],
+      }),
+      quant
+        ? planCreate(ctx, {
+            ...common,
+            defines: { ...defines, QUANT: true, Q8_K: quant.q.format === 'q8_K' },
+            entryPoint: 'reduce_quant',
+            buffers: [null, null, null, part, a.out, null, quant.q.xq, quant.q.xs],
+            workgroups: [Math.ceil((a.nHeads * headDim) / 256), 1],
+          })
+        : planCreate(ctx, { ...common, entryPoint: 'reduce', buffers: [null, null, null, part, a.out], workgroups: [headDim / lay.ds, a.nHeads] }),
+      probs ? planCreate(ctx, { ...common, entryPoint: 'probs_norm', buffers: [null, null, null, part, null, a.probs!], workgroups: [1, a.nHeads] }) : Promise.resolve(null),
+    ]);
+  } catch (e) {
+    quant?.free();
+    throw e;
+  }
+  const [main, reduce, norm] = [passes[0]!, passes[1]!, passes[2] ?? null];
+  const plans = passes.filter((p): p is DispatchPlan => p !== null);
+  const plan: DecodeAttentionPlan = {
     get kvLen() {
       return kvLen;
     },
@@ -269,12 +309,41 @@ export async function decodeAttentionPlan(ctx: KernelContext, a: DecodeAttention
       main.workgroups[0] = state.nChunks;
       if (norm) norm.workgroups[0] = Math.ceil(n / 256);
     },
+    quantized: quant?.q ?? null,
     encode(pass) {
       if (kvLen === 0) throw new LongreadError('internal', 'decodeAttentionPlan.encode before update(kvLen).', 'Call update(kvLen) each step before encoding.');
       for (const p of plans) p.encode(pass);
     },
+    profileOps() {
+      if (!quant) return [['attention (decode)', plan]];
+      return [['attention (decode)', main], ['fused attention merge+quantize', reduce!], ...(norm ? [['attention probs', norm] as [string, KernelPlan]] : [])];
+    },
     dispose() {
       for (const p of plans) p.dispose();
+      quant?.free();
+    },
+  };
+  return plan;
+}
+
+/**
+ * The int8 output of `reduce_quant` for n outputs: checks the block fits (n whole blocks of
+ * `format`) and takes the caller's buffers or makes its own (freed by `free`).
+ */
+function decodeQuantOut(ctx: KernelContext, o: NonNullable<DecodeAttentionArgs['quantizeOut']>, n: number): { q: QuantizedActivation; free(): void } {
+  const B = ACTIVATION_BLOCK[o.format];
+  if (n % B) throw new LongreadError('internal', `Decode attention: ${n} outputs are not whole ${o.format} blocks (${B}).`, 'Quantize the attention output only for weights whose rows are whole blocks.');
+  const size = activationQuantizeBytes(1, n);
+  if (o.out && (gpuRefSize(o.out.xq) < size.xq || gpuRefSize(o.out.xs) < size.xs)) {
+    throw new LongreadError('internal', `Decode attention: quantized output buffers hold ${gpuRefSize(o.out.xq)} and ${gpuRefSize(o.out.xs)} bytes, need ${size.xq} and ${size.xs}.`, 'Size them with activationQuantizeBytes.');
+  }
+  const own = o.out ? null : { xq: ctx.device.createBuffer({ size: size.xq, usage: STORAGE, label: 'attention-decode:xq' }), xs: ctx.device.createBuffer({ size: size.xs, usage: STORAGE, label: 'attention-decode:xs' }) };
+  const { xq, xs } = o.out ?? own!;
+  return {
+    q: { cols: n, format: o.format, xq, xs },
+    free() {
+      own?.xq.destroy();
+      own?.xs.destroy();
     },
   };
 }

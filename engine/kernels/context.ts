@@ -160,6 +160,15 @@ export function dispatch2d(ctx: KernelContext, n: number): [number, number] {
 }
 
 /** Encodes plans into one compute pass of a fresh encoder and submits (tests, one-off work). */
+/** Dispatches `plan.encode` records (into a counting stand-in for a pass: nothing runs). */
+export function planDispatches(plan: KernelPlan): number {
+  let n = 0;
+  const count = () => void n++;
+  const pass = { setPipeline() {}, setBindGroup() {}, dispatchWorkgroups: count, dispatchWorkgroupsIndirect: count };
+  plan.encode(pass as unknown as GPUComputePassEncoder);
+  return n;
+}
+
 export function plansSubmit(ctx: KernelContext, plans: KernelPlan[], label = 'plans'): void {
   const enc = ctx.device.createCommandEncoder({ label });
   const pass = enc.beginComputePass({ label });

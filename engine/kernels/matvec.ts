@@ -40,7 +40,7 @@
 
 import { LongreadError } from '../errors.ts';
 import { gpuBinding, gpuRefSize, type BufferRef } from '../gpu/buffer-pool.ts';
-import { activationFormatOf, activationQuantizePlan, type ActivationQuantizePlan } from './act-quant.ts';
+import { activationFormatOf, activationQuantizePlan, type QuantizedActivation } from './act-quant.ts';
 import { baseDefines, dispatch2d, ParamsWriter, planCreate, type KernelContext, type KernelPlan } from './context.ts';
 import { weightFormatLayout, weightRowBytes, weightSplit, type WeightFormat, type WeightPart, type WeightSlice } from './weight-layout.ts';
 import source from '../../shaders/matvec.wgsl';
@@ -68,8 +68,8 @@ export interface MatvecArgs {
   rowsPerWorkgroup?: number;
   /** 'int8' (default for quantized formats): x quantized as llama.cpp does; 'f32': exact path. */
   activation?: 'int8' | 'f32';
-  /** int8 path: x already quantized by this plan (encoded before this matvec, same activation format); default: own. */
-  quantizedX?: ActivationQuantizePlan;
+  /** int8 path: x already quantized (its plan encoded before this matvec, same activation format); default: own. */
+  quantizedX?: QuantizedActivation;
   /** int8 path, Q4_K / Q5_K: one invocation takes both sub-blocks sharing their nibble bytes (default true). */
   unit64?: boolean;
   /** Loop variant (see the header); default matvecDefaults. */
@@ -200,9 +200,10 @@ async function matvecPlanOf(ctx: KernelContext, a: MatvecArgs): Promise<MatvecPl
       if (q.cols !== a.cols) throw new LongreadError('internal', `matvec: quantized x has ${q.cols} columns, the weight ${a.cols}.`, 'Quantize the input this matvec reads.');
       if (q.format !== format) throw new LongreadError('internal', `matvec: x quantized as ${q.format}, ${a.format} weights multiply ${format}.`, 'Share a quantized x only between weights of one activation format.');
     } else {
-      q = await activationQuantizePlan(ctx, { x: a.x, cols: a.cols, format });
-      owned.push(q);
-      plans.push(q);
+      const own = await activationQuantizePlan(ctx, { x: a.x, cols: a.cols, format });
+      owned.push(own);
+      plans.push(own);
+      q = own;
     }
     const { xq, xs } = q;
     const unit64 = a.unit64 !== false && UNIT64_FORMATS.has(a.format);

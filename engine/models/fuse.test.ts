@@ -8,8 +8,12 @@
 // their own dispatches) computes: identical greedy tokens and bitwise-identical logits, for a
 // plain llama block (q8_0 activations), a qwen2 block with q/k/v biases (q8_K), a qwen3 block
 // with q/k norms and a Q4_K_M mix (a layer with a Q6_K attn_v stacks only q|k); and a profile
-// that shows the fused ops, once per layer, in place of the separate ones. The 65-token prompt
-// ends in a one-token prefill piece, which takes the fused ops too.
+// that shows the fused ops, once per layer, in place of the separate ones. The default path also
+// merges the attention's chunks and quantizes o's input in one dispatch (attention-decode.ts
+// quantizeOut): 'fused attention merge+quantize' once per layer, o's matvec without its own
+// quantization, one dispatch a layer fewer (9 for the plain llama block). The 65-token prompt
+// ends in a one-token prefill piece, which takes the fused ops too. With the attention tap on
+// (its own attention plans, quantizing into the plain plans' buffers) decode is still the same.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -32,16 +36,21 @@ describe('stacked decode weights', () => {
     it(`${shape} ${type}: fused and separate decode agree exactly`, async () => {
       const file = path.join(dir, `${shape}-${type}.gguf`);
       ggufGenerate({ shape, type, out: file, seed: 7 });
-      const run = async (fuseWeights: boolean, fuseFfn = false) => {
+      const run = async (fuseWeights: boolean, fuseFfn = false, tap = false) => {
         const m = await modelLoad(gpu, file, { contextLength: 512, chunk: 64, fuseWeights, fuseFfn });
         try {
           const s = sessionCreate(m);
           const prompt = Array.from({ length: 65 }, (_, i) => 100 + ((i * 37) % 400));
-          const r = await s.generate({ promptTokens: prompt, maxTokens: 24, temperature: 0 });
+          const r = await s.generate({ promptTokens: prompt, maxTokens: 24, temperature: 0, ...(tap ? { taps: { attention: true } } : {}) });
+          if (tap) expect(r.attention!.steps).toBeGreaterThan(0);
           const logits = await m.forward.readLogits();
-          const profile = gpu.info.features.includes('timestamp-query') ? await m.forward.profile('decode', 200) : null;
-          const calls = new Map(profile?.map((o) => [o.op, o.calls]));
-          return { tokens: r.tokens, logits, ops: profile ? [...calls.keys()] : null, calls, layers: m.hp.nLayers };
+          // without timestamp-query (lavapipe) the profile times each op alone on the host clock
+          const profile = await m.forward.profile('decode', 200);
+          const calls = new Map(profile.map((o) => [o.op, o.calls]));
+          const dispatches = new Map(profile.map((o) => [o.op, o.dispatches]));
+          const tail = ['embedding', 'output_norm', 'matvec classifier', 'argmax'];
+          const layerDispatches = profile.filter((o) => !tail.includes(o.op)).reduce((n, o) => n + o.dispatches, 0) / m.hp.nLayers;
+          return { tokens: r.tokens, logits, ops: [...calls.keys()], calls, dispatches, layerDispatches, layers: m.hp.nLayers };
         } finally {
           m.dispose();
         }
@@ -53,7 +62,18 @@ describe('stacked decode weights', () => {
         expect(r.tokens).toEqual(separate.tokens);
         expect(Buffer.from(r.logits.buffer).equals(Buffer.from(separate.logits.buffer))).toBe(true);
       }
-      if (fused.ops && attnFused.ops && separate.ops) {
+      // the tapped attention plans write the quantized output where o's matvec reads it (one
+      // model per activation format: the tap's probabilities pass is slow on lavapipe); the
+      // tap's pass 1 (PROBS) may round differently from the plain one, so tapped runs compare
+      // with each other bitwise and with the plain run by tokens
+      if (shape !== 'tiny-qwen3' && type !== 'Q4_K_M') {
+        const tapped = await run(true, false, true);
+        const tappedSeparate = await run(false, false, true);
+        expect(tapped.tokens).toEqual(separate.tokens);
+        expect(tapped.tokens).toEqual(tappedSeparate.tokens);
+        expect(Buffer.from(tapped.logits.buffer).equals(Buffer.from(tappedSeparate.logits.buffer))).toBe(true);
+      }
+      {
         for (const ops of [fused.ops, attnFused.ops]) {
           expect(ops).toContain('fused attn_norm+matvec qkv');
           // Q4_K_M: layer 0's attn_v is Q6_K, so only its q|k are stacked
@@ -71,6 +91,20 @@ describe('stacked decode weights', () => {
         }
         expect(attnFused.ops).not.toContain('ffn_norm');
         expect(attnFused.ops).not.toContain('swiglu');
+        // the attention's merge quantizes o's input: pass 1, the fused merge and o's matvec are
+        // one dispatch each, where the plain merge and o's own quantization take two more
+        const L = attnFused.layers;
+        expect(attnFused.calls.get('fused attention merge+quantize')).toBe(L);
+        for (const op of ['attention (decode)', 'fused attention merge+quantize', 'matvec attn_output (+residual)']) expect(attnFused.dispatches.get(op), op).toBe(L);
+        for (const r of [fused, separate]) {
+          expect(r.ops).not.toContain('fused attention merge+quantize');
+          expect(r.dispatches.get('attention (decode)')).toBe(2 * L);
+        }
+        expect(separate.dispatches.get('matvec attn_output (+residual)')).toBe(2 * L);
+        if (shape === 'tiny-llama' && type === 'Q8_0') {
+          expect(attnFused.layerDispatches).toBe(9);
+          expect(fused.layerDispatches).toBe(7);
+        }
         expect(separate.ops).toContain('matvec attn_q');
         expect(separate.ops).not.toContain('matvec attn_qkv');
         expect(separate.ops).toContain('rope k');

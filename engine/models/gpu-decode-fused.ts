@@ -1,18 +1,19 @@
 /**
  * Decode's fused layer ops (one token, q|k|v and gate|up stacked; gpu-forward.ts): the matvecs
  * of a layer with their neighbours folded in (engine/kernels/matvec-fused.ts), so that a layer
- * of quantized weights runs as 7 dispatches instead of 15 with all of them, or 10 with the
+ * of quantized weights runs as 7 dispatches instead of 15 with all of them, or 9 with the
  * default FFN side (fusedDecodeFfn runs only with modelLoad's fuseFfn, being slower on the
  * H100; gpu-forward.ts says why):
  *
  *   attn_norm + quantize + q|k|v (+ biases)      fusedDecodeQkv   1 dispatch (2 with only q|k stacked, 3 with none)
  *   q/k norm + RoPE + KV append                  rope-kv.ts       1 (gpu-forward.ts)
- *   attention                                    2
  *   default FFN side:
- *   quantize, o (+ residual)                     (matvec.ts)      2 (gpu-forward.ts)
+ *   attention pass 1                             attention-decode.ts     1
+ *   attention merge + quantize, o (+ residual)   fusedDecodeAttnOutput   2 (quantizeOut)
  *   ffn_norm + quantize, gate|up                 fusedDecodeNormGateUp   2 (act-quant.ts NORM)
  *   SwiGLU + quantize, down (+ residual)         fusedDecodeSwigluDown   2 (act-quant.ts SWIGLU)
  *   fuseFfn:
+ *   attention                                                     2
  *   quantize + o (+ residual)                    fusedDecodeFfn   1
  *   ffn_norm + quantize + gate|up + SwiGLU                        1
  *   quantize + down (+ residual)                                  1
@@ -28,7 +29,8 @@
 
 import { LongreadError } from '../errors.ts';
 import type { BufferRef } from '../gpu/buffer-pool.ts';
-import { activationFormatOf, activationQuantizePlan, type ActivationQuantizePlan } from '../kernels/act-quant.ts';
+import { activationFormatOf, activationQuantizePlan, type ActivationFormat, type ActivationQuantizePlan } from '../kernels/act-quant.ts';
+import type { DecodeAttentionPlan } from '../kernels/attention-decode.ts';
 import type { KernelContext, KernelPlan } from '../kernels/context.ts';
 import { matvecPlan, type MatvecPlan } from '../kernels/matvec.ts';
 import { matvecFusedPlan } from '../kernels/matvec-fused.ts';
@@ -119,8 +121,8 @@ export async function fusedDecodeFfn(e: FusedDecodeEnv, a: { att: BufferRef; x: 
  * A fused quantization and the matvec reading it, or none where the device has no int8 path
  * (the quantize pipeline fails to build, or the matvec fell back to f32, as matvec.ts does).
  */
-async function quantThenMatvec(quant: () => Promise<ActivationQuantizePlan>, matvec: (q: ActivationQuantizePlan) => Promise<MatvecPlan>, names: string[]): Promise<NamedPlans | null> {
-  let q: ActivationQuantizePlan;
+async function quantThenMatvec<Q extends KernelPlan>(quant: () => Promise<Q>, matvec: (q: Q) => Promise<MatvecPlan>): Promise<{ q: Q; mv: MatvecPlan } | null> {
+  let q: Q;
   try {
     q = await quant();
   } catch (err) {
@@ -134,10 +136,34 @@ async function quantThenMatvec(quant: () => Promise<ActivationQuantizePlan>, mat
     q.dispose();
     throw err;
   }
-  if (mv.activation === 'int8') return { plans: [q, mv], names };
+  if (mv.activation === 'int8') return { q, mv };
   mv.dispose();
   q.dispose();
   return null;
+}
+
+/** quantThenMatvec of an activation quantization: both plans, in encode order. */
+async function namedQuantThenMatvec(quant: () => Promise<ActivationQuantizePlan>, matvec: (q: ActivationQuantizePlan) => Promise<MatvecPlan>, names: string[]): Promise<NamedPlans | null> {
+  const r = await quantThenMatvec(quant, matvec);
+  return r ? { plans: [r.q, r.mv], names } : null;
+}
+
+/**
+ * Decode attention of layer `l` whose merge pass also quantizes its output for attn_output
+ * (attention-decode.ts quantizeOut: one dispatch for the merge and the quantization), and the o
+ * matvec (+residual into x) reading that. `attention` makes the layer's attention plan with the
+ * given quantizeOut. Null for float o weights or where the device has no int8 path.
+ */
+export async function fusedDecodeAttnOutput(e: FusedDecodeEnv, a: { attention: (quantizeOut: { format: ActivationFormat }) => Promise<DecodeAttentionPlan>; att: BufferRef; x: BufferRef }, l: number): Promise<{ attn: DecodeAttentionPlan; o: NamedPlans } | null> {
+  const { ctx, hp } = e;
+  const o = e.wt(`blk.${l}.attn_output.weight`);
+  const format = activationFormatOf(o.format);
+  if (!format) return null;
+  const r = await quantThenMatvec(
+    () => a.attention({ format }),
+    (attn) => matvecPlan(ctx, { format: o.format, rows: hp.dim, cols: hp.nHeads * hp.headDim, weight: tensorRef(o), x: a.att, y: a.x, accumulate: true, quantizedX: attn.quantized! }),
+  );
+  return r ? { attn: r.q, o: { plans: [r.mv], names: ['matvec attn_output (+residual)'] } } : null;
 }
 
 /**
@@ -153,7 +179,7 @@ export async function fusedDecodeNormGateUp(e: FusedDecodeEnv, a: { x: BufferRef
   const format = activationFormatOf(gate.format);
   if (!guW || !format) return null;
   const norm = { weight: tensorRef(e.wt(`${p}ffn_norm.weight`)), eps: hp.eps };
-  return quantThenMatvec(
+  return namedQuantThenMatvec(
     () => activationQuantizePlan(ctx, { x: a.x, cols: hp.dim, format, norm }),
     (q) => matvecPlan(ctx, { format: gate.format, rows: 2 * hp.ffnDim, cols: hp.dim, weight: guW, x: a.x, y: a.gu, quantizedX: q }),
     ['fused ffn_norm+quantize', 'matvec ffn_gate+up'],
@@ -170,7 +196,7 @@ export async function fusedDecodeSwigluDown(e: FusedDecodeEnv, a: { gate: Buffer
   const down = e.wt(`blk.${l}.ffn_down.weight`);
   const format = activationFormatOf(down.format);
   if (!format) return null;
-  return quantThenMatvec(
+  return namedQuantThenMatvec(
     () => activationQuantizePlan(ctx, { x: a.gate, cols: hp.ffnDim, format, swiglu: { up: a.up } }),
     (q) => matvecPlan(ctx, { format: down.format, rows: hp.dim, cols: hp.ffnDim, weight: tensorRef(down), x: a.act, y: a.x, accumulate: true, quantizedX: q }),
     ['fused swiglu+quantize', 'matvec ffn_down (+residual)'],

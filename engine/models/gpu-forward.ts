@@ -24,12 +24,14 @@
  * submit per decode step.
  *
  * Decode dispatches: with stacked weights (the default) a layer of quantized weights runs as
- * attn_norm + quantize + q|k|v (1), q/k norm + RoPE + KV append (1), attention (2), quantize and
- * o (+residual) (2), ffn_norm + quantize (1) and gate|up (1), SwiGLU + quantize (1) and down
- * (+residual) (1): 10 dispatches (12 before ffn_norm and SwiGLU were folded into the next
- * matvec's activation quantization, act-quant.ts; matvec-fused.ts, rope-kv.ts,
- * gpu-decode-fused.ts; bitwise equal to the separate kernels, engine/models/fuse.test.ts); float
- * weights keep the separate ffn_norm and SwiGLU plans. `fuseFfn: true` fuses the FFN side
+ * attn_norm + quantize + q|k|v (1), q/k norm + RoPE + KV append (1), attention pass 1 (1),
+ * attention merge + quantize (1) and o (+residual) (1), ffn_norm + quantize (1) and gate|up (1),
+ * SwiGLU + quantize (1) and down (+residual) (1): 9 dispatches (12 before ffn_norm, SwiGLU and
+ * the attention merge were folded into the next matvec's activation quantization, act-quant.ts,
+ * attention-decode.ts quantizeOut; matvec-fused.ts, rope-kv.ts, gpu-decode-fused.ts; bitwise
+ * equal to the separate kernels, engine/models/fuse.test.ts); float weights keep the separate
+ * ffn_norm, SwiGLU and merge plans (a float o keeps the plain merge). The per-op profile lists
+ * the fused merge as 'fused attention merge+quantize' and counts each op's dispatches. `fuseFfn: true` fuses the FFN side
  * further (o, ffn_norm + gate|up + SwiGLU, down: 7 dispatches), off by default:
  * on the H100 (BENCHMARKS.md, 2026-12-06) the fused gate|up + SwiGLU took 90 us a layer and the
  * fused down 33 us, against 52 and 24 us for the separate norm, matvec and SwiGLU plans (each
@@ -47,7 +49,7 @@ import { GpuTimer } from '../gpu/timing.ts';
 import { attentionTapCreate, type AttentionTap, type AttentionTapShape } from '../telemetry/attention-tap.ts';
 import { decodeAttentionPlan, type DecodeAttentionPlan } from '../kernels/attention-decode.ts';
 import { prefillAttentionPlan } from '../kernels/attention-prefill.ts';
-import { plansSubmit, type KernelContext, type KernelPlan } from '../kernels/context.ts';
+import { planDispatches, plansSubmit, type KernelContext, type KernelPlan } from '../kernels/context.ts';
 import { swigluPlan } from '../kernels/elementwise.ts';
 import { embeddingPlan } from '../kernels/embedding.ts';
 import { kvAppendPlan } from '../kernels/kv-append.ts';
@@ -59,7 +61,7 @@ import { ropeKvPlan } from '../kernels/rope-kv.ts';
 import { argmaxPlan, samplePlan, type SamplePlan, type SamplingConfig } from '../kernels/sample.ts';
 import { kvCacheCheck, kvCacheEnsure, type KvCache } from '../kv/kv-cache.ts';
 import { kvEncodeWriteBack, kvOffloadedLayers, kvStageIn, kvStagingSlots, kvStepBegin, kvStepEnd } from '../kv/kv-tiers.ts';
-import { fusedDecodeFfn, fusedDecodeNormGateUp, fusedDecodeQkv, fusedDecodeSwigluDown, type FusedDecodeEnv, type NamedPlans } from './gpu-decode-fused.ts';
+import { fusedDecodeAttnOutput, fusedDecodeFfn, fusedDecodeNormGateUp, fusedDecodeQkv, fusedDecodeSwigluDown, type FusedDecodeEnv, type NamedPlans } from './gpu-decode-fused.ts';
 import { fusedRef, tensorRef, type GpuTensor } from './gpu-weights.ts';
 import type { ModelHparams } from './hparams.ts';
 
@@ -169,11 +171,12 @@ export interface GpuForward {
   dispose(): void;
 }
 
-/** One row of a per-op profile: total GPU milliseconds of `op` over `calls` dispatches. */
+/** One row of a per-op profile: total GPU milliseconds of `op` over `calls` calls (`dispatches` in all). */
 export interface OpTime {
   op: string;
   ms: number;
   calls: number;
+  dispatches: number;
 }
 
 interface LayerPlans {
@@ -191,12 +194,13 @@ interface LayerPlans {
 
 /**
  * A decode layer's ops in encode order with their profile names: the plans before attention,
- * attention (`attn`), then `afterAttention` (the tap's hook) and the plans after it.
+ * attention (`attn`, its pass 1 and fused merge apart where quantizeOut joined them), then
+ * `afterAttention` (the tap's hook) and the plans after it.
  */
-function decodeLayerOps(l: LayerPlans, attn: KernelPlan, visit: (name: string, p: KernelPlan) => void, afterAttention?: () => void): void {
+function decodeLayerOps(l: LayerPlans, attn: DecodeAttentionPlan, visit: (name: string, p: KernelPlan) => void, afterAttention?: () => void): void {
   const n = l.plans.length - l.post!.length;
   for (let j = 0; j < n; j++) visit(l.names[j]!, l.plans[j]!);
-  visit('attention (decode)', attn);
+  for (const [name, p] of attn.profileOps()) visit(name, p);
   afterAttention?.();
   for (let j = n; j < l.plans.length; j++) visit(l.names[j]!, l.plans[j]!);
 }
@@ -234,12 +238,13 @@ export async function gpuForwardCreate(ctx: KernelContext, hp: ModelHparams, w: 
    * attn_output (+residual), ffn_norm, gate and up (stacked in decode), SwiGLU, ffn_down
    * (+residual) as separate plans; in decode (stacked), ffn_norm and SwiGLU each fused into the
    * next matvec's activation quantization where the weights are quantized (gpu-decode-fused.ts).
+   * `o`: the attn_output plans already made (reading the attention's quantized output).
    */
-  async function separateFfn(a: Acts, l: number): Promise<NamedPlans> {
+  async function separateFfn(a: Acts, l: number, o?: NamedPlans): Promise<NamedPlans> {
     const T = a.T;
     const p = `blk.${l}.`;
     const mm = T === 1 ? 'matvec' : 'matmul';
-    const out: NamedPlans = { plans: [await linear(T, `${p}attn_output.weight`, a.att, a.x, hp.dim, qd, { accumulate: true })], names: [`${mm} attn_output (+residual)`] };
+    const out: NamedPlans = o ? { plans: [...o.plans], names: [...o.names] } : { plans: [await linear(T, `${p}attn_output.weight`, a.att, a.x, hp.dim, qd, { accumulate: true })], names: [`${mm} attn_output (+residual)`] };
     const add = (r: NamedPlans) => {
       out.plans.push(...r.plans);
       out.names.push(...r.names);
@@ -340,9 +345,12 @@ export async function gpuForwardCreate(ctx: KernelContext, hp: ModelHparams, w: 
     }
     const out: LayerPlans = { plans, names };
     const ffn = a.stacked && opts.fuseFfn ? await fusedDecodeFfn(fenv, { att: a.att, x: a.x, act: a.act }, l) : null;
-    const { plans: post, names: postNames } = ffn ? { plans: ffn.post, names: ffn.names } : await separateFfn(a, l);
+    const attnArgs = { q: a.q, out: a.att, kv: kv.views[l]!, nHeads: hp.nHeads, maxKvLen: kv.maxPages * 64, scale };
+    // decode, stacked, default FFN side: the attention's merge pass quantizes o's input
+    const attnO = a.stacked && !prefill && !ffn ? await fusedDecodeAttnOutput(fenv, { attention: (quantizeOut) => decodeAttentionPlan(ctx, { ...attnArgs, quantizeOut }), att: a.att, x: a.x }, l) : null;
+    const { plans: post, names: postNames } = ffn ? { plans: ffn.post, names: ffn.names } : await separateFfn(a, l, attnO?.o);
     if (!prefill) {
-      out.attn = await decodeAttentionPlan(ctx, { q: a.q, out: a.att, kv: kv.views[l]!, nHeads: hp.nHeads, maxKvLen: kv.maxPages * 64, scale });
+      out.attn = attnO?.attn ?? (await decodeAttentionPlan(ctx, attnArgs));
       out.post = post;
     } else {
       const attn = await prefillAttentionPlan(ctx, { q: a.q, out: a.att, kv: kv.views[l]!, nHeads: hp.nHeads, tokens: T, qStart, scale });
@@ -432,6 +440,16 @@ export async function gpuForwardCreate(ctx: KernelContext, hp: ModelHparams, w: 
     actsDispose(s.acts, false);
   }
 
+  /**
+   * Layer l's decode attention with the probabilities tap: like its plain plan, writing the
+   * quantized output (if that one does) into the plain plan's buffers, which o's matvec reads.
+   */
+  function tappedAttention(l: number, probs: BufferRef, maxKvLen: number): Promise<DecodeAttentionPlan> {
+    const q = decodeLayers[l]!.attn!.quantized;
+    const quantizeOut = q ? { quantizeOut: { format: q.format, out: { xq: q.xq, xs: q.xs } } } : {};
+    return decodeAttentionPlan(ctx, { q: one.q, out: one.att, kv: kv.views[l]!, nHeads: hp.nHeads, maxKvLen, scale, probs, ...quantizeOut });
+  }
+
   /** Rebuilds the plans that bind KV views after layers moved between tiers. */
   async function rebind(): Promise<void> {
     if (kv.layoutVersion === boundLayout) return;
@@ -439,7 +457,7 @@ export async function gpuForwardCreate(ctx: KernelContext, hp: ModelHparams, w: 
     for (let l = 0; l < hp.nLayers; l++) {
       disposeLayer(decodeLayers[l]!);
       decodeLayers[l] = await layerPlans(one, l, 0);
-      if (lastTap) decodeLayers[l]!.attnTapped = await decodeAttentionPlan(ctx, { q: one.q, out: one.att, kv: kv.views[l]!, nHeads: hp.nHeads, maxKvLen: kv.maxPages * 64, scale, probs: lastTap.probs[l]! });
+      if (lastTap) decodeLayers[l]!.attnTapped = await tappedAttention(l, lastTap.probs[l]!, kv.maxPages * 64);
     }
     for (const s of prefillSets.values()) disposePrefillSet(s);
     prefillSets.clear();
@@ -605,7 +623,7 @@ export async function gpuForwardCreate(ctx: KernelContext, hp: ModelHparams, w: 
       lastTap = tap;
       for (let l = 0; l < hp.nLayers; l++) {
         decodeLayers[l]!.attnTapped?.dispose();
-        decodeLayers[l]!.attnTapped = await decodeAttentionPlan(ctx, { q: one.q, out: one.att, kv: kv.views[l]!, nHeads: hp.nHeads, maxKvLen, scale, probs: tap.probs[l]! });
+        decodeLayers[l]!.attnTapped = await tappedAttention(l, tap.probs[l]!, maxKvLen);
       }
       return tap;
     },
@@ -633,12 +651,13 @@ export async function gpuForwardCreate(ctx: KernelContext, hp: ModelHparams, w: 
       }
       const rows = device.features.has('timestamp-query') ? await profileTimestamps(timed, kind) : await profileWall(timed);
       const byOp = new Map<string, OpTime>();
-      for (const r of rows) {
-        const o = byOp.get(r.label) ?? { op: r.label, ms: 0, calls: 0 };
-        o.ms += r.ms;
+      for (const [name, plan] of timed) {
+        const o = byOp.get(name) ?? { op: name, ms: 0, calls: 0, dispatches: 0 };
         o.calls++;
-        byOp.set(r.label, o);
+        o.dispatches += planDispatches(plan);
+        byOp.set(name, o);
       }
+      for (const r of rows) byOp.get(r.label)!.ms += r.ms;
       return [...byOp.values()];
     },
 

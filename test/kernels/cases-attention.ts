@@ -91,7 +91,7 @@ function kvAppendCase(name: string, nKv: number, hd: number, cached: number, tok
 }
 
 /** Builds q, a filled cache of kvLen tokens and the reference over f16-rounded K/V. */
-function attentionInputs(env: HarnessEnv, nHeads: number, nKv: number, hd: number, kvLen: number, tokens: number) {
+export function attentionInputs(env: HarnessEnv, nHeads: number, nKv: number, hd: number, kvLen: number, tokens: number) {
   const s = pagedSetup(env, kvLen, nKv, hd);
   const k = env.rng.normal(kvLen * nKv * hd);
   const v = env.rng.normal(kvLen * nKv * hd);

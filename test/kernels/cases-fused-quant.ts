@@ -50,7 +50,7 @@ function spreadInput(rng: Rng, n: number, block: number, std: number): Float32Ar
 }
 
 /** Differences of the int8 x and scales of one part from the CPU quantization, or null. */
-function checkAgainstRef(what: string, q: Int8Array, xs: Float32Array, ref: { q: Int8Array; d: Float32Array }, format: ActivationFormat): string | null {
+export function checkAgainstRef(what: string, q: Int8Array, xs: Float32Array, ref: { q: Int8Array; d: Float32Array }, format: ActivationFormat): string | null {
   const B = ACTIVATION_BLOCK[format];
   let off = 0;
   for (let i = 0; i < ref.q.length; i++) {
