@@ -22,8 +22,9 @@
 // Pass 2 `reduce`: one workgroup per (q head, DS-dim slice) merges the chunk partials
 // (online log-sum-exp, parallel over chunks and dims), out = acc / l.
 // Pass 2 `reduce_quant` (define QUANT, in place of `reduce`): one workgroup per 256 elements of
-// out merges their slices one after another with the same code, then quantizes them for the
-// attn_output matvec as act-quant.wgsl does (common/act-quantize.wgsl): one dispatch for both.
+// out merges their DS-dim slices with the same code (every slice's chunk loads first, then the
+// trees one after another), then quantizes them for the attn_output matvec as act-quant.wgsl
+// does (common/act-quantize.wgsl): one dispatch for both.
 // Optional tap (define PROBS): pass 1 also writes the scaled scores (log2 units) into `probs`,
 // pass 2 writes per-head (max, sum), pass 3 `probs_norm` turns scores into probabilities.
 // Without PROBS none of this is compiled or dispatched.
@@ -267,12 +268,17 @@ var<workgroup> red4: array<vec4<f32>, WG>;
 var<workgroup> red_m: array<f32, WG>;
 var<workgroup> red_l: array<f32, WG>;
 
-// Online log-sum-exp merge of head h, dims d0 .. d0 + DS: each invocation folds its chunks (one
-// round of independent loads each), then a tree over the chunk groups; out = acc / l. Returns
-// that value at the invocations of chunk group 0 (lid < DC: column lid), zero elsewhere. Every
-// invocation of the workgroup calls it (barriers); it reads its workgroup arrays last in the
-// tree, so a caller merging another slice next puts a barrier between the two.
-fn merge_slice(h: u32, d0: u32, lid: u32) -> vec4<f32> {
+// Online log-sum-exp merge of head h, dims d0 .. d0 + DS, in two steps: each invocation folds
+// its chunks (merge_fold: one round of independent loads each), then a tree over the chunk
+// groups (merge_tree); out = acc / l.
+struct MergeState {
+  m: f32,
+  l: f32,
+  a: vec4<f32>,
+}
+
+// This invocation's chunks cg, cg + CG, ... of head h, column lid % DC of dims d0 ...
+fn merge_fold(h: u32, d0: u32, lid: u32) -> MergeState {
   let row0 = h * params.max_chunks;
   let ml = params.n_heads * params.max_chunks * HD + 2u * row0;
   let col = lid % DC;
@@ -292,9 +298,19 @@ fn merge_slice(h: u32, d0: u32, lid: u32) -> vec4<f32> {
     a = a * f0 + ac * f1;
     m = mn;
   }
-  red4[lid] = a;
-  red_m[lid] = m;
-  red_l[lid] = l;
+  return MergeState(m, l, a);
+}
+
+// The tree over the chunk groups' folded states; writes out (and with PROBS, for d0 = 0, the
+// head's stats). Returns out's value at the invocations of chunk group 0 (lid < DC: column lid),
+// zero elsewhere. Every invocation of the workgroup calls it (barriers); it reads its workgroup
+// arrays last, so a caller merging another slice next puts a barrier between the two.
+fn merge_tree(st: MergeState, h: u32, d0: u32, lid: u32) -> vec4<f32> {
+  let col = lid % DC;
+  let cg = lid / DC;
+  red4[lid] = st.a;
+  red_m[lid] = st.m;
+  red_l[lid] = st.l;
   for (var s = CG / 2u; s > 0u; s >>= 1u) {
     workgroupBarrier();
     if (cg < s) {
@@ -318,9 +334,9 @@ fn merge_slice(h: u32, d0: u32, lid: u32) -> vec4<f32> {
   }
 #ifdef PROBS
   if (d0 == 0u && lid == 0u) {
-    let st = params.n_heads * params.max_chunks * (HD + 2u) + h * 2u;
-    part[st] = red_m[0];
-    part[st + 1u] = red_l[0];
+    let so = params.n_heads * params.max_chunks * (HD + 2u) + h * 2u;
+    part[so] = red_m[0];
+    part[so + 1u] = red_l[0];
   }
 #endif
   return r;
@@ -329,7 +345,8 @@ fn merge_slice(h: u32, d0: u32, lid: u32) -> vec4<f32> {
 @compute @workgroup_size(WG)
 fn reduce(ids: Ids, @builtin(workgroup_id) wid: vec3<u32>) {
   ids_setup(ids);
-  merge_slice(wid.y, wid.x * DS, ids.lid);
+  let d0 = wid.x * DS;
+  merge_tree(merge_fold(wid.y, d0, ids.lid), wid.y, d0, ids.lid);
 }
 
 #ifdef QUANT
@@ -341,19 +358,27 @@ fn reduce(ids: Ids, @builtin(workgroup_id) wid: vec3<u32>) {
 var<workgroup> mo: array<vec4<f32>, 64>;
 
 // The merge and decode's attn_output activation quantization in one dispatch: workgroup b takes
-// the output elements 256 b .. 256 b + 255 (whole q8_0 / q8_K blocks; 2-4 heads at HD 128 / 64),
-// merges them slice by slice exactly as `reduce` does (writing `out` too), then quantizes them
-// as act-quant.wgsl does (invocations 0..63 hold 4 elements each, the others none).
+// the output elements 256 b .. 256 b + 255 (whole q8_0 / q8_K blocks; 2-4 heads at HD 128 / 64)
+// as NS slices of DS dims, folds every slice's chunks first (all their loads in flight at once),
+// then runs each slice's tree, both exactly as `reduce` (writing `out` too), then quantizes the
+// 256 values as act-quant.wgsl does (invocations 0..63 hold 4 elements each, the others none).
+const NS: u32 = 256u / DS;
+
 @compute @workgroup_size(WG)
 fn reduce_quant(ids: Ids, @builtin(workgroup_id) wid: vec3<u32>) {
   ids_setup(ids);
   let lid = ids.lid;
   let n = params.n_heads * HD;
-  for (var s = 0u; s < 256u / DS; s++) {
+  var st: array<MergeState, NS>;
+  for (var s = 0u; s < NS; s++) {
+    let e = wid.x * 256u + s * DS;
+    if (e < n) { st[s] = merge_fold(e / HD, e % HD, lid); }
+  }
+  for (var s = 0u; s < NS; s++) {
     let e = wid.x * 256u + s * DS;
     if (e < n) { // uniform per workgroup
       workgroupBarrier(); // the previous slice's tree has read red4, red_m, red_l
-      let r = merge_slice(e / HD, e % HD, lid);
+      let r = merge_tree(st[s], e / HD, e % HD, lid);
       if (lid < DC) { mo[s * DC + lid] = r; }
     }
   }
