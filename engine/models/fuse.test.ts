@@ -36,8 +36,8 @@ describe('stacked decode weights', () => {
     it(`${shape} ${type}: fused and separate decode agree exactly`, async () => {
       const file = path.join(dir, `${shape}-${type}.gguf`);
       ggufGenerate({ shape, type, out: file, seed: 7 });
-      const run = async (fuseWeights: boolean, fuseFfn = false, tap = false) => {
-        const m = await modelLoad(gpu, file, { contextLength: 512, chunk: 64, fuseWeights, fuseFfn });
+      const run = async (fuseWeights: boolean, fuseFfn = false, tap = false, fuseQuant = true) => {
+        const m = await modelLoad(gpu, file, { contextLength: 512, chunk: 64, fuseWeights, fuseFfn, fuseQuant });
         try {
           const s = sessionCreate(m);
           const prompt = Array.from({ length: 65 }, (_, i) => 100 + ((i * 37) % 400));
@@ -58,7 +58,9 @@ describe('stacked decode weights', () => {
       const fused = await run(true, true);
       const attnFused = await run(true);
       const separate = await run(false);
-      for (const r of [fused, attnFused]) {
+      // stacked weights with the quantizations as their own dispatches (modelLoad fuseQuant: false, the A/B switch)
+      const unquantFused = await run(true, false, false, false);
+      for (const r of [fused, attnFused, unquantFused]) {
         expect(r.tokens).toEqual(separate.tokens);
         expect(Buffer.from(r.logits.buffer).equals(Buffer.from(separate.logits.buffer))).toBe(true);
       }
@@ -101,7 +103,11 @@ describe('stacked decode weights', () => {
           expect(r.dispatches.get('attention (decode)')).toBe(2 * L);
         }
         expect(separate.dispatches.get('matvec attn_output (+residual)')).toBe(2 * L);
+        for (const op of ['ffn_norm', 'swiglu']) expect(unquantFused.calls.get(op), op).toBe(L);
+        for (const op of ['fused ffn_norm+quantize', 'fused swiglu+quantize', 'fused attention merge+quantize']) expect(unquantFused.ops).not.toContain(op);
+        expect(unquantFused.ops).toContain('fused attn_norm+matvec qkv');
         if (shape === 'tiny-llama' && type === 'Q8_0') {
+          expect(unquantFused.layerDispatches).toBe(12);
           expect(attnFused.layerDispatches).toBe(9);
           expect(fused.layerDispatches).toBe(7);
         }

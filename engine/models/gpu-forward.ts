@@ -205,7 +205,7 @@ function decodeLayerOps(l: LayerPlans, attn: DecodeAttentionPlan, visit: (name: 
   for (let j = n; j < l.plans.length; j++) visit(l.names[j]!, l.plans[j]!);
 }
 
-export async function gpuForwardCreate(ctx: KernelContext, hp: ModelHparams, w: Map<string, GpuTensor>, kv: KvCache, opts: { chunk?: number; stack?: boolean; fuseFfn?: boolean; int8Prefill?: boolean } = {}): Promise<GpuForward> {
+export async function gpuForwardCreate(ctx: KernelContext, hp: ModelHparams, w: Map<string, GpuTensor>, kv: KvCache, opts: { chunk?: number; stack?: boolean; fuseFfn?: boolean; fuseQuant?: boolean; int8Prefill?: boolean } = {}): Promise<GpuForward> {
   const device = ctx.device;
   const chunk = Math.max(1, Math.min(opts.chunk ?? 512, kv.maxTokens));
   const wt = (name: string) => {
@@ -249,8 +249,9 @@ export async function gpuForwardCreate(ctx: KernelContext, hp: ModelHparams, w: 
       out.plans.push(...r.plans);
       out.names.push(...r.names);
     };
-    add((a.stacked && (await fusedDecodeNormGateUp(fenv, { x: a.x, gu: a.stacked.gu }, l))) || (await normGateUp(a, p)));
-    add((a.stacked && (await fusedDecodeSwigluDown(fenv, { gate: a.gate, up: a.up, act: a.act, x: a.x }, l))) || (await swigluDown(a, p)));
+    const fq = opts.fuseQuant !== false ? a.stacked : null;
+    add((fq && (await fusedDecodeNormGateUp(fenv, { x: a.x, gu: fq.gu }, l))) || (await normGateUp(a, p)));
+    add((fq && (await fusedDecodeSwigluDown(fenv, { gate: a.gate, up: a.up, act: a.act, x: a.x }, l))) || (await swigluDown(a, p)));
     return out;
   }
 
@@ -347,7 +348,7 @@ export async function gpuForwardCreate(ctx: KernelContext, hp: ModelHparams, w: 
     const ffn = a.stacked && opts.fuseFfn ? await fusedDecodeFfn(fenv, { att: a.att, x: a.x, act: a.act }, l) : null;
     const attnArgs = { q: a.q, out: a.att, kv: kv.views[l]!, nHeads: hp.nHeads, maxKvLen: kv.maxPages * 64, scale };
     // decode, stacked, default FFN side: the attention's merge pass quantizes o's input
-    const attnO = a.stacked && !prefill && !ffn ? await fusedDecodeAttnOutput(fenv, { attention: (quantizeOut) => decodeAttentionPlan(ctx, { ...attnArgs, quantizeOut }), att: a.att, x: a.x }, l) : null;
+    const attnO = a.stacked && opts.fuseQuant !== false && !prefill && !ffn ? await fusedDecodeAttnOutput(fenv, { attention: (quantizeOut) => decodeAttentionPlan(ctx, { ...attnArgs, quantizeOut }), att: a.att, x: a.x }, l) : null;
     const { plans: post, names: postNames } = ffn ? { plans: ffn.post, names: ffn.names } : await separateFfn(a, l, attnO?.o);
     if (!prefill) {
       out.attn = attnO?.attn ?? (await decodeAttentionPlan(ctx, attnArgs));
