@@ -36,8 +36,8 @@ describe('stacked decode weights', () => {
     it(`${shape} ${type}: fused and separate decode agree exactly`, async () => {
       const file = path.join(dir, `${shape}-${type}.gguf`);
       ggufGenerate({ shape, type, out: file, seed: 7 });
-      const run = async (fuseWeights: boolean, fuseFfn = false, tap = false, fuseQuant = true) => {
-        const m = await modelLoad(gpu, file, { contextLength: 512, chunk: 64, fuseWeights, fuseFfn, fuseQuant });
+      const run = async (fuseWeights: boolean, fuseFfn = false, tap = false, fuseQuant = true, fuseMergeQuant = false) => {
+        const m = await modelLoad(gpu, file, { contextLength: 512, chunk: 64, fuseWeights, fuseFfn, fuseQuant, fuseMergeQuant });
         try {
           const s = sessionCreate(m);
           const prompt = Array.from({ length: 65 }, (_, i) => 100 + ((i * 37) % 400));
@@ -60,7 +60,9 @@ describe('stacked decode weights', () => {
       const separate = await run(false);
       // stacked weights with the quantizations as their own dispatches (modelLoad fuseQuant: false, the A/B switch)
       const unquantFused = await run(true, false, false, false);
-      for (const r of [fused, attnFused, unquantFused]) {
+      // and with the attention merge quantizing o's input (fuseMergeQuant, off by default)
+      const mergeFused = await run(true, false, false, true, true);
+      for (const r of [fused, attnFused, unquantFused, mergeFused]) {
         expect(r.tokens).toEqual(separate.tokens);
         expect(Buffer.from(r.logits.buffer).equals(Buffer.from(separate.logits.buffer))).toBe(true);
       }
@@ -69,7 +71,7 @@ describe('stacked decode weights', () => {
       // tap's pass 1 (PROBS) may round differently from the plain one, so tapped runs compare
       // with each other bitwise and with the plain run by tokens
       if (shape !== 'tiny-qwen3' && type !== 'Q4_K_M') {
-        const tapped = await run(true, false, true);
+        const tapped = await run(true, false, true, true, true);
         const tappedSeparate = await run(false, false, true);
         expect(tapped.tokens).toEqual(separate.tokens);
         expect(tapped.tokens).toEqual(tappedSeparate.tokens);
@@ -93,12 +95,12 @@ describe('stacked decode weights', () => {
         }
         expect(attnFused.ops).not.toContain('ffn_norm');
         expect(attnFused.ops).not.toContain('swiglu');
-        // the attention's merge quantizes o's input: pass 1, the fused merge and o's matvec are
+        // with fuseMergeQuant the attention's merge quantizes o's input: pass 1, the fused merge and o's matvec are
         // one dispatch each, where the plain merge and o's own quantization take two more
         const L = attnFused.layers;
-        expect(attnFused.calls.get('fused attention merge+quantize')).toBe(L);
-        for (const op of ['attention (decode)', 'fused attention merge+quantize', 'matvec attn_output (+residual)']) expect(attnFused.dispatches.get(op), op).toBe(L);
-        for (const r of [fused, separate]) {
+        expect(mergeFused.calls.get('fused attention merge+quantize')).toBe(L);
+        for (const op of ['attention (decode)', 'fused attention merge+quantize', 'matvec attn_output (+residual)']) expect(mergeFused.dispatches.get(op), op).toBe(L);
+        for (const r of [fused, separate, attnFused]) {
           expect(r.ops).not.toContain('fused attention merge+quantize');
           expect(r.dispatches.get('attention (decode)')).toBe(2 * L);
         }
@@ -108,7 +110,8 @@ describe('stacked decode weights', () => {
         expect(unquantFused.ops).toContain('fused attn_norm+matvec qkv');
         if (shape === 'tiny-llama' && type === 'Q8_0') {
           expect(unquantFused.layerDispatches).toBe(12);
-          expect(attnFused.layerDispatches).toBe(9);
+          expect(attnFused.layerDispatches).toBe(10);
+          expect(mergeFused.layerDispatches).toBe(9);
           expect(fused.layerDispatches).toBe(7);
         }
         expect(separate.ops).toContain('matvec attn_q');

@@ -1,15 +1,16 @@
 /**
  * Decode's fused layer ops (one token, q|k|v and gate|up stacked; gpu-forward.ts): the matvecs
  * of a layer with their neighbours folded in (engine/kernels/matvec-fused.ts), so that a layer
- * of quantized weights runs as 7 dispatches instead of 15 with all of them, or 9 with the
- * default FFN side (fusedDecodeFfn runs only with modelLoad's fuseFfn, being slower on the
- * H100; gpu-forward.ts says why):
+ * of quantized weights runs as 7 dispatches instead of 15 with all of them, or 10 with the
+ * default FFN side (9 with modelLoad's fuseMergeQuant; fusedDecodeFfn runs only with fuseFfn,
+ * being slower on the H100; gpu-forward.ts says why):
  *
  *   attn_norm + quantize + q|k|v (+ biases)      fusedDecodeQkv   1 dispatch (2 with only q|k stacked, 3 with none)
  *   q/k norm + RoPE + KV append                  rope-kv.ts       1 (gpu-forward.ts)
  *   default FFN side:
  *   attention pass 1                             attention-decode.ts     1
- *   attention merge + quantize, o (+ residual)   fusedDecodeAttnOutput   2 (quantizeOut)
+ *   attention merge + quantize, o (+ residual)   fusedDecodeAttnOutput   2 (quantizeOut; fuseMergeQuant only,
+ *                                                                        else merge 1 + quantize and o 2)
  *   ffn_norm + quantize, gate|up                 fusedDecodeNormGateUp   2 (act-quant.ts NORM)
  *   SwiGLU + quantize, down (+ residual)         fusedDecodeSwigluDown   2 (act-quant.ts SWIGLU)
  *   fuseFfn:

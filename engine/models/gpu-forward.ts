@@ -24,14 +24,16 @@
  * submit per decode step.
  *
  * Decode dispatches: with stacked weights (the default) a layer of quantized weights runs as
- * attn_norm + quantize + q|k|v (1), q/k norm + RoPE + KV append (1), attention pass 1 (1),
- * attention merge + quantize (1) and o (+residual) (1), ffn_norm + quantize (1) and gate|up (1),
- * SwiGLU + quantize (1) and down (+residual) (1): 9 dispatches (12 before ffn_norm, SwiGLU and
- * the attention merge were folded into the next matvec's activation quantization, act-quant.ts,
- * attention-decode.ts quantizeOut; matvec-fused.ts, rope-kv.ts, gpu-decode-fused.ts; bitwise
- * equal to the separate kernels, engine/models/fuse.test.ts); float weights keep the separate
- * ffn_norm, SwiGLU and merge plans (a float o keeps the plain merge). The per-op profile lists
- * the fused merge as 'fused attention merge+quantize' and counts each op's dispatches. `fuseFfn: true` fuses the FFN side
+ * attn_norm + quantize + q|k|v (1), q/k norm + RoPE + KV append (1), attention pass 1 and merge
+ * (2), quantize + o (+residual) (2), ffn_norm + quantize (1) and gate|up (1), SwiGLU + quantize
+ * (1) and down (+residual) (1): 10 dispatches (12 before ffn_norm and SwiGLU were folded into the
+ * next matvec's activation quantization, act-quant.ts; `fuseQuant: false` keeps them separate for
+ * A/B runs). `fuseMergeQuant: true` also folds o's quantization into the attention's merge
+ * (attention-decode.ts quantizeOut): 9, off by default until timed on a GPU (its merge runs on one
+ * workgroup per 256 outputs). All bitwise equal to the separate kernels (matvec-fused.ts,
+ * rope-kv.ts, gpu-decode-fused.ts; engine/models/fuse.test.ts); float weights keep the separate
+ * plans. The per-op profile lists the fused merge as 'fused attention merge+quantize' and counts
+ * each op's dispatches. `fuseFfn: true` fuses the FFN side
  * further (o, ffn_norm + gate|up + SwiGLU, down: 7 dispatches), off by default:
  * on the H100 (BENCHMARKS.md, 2026-12-06) the fused gate|up + SwiGLU took 90 us a layer and the
  * fused down 33 us, against 52 and 24 us for the separate norm, matvec and SwiGLU plans (each
@@ -205,7 +207,7 @@ function decodeLayerOps(l: LayerPlans, attn: DecodeAttentionPlan, visit: (name: 
   for (let j = n; j < l.plans.length; j++) visit(l.names[j]!, l.plans[j]!);
 }
 
-export async function gpuForwardCreate(ctx: KernelContext, hp: ModelHparams, w: Map<string, GpuTensor>, kv: KvCache, opts: { chunk?: number; stack?: boolean; fuseFfn?: boolean; fuseQuant?: boolean; int8Prefill?: boolean } = {}): Promise<GpuForward> {
+export async function gpuForwardCreate(ctx: KernelContext, hp: ModelHparams, w: Map<string, GpuTensor>, kv: KvCache, opts: { chunk?: number; stack?: boolean; fuseFfn?: boolean; fuseQuant?: boolean; fuseMergeQuant?: boolean; int8Prefill?: boolean } = {}): Promise<GpuForward> {
   const device = ctx.device;
   const chunk = Math.max(1, Math.min(opts.chunk ?? 512, kv.maxTokens));
   const wt = (name: string) => {
@@ -348,7 +350,7 @@ export async function gpuForwardCreate(ctx: KernelContext, hp: ModelHparams, w: 
     const ffn = a.stacked && opts.fuseFfn ? await fusedDecodeFfn(fenv, { att: a.att, x: a.x, act: a.act }, l) : null;
     const attnArgs = { q: a.q, out: a.att, kv: kv.views[l]!, nHeads: hp.nHeads, maxKvLen: kv.maxPages * 64, scale };
     // decode, stacked, default FFN side: the attention's merge pass quantizes o's input
-    const attnO = a.stacked && opts.fuseQuant !== false && !prefill && !ffn ? await fusedDecodeAttnOutput(fenv, { attention: (quantizeOut) => decodeAttentionPlan(ctx, { ...attnArgs, quantizeOut }), att: a.att, x: a.x }, l) : null;
+    const attnO = a.stacked && opts.fuseMergeQuant === true && !prefill && !ffn ? await fusedDecodeAttnOutput(fenv, { attention: (quantizeOut) => decodeAttentionPlan(ctx, { ...attnArgs, quantizeOut }), att: a.att, x: a.x }, l) : null;
     const { plans: post, names: postNames } = ffn ? { plans: ffn.post, names: ffn.names } : await separateFfn(a, l, attnO?.o);
     if (!prefill) {
       out.attn = attnO?.attn ?? (await decodeAttentionPlan(ctx, attnArgs));

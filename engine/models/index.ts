@@ -57,11 +57,18 @@ export interface ModelLoadOptions {
   /** decode's FFN side (o, ffn_norm + gate|up + SwiGLU, down) as fused kernels too (default false: slower on the H100, gpu-forward.ts) */
   fuseFfn?: boolean;
   /**
-   * decode's activation quantizations fused into the op before them (attention merge, ffn_norm,
-   * SwiGLU: gpu-decode-fused.ts; bitwise the same results); default true. false: the separate
-   * plans, for A/B runs (e2e-bench --no-fuse-quant).
+   * decode's activation quantizations fused into the op before them (ffn_norm, SwiGLU:
+   * gpu-decode-fused.ts; bitwise the same results); default true. false: the separate plans, for
+   * A/B runs (e2e-bench --no-fuse-quant).
    */
   fuseQuant?: boolean;
+  /**
+   * decode's attention merge and attn_output quantization as one dispatch (76f256b; bitwise the
+   * same); default false until timed on a GPU: it runs the merge on one workgroup per 256 outputs
+   * (8 for a 1B model) instead of one per head and dim slice (128), which may cost more than the
+   * dispatch it saves (e2e-bench --fuse-merge-quant).
+   */
+  fuseMergeQuant?: boolean;
   /**
    * prefill matmuls of Q8_0 / Q4_0 weights on the int8 tensor-core kernel where the device offers
    * subgroup matrices (needs a device acquired with unsafe: true; matmul-int8.ts); default false.
@@ -198,7 +205,7 @@ export async function modelLoad(gpu: Gpu, p: string, opts: ModelLoadOptions = {}
     weights = await weightsUpload(device, file, names, opts.onProgress, opts.signal, opts.fuseWeights === false ? [] : decodeFuseGroups(hp.nLayers));
     device.pushErrorScope('out-of-memory');
     device.pushErrorScope('validation');
-    const forward = await gpuForwardCreate(ctx, hp, weights, k, { chunk, stack: opts.fuseWeights !== false, fuseFfn: opts.fuseFfn === true, fuseQuant: opts.fuseQuant !== false, int8Prefill: opts.int8Prefill === true });
+    const forward = await gpuForwardCreate(ctx, hp, weights, k, { chunk, stack: opts.fuseWeights !== false, fuseFfn: opts.fuseFfn === true, fuseQuant: opts.fuseQuant !== false, fuseMergeQuant: opts.fuseMergeQuant === true, int8Prefill: opts.int8Prefill === true });
     const validation = await device.popErrorScope();
     const oomForward = await device.popErrorScope();
     if (oomForward) {
