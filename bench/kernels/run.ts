@@ -124,10 +124,10 @@ async function benchMatvec(ctx: KernelContext, timer: GpuTimer, rows: Row[], swe
       const ys = Array.from({ length: copies }, () => ctx.device.createBuffer({ size: n * 4, usage: STORAGE }));
       const quant = fmt !== 'F16';
       const variants: { wg: number; r: number; act: 'int8' | 'f32' }[] = [];
-      const dI = matvecDefaults(fmt, k, quant ? 'int8' : 'f32');
+      const dI = matvecDefaults(fmt, k, quant ? 'int8' : 'f32', false, n); // the engine's default for this shape (rows included)
       variants.push({ wg: dI.wg, r: dI.rowsPerWorkgroup, act: quant ? 'int8' : 'f32' });
       if (quant) {
-        const dF = matvecDefaults(fmt, k, 'f32');
+        const dF = matvecDefaults(fmt, k, 'f32', false, n);
         variants.push({ wg: dF.wg, r: dF.rowsPerWorkgroup, act: 'f32' });
       }
       if (sweep) for (const [wg, r] of SWEEP) if (!variants.some((v) => v.wg === wg && v.r === r && v.act === variants[0]!.act)) variants.push({ wg, r, act: variants[0]!.act });
