@@ -16,14 +16,29 @@ import { GGML_BLOCK } from './gguf-stream-writer.ts';
 const f32 = new Float32Array(1);
 const u32v = new Uint32Array(f32.buffer);
 
-/** f32 -> f16 bits (round to nearest even; normal range only, which is all we produce). */
+/**
+ * f32 -> f16 bits, round to nearest even, subnormals included: the block scales of small-std
+ * tensors are f16 subnormals (a Q6_K d for std 0.02 is ~2e-5, under f16's smallest normal
+ * 6.1e-5), and flushing them to zero made whole tensors zero (the Q6_K attn_output / ffn_down of
+ * the tiny test models, found 2026-12-07). Overflow saturates to infinity.
+ */
 export function toF16(x: number): number {
   f32[0] = x;
   const b = u32v[0]!;
   const s = (b >>> 16) & 0x8000;
   const e = ((b >>> 23) & 255) - 127 + 15;
   let m = b & 0x7fffff;
-  if (e <= 0) return s;
+  if (e <= 0) {
+    if (e < -10) return s;
+    // value = (1.m) 2^(e - 15) = frac 2^-24 with frac = (m | 2^23) 2^(e - 14)
+    const full = m | 0x800000;
+    const shift = 14 - e;
+    let frac = full >>> shift;
+    const rem = full & ((1 << shift) - 1);
+    const half = 1 << (shift - 1);
+    if (rem > half || (rem === half && frac & 1)) frac++;
+    return s | frac; // frac 1024 is the smallest normal, encoded the same way
+  }
   if (e >= 31) return s | 0x7c00;
   let h = s | (e << 10) | (m >>> 13);
   m &= 0x1fff;
