@@ -18,9 +18,7 @@
 import { activationQuantizePlan, type ActivationFormat } from '../../engine/kernels/act-quant.ts';
 import { decodeAttentionPlan, type DecodeVariant } from '../../engine/kernels/attention-decode.ts';
 import { gpuBinding, type BufferRef } from '../../engine/gpu/buffer-pool.ts';
-import type { KvLayerView } from '../../engine/kernels/kv-layout.ts';
 import { activationQuantize } from '../../engine/reference/ops-act-quant.ts';
-import { attention } from '../../engine/reference/ops-attention.ts';
 import { attentionInputs } from './cases-attention.ts';
 import { checkAgainstRef } from './cases-fused-quant.ts';
 import { nmse, type KernelCase, type OutputData, type OutputSpec } from './harness.ts';
@@ -53,12 +51,8 @@ function attentionQuantCase(name: string, format: ActivationFormat, nHeads: numb
     name: `${name} (heads=${nHeads} kv=${nKv} len=${kvLen}${opts.variant ? ` ${opts.variant}` : ''})`,
     maxNmse: 1e-9,
     build(env) {
-      const { input, ctx } = env;
-      const { s, q, kr, vr } = attentionInputs(env, nHeads, nKv, hd, kvLen, 1);
-      const ref = attention(q, kr, vr, kvLen, { tokens: 1, nHeads, nKvHeads: nKv, headDim: hd, qStart: kvLen - 1, scale: 1 / Math.sqrt(hd) });
-      const qb = input(q);
-      const pb = input(s.arena);
-      const tb = input(s.table);
+      const { ctx } = env;
+      const { ref, qb, kv } = attentionInputs(env, nHeads, nKv, hd, kvLen - 1, 1);
       const bytesOf = (got: OutputData) => new Uint8Array(got.buffer, got.byteOffset, got.byteLength);
       // the outputs are checked in order: the fused region, the separate out, the separate xq|xs
       let fused: Uint8Array | null = null;
@@ -100,7 +94,6 @@ function attentionQuantCase(name: string, format: ActivationFormat, nHeads: numb
             const { buffer, offset = 0 } = gpuBinding(r);
             return { buffer, offset: offset + lay[k], size: lay.lens[k] };
           };
-          const kv: KvLayerView = { pages: pb, pageTable: tb, tableOffset: s.tableOffset, maxPages: s.maxPages, nKvHeads: nKv, headDim: hd };
           const common = { q: qb, kv, nHeads, maxKvLen: kvLen, ...(opts.target ? { targetWorkgroups: opts.target } : {}), ...(opts.variant ? { variant: opts.variant } : {}) };
           const fused = await decodeAttentionPlan(ctx, { ...common, out: sub(fRegion!, 'out'), ...(probs ? { probs } : {}), quantizeOut: { format, out: { xq: sub(fRegion!, 'xq'), xs: sub(fRegion!, 'xs') } } });
           const plain = await decodeAttentionPlan(ctx, { ...common, out: sOut! });

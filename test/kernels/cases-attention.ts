@@ -90,8 +90,13 @@ function kvAppendCase(name: string, nKv: number, hd: number, cached: number, tok
   };
 }
 
-/** Builds q, a filled cache of kvLen tokens and the reference over f16-rounded K/V. */
-export function attentionInputs(env: HarnessEnv, nHeads: number, nKv: number, hd: number, kvLen: number, tokens: number) {
+/**
+ * q of `tokens` queries at positions qStart.., a filled paged cache of qStart + tokens tokens,
+ * both as GPU inputs (q, then the pages, then the table) with the cache's layer view, and the
+ * CPU reference over the f16-rounded K/V the cache holds.
+ */
+export function attentionInputs(env: HarnessEnv, nHeads: number, nKv: number, hd: number, qStart: number, tokens: number) {
+  const kvLen = qStart + tokens;
   const s = pagedSetup(env, kvLen, nKv, hd);
   const k = env.rng.normal(kvLen * nKv * hd);
   const v = env.rng.normal(kvLen * nKv * hd);
@@ -100,7 +105,10 @@ export function attentionInputs(env: HarnessEnv, nHeads: number, nKv: number, hd
   const kr = kvPagesRead(s.arena, 'k', kvLen, nKv, hd, s.map);
   const vr = kvPagesRead(s.arena, 'v', kvLen, nKv, hd, s.map);
   const q = env.rng.normal(tokens * nHeads * hd, 2.5);
-  return { s, q, kr, vr };
+  const ref = attention(q, kr, vr, kvLen, { tokens, nHeads, nKvHeads: nKv, headDim: hd, qStart, scale: 1 / Math.sqrt(hd) });
+  const qb = env.input(q);
+  const kv: KvLayerView = { pages: env.input(s.arena), pageTable: env.input(s.table), tableOffset: s.tableOffset, maxPages: s.maxPages, nKvHeads: nKv, headDim: hd };
+  return { ref, qb, kv };
 }
 
 interface DecodeOpts {
@@ -119,18 +127,13 @@ function decodeCase(name: string, nHeads: number, nKv: number, hd: number, kvLen
     name,
     maxNmse: 1e-9,
     build(env) {
-      const { input, ctx } = env;
-      const { s, q, kr, vr } = attentionInputs(env, nHeads, nKv, hd, kvLen, 1);
-      const ref = attention(q, kr, vr, kvLen, { tokens: 1, nHeads, nKvHeads: nKv, headDim: hd, qStart: kvLen - 1, scale: 1 / Math.sqrt(hd) });
-      const qb = input(q);
-      const pb = input(s.arena);
-      const tb = input(s.table);
+      const { ctx } = env;
+      const { ref, qb, kv } = attentionInputs(env, nHeads, nKv, hd, kvLen - 1, 1);
       const outputs = [{ name: 'out', bytes: nHeads * hd * 4, expected: ref.out }];
       if (opts.probs) outputs.push({ name: 'probs', bytes: nHeads * kvLen * 4, expected: ref.probs });
       return {
         outputs,
         plans: async ([out, probs]) => {
-          const kv: KvLayerView = { pages: pb, pageTable: tb, tableOffset: s.tableOffset, maxPages: s.maxPages, nKvHeads: nKv, headDim: hd };
           const st = opts.stream;
           const p = await decodeAttentionPlan(ctx, {
             q: qb,
@@ -160,17 +163,11 @@ function prefillCase(name: string, nHeads: number, nKv: number, hd: number, qSta
     name,
     maxNmse: 1e-9,
     build(env) {
-      const { input, ctx } = env;
-      const kvLen = qStart + tokens;
-      const { s, q, kr, vr } = attentionInputs(env, nHeads, nKv, hd, kvLen, tokens);
-      const ref = attention(q, kr, vr, kvLen, { tokens, nHeads, nKvHeads: nKv, headDim: hd, qStart, scale: 1 / Math.sqrt(hd) });
-      const qb = input(q);
-      const pb = input(s.arena);
-      const tb = input(s.table);
+      const { ctx } = env;
+      const { ref, qb, kv } = attentionInputs(env, nHeads, nKv, hd, qStart, tokens);
       return {
         outputs: [{ name: 'out', bytes: tokens * nHeads * hd * 4, expected: ref.out }],
         plans: async ([out]) => {
-          const kv: KvLayerView = { pages: pb, pageTable: tb, tableOffset: s.tableOffset, maxPages: s.maxPages, nKvHeads: nKv, headDim: hd };
           const p = await prefillAttentionPlan(ctx, { q: qb, out: out!, kv, nHeads, tokens, qStart, ...(opts.target ? { targetWorkgroups: opts.target } : {}), ...(opts.maxRows ? { maxRows: opts.maxRows } : {}) });
           if (opts.splits !== undefined && p.splits !== opts.splits) throw new Error(`expected ${opts.splits} key splits, the plan chose ${p.splits}`);
           return [p];
