@@ -159,7 +159,6 @@ export function dispatch2d(ctx: KernelContext, n: number): [number, number] {
   return [Math.ceil(n / y), y];
 }
 
-/** Encodes plans into one compute pass of a fresh encoder and submits (tests, one-off work). */
 /** Dispatches `plan.encode` records (into a counting stand-in for a pass: nothing runs). */
 export function planDispatches(plan: KernelPlan): number {
   let n = 0;
@@ -169,6 +168,7 @@ export function planDispatches(plan: KernelPlan): number {
   return n;
 }
 
+/** Encodes plans into one compute pass of a fresh encoder and submits (tests, one-off work). */
 export function plansSubmit(ctx: KernelContext, plans: KernelPlan[], label = 'plans'): void {
   const enc = ctx.device.createCommandEncoder({ label });
   const pass = enc.beginComputePass({ label });
