@@ -37,7 +37,8 @@
 // storage but fails to generate SPIR-V for i8 loads from a workgroup array<i32>. A region is
 // REGION words at (workgroup_id.y * num_workgroups.x + workgroup_id.x) * REGION, and storage
 // barriers order its writes and the matrix loads within the workgroup.
-// Defines: FMT, SGM (>= 2), SGN (1, 2, 4 or 8), BIAS, ACCUMULATE, PREFETCH, STAGE_ST, RES_ST.
+// Defines: FMT, SGM (>= 2), SGN (1, 2, 4 or 8), BIAS, ACCUMULATE, PREFETCH, STAGE_ST, RES_ST,
+// SCRATCH (either of the two: binding 6 exists).
 // Extend: another 32-block format = a branch in fetch (and, for formats with a min,
 // a term with the block sum of x, which XS carries in .y + .z).
 
@@ -62,12 +63,8 @@ struct Params {
 #ifdef BIAS
 @group(0) @binding(5) var<storage, read> B: array<f32>;
 #endif
-#ifdef STAGE_ST
+#ifdef SCRATCH
 @group(0) @binding(6) var<storage, read_write> ST: array<i32>;
-#else
-#ifdef RES_ST
-@group(0) @binding(6) var<storage, read_write> ST: array<i32>;
-#endif
 #endif
 
 #include "common/quant-bytes.wgsl"

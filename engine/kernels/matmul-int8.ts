@@ -97,7 +97,7 @@ export function matmulInt8Defines(ctx: KernelContext, a: { format: WeightFormat;
   const t = a.tile ?? INT8_TILE;
   if (!(t.sgm >= 2 && [1, 2, 4, 8].includes(t.sgn))) throw new LongreadError('internal', `matmul int8: tiling ${t.sgm}x${t.sgn} is not supported.`, 'Use SGM >= 2 and SGN in 1, 2, 4, 8 (matmul-int8.wgsl staging).');
   const p = a.placement ?? { stage: 'wg', res: 'wg' };
-  return baseDefines(ctx, { FMT: a.format, SGM: `${t.sgm}u`, SGN: `${t.sgn}u`, BIAS: a.bias === true, ACCUMULATE: a.accumulate === true, PREFETCH: t.prefetch !== false, STAGE_ST: p.stage === 'st', RES_ST: p.res === 'st' });
+  return baseDefines(ctx, { FMT: a.format, SGM: `${t.sgm}u`, SGN: `${t.sgn}u`, BIAS: a.bias === true, ACCUMULATE: a.accumulate === true, PREFETCH: t.prefetch !== false, STAGE_ST: p.stage === 'st', RES_ST: p.res === 'st', SCRATCH: p.stage === 'st' || p.res === 'st' });
 }
 
 /** Workgroup memory of a tiling (matmul-int8.wgsl: staged x and w, scales, i32 results; the first and last only where placed there). */
