@@ -45,7 +45,7 @@ import path from 'node:path';
 import { gpuAcquire } from '../../engine/gpu/device.ts';
 import { modelInspect, modelLoad, sessionCreate } from '../../engine/decode/index.ts';
 import { kvCacheCreate, kvCacheDispose, kvCacheEnsure } from '../../engine/kv/kv-cache.ts';
-import { kvSnapshotRestore, kvSnapshotSave, SNAPSHOT_AHEAD_DEFAULT, SNAPSHOT_UPLOAD_DEFAULT, snapshotRestoreStatsCreate, type SnapshotRestoreStats, type SnapshotUpload } from '../../engine/kv/snapshot.ts';
+import { kvSnapshotRestore, kvSnapshotSave, SNAPSHOT_AHEAD_DEFAULT, SNAPSHOT_STAGING_DEFAULT, SNAPSHOT_UPLOAD_DEFAULT, snapshotRestoreStatsCreate, type SnapshotRestoreStats, type SnapshotUpload } from '../../engine/kv/snapshot.ts';
 import { ENGINE_VERSION } from '../../engine/service/version.ts';
 import { ggufGenerate, randomPromptTokens, type GenType } from '../../tools/gen-gguf/gen-gguf.ts';
 
@@ -63,8 +63,8 @@ const upload = (arg('--upload') ?? SNAPSHOT_UPLOAD_DEFAULT) as SnapshotUpload;
 const ahead = Number(arg('--ahead') ?? 0) || SNAPSHOT_AHEAD_DEFAULT; // reads in flight
 // --verify-first: each batch's checksums checked before it is uploaded (the restore's default hashes a batch while it uploads)
 const verifyLate = !argv.includes('--verify-first');
-const staging = Number(arg('--staging') ?? 0) || undefined; // mapped staging buffers of the 'staged' upload
-const restoreOpts = { upload, verifyLate, ...(ahead ? { ahead } : {}), ...(staging ? { staging } : {}) };
+const staging = Number(arg('--staging') ?? 0) || SNAPSHOT_STAGING_DEFAULT; // mapped staging buffers of the 'staged' upload
+const restoreOpts = { upload, verifyLate, ahead, staging };
 const sec = (ms: number) => (ms / 1000).toFixed(3);
 
 function dropPageCache(): boolean {
@@ -132,7 +132,7 @@ async function restoreOnlyBench(): Promise<never> {
   rmSync(dir, { recursive: true, force: true });
   process.stdout.write(`Device: ${gpu.info.adapterName}. Bare KV cache ${shapeArgs.nLayers} layers x ${shapeArgs.nKvHeads} KV heads x head dim ${shapeArgs.headDim}, ${ctx} tokens: snapshot ${(bytes / 2 ** 20).toFixed(0)} MiB, saved in ${(saveMs / 1000).toFixed(2)} s.\n`
     + `restore (read + verify + upload), ${runs} runs (s): ${times.map((x) => sec(x)).join(', ')}; best ${sec(Math.min(...times))} s = ${(bytes / 2 ** 20 / (Math.min(...times) / 1000)).toFixed(0)} MiB/s\n`
-    + `upload: ${upload}, reads ahead: ${ahead}, staging buffers: ${staging ?? 'default'}, checksums ${verifyLate ? 'while uploading' : 'before each upload'}.${dropCaches ? ' OS page cache dropped before each restore.' : ''} UV_THREADPOOL_SIZE=${process.env.UV_THREADPOOL_SIZE ?? '(default 4)'}.\n`
+    + `upload: ${upload}, reads ahead: ${ahead}, staging buffers: ${staging}, checksums ${verifyLate ? 'while uploading' : 'before each upload'}.${dropCaches ? ' OS page cache dropped before each restore.' : ''} UV_THREADPOOL_SIZE=${process.env.UV_THREADPOOL_SIZE ?? '(default 4)'}.\n`
     + `| run | ${PHASE_HEAD} | after (s) |\n|---|${'---:|'.repeat(8)}\n${rows.join('\n')}\n`
     + `restored pages saved again give the same file: ${same}\n`);
   kvCacheDispose(kv);
@@ -214,7 +214,7 @@ const bestOf = (c: string) => {
 const summary = [...new Set(plan)].map((c) => `| restore the snapshot (page cache ${c}), prefill the question: best of ${runs} | ${sec(bestOf(c))} | ${(coldMs / bestOf(c)).toFixed(1)}x |`);
 const md = [
   `Device: ${gpu.info.adapterName}. Model: ${shape} ${type}, random weights. Document ${ctx} tokens + question ${qLen} tokens, first answer token (greedy). Snapshot ${(bytes / 2 ** 20).toFixed(0)} MiB, saved in ${(saveMs / 1000).toFixed(2)} s. `
-    + `${sameModel ? 'Reopened on the model that prefilled.' : `Reopened on a freshly loaded model (load ${(reloadMs / 1000).toFixed(2)} s, not counted).`} Question plans ${prepare ? 'prepared while the snapshot is read' : 'built at first use'}; upload: ${upload}, reads ahead: ${ahead}, staging buffers: ${staging ?? 'default'}, checksums ${verifyLate ? 'while uploading' : 'before each upload'}. `
+    + `${sameModel ? 'Reopened on the model that prefilled.' : `Reopened on a freshly loaded model (load ${(reloadMs / 1000).toFixed(2)} s, not counted).`} Question plans ${prepare ? 'prepared while the snapshot is read' : 'built at first use'}; upload: ${upload}, reads ahead: ${ahead}, staging buffers: ${staging}, checksums ${verifyLate ? 'while uploading' : 'before each upload'}. `
     + `${dropCaches ? `OS page cache ${dropped ? 'dropped' : 'NOT dropped (not root)'} before each 'dropped' reopen.` : 'Snapshot possibly in the OS page cache.'} UV_THREADPOOL_SIZE=${process.env.UV_THREADPOOL_SIZE ?? '(default 4)'}.`,
   '',
   '| path | time to first token (s) | speed-up |',
