@@ -21,10 +21,11 @@
 // is written to `part`.
 // Pass 2 `reduce`: one workgroup per (q head, DS-dim slice) merges the chunk partials
 // (online log-sum-exp, parallel over chunks and dims), out = acc / l.
-// Pass 2 `reduce_quant` (define QUANT, in place of `reduce`): one workgroup per 256 elements of
-// out merges their DS-dim slices with the same code (every slice's chunk loads first, then the
-// trees one after another), then quantizes them for the attn_output matvec as act-quant.wgsl
-// does (common/act-quantize.wgsl): one dispatch for both.
+// Pass 2 `reduce_quant` (define QUANT, in place of `reduce`): one workgroup per QE elements of
+// out (one activation block: 32 for q8_0, 256 for q8_K) merges their DS-dim slices with the same
+// code (every slice's chunk loads first, then the trees one after another), then quantizes them
+// for the attn_output matvec as act-quant.wgsl does (common/act-quantize.wgsl): one dispatch for
+// both, with as many workgroups as `reduce` has for q8_0 (DS = 32).
 // Optional tap (define PROBS): pass 1 also writes the scaled scores (log2 units) into `probs`,
 // pass 2 writes per-head (max, sum), pass 3 `probs_norm` turns scores into probabilities.
 // Without PROBS none of this is compiled or dispatched.
@@ -33,7 +34,7 @@
 // G (q heads per kv head), L (lanes per row, divides HD / 8), TPW (row groups, a power of two
 // dividing 64), HB (heads per round of the workgroup-memory score sum, without SG_RED),
 // DS (dims per merge workgroup: 8, 16 or 32), SG_RED (the L lanes of a row group are in one
-// subgroup: needs SUBGROUPS), PROBS, QUANT (+ Q8_K: the activation format).
+// subgroup: needs SUBGROUPS), PROBS, QUANT (+ QE, and Q8_K: the activation format).
 // Bindings (strides in elements):
 //   0 params
 //   1 q      f32 [n_heads, HD]; head h uses kv head h / G
@@ -354,15 +355,15 @@ fn reduce(ids: Ids, @builtin(workgroup_id) wid: vec3<u32>) {
 @group(0) @binding(8) var<storage, read_write> XS: array<vec4<f32>>;
 #include "common/act-quantize.wgsl"
 
-// the 256 merged outputs of a `reduce_quant` workgroup, as 64 vec4
-var<workgroup> mo: array<vec4<f32>, 64>;
+// the QE merged outputs of a `reduce_quant` workgroup, as vec4
+var<workgroup> mo: array<vec4<f32>, QE / 4u>;
 
 // The merge and decode's attn_output activation quantization in one dispatch: workgroup b takes
-// the output elements 256 b .. 256 b + 255 (whole q8_0 / q8_K blocks; 2-4 heads at HD 128 / 64)
-// as NS slices of DS dims, folds every slice's chunks first (all their loads in flight at once),
-// then runs each slice's tree, both exactly as `reduce` (writing `out` too), then quantizes the
-// 256 values as act-quant.wgsl does (invocations 0..63 hold 4 elements each, the others none).
-const NS: u32 = 256u / DS;
+// the output elements QE b .. QE b + QE - 1 (one q8_0 / q8_K block) as NS slices of DS dims,
+// folds every slice's chunks first (all their loads in flight at once), then runs each slice's
+// tree, both exactly as `reduce` (writing `out` too), then quantizes the QE values as
+// act-quant.wgsl does (invocations 0 .. QE / 4 - 1 hold 4 elements each, the others none).
+const NS: u32 = QE / DS;
 
 @compute @workgroup_size(WG)
 fn reduce_quant(ids: Ids, @builtin(workgroup_id) wid: vec3<u32>) {
@@ -371,11 +372,11 @@ fn reduce_quant(ids: Ids, @builtin(workgroup_id) wid: vec3<u32>) {
   let n = params.n_heads * HD;
   var st: array<MergeState, NS>;
   for (var s = 0u; s < NS; s++) {
-    let e = wid.x * 256u + s * DS;
+    let e = wid.x * QE + s * DS;
     if (e < n) { st[s] = merge_fold(e / HD, e % HD, lid); }
   }
   for (var s = 0u; s < NS; s++) {
-    let e = wid.x * 256u + s * DS;
+    let e = wid.x * QE + s * DS;
     if (e < n) { // uniform per workgroup
       workgroupBarrier(); // the previous slice's tree has read red4, red_m, red_l
       let r = merge_tree(st[s], e / HD, e % HD, lid);
@@ -383,8 +384,8 @@ fn reduce_quant(ids: Ids, @builtin(workgroup_id) wid: vec3<u32>) {
     }
   }
   workgroupBarrier();
-  let i = wid.x * 64u + lid;
-  let ok = lid < 64u && i < n / 4u;
+  let i = wid.x * (QE / 4u) + lid;
+  let ok = lid < QE / 4u && i < n / 4u;
   var v = vec4<f32>(0.0);
   if (ok) { v = mo[lid]; }
   quantize4(i, lid, ok, v);

@@ -9,8 +9,9 @@
  *   await matvecPlan(ctx, { ..., quantizedX: f.quantized! })  // pass 2 also quantizes out for it
  *
  * Two dispatches per call (three with `probs`). With `quantizeOut` (decode's attn_output over
- * quantized weights) pass 2 is `reduce_quant`: one workgroup per 256 outputs merges their heads
- * and quantizes them as act-quant.ts would (shared code: common/act-quantize.wgsl), so the
+ * quantized weights) pass 2 is `reduce_quant`: one workgroup per activation block (32 outputs
+ * for q8_0, as many workgroups as `reduce` where headDim % 32 = 0; 256 for q8_K) merges its
+ * slices and quantizes them as act-quant.ts would (shared code: common/act-quantize.wgsl), so the
  * matvec needs no quantization dispatch of its own: one dispatch fewer per layer, bitwise the
  * merge followed by activationQuantizePlan (test/kernels/cases-attention-quant.ts). `out` is
  * still written (the f32 fallback and anything else reading it).
@@ -278,10 +279,10 @@ export async function decodeAttentionPlan(ctx: KernelContext, a: DecodeAttention
       quant
         ? planCreate(ctx, {
             ...common,
-            defines: { ...defines, QUANT: true, Q8_K: quant.q.format === 'q8_K' },
+            defines: { ...defines, QUANT: true, Q8_K: quant.q.format === 'q8_K', QE: quant.block },
             entryPoint: 'reduce_quant',
             buffers: [null, null, null, part, a.out, null, quant.q.xq, quant.q.xs],
-            workgroups: [Math.ceil((a.nHeads * headDim) / 256), 1],
+            workgroups: [(a.nHeads * headDim) / quant.block, 1],
           })
         : planCreate(ctx, { ...common, entryPoint: 'reduce', buffers: [null, null, null, part, a.out], workgroups: [headDim / lay.ds, a.nHeads] }),
       probs ? planCreate(ctx, { ...common, entryPoint: 'probs_norm', buffers: [null, null, null, part, null, a.probs!], workgroups: [1, a.nHeads] }) : Promise.resolve(null),
@@ -330,7 +331,7 @@ export async function decodeAttentionPlan(ctx: KernelContext, a: DecodeAttention
  * The int8 output of `reduce_quant` for n outputs: checks the block fits (n whole blocks of
  * `format`) and takes the caller's buffers or makes its own (freed by `free`).
  */
-function decodeQuantOut(ctx: KernelContext, o: NonNullable<DecodeAttentionArgs['quantizeOut']>, n: number): { q: QuantizedActivation; free(): void } {
+function decodeQuantOut(ctx: KernelContext, o: NonNullable<DecodeAttentionArgs['quantizeOut']>, n: number): { q: QuantizedActivation; block: number; free(): void } {
   const B = ACTIVATION_BLOCK[o.format];
   if (n % B) throw new LongreadError('internal', `Decode attention: ${n} outputs are not whole ${o.format} blocks (${B}).`, 'Quantize the attention output only for weights whose rows are whole blocks.');
   const size = activationQuantizeBytes(1, n);
@@ -341,6 +342,7 @@ function decodeQuantOut(ctx: KernelContext, o: NonNullable<DecodeAttentionArgs['
   const { xq, xs } = o.out ?? own!;
   return {
     q: { cols: n, format: o.format, xq, xs },
+    block: B,
     free() {
       own?.xq.destroy();
       own?.xs.destroy();

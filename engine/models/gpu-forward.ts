@@ -30,7 +30,7 @@
  * next matvec's activation quantization, act-quant.ts; `fuseQuant: false` keeps them separate for
  * A/B runs). `fuseMergeQuant: true` also folds o's quantization into the attention's merge
  * (attention-decode.ts quantizeOut): 9, off by default until timed on a GPU (its merge runs on one
- * workgroup per 256 outputs). All bitwise equal to the separate kernels (matvec-fused.ts,
+ * workgroup per activation block: 32 outputs for q8_0, 256 for q8_K). All bitwise equal to the separate kernels (matvec-fused.ts,
  * rope-kv.ts, gpu-decode-fused.ts; engine/models/fuse.test.ts); float weights keep the separate
  * plans. The per-op profile lists the fused merge as 'fused attention merge+quantize' and counts
  * each op's dispatches. `fuseFfn: true` fuses the FFN side

@@ -64,9 +64,10 @@ export interface ModelLoadOptions {
   fuseQuant?: boolean;
   /**
    * decode's attention merge and attn_output quantization as one dispatch (76f256b; bitwise the
-   * same); default false until timed on a GPU: it runs the merge on one workgroup per 256 outputs
-   * (8 for a 1B model) instead of one per head and dim slice (128), which may cost more than the
-   * dispatch it saves (e2e-bench --fuse-merge-quant).
+   * same); default false until timed on a GPU (e2e-bench --fuse-merge-quant). Over q8_0
+   * activations its merge runs one workgroup per 32 outputs, as many as the separate merge; over
+   * q8_K (K-quant attn_output) one per 256 outputs (8 for a 1B model), which may cost more than the
+   * dispatch it saves.
    */
   fuseMergeQuant?: boolean;
   /**

@@ -8,9 +8,10 @@
  *   - out matches the CPU attention (NMSE), and the int8 x the CPU quantization of that out
  *     (checkAgainstRef: a q off by one at a rounding boundary at most);
  *   - the padding between the parts stays untouched; with `probs`, the tap still matches.
- * Shapes: head dims 64 and 128, GQA ratios 1, 4 and 7, KV lengths that end mid-page, one chunk
- * to past the merge's 32 chunk groups, both pass-1 variants, both activation formats, element
- * counts that are not a multiple of 256 (q8_0: a partial last workgroup).
+ * Shapes: head dims 64 and 128 (and 40: a q8_0 block of 4 merge slices of 8 dims spanning two
+ * heads), GQA ratios 1, 4 and 7, KV lengths that end mid-page, one chunk to past the merge's 32
+ * chunk groups, both pass-1 variants, both activation formats, element counts that are not a
+ * multiple of 256.
  *
  * Extend: another fused consumer of the merge = another quantizeOut format here.
  */
@@ -120,9 +121,10 @@ export const ATTENTION_QUANT_CASES: KernelCase[] = [
   attentionQuantCase('Llama-1B shape G=4 (32/8 heads)', 'q8_0', 32, 8, 64, 2047, { target: 512, chunks: 32 }),
   attentionQuantCase('Llama-1B shape G=4 (32/8 heads)', 'q8_K', 32, 8, 64, 300, { target: 16 }),
   attentionQuantCase('G=4 kv=1 past 32 chunk groups', 'q8_K', 4, 1, 64, 5000, { target: 512, chunks: 79 }),
-  attentionQuantCase('Qwen2.5-0.5B shape G=7 (partial last workgroup)', 'q8_0', 14, 2, 64, 1000, { target: 8 }),
+  attentionQuantCase('Qwen2.5-0.5B shape G=7', 'q8_0', 14, 2, 64, 1000, { target: 8 }),
   attentionQuantCase('G=7', 'q8_K', 28, 4, 64, 517, { target: 16 }),
-  attentionQuantCase('G=7 hd=128 (partial last workgroup)', 'q8_0', 7, 1, 128, 300, { target: 2 }),
+  attentionQuantCase('G=7 hd=128', 'q8_0', 7, 1, 128, 300, { target: 2 }),
+  attentionQuantCase('hd=40 blocks across heads', 'q8_0', 4, 2, 40, 100, { target: 8 }),
   attentionQuantCase('G=7 hd=128', 'q8_K', 14, 2, 128, 129, { target: 4 }),
   attentionQuantCase('probs', 'q8_0', 8, 2, 64, 300, { target: 4, probs: true }),
   attentionQuantCase('stream-r', 'q8_0', 8, 2, 64, 1000, { variant: 'stream-r', target: 4 }),
