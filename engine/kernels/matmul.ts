@@ -20,7 +20,8 @@
  * multiplies the caller's X as is. Float formats never round.
  *
  * int8: true picks the int8 tensor-core kernel (matmul-int8.ts) for Q8_0 / Q4_0 on devices with
- * subgroup matrices (same X rounding, per-block scales in f32); everything else falls back here.
+ * subgroup matrices where its probe passed (same X rounding, per-block scales in f32); everything
+ * else falls back here. modelLoad passes it by default (int8Prefill).
  *
  * Extend: an epilogue = a define in the shader + a flag here (and in matmul-int8.wgsl).
  */
@@ -62,8 +63,8 @@ export interface MatmulArgs {
   /** Quantized formats: 'round' (default) X as llama.cpp rounds it; 'f32': X as is. */
   activation?: 'round' | 'f32';
   /**
-   * Opt-in: the int8 tensor-core kernel (matmul-int8.ts) where the device and the format allow
-   * it (Q8_0 / Q4_0 with subgroup matrices); the f32 kernel otherwise. Same rounding of X.
+   * The int8 tensor-core kernel (matmul-int8.ts) where the device and the format allow it
+   * (Q8_0 / Q4_0 with subgroup matrices); the f32 kernel otherwise. Same rounding of X.
    */
   int8?: boolean;
 }

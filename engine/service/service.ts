@@ -12,7 +12,7 @@
  */
 
 import { errorToWire, LongreadError } from '../errors.ts';
-import { gpuAcquire, type Gpu } from '../gpu/device.ts';
+import { APP_GPU, gpuAcquire, type Gpu } from '../gpu/device.ts';
 import type { EngineStatus, ModelInfo, ModelState, NoticeEvent, TapName, WireError } from './contract.ts';
 import { CONTRACT_VERSION } from './contract.ts';
 import { EngineServer, type Handlers } from './server.ts';
@@ -49,7 +49,7 @@ export async function createEngineService(opts: ServiceOptions): Promise<EngineS
 
   if (!opts.noGpu) {
     try {
-      gpu = await gpuAcquire();
+      gpu = await gpuAcquire(APP_GPU);
       void gpu.lost.then((info) => {
         if (info.reason === 'destroyed') return;
         gpuError = { code: 'gpu-device-lost', message: `The GPU device was lost: ${info.message}`, hint: 'Longread restarts its engine; if this repeats, update your GPU driver.' };

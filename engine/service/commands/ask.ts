@@ -8,7 +8,7 @@
  */
 import { parseArgs } from 'node:util';
 import { LongreadError } from '../../errors.ts';
-import { gpuAcquire } from '../../gpu/device.ts';
+import { APP_GPU, gpuAcquire } from '../../gpu/device.ts';
 import { ingestDocument } from '../../documents/ingest.ts';
 import { modelInspect, modelLoad, sessionCreate } from '../../decode/index.ts';
 import { modelFileOpen } from '../../models/model-file.ts';
@@ -30,7 +30,7 @@ export const askCommand: Command = {
     const sampling = samplingFrom(values, 512);
     const modelPath = modelPathFrom(values.model);
     const doc = await ingestDocument({ kind: 'path', path: values.doc });
-    const gpu = await gpuAcquire();
+    const gpu = await gpuAcquire(APP_GPU);
     const ac = new AbortController();
     const onSigint = () => ac.abort();
     process.once('SIGINT', onSigint);

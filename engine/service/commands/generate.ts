@@ -7,7 +7,7 @@
  */
 import { parseArgs } from 'node:util';
 import { LongreadError } from '../../errors.ts';
-import { gpuAcquire } from '../../gpu/device.ts';
+import { APP_GPU, gpuAcquire } from '../../gpu/device.ts';
 import { modelLoad, sessionCreate } from '../../decode/index.ts';
 import type { Command } from './command.ts';
 import { contextFrom, modelPathFrom, SAMPLING_OPTIONS, samplingFrom, statsLine } from './runtime-args.ts';
@@ -21,7 +21,7 @@ export const generateCommand: Command = {
     if (values.prompt === undefined) throw new LongreadError('bad-request', 'generate needs --prompt TEXT.', 'Example: longread generate --prompt "Once upon a time" --max-tokens 64');
     const sampling = samplingFrom(values, 128);
     const modelPath = modelPathFrom(values.model);
-    const gpu = await gpuAcquire();
+    const gpu = await gpuAcquire(APP_GPU);
     const ac = new AbortController();
     const onSigint = () => ac.abort();
     process.once('SIGINT', onSigint);
