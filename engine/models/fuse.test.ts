@@ -2,7 +2,7 @@
 // default) (q|k|v and gate|up uploaded into one buffer each;
 // attn_norm + activation quantization + q|k|v, q/k norm + RoPE + KV append, ffn_norm + gate|up +
 // SwiGLU, and the o / down matvecs with their quantization each ONE dispatch: gpu-weights.ts,
-// gpu-forward.ts, matvec-fused.ts, rope-kv.ts; the default FFN side folds ffn_norm and SwiGLU
+// gpu-layer-plans.ts, matvec-fused.ts, rope-kv.ts; the default FFN side folds ffn_norm and SwiGLU
 // into the next matvec's activation quantization: act-quant.ts, gpu-decode-fused.ts) computes
 // exactly what fully separate decode (fuseWeights: false: rmsnorm, SwiGLU and quantization as
 // their own dispatches) computes: identical greedy tokens and bitwise-identical logits, for a

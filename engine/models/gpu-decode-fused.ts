@@ -1,12 +1,12 @@
 /**
- * Decode's fused layer ops (one token, q|k|v and gate|up stacked; gpu-forward.ts): the matvecs
+ * Decode's fused layer ops (one token, q|k|v and gate|up stacked; gpu-layer-plans.ts): the matvecs
  * of a layer with their neighbours folded in (engine/kernels/matvec-fused.ts), so that a layer
  * of quantized weights runs as 7 dispatches instead of 15 with all of them, or 10 with the
  * default FFN side (9 with modelLoad's fuseMergeQuant; fusedDecodeFfn runs only with fuseFfn,
- * being slower on the H100; gpu-forward.ts says why):
+ * being slower on the H100; gpu-layer-plans.ts says why):
  *
  *   attn_norm + quantize + q|k|v (+ biases)      fusedDecodeQkv   1 dispatch (2 with only q|k stacked, 3 with none)
- *   q/k norm + RoPE + KV append                  rope-kv.ts       1 (gpu-forward.ts)
+ *   q/k norm + RoPE + KV append                  rope-kv.ts       1 (gpu-layer-plans.ts)
  *   default FFN side:
  *   attention pass 1                             attention-decode.ts     1
  *   attention merge + quantize, o (+ residual)   fusedDecodeAttnOutput   2 (quantizeOut; fuseMergeQuant only,
@@ -20,7 +20,7 @@
  *   quantize + down (+ residual)                                  1
  *
  * Each returns null where a fused kernel does not apply (float weights, a weight split over
- * bindings, workgroup memory, no int8 matvec on the device), and gpu-forward.ts records the
+ * bindings, workgroup memory, no int8 matvec on the device), and gpu-layer-plans.ts makes the
  * separate plans instead. Values are bitwise those of the separate plans
  * (engine/models/fuse.test.ts).
  *

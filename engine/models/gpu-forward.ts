@@ -23,26 +23,12 @@
  * the plans that bind KV views are rebuilt. With every layer on the GPU nothing changes: one
  * submit per decode step.
  *
- * Decode dispatches: with stacked weights (the default) a layer of quantized weights runs as
- * attn_norm + quantize + q|k|v (1), q/k norm + RoPE + KV append (1), attention pass 1 and merge
- * (2), quantize + o (+residual) (2), ffn_norm + quantize (1) and gate|up (1), SwiGLU + quantize
- * (1) and down (+residual) (1): 10 dispatches (12 before ffn_norm and SwiGLU were folded into the
- * next matvec's activation quantization, act-quant.ts; `fuseQuant: false` keeps them separate for
- * A/B runs). `fuseMergeQuant: true` also folds o's quantization into the attention's merge
- * (attention-decode.ts quantizeOut): 9, off by default until timed on a GPU (its merge runs on one
- * workgroup per activation block: 32 outputs for q8_0, 256 for q8_K). All bitwise equal to the separate kernels (matvec-fused.ts,
- * rope-kv.ts, gpu-decode-fused.ts; engine/models/fuse.test.ts); float weights keep the separate
- * plans. The per-op profile lists the fused merge as 'fused attention merge+quantize' and counts
- * each op's dispatches. `fuseFfn: true` fuses the FFN side
- * further (o, ffn_norm + gate|up + SwiGLU, down: 7 dispatches), off by default:
- * on the H100 (BENCHMARKS.md, 2026-12-06) the fused gate|up + SwiGLU took 90 us a layer and the
- * fused down 33 us, against 52 and 24 us for the separate norm, matvec and SwiGLU plans (each
- * workgroup of the fused kernels normalises and quantizes the whole input again). `stack: false`
- * (modelLoad's fuseWeights: false) keeps every op separate (22 for llama), for A/B runs.
+ * Layers (gpu-layer-plans.ts): which ops a decode or prefill layer dispatches, the activation
+ * buffers they read and write, and the options that choose fused decode kernels (stack,
+ * fuseQuant, fuseMergeQuant, fuseFfn); this file records those plans and owns their lifetime.
  *
- * Extend: a new block flag gets its op in `layerPlans` (and in the fused decode helpers), for
- * both `T = 1` (matvec) and `T > 1` (matmul) shapes; compare with engine/reference/forward.ts
- * (test/parity/gpu-vs-ref.test.ts).
+ * Extend: a new block flag gets its op in gpu-layer-plans.ts (`layerPlans`); compare with
+ * engine/reference/forward.ts (test/parity/gpu-vs-ref.test.ts).
  */
 
 import { LongreadError } from '../errors.ts';
@@ -50,69 +36,17 @@ import { STORAGE, type BufferRef } from '../gpu/buffer-pool.ts';
 import { GpuTimer } from '../gpu/timing.ts';
 import { attentionTapCreate, type AttentionTap, type AttentionTapShape } from '../telemetry/attention-tap.ts';
 import { decodeAttentionPlan, type DecodeAttentionPlan } from '../kernels/attention-decode.ts';
-import { prefillAttentionPlan } from '../kernels/attention-prefill.ts';
 import { planDispatches, plansSubmit, type KernelContext, type KernelPlan } from '../kernels/context.ts';
-import { swigluPlan } from '../kernels/elementwise.ts';
 import { embeddingPlan } from '../kernels/embedding.ts';
-import { kvAppendPlan } from '../kernels/kv-append.ts';
-import { matmulPlan } from '../kernels/matmul.ts';
 import { matvecPlan } from '../kernels/matvec.ts';
-import { qkNormPlan, rmsNormPlan } from '../kernels/rmsnorm.ts';
-import { ropePlan, ropeTable, type RopeTable } from '../kernels/rope.ts';
-import { ropeKvPlan } from '../kernels/rope-kv.ts';
+import { rmsNormPlan } from '../kernels/rmsnorm.ts';
+import { ropeTable, type RopeTable } from '../kernels/rope.ts';
 import { argmaxPlan, samplePlan, type SamplePlan, type SamplingConfig } from '../kernels/sample.ts';
 import { kvCacheCheck, kvCacheEnsure, type KvCache } from '../kv/kv-cache.ts';
 import { kvEncodeWriteBack, kvOffloadedLayers, kvStageIn, kvStagingSlots, kvStepBegin, kvStepEnd } from '../kv/kv-tiers.ts';
-import { fusedDecodeAttnOutput, fusedDecodeFfn, fusedDecodeNormGateUp, fusedDecodeQkv, fusedDecodeSwigluDown, type FusedDecodeEnv, type NamedPlans } from './gpu-decode-fused.ts';
-import { fusedRef, tensorRef, type GpuTensor } from './gpu-weights.ts';
+import { actsCreate, actsDispose, decodeLayerOps, layerPlans, type Acts, type LayerPlanEnv, type LayerPlans } from './gpu-layer-plans.ts';
+import { tensorRef, type GpuTensor } from './gpu-weights.ts';
 import type { ModelHparams } from './hparams.ts';
-
-/** Activations of T tokens, f32 row-major. */
-interface Acts {
-  T: number;
-  ids: GPUBuffer; // u32 [T] token ids
-  pos: GPUBuffer; // u32 [T] positions = cache slots
-  x: GPUBuffer; // [T, dim] residual stream
-  xn: GPUBuffer; // [T, dim] normed
-  q: BufferRef; // [T, nHeads * hd]
-  k: BufferRef; // [T, nKvHeads * hd]
-  v: BufferRef; // [T, nKvHeads * hd]
-  att: GPUBuffer; // [T, nHeads * hd]
-  gate: BufferRef; // [T, ffn]
-  up: BufferRef; // [T, ffn]
-  act: GPUBuffer; // [T, ffn]
-  /** T = 1 with aligned widths: q|k|v and gate|up are views of these, so one matvec can fill each */
-  stacked: { qkv: GPUBuffer; gu: GPUBuffer } | null;
-  owned: GPUBuffer[];
-}
-
-function actsCreate(device: GPUDevice, hp: ModelHparams, T: number, ids?: GPUBuffer, stack = true): Acts {
-  const owned: GPUBuffer[] = [];
-  const f = (n: number, label: string) => {
-    const b = device.createBuffer({ size: Math.max(16, n * 4), usage: STORAGE, label: `act${T}:${label}` });
-    owned.push(b);
-    return b;
-  };
-  const qd = hp.nHeads * hp.headDim;
-  const kd = hp.nKvHeads * hp.headDim;
-  const align = Number(device.limits.minStorageBufferOffsetAlignment);
-  const view = (buffer: GPUBuffer, offset: number, floats: number): BufferRef => ({ buffer, offset: offset * 4, size: floats * 4 });
-  const common = { T, ids: ids ?? f(T, 'ids'), pos: f(T, 'pos'), x: f(T * hp.dim, 'x'), xn: f(T * hp.dim, 'xn'), att: f(T * qd, 'att'), act: f(T * hp.ffnDim, 'act') };
-  if (stack && T === 1 && (qd * 4) % align === 0 && (kd * 4) % align === 0 && (hp.ffnDim * 4) % align === 0) {
-    const qkv = f(qd + 2 * kd, 'qkv');
-    const gu = f(2 * hp.ffnDim, 'gate+up');
-    return {
-      ...common, owned, stacked: { qkv, gu },
-      q: view(qkv, 0, qd), k: view(qkv, qd, kd), v: view(qkv, qd + kd, kd),
-      gate: view(gu, 0, hp.ffnDim), up: view(gu, hp.ffnDim, hp.ffnDim),
-    };
-  }
-  return { ...common, owned, stacked: null, q: f(T * qd, 'q'), k: f(T * kd, 'k'), v: f(T * kd, 'v'), gate: f(T * hp.ffnDim, 'gate'), up: f(T * hp.ffnDim, 'up') };
-}
-
-function actsDispose(a: Acts, keepIds: boolean): void {
-  for (const b of a.owned) if (!(keepIds && b === a.ids)) b.destroy();
-}
 
 /**
  * Weight groups that decode reads as one stacked matrix when they were uploaded into one buffer
@@ -181,32 +115,6 @@ export interface OpTime {
   dispatches: number;
 }
 
-interface LayerPlans {
-  plans: KernelPlan[];
-  /** op name of each entry of `plans` (per-op profiles) */
-  names: string[];
-  attn?: DecodeAttentionPlan;
-  /** the attention plan when a tap is on (probs written) */
-  attnTapped?: DecodeAttentionPlan;
-  /** T = 1: the plans after attention (plans = pre-attention + post) */
-  post?: KernelPlan[];
-  /** T > 1: the prefill attention plan (re-targeted per chunk) */
-  prefillAttn?: { update(u: { tokens: number; qStart: number }): void };
-}
-
-/**
- * A decode layer's ops in encode order with their profile names: the plans before attention,
- * attention (`attn`, its pass 1 and fused merge apart where quantizeOut joined them), then
- * `afterAttention` (the tap's hook) and the plans after it.
- */
-function decodeLayerOps(l: LayerPlans, attn: DecodeAttentionPlan, visit: (name: string, p: KernelPlan) => void, afterAttention?: () => void): void {
-  const n = l.plans.length - l.post!.length;
-  for (let j = 0; j < n; j++) visit(l.names[j]!, l.plans[j]!);
-  for (const [name, p] of attn.profileOps()) visit(name, p);
-  afterAttention?.();
-  for (let j = n; j < l.plans.length; j++) visit(l.names[j]!, l.plans[j]!);
-}
-
 export async function gpuForwardCreate(ctx: KernelContext, hp: ModelHparams, w: Map<string, GpuTensor>, kv: KvCache, opts: { chunk?: number; stack?: boolean; fuseFfn?: boolean; fuseQuant?: boolean; fuseMergeQuant?: boolean; int8Prefill?: boolean } = {}): Promise<GpuForward> {
   const device = ctx.device;
   const chunk = Math.max(1, Math.min(opts.chunk ?? 512, kv.maxTokens));
@@ -216,13 +124,11 @@ export async function gpuForwardCreate(ctx: KernelContext, hp: ModelHparams, w: 
     return t;
   };
   const ref = (name: string) => tensorRef(wt(name));
-  const fenv: FusedDecodeEnv = { ctx, hp, wt };
   const ropeFreqs = w.get('rope_freqs.weight');
   const rope: RopeTable = ropeTable(ctx, ropeFreqs ? { ...hp.rope, freqFactors: await readF32(device, ropeFreqs.buffer, hp.rope.nRot / 2) } : hp.rope);
+  const lenv: LayerPlanEnv = { ctx, hp, wt, kv, rope, opts };
   const outW = hp.tiedOutput ? wt('token_embd.weight') : wt('output.weight');
   const embW = wt('token_embd.weight');
-  const qd = hp.nHeads * hp.headDim;
-  const kd = hp.nKvHeads * hp.headDim;
   const scale = 1 / Math.sqrt(hp.headDim);
 
   // Decode state: the sampled id buffer is the next step's input ids.
@@ -236,140 +142,10 @@ export async function gpuForwardCreate(ctx: KernelContext, hp: ModelHparams, w: 
   }));
   let nextStaging = 0;
 
-  /**
-   * attn_output (+residual), ffn_norm, gate and up (stacked in decode), SwiGLU, ffn_down
-   * (+residual) as separate plans; in decode (stacked), ffn_norm and SwiGLU each fused into the
-   * next matvec's activation quantization where the weights are quantized (gpu-decode-fused.ts).
-   * `o`: the attn_output plans already made (reading the attention's quantized output).
-   */
-  async function separateFfn(a: Acts, l: number, o?: NamedPlans): Promise<NamedPlans> {
-    const T = a.T;
-    const p = `blk.${l}.`;
-    const mm = T === 1 ? 'matvec' : 'matmul';
-    const out: NamedPlans = o ? { plans: [...o.plans], names: [...o.names] } : { plans: [await linear(T, `${p}attn_output.weight`, a.att, a.x, hp.dim, qd, { accumulate: true })], names: [`${mm} attn_output (+residual)`] };
-    const add = (r: NamedPlans) => {
-      out.plans.push(...r.plans);
-      out.names.push(...r.names);
-    };
-    const fq = opts.fuseQuant !== false ? a.stacked : null;
-    add((fq && (await fusedDecodeNormGateUp(fenv, { x: a.x, gu: fq.gu }, l))) || (await normGateUp(a, p)));
-    add((fq && (await fusedDecodeSwigluDown(fenv, { gate: a.gate, up: a.up, act: a.act, x: a.x }, l))) || (await swigluDown(a, p)));
-    return out;
-  }
-
-  /** ffn_norm into xn, then gate and up: one matvec over the stacked rows in decode, else one each. */
-  async function normGateUp(a: Acts, p: string): Promise<NamedPlans> {
-    const T = a.T;
-    const plans: KernelPlan[] = [await rmsNormPlan(ctx, { x: a.x, weight: ref(`${p}ffn_norm.weight`), out: a.xn, rows: T, dim: hp.dim, eps: hp.eps })];
-    const guW = a.stacked ? fusedRef([wt(`${p}ffn_gate.weight`), wt(`${p}ffn_up.weight`)]) : null;
-    if (a.stacked && guW) {
-      plans.push(await matvecPlan(ctx, { format: wt(`${p}ffn_gate.weight`).format, rows: 2 * hp.ffnDim, cols: hp.dim, weight: guW, x: a.xn, y: a.stacked.gu }));
-      return { plans, names: ['ffn_norm', 'matvec ffn_gate+up'] };
-    }
-    const mm = T === 1 ? 'matvec' : 'matmul';
-    plans.push(await linear(T, `${p}ffn_gate.weight`, a.xn, a.gate, hp.ffnDim, hp.dim), await linear(T, `${p}ffn_up.weight`, a.xn, a.up, hp.ffnDim, hp.dim));
-    return { plans, names: ['ffn_norm', `${mm} ffn_gate`, `${mm} ffn_up`] };
-  }
-
-  /** SwiGLU into act, then ffn_down (+residual). */
-  async function swigluDown(a: Acts, p: string): Promise<NamedPlans> {
-    const T = a.T;
-    return {
-      plans: [
-        await swigluPlan(ctx, { gate: a.gate, up: a.up, out: a.act, n: T * hp.ffnDim }),
-        await linear(T, `${p}ffn_down.weight`, a.act, a.x, hp.dim, hp.ffnDim, { accumulate: true }),
-      ],
-      names: ['swiglu', `${T === 1 ? 'matvec' : 'matmul'} ffn_down (+residual)`],
-    };
-  }
-
-  /** y = W x (+ bias, or y +=): matvec for one token, matmul for T. */
-  function linear(T: number, name: string, x: BufferRef, y: BufferRef, rows: number, cols: number, extra: { bias?: BufferRef; accumulate?: boolean } = {}): Promise<KernelPlan> {
-    const t = wt(name);
-    return T === 1
-      ? matvecPlan(ctx, { format: t.format, rows, cols, weight: tensorRef(t), x, y, ...extra })
-      : matmulPlan(ctx, { format: t.format, rows, cols, maxM: T, weight: tensorRef(t), x, y, ...extra, int8: opts.int8Prefill === true });
-  }
-
-  /** The block for T tokens: matvec when T = 1, matmul otherwise. */
-  async function layerPlans(a: Acts, l: number, qStart: number, prefill = a.T > 1): Promise<LayerPlans> {
-    const T = a.T;
-    const p = `blk.${l}.`;
-    const lin = (name: string, x: BufferRef, y: BufferRef, rows: number, cols: number, extra: { bias?: BufferRef; accumulate?: boolean } = {}) => linear(T, name, x, y, rows, cols, extra);
-    const bias = (n: string) => (hp.qkvBias ? { bias: tensorRef(wt(`${p}${n}.bias`)) } : {});
-    const mm = T === 1 ? 'matvec' : 'matmul';
-    const plans: KernelPlan[] = [];
-    const names: string[] = [];
-    const qkv = ['attn_q', 'attn_k', 'attn_v'];
-    // One token with stacked activations (decode): the fused kernels where they apply
-    // (matvec-fused.ts, rope-kv.ts), else the separate plans below.
-    const fused = a.stacked ? await fusedDecodeQkv(fenv, { x: a.x, q: a.q, k: a.k, v: a.v, qkv: a.stacked.qkv }, l) : null;
-    if (fused) {
-      plans.push(...fused.plans);
-      names.push(...fused.names);
-    } else {
-      plans.push(await rmsNormPlan(ctx, { x: a.x, weight: ref(`${p}attn_norm.weight`), out: a.xn, rows: T, dim: hp.dim, eps: hp.eps }));
-      names.push('attn_norm');
-      // decode: q, k and v as one matvec over the stacked rows when they share a buffer (gpu-weights.ts)
-      const qkvW = a.stacked ? fusedRef(qkv.map((n) => wt(`${p}${n}.weight`))) : null;
-      const qkvB = hp.qkvBias ? fusedRef(qkv.map((n) => wt(`${p}${n}.bias`))) : null;
-      if (a.stacked && qkvW && (!hp.qkvBias || qkvB)) {
-        plans.push(await matvecPlan(ctx, { format: wt(`${p}attn_q.weight`).format, rows: qd + 2 * kd, cols: hp.dim, weight: qkvW, x: a.xn, y: a.stacked.qkv, ...(qkvB ? { bias: qkvB } : {}) }));
-        names.push('matvec attn_qkv');
-      } else {
-        plans.push(
-          await lin(`${p}attn_q.weight`, a.xn, a.q, qd, hp.dim, bias('attn_q')),
-          await lin(`${p}attn_k.weight`, a.xn, a.k, kd, hp.dim, bias('attn_k')),
-          await lin(`${p}attn_v.weight`, a.xn, a.v, kd, hp.dim, bias('attn_v')),
-        );
-        names.push(`${mm} attn_q`, `${mm} attn_k`, `${mm} attn_v`);
-      }
-    }
-    const qkNorm = hp.qkNorm ? { q: ref(`${p}attn_q_norm.weight`), k: ref(`${p}attn_k_norm.weight`), eps: hp.eps } : undefined;
-    if (a.stacked) {
-      // one token, q|k|v adjacent: q/k norm, RoPE of q and k and the KV append as one dispatch
-      plans.push(await ropeKvPlan(ctx, { qkv: a.stacked.qkv, positions: a.pos, table: rope, kv: kv.views[l]!, tokens: 1, nHeads: hp.nHeads, ...(qkNorm ? { qkNorm } : {}) }));
-      names.push(qkNorm ? 'fused q/k norm+rope+kv append' : 'fused rope+kv append');
-    } else {
-      if (qkNorm) {
-        names.push('q_norm', 'k_norm');
-        plans.push(
-          await qkNormPlan(ctx, { x: a.q, weight: qkNorm.q, tokens: T, heads: hp.nHeads, headDim: hp.headDim, eps: hp.eps }),
-          await qkNormPlan(ctx, { x: a.k, weight: qkNorm.k, tokens: T, heads: hp.nKvHeads, headDim: hp.headDim, eps: hp.eps }),
-        );
-      }
-      plans.push(
-        await ropePlan(ctx, { x: a.q, positions: a.pos, table: rope, tokens: T, heads: hp.nHeads, headDim: hp.headDim }),
-        await ropePlan(ctx, { x: a.k, positions: a.pos, table: rope, tokens: T, heads: hp.nKvHeads, headDim: hp.headDim }),
-      );
-      names.push('rope q', 'rope k');
-      plans.push(await kvAppendPlan(ctx, { k: a.k, v: a.v, cacheIndex: a.pos, kv: kv.views[l]!, tokens: T }));
-      names.push('kv append');
-    }
-    const out: LayerPlans = { plans, names };
-    const ffn = a.stacked && opts.fuseFfn ? await fusedDecodeFfn(fenv, { att: a.att, x: a.x, act: a.act }, l) : null;
-    const attnArgs = { q: a.q, out: a.att, kv: kv.views[l]!, nHeads: hp.nHeads, maxKvLen: kv.maxPages * 64, scale };
-    // decode, stacked, default FFN side: the attention's merge pass quantizes o's input
-    const attnO = a.stacked && opts.fuseMergeQuant === true && !prefill && !ffn ? await fusedDecodeAttnOutput(fenv, { attention: (quantizeOut) => decodeAttentionPlan(ctx, { ...attnArgs, quantizeOut }), att: a.att, x: a.x }, l) : null;
-    const { plans: post, names: postNames } = ffn ? { plans: ffn.post, names: ffn.names } : await separateFfn(a, l, attnO?.o);
-    if (!prefill) {
-      out.attn = attnO?.attn ?? (await decodeAttentionPlan(ctx, attnArgs));
-      out.post = post;
-    } else {
-      const attn = await prefillAttentionPlan(ctx, { q: a.q, out: a.att, kv: kv.views[l]!, nHeads: hp.nHeads, tokens: T, qStart, scale });
-      out.prefillAttn = attn;
-      plans.push(attn);
-      names.push('attention (prefill)');
-    }
-    plans.push(...post);
-    names.push(...postNames);
-    return out;
-  }
-
   // Decode plans (T = 1) and the shared tail: final norm, classifier, token selection.
   const decodeEmbed = await embeddingPlan(ctx, { table: embW.buffer, format: embW.format, vocab: hp.vocab, dim: hp.dim, ids: tok, out: one.x, tokens: 1 });
   const decodeLayers: LayerPlans[] = [];
-  for (let l = 0; l < hp.nLayers; l++) decodeLayers.push(await layerPlans(one, l, 0));
+  for (let l = 0; l < hp.nLayers; l++) decodeLayers.push(await layerPlans(lenv, one, l, 0));
   let boundLayout = kv.layoutVersion;
   let lastTap: AttentionTap | null = null;
   const tail: KernelPlan[] = [
@@ -424,7 +200,7 @@ export async function gpuForwardCreate(ctx: KernelContext, hp: ModelHparams, w: 
     const embed = await embeddingPlan(ctx, { table: embW.buffer, format: embW.format, vocab: hp.vocab, dim: hp.dim, ids: acts.ids, out: acts.x, tokens: T });
     const layers: LayerPlans[] = [];
     // a prefill chunk of one token (a prompt one past a chunk boundary, or one past a reused prefix) still uses the prefill path
-    for (let l = 0; l < hp.nLayers; l++) layers.push(await layerPlans(acts, l, 0, true));
+    for (let l = 0; l < hp.nLayers; l++) layers.push(await layerPlans(lenv, acts, l, 0, true));
     const attn = layers.map((l) => l.prefillAttn!);
     s = { acts, embed, layers, attn };
     prefillSets.set(T, s);
@@ -459,7 +235,7 @@ export async function gpuForwardCreate(ctx: KernelContext, hp: ModelHparams, w: 
     boundLayout = kv.layoutVersion;
     for (let l = 0; l < hp.nLayers; l++) {
       disposeLayer(decodeLayers[l]!);
-      decodeLayers[l] = await layerPlans(one, l, 0);
+      decodeLayers[l] = await layerPlans(lenv, one, l, 0);
       if (lastTap) decodeLayers[l]!.attnTapped = await tappedAttention(l, lastTap.probs[l]!, kv.maxPages * 64);
     }
     for (const s of prefillSets.values()) disposePrefillSet(s);

@@ -52,9 +52,9 @@ export interface ModelLoadOptions {
   chunk?: number;
   /** GPU bytes the KV cache may use (the vramBudgetBytes setting); null / undefined: probed. Over budget, layers' KV moves to RAM / disk (engine/kv/kv-planner.ts) */
   vramBudgetBytes?: number | null;
-  /** upload q|k|v and gate|up of each layer into shared buffers so decode runs each as one matvec, and RoPE of q and k as one dispatch (default true; gpu-weights.ts, gpu-forward.ts) */
+  /** upload q|k|v and gate|up of each layer into shared buffers so decode runs each as one matvec, and RoPE of q and k as one dispatch (default true; gpu-weights.ts, gpu-layer-plans.ts) */
   fuseWeights?: boolean;
-  /** decode's FFN side (o, ffn_norm + gate|up + SwiGLU, down) as fused kernels too (default false: slower on the H100, gpu-forward.ts) */
+  /** decode's FFN side (o, ffn_norm + gate|up + SwiGLU, down) as fused kernels too (default false: slower on the H100, gpu-layer-plans.ts) */
   fuseFfn?: boolean;
   /**
    * decode's activation quantizations fused into the op before them (ffn_norm, SwiGLU:
