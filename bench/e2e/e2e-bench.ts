@@ -3,14 +3,17 @@
  * the same contexts, both engines in one run.
  *
  *   ../shared/device/pack.sh --peer bench/e2e/e2e-bench.ts                  # here, from the repo root
- *   source .devpack/enter.sh && node .devpack/e2e-bench.mjs [--quick] [--models a,b] [--contexts 2048,8192] [--profile 2048] [--no-fuse] [--fuse-ffn] [--no-fuse-quant] [--fuse-merge-quant] [--no-int8-prefill] [--chunk N] [--no-pipeline]
+ *   source .devpack/enter.sh && node .devpack/e2e-bench.mjs [--quick] [--models a,b] [--contexts 2048,8192] [--profile 2048] [--no-fuse] [--fuse-ffn] [--no-fuse-quant] [--fuse-merge-quant] [--no-int8-prefill] [--chunk N] [--no-pipeline] [--repeat N]
  *
  * Models (generated on the machine into /tmp by tools/gen-gguf, identical bytes for both engines):
  * Llama-3.2-1B shape at Q8_0 and Q4_K_M, Qwen2.5-0.5B shape at Q4_0. For each context length:
  * prefill tokens/s of a prompt of that many tokens, decode tokens/s of 128 tokens after it, and
  * GPU memory (Longread: its planned allocation; llama.cpp: VRAM used as the Vulkan backend reports).
  * llama.cpp runs through node-llama-cpp's Vulkan build with flash attention on, after a warm-up.
- * Prefill runs in the engine's default pieces unless --chunk N.
+ * Prefill runs in the engine's default pieces unless --chunk N. --repeat N measures each row N
+ * times per engine (same prompt, cache cleared between) and reports the medians of prefill and of
+ * decode apart, with every run in e2e.json: llama.cpp's own speed moved 10-25% between runs of one
+ * file on one machine (BENCHMARKS.md, 2026-12-07), too much for one run to decide a ratio near a target.
  * Prints one markdown table with the ratio Longread / llama.cpp and writes it to $OUT/e2e.md.
  *
  * Extend: add rows to MODELS, values to CONTEXTS.
@@ -58,6 +61,18 @@ const INT8_PREFILL = !argv.includes('--no-int8-prefill') && process.env.LONGREAD
 const PIPELINE = !argv.includes('--no-pipeline');
 // --chunk N: prefill tokens per piece (default: the engine's, prefillChunkDefault in engine/models/index.ts)
 const CHUNK = arg('--chunk') ? Number(arg('--chunk')) : undefined;
+const REPEAT = Math.max(1, Number(arg('--repeat') ?? 1));
+
+/** Medians of prefill and decode over the runs of one row (each taken apart), and the runs themselves. */
+function medians(runs: { prefill: number; decode: number }[]): { prefill: number; decode: number; runs?: { prefill: number; decode: number }[] } {
+  const med = (xs: number[]) => {
+    const s = [...xs].sort((a, b) => a - b);
+    const h = s.length >> 1;
+    return s.length % 2 ? s[h]! : (s[h - 1]! + s[h]!) / 2;
+  };
+  const m = { prefill: med(runs.map((r) => r.prefill)), decode: med(runs.map((r) => r.decode)) };
+  return runs.length > 1 ? { ...m, runs } : m;
+}
 
 interface Row {
   model: string;
@@ -67,6 +82,8 @@ interface Row {
   decode: number;
   memGiB: number;
   note?: string;
+  /** every run of the row with --repeat N (prefill and decode above are their medians) */
+  runs?: { prefill: number; decode: number }[];
 }
 
 async function runLongread(gpu: Gpu, file: string, model: string, ctxs: number[], vocab: number, trainCtx: number): Promise<Row[]> {
@@ -78,14 +95,22 @@ async function runLongread(gpu: Gpu, file: string, model: string, ctxs: number[]
       const s = sessionCreate(m);
       // warm-up: pipelines compiled, caches touched
       await s.generate({ promptTokens: randomPromptTokens(Math.min(promptLen, m.chunk), vocab, 7), maxTokens: 8, temperature: 0 });
-      s.reset();
-      const r = await s.generate({ promptTokens: randomPromptTokens(promptLen, vocab, 11), maxTokens: DECODE, temperature: 0, pipeline: PIPELINE });
-      const notes = [fitNote(ctx, trainCtx), r.stats.generatedTokens < DECODE ? `${r.stats.generatedTokens} tokens` : undefined].filter(Boolean);
-      rows.push({ model, ctx, engine: 'longread', prefill: r.stats.prefillTokensPerSecond, decode: r.stats.decodeTokensPerSecond, memGiB: m.info.memory.totalBytes / 2 ** 30, note: notes.join('; ') || undefined });
+      const prompt = randomPromptTokens(promptLen, vocab, 11);
+      const runs: { prefill: number; decode: number }[] = [];
+      let generated = DECODE;
+      for (let i = 0; i < REPEAT; i++) {
+        s.reset();
+        const r = await s.generate({ promptTokens: prompt, maxTokens: DECODE, temperature: 0, pipeline: PIPELINE });
+        runs.push({ prefill: r.stats.prefillTokensPerSecond, decode: r.stats.decodeTokensPerSecond });
+        generated = Math.min(generated, r.stats.generatedTokens);
+      }
+      const med = medians(runs);
+      const notes = [fitNote(ctx, trainCtx), generated < DECODE ? `${generated} tokens` : undefined].filter(Boolean);
+      rows.push({ model, ctx, engine: 'longread', ...med, memGiB: m.info.memory.totalBytes / 2 ** 30, note: notes.join('; ') || undefined });
       if (PROFILE_AT.has(ctx) && gpu.info.features.includes('timestamp-query')) {
         // second of two runs each (the first warms clocks and caches); KV written here is discarded
         const chunk = Math.min(m.chunk, promptLen);
-        for (const [kind, pos, n, stepMs] of [['decode', promptLen, 1, 1000 / r.stats.decodeTokensPerSecond], ['prefill', promptLen - chunk, chunk, (1000 * chunk) / r.stats.prefillTokensPerSecond]] as const) {
+        for (const [kind, pos, n, stepMs] of [['decode', promptLen, 1, 1000 / med.decode], ['prefill', promptLen - chunk, chunk, (1000 * chunk) / med.prefill]] as const) {
           await m.forward.profile(kind, pos, n);
           breakdowns.push({ model, ctx, kind: kind === 'decode' ? `decode step at ${ctx}` : `prefill piece of ${n} at ${pos}`, stepMs, rows: await m.forward.profile(kind, pos, n) });
         }
@@ -138,9 +163,11 @@ async function runLlamaCpp(file: string, model: string, ctxs: number[], vocab: n
       // full measurement is run twice and the second one kept.
       if (!llamaWarm) await measure();
       llamaWarm = true;
-      const r = await measure();
+      const runs: { prefill: number; decode: number }[] = [];
+      for (let i = 0; i < REPEAT; i++) runs.push(await measure());
+      const r = medians(runs);
       const vram1 = (await llama.getVramState()).used;
-      rows.push({ model, ctx, engine: 'llama.cpp', prefill: r.prefill, decode: r.decode, memGiB: (vram1 - vram0 + lm.size) / 2 ** 30, note: fitNote(ctx, trainCtx) });
+      rows.push({ model, ctx, engine: 'llama.cpp', ...r, memGiB: (vram1 - vram0 + lm.size) / 2 ** 30, note: fitNote(ctx, trainCtx) });
       await context.dispose();
     } catch (e) {
       rows.push({ model, ctx, engine: 'llama.cpp', prefill: NaN, decode: NaN, memGiB: NaN, note: (e as Error).message.slice(0, 80) });
@@ -155,7 +182,7 @@ const fmt = (x: number, d = 0) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
 
 function table(rows: Row[], device: string): string {
   const out = [
-    `Device: ${device}. Prompt of N random tokens, then ${DECODE} greedy tokens; tokens/s; memory in GiB. Longread options: ${[NO_FUSE && '--no-fuse', FUSE_FFN && '--fuse-ffn', !FUSE_QUANT && '--no-fuse-quant', FUSE_MERGE_QUANT && '--fuse-merge-quant', !INT8_PREFILL && '--no-int8-prefill', !PIPELINE && '--no-pipeline'].filter(Boolean).join(' ') || 'defaults'}.`,
+    `Device: ${device}. Prompt of N random tokens, then ${DECODE} greedy tokens; tokens/s; memory in GiB. Longread options: ${[NO_FUSE && '--no-fuse', FUSE_FFN && '--fuse-ffn', !FUSE_QUANT && '--no-fuse-quant', FUSE_MERGE_QUANT && '--fuse-merge-quant', !INT8_PREFILL && '--no-int8-prefill', !PIPELINE && '--no-pipeline'].filter(Boolean).join(' ') || 'defaults'}.${REPEAT > 1 ? ` Medians of ${REPEAT} runs per engine and row.` : ''}`,
     '',
     '| model | context | Longread prefill | llama.cpp prefill | ratio | Longread decode | llama.cpp decode | ratio | Longread GiB | llama.cpp GiB | notes |',
     '|---|---|---|---|---|---|---|---|---|---|---|',
