@@ -14,10 +14,11 @@
  * attn_norm + quantize + q|k|v (1), q/k norm + RoPE + KV append (1), attention pass 1 and merge
  * (2), quantize + o (+residual) (2), ffn_norm + quantize (1) and gate|up (1), SwiGLU + quantize
  * (1) and down (+residual) (1): 10 dispatches (12 before ffn_norm and SwiGLU were folded into the
- * next matvec's activation quantization, act-quant.ts; `fuseQuant: false` keeps them separate for
- * A/B runs). `fuseMergeQuant: true` also folds o's quantization into the attention's merge
- * (attention-decode.ts quantizeOut): 9, off by default until timed on a GPU (its merge runs on one
- * workgroup per activation block: 32 outputs for q8_0, 256 for q8_K). All bitwise equal to the separate kernels (matvec-fused.ts,
+ * next matvec's activation quantization, act-quant.ts: +24% decode at 2K on the H100, 2026-12-07;
+ * `fuseQuant: false` keeps them separate for A/B runs). `fuseMergeQuant: true` also folds o's
+ * quantization into the attention's merge (attention-decode.ts quantizeOut; one workgroup per
+ * activation block): 9, off by default: +2.4% at 2K in its one H100 run, but its 32K run lost the
+ * host/GPU overlap (BENCHMARKS.md, seventh run). All bitwise equal to the separate kernels (matvec-fused.ts,
  * rope-kv.ts, gpu-decode-fused.ts; engine/models/fuse.test.ts); float weights keep the separate
  * plans. The per-op profile lists the fused merge as 'fused attention merge+quantize' and counts
  * each op's dispatches. `fuseFfn: true` fuses the FFN side

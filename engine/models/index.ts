@@ -64,10 +64,10 @@ export interface ModelLoadOptions {
   fuseQuant?: boolean;
   /**
    * decode's attention merge and attn_output quantization as one dispatch (76f256b; bitwise the
-   * same); default false until timed on a GPU (e2e-bench --fuse-merge-quant). Over q8_0
-   * activations its merge runs one workgroup per 32 outputs, as many as the separate merge; over
-   * q8_K (K-quant attn_output) one per 256 outputs (8 for a 1B model), which may cost more than the
-   * dispatch it saves.
+   * same); default false (e2e-bench --fuse-merge-quant): in its one H100 run (2026-12-07) +2.4%
+   * decode at 2K, but the 32K run lost the host/GPU overlap, unexplained. Over q8_0 activations its
+   * merge runs one workgroup per 32 outputs, as many as the separate merge; over q8_K (K-quant
+   * attn_output) one per 256 outputs (8 for a 1B model).
    */
   fuseMergeQuant?: boolean;
   /**
