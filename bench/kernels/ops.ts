@@ -5,10 +5,12 @@
  * first checked by the harness cases of its op (a wrong kernel reports no number).
  *
  *   ../shared/device/pack.sh bench/kernels/ops.ts          # here, from the repo root
- *   source .devpack/enter.sh && node .devpack/ops.mjs [--quick] [--no-check] [--only=decode]
+ *   source .devpack/enter.sh && node .devpack/ops.mjs [--quick] [--no-check] [--only=decode] [--warm-ms=N]
  *
  * Timing: `iters` dispatches recorded into one timed compute pass (GPU timestamps when the
- * device has timestamp-query, host clock around submit + wait otherwise), median of `reps`.
+ * device has timestamp-query, host clock around submit + wait otherwise), median of `reps`, after
+ * warm-up passes for --warm-ms (default 100; the H100's 32K decode attention, the first shape of
+ * its sweep, ran at 31% of the read ceiling there against 85% on an H200: clock ramp suspected).
  * KV caches are far larger than the H100's 50 MB L2 at the benchmark shapes (decode attention
  * replicates smaller ones).
  * Prints a markdown table (also written to $OUT/ops.md when OUT is set).
@@ -37,6 +39,8 @@ const args = new Set(process.argv.slice(2));
 const quick = args.has('--quick');
 /** `--only=decode` (or prefill, select, norm): run only the benches whose name contains it */
 const only = [...args].find((a) => a.startsWith('--only='))?.slice(7).toLowerCase();
+/** `--warm-ms=N`: warm-up per timed shape (timeUs) */
+const WARM_MS = Number([...args].find((a) => a.startsWith('--warm-ms='))?.slice(10) ?? (quick ? 0 : 100));
 const READ_CEILING_GBPS = 2950; // Dawn read kernel on the H100 (ARCHITECTURE.md)
 
 interface Row {
@@ -149,7 +153,7 @@ async function benchDecode(ctx: KernelContext, timer: GpuTimer, rows: Row[]): Pr
       }
       for (const p of plans) p.update(kvLen);
       let i = 0;
-      const us = await timeUs(ctx, timer, (pass) => plans[i++ % plans.length]!.encode(pass), 16);
+      const us = await timeUs(ctx, timer, (pass) => plans[i++ % plans.length]!.encode(pass), 16, 5, WARM_MS);
       const star = isEngineDefault(cfg) ? '*' : '';
       const row = { kernel: 'decode attention', shape, variant: `${decodeConfigLabel(cfg, plans[0]!.chunks)}${star}${copies > 1 ? `, ${copies} copies` : ''}`, us, gbps: bytes / us / 1e3, tflops: (4 * kvLen * nHeads * hd) / us / 1e6 };
       rows.push(row);
@@ -191,7 +195,7 @@ async function benchPrefill(ctx: KernelContext, timer: GpuTimer, rows: Row[]): P
     const variants: { target?: number; maxRows?: number }[] = s.sweep ? [{}, { target: 2048 }, { target: 4096 }, { maxRows: 32 }, { maxRows: 32, target: 4096 }, { maxRows: 128 }] : [{}];
     for (const v of variants) {
       const p = await prefillAttentionPlan(ctx, { q, out, kv: cache.kv, nHeads, tokens: s.tokens, qStart: s.qStart, ...(v.target ? { targetWorkgroups: v.target } : {}), ...(v.maxRows ? { maxRows: v.maxRows } : {}) });
-      const us = await timeUs(ctx, timer, (pass) => p.encode(pass), s.tokens > 64 ? 2 : 16);
+      const us = await timeUs(ctx, timer, (pass) => p.encode(pass), s.tokens > 64 ? 2 : 16, 5, WARM_MS);
       const pairs = s.tokens * s.qStart + (s.tokens * (s.tokens + 1)) / 2; // (query, key) pairs under the causal mask
       const kvBytes = (s.qStart + s.tokens) * nKv * hd * 4;
       const variant = `${p.rows} rows/wg, ${p.splits} key splits (target ${v.target ?? 1024})`;
@@ -209,10 +213,10 @@ async function benchSelect(ctx: KernelContext, timer: GpuTimer, rows: Row[]): Pr
   const logits = gpuBufferFrom(ctx.device, new Float32Array(vocab).map(() => Math.random() * 8), STORAGE, 'logits');
   const out = ctx.device.createBuffer({ size: 16, usage: STORAGE });
   const am = await argmaxPlan(ctx, { logits, out, rows: 1, vocab });
-  rows.push({ kernel: 'argmax', shape: `vocab ${vocab}`, variant: ctx.subgroups ? 'subgroups' : 'fallback', us: await timeUs(ctx, timer, (pass) => am.encode(pass), 32), gbps: 0, tflops: 0 });
+  rows.push({ kernel: 'argmax', shape: `vocab ${vocab}`, variant: ctx.subgroups ? 'subgroups' : 'fallback', us: await timeUs(ctx, timer, (pass) => am.encode(pass), 32, 5, WARM_MS), gbps: 0, tflops: 0 });
   for (const config of [{ temperature: 0.8 }, { temperature: 0.8, topK: 40, topP: 0.95, minP: 0.05 }, { temperature: 0.8, topP: 0.95 }]) {
     const sp = await samplePlan(ctx, { logits, out, vocab, seed: 1, config });
-    const us = await timeUs(ctx, timer, (pass) => sp.encode(pass), 32);
+    const us = await timeUs(ctx, timer, (pass) => sp.encode(pass), 32, 5, WARM_MS);
     rows.push({ kernel: 'sample', shape: `vocab ${vocab}`, variant: JSON.stringify(config).replace(/[{}"]/g, ''), us, gbps: (vocab * 4) / us / 1e3, tflops: 0 });
     sp.dispose();
   }
@@ -227,7 +231,7 @@ async function benchNorm(ctx: KernelContext, timer: GpuTimer, rows: Row[]): Prom
     const w = randomF32(ctx, d!, 'w');
     const out = ctx.device.createBuffer({ size: r! * d! * 4, usage: STORAGE });
     const p = await rmsNormPlan(ctx, { x, weight: w, out, rows: r!, dim: d!, eps: 1e-5 });
-    const us = await timeUs(ctx, timer, (pass) => p.encode(pass), 32);
+    const us = await timeUs(ctx, timer, (pass) => p.encode(pass), 32, 5, WARM_MS);
     rows.push({ kernel: 'rmsnorm', shape: `${r}x${d}`, variant: ctx.subgroups ? 'subgroups' : 'fallback', us, gbps: (r! * d! * 8) / us / 1e3, tflops: 0 });
     p.dispose();
     for (const b of [x, w, out]) b.destroy();

@@ -3,8 +3,9 @@
  *
  *   timedPass: `iters` repetitions of `record` in one timestamped compute pass, per repetition:
  *              GPU ms from the timestamps (NaN without a reading) and host ms around submit + wait.
- *   timeUs:    one warm-up pass, then the median of `reps` passes, in microseconds (GPU
- *              timestamps; the host clock where there are none).
+ *   timeUs:    warm-up passes (one, or as many as fit `warmMs`: the H100 idles at a 345 MHz SM
+ *              clock and short bursts may not reach boost), then the median of `reps` passes, in
+ *              microseconds (GPU timestamps; the host clock where there are none).
  */
 import type { GpuTimer } from '../../engine/gpu/timing.ts';
 import type { KernelContext } from '../../engine/kernels/context.ts';
@@ -23,12 +24,14 @@ export async function timedPass(ctx: KernelContext, timer: GpuTimer, record: (pa
   return { gpu: row ? row.ms / iters : NaN, host };
 }
 
-export async function timeUs(ctx: KernelContext, timer: GpuTimer, record: (pass: GPUComputePassEncoder) => void, iters: number, reps = 5): Promise<number> {
+export async function timeUs(ctx: KernelContext, timer: GpuTimer, record: (pass: GPUComputePassEncoder) => void, iters: number, reps = 5, warmMs = 0): Promise<number> {
   const run = async (): Promise<number> => {
     const { gpu, host } = await timedPass(ctx, timer, record, iters);
     return (timer.enabled && gpu > 0 ? gpu : host) * 1000;
   };
-  await run();
+  const w0 = performance.now();
+  do await run();
+  while (performance.now() - w0 < warmMs);
   const t: number[] = [];
   for (let r = 0; r < reps; r++) t.push(await run());
   return t.sort((a, b) => a - b)[Math.floor(t.length / 2)]!;
