@@ -3,7 +3,8 @@
  *
  * - Requests the adapter's own limits (buffer sizes, workgroup storage...), not the defaults.
  * - Enables optional features when offered: subgroups, shader-f16, timestamp-query, and (with
- *   `unsafe: true`, Dawn's allow_unsafe_apis toggle) chromium-experimental-subgroup-matrix.
+ *   `unsafe: true`, Dawn's allow_unsafe_apis toggle) chromium-experimental-subgroup-matrix. The
+ *   app, the CLI and the benches of its paths pass APP_GPU (unsafe), for the int8 prefill.
  * - Without an adapter, throws `gpu-unavailable` whose hint names the missing driver.
  * - Device loss is reported through `onLost`; `gpuScope` wraps work in out-of-memory and
  *   validation error scopes and turns them into typed errors.
