@@ -57,6 +57,11 @@ export function int8TileFor(rows: number, placement: Int8Placement, wgMax: numbe
   return tall ? INT8_TILE_TALL : INT8_TILE;
 }
 
+/** The tiling matmulInt8Plan takes for `rows` weight rows on this context's device. */
+export function int8TileOf(ctx: KernelContext, rows: number): Int8Tile {
+  return int8TileFor(rows, int8PlacementOf(ctx.device), Number(ctx.device.limits.maxComputeWorkgroupStorageSize));
+}
+
 /** Shape facts of one adapter's subgroup matrix configuration (GPUSubgroupMatrixConfig). */
 export interface SubgroupMatrixConfig {
   componentType: string;
@@ -220,7 +225,5 @@ export async function matmulInt8Plan(ctx: KernelContext, a: MatmulArgs & { int8T
 
 /** Whether the int8 plan's staging scratch fits one binding (matmulPlan falls back to f32 where not). */
 export function matmulInt8Fits(ctx: KernelContext, a: Pick<MatmulArgs, 'rows' | 'maxM'> & { int8Tile?: Int8Tile }): boolean {
-  const placement = int8PlacementOf(ctx.device);
-  const tile = a.int8Tile ?? int8TileFor(a.rows, placement, Number(ctx.device.limits.maxComputeWorkgroupStorageSize));
-  return int8StageBytes(tile, placement, a.rows, a.maxM) <= ctx.maxStorageBufferBindingSize;
+  return int8StageBytes(a.int8Tile ?? int8TileOf(ctx, a.rows), int8PlacementOf(ctx.device), a.rows, a.maxM) <= ctx.maxStorageBufferBindingSize;
 }

@@ -20,8 +20,9 @@
  * multiplies the caller's X as is. Float formats never round.
  *
  * int8: true picks the int8 tensor-core kernel (matmul-int8.ts) for Q8_0 / Q4_0 on devices with
- * subgroup matrices where its probe passed (same X rounding, per-block scales in f32); everything
- * else falls back here. modelLoad passes it by default (int8Prefill).
+ * subgroup matrices where its probe passed and the kernel's own known-answer check matched this
+ * kernel (matmul-int8-check.ts; same X rounding, per-block scales in f32); everything else falls
+ * back here. modelLoad passes it by default (int8Prefill).
  *
  * Extend: an epilogue = a define in the shader + a flag here (and in matmul-int8.wgsl).
  */
@@ -30,7 +31,8 @@ import { LongreadError } from '../errors.ts';
 import { gpuRefSize, type BufferRef } from '../gpu/buffer-pool.ts';
 import { activationFormatOf, activationRoundPlan, activationScratch, type ActivationRoundPlan, type ActivationScratch } from './act-quant.ts';
 import { baseDefines, ParamsWriter, planCreate, type DispatchPlan, type KernelContext, type KernelPlan } from './context.ts';
-import { matmulInt8Fits, matmulInt8Plan, matmulInt8Probed } from './matmul-int8.ts';
+import { int8TileOf, matmulInt8Fits, matmulInt8Plan, matmulInt8Probed } from './matmul-int8.ts';
+import { matmulInt8Checked } from './matmul-int8-check.ts';
 import { softwareAdapter } from './matvec.ts';
 import { weightRowBytes, weightSplit, type WeightFormat, type WeightPart, type WeightSlice } from './weight-layout.ts';
 import source from '../../shaders/matmul.wgsl';
@@ -97,7 +99,15 @@ export function matmulTileDefaults(maxM: number, rows: number, software = false,
 }
 
 export async function matmulPlan(ctx: KernelContext, a: MatmulArgs): Promise<MatmulPlan> {
-  if (a.int8 && a.activation !== 'f32' && (await matmulInt8Probed(ctx.device, a.format)) === null && matmulInt8Fits(ctx, a)) return matmulInt8Plan(ctx, a);
+  if (a.int8 && a.activation !== 'f32' && (await matmulInt8Probed(ctx.device, a.format)) === null && matmulInt8Fits(ctx, a)) {
+    // the kernel itself on a known answer, once per device, format and tiling (matmul-int8-check.ts)
+    if ((await matmulInt8Checked(ctx, a.format, int8TileOf(ctx, a.rows), (r) => matmulF32Plan(ctx, r))) === null) return matmulInt8Plan(ctx, a);
+  }
+  return matmulF32Plan(ctx, a);
+}
+
+/** The tiled f32 kernel (shaders/matmul.wgsl), whatever `a.int8` says. */
+async function matmulF32Plan(ctx: KernelContext, a: MatmulArgs): Promise<MatmulPlan> {
   const rowBytes = weightRowBytes(a.format, a.cols);
   const d = matmulTileDefaults(a.maxM, a.rows, softwareAdapter(ctx), Number(ctx.device.limits.maxComputeWorkgroupStorageSize));
   const tm = a.tileM ?? a.tile ?? d.tm;

@@ -10,6 +10,8 @@ import { gpuAcquire, type Gpu } from '../../engine/gpu/device.ts';
 import { kernelContextCreate, type KernelContext } from '../../engine/kernels/context.ts';
 import { INT8_TILE, INT8_TILE_TALL, int8RegionBytes, int8ScratchLayout, int8StageBytes, int8TileFor, int8WorkgroupBytes, matmulInt8Support, type Int8Device, type SubgroupMatrixConfig } from '../../engine/kernels/matmul-int8.ts';
 import type { Int8ProbeVerdict } from '../../engine/kernels/matmul-int8-probe.ts';
+import { CHECK_MAX_NMSE, CHECK_SHAPE, int8CheckVerdict, int8CheckWeights } from '../../engine/kernels/matmul-int8-check.ts';
+import { f16ToF32 } from '../../engine/formats/f16.ts';
 import { matmulPlan } from '../../engine/kernels/matmul.ts';
 import { harnessReport, harnessRun, harnessSeed } from './harness.ts';
 import { MATMUL_INT8_CASES } from './cases-matrix.ts';
@@ -74,6 +76,38 @@ describe('matmul int8: selection', () => {
     expect(l.xsOffset).toBeGreaterThanOrEqual(l.xqBytes);
     expect(l.xsBytes).toBe((137 * 96 * 16) / 32);
     expect(l.total).toBeLessThanOrEqual(137 * 96 * 4 + 256); // fits the f32 rounding scratch
+  });
+});
+
+describe('matmul int8: the kernel check (its device run needs subgroup matrices)', () => {
+  it('makes valid Q8_0 / Q4_0 blocks: scales 0.002..0.02, quants across their range', () => {
+    const { n, k } = CHECK_SHAPE;
+    for (const [format, bytes] of [['Q8_0', 34], ['Q4_0', 18]] as const) {
+      const w = int8CheckWeights(format, n, k);
+      expect(w.length).toBe((n * k * bytes) / 32);
+      const dv = new DataView(w.buffer);
+      const quants: number[] = [];
+      for (let o = 0; o < w.length; o += bytes) {
+        const d = f16ToF32(dv.getUint16(o, true));
+        expect(d).toBeGreaterThanOrEqual(0.0019);
+        expect(d).toBeLessThanOrEqual(0.0201);
+        for (let j = 2; j < bytes; j++) quants.push(format === 'Q8_0' ? dv.getInt8(o + j) : w[o + j]! & 15);
+      }
+      expect(Math.min(...quants)).toBe(format === 'Q8_0' ? -127 : 0);
+      expect(Math.max(...quants)).toBe(format === 'Q8_0' ? 127 : 15);
+    }
+    expect(int8CheckWeights('Q8_0', 4, 64)).toEqual(int8CheckWeights('Q8_0', 4, 64)); // deterministic
+  });
+  it('accepts a summation-order difference and rejects a wrong value or a NaN', () => {
+    const ref = Float32Array.from({ length: 4000 }, (_, i) => Math.sin(i) * 3);
+    expect(int8CheckVerdict(ref, ref.map((v) => v * (1 + 1e-7)))).toBeNull();
+    const wrong = ref.slice();
+    wrong[1234] = wrong[1234]! + 1;
+    expect(int8CheckVerdict(ref, wrong)).toMatch(/NMSE .* > /);
+    const nan = ref.slice();
+    nan[7] = NaN;
+    expect(int8CheckVerdict(ref, nan)).toMatch(/non-finite output at 7/);
+    expect(CHECK_MAX_NMSE).toBeLessThan(1e-6);
   });
 });
 
