@@ -25,6 +25,7 @@ import { gpuAcquire, type Gpu } from '../../engine/gpu/device.ts';
 import { modelInspect, modelLoad, sessionCreate } from '../../engine/decode/index.ts';
 import { ggufGenerate, randomPromptTokens, type GenType } from '../../tools/gen-gguf/gen-gguf.ts';
 import type { OpTime } from '../../engine/models/gpu-forward.ts';
+import { int8CheckResults } from '../../engine/kernels/matmul-int8-check.ts';
 
 const argv = process.argv.slice(2);
 const arg = (k: string) => { const i = argv.indexOf(k); return i >= 0 ? argv[i + 1] : undefined; };
@@ -105,7 +106,11 @@ async function runLongread(gpu: Gpu, file: string, model: string, ctxs: number[]
         generated = Math.min(generated, r.stats.generatedTokens);
       }
       const med = medians(runs);
-      const notes = [fitNote(ctx, trainCtx), generated < DECODE ? `${generated} tokens` : undefined].filter(Boolean);
+      // which int8 prefill kernels passed their device check (a failed one means f32 prefill for that shape)
+      const checks = await int8CheckResults(gpu.device);
+      const failedChecks = checks.filter((c) => !c.endsWith(': ok'));
+      if (checks.length) process.stderr.write(`int8 kernel checks: ${checks.join('; ')}\n`);
+      const notes = [fitNote(ctx, trainCtx), generated < DECODE ? `${generated} tokens` : undefined, failedChecks.length ? `int8 check failed: ${failedChecks.join('; ')}` : undefined].filter(Boolean);
       rows.push({ model, ctx, engine: 'longread', ...med, memGiB: m.info.memory.totalBytes / 2 ** 30, note: notes.join('; ') || undefined });
       if (PROFILE_AT.has(ctx) && gpu.info.features.includes('timestamp-query')) {
         // second of two runs each (the first warms clocks and caches); KV written here is discarded

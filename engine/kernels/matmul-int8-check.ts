@@ -110,6 +110,13 @@ async function checkRun(ctx: KernelContext, format: WeightFormat, tile: Int8Tile
 
 const checked = new WeakMap<object, Map<string, Promise<string | null>>>();
 
+/** The checks run on `device` so far, as 'Q8_0 2x2 prefetch: ok' or the reason (benches' notes). */
+export async function int8CheckResults(device: object): Promise<string[]> {
+  const byKey = checked.get(device);
+  if (!byKey) return [];
+  return Promise.all([...byKey].map(async ([k, v]) => `${k}: ${(await v) ?? 'ok'}`));
+}
+
 /**
  * Why the int8 kernel must not run `format` at `tile` on this device (null: it may), from its
  * known-answer check, run once per device, format and tiling; an error counts as a failure.
