@@ -100,6 +100,29 @@ export interface QuantizedActivation {
   readonly xs: BufferRef;
 }
 
+/**
+ * Where a quantization of `size` (activationQuantizeBytes) writes: the caller's `out`, checked to
+ * hold it, or two buffers of its own that `free` destroys (the caller's are left alone).
+ * activationQuantizePlan and decodeAttentionPlan's quantizeOut both take theirs from here.
+ */
+export function activationQuantizeOut(ctx: KernelContext, what: string, size: { xq: number; xs: number }, out: { xq: BufferRef; xs: BufferRef } | undefined, label: string): { xq: BufferRef; xs: BufferRef; free(): void } {
+  if (out) {
+    checkRef(what, 'xq', out.xq, size.xq, 'Size the output with activationQuantizeBytes.');
+    checkRef(what, 'xs', out.xs, size.xs, 'Size the output with activationQuantizeBytes.');
+    return { ...out, free() {} };
+  }
+  const xq = ctx.device.createBuffer({ size: size.xq, usage: STORAGE, label: `${label}:xq` });
+  const xs = ctx.device.createBuffer({ size: size.xs, usage: STORAGE, label: `${label}:xs` });
+  return {
+    xq,
+    xs,
+    free() {
+      xq.destroy();
+      xs.destroy();
+    },
+  };
+}
+
 /** x quantized to int8 (act-quant.wgsl), shareable by the products that read x with one format. */
 export interface ActivationQuantizePlan extends KernelPlan, QuantizedActivation {
   /** Sets the row count for the next submit (1..maxRows). */
@@ -147,16 +170,7 @@ export async function activationQuantizePlan(ctx: KernelContext, a: ActivationQu
   if (a.norm && a.swiglu) throw new LongreadError('internal', `${what}: norm and swiglu inputs together.`, 'Fold one op into the quantization.');
   if (a.norm) checkRef(what, 'norm weight', a.norm.weight, a.cols * 4, 'Pass the norm weight of the row being quantized.');
   if (a.swiglu) checkRef(what, 'up', a.swiglu.up, maxRows * a.cols * 4, 'Allocate the activation buffers for the model shape.');
-  if (a.out) {
-    checkRef(what, 'xq', a.out.xq, size.xq, 'Size the output with activationQuantizeBytes.');
-    checkRef(what, 'xs', a.out.xs, size.xs, 'Size the output with activationQuantizeBytes.');
-  }
-  const own = a.out ? null : { xq: ctx.device.createBuffer({ size: size.xq, usage: STORAGE, label: 'act-quant:xq' }), xs: ctx.device.createBuffer({ size: size.xs, usage: STORAGE, label: 'act-quant:xs' }) };
-  const free = () => {
-    own?.xq.destroy();
-    own?.xs.destroy();
-  };
-  const { xq, xs } = a.out ?? own!;
+  const { xq, xs, free } = activationQuantizeOut(ctx, what, size, a.out, 'act-quant');
   let d: RowsDispatch;
   try {
     const q8K = a.format === 'q8_K';

@@ -47,10 +47,10 @@
  */
 
 import { LongreadError } from '../errors.ts';
-import { gpuRefSize, STORAGE, type BufferRef } from '../gpu/buffer-pool.ts';
+import type { BufferRef } from '../gpu/buffer-pool.ts';
 import { ACTIVATION_BLOCK } from '../reference/ops-act-quant.ts';
 import { baseDefines, kernelScratch, ParamsWriter, planCreate, type DispatchPlan, type KernelContext, type KernelPlan } from './context.ts';
-import { activationQuantizeBytes, type ActivationFormat, type QuantizedActivation } from './act-quant.ts';
+import { activationQuantizeBytes, activationQuantizeOut, type ActivationFormat, type QuantizedActivation } from './act-quant.ts';
 import { KV_PAGE_TOKENS, kvPagesFor, type KvLayerView } from './kv-layout.ts';
 import { softwareAdapter } from './matvec.ts';
 import source from '../../shaders/attention-decode.wgsl';
@@ -334,18 +334,6 @@ export async function decodeAttentionPlan(ctx: KernelContext, a: DecodeAttention
 function decodeQuantOut(ctx: KernelContext, o: NonNullable<DecodeAttentionArgs['quantizeOut']>, n: number): { q: QuantizedActivation; block: number; free(): void } {
   const B = ACTIVATION_BLOCK[o.format];
   if (n % B) throw new LongreadError('internal', `Decode attention: ${n} outputs are not whole ${o.format} blocks (${B}).`, 'Quantize the attention output only for weights whose rows are whole blocks.');
-  const size = activationQuantizeBytes(1, n);
-  if (o.out && (gpuRefSize(o.out.xq) < size.xq || gpuRefSize(o.out.xs) < size.xs)) {
-    throw new LongreadError('internal', `Decode attention: quantized output buffers hold ${gpuRefSize(o.out.xq)} and ${gpuRefSize(o.out.xs)} bytes, need ${size.xq} and ${size.xs}.`, 'Size them with activationQuantizeBytes.');
-  }
-  const own = o.out ? null : { xq: ctx.device.createBuffer({ size: size.xq, usage: STORAGE, label: 'attention-decode:xq' }), xs: ctx.device.createBuffer({ size: size.xs, usage: STORAGE, label: 'attention-decode:xs' }) };
-  const { xq, xs } = o.out ?? own!;
-  return {
-    q: { cols: n, format: o.format, xq, xs },
-    block: B,
-    free() {
-      own?.xq.destroy();
-      own?.xs.destroy();
-    },
-  };
+  const { xq, xs, free } = activationQuantizeOut(ctx, 'Decode attention quantizeOut', activationQuantizeBytes(1, n), o.out, 'attention-decode');
+  return { q: { cols: n, format: o.format, xq, xs }, block: B, free };
 }
