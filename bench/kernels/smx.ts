@@ -22,7 +22,7 @@ import { writeFileSync } from 'node:fs';
 import { gpuAcquire } from '../../engine/gpu/device.ts';
 import { gpuBufferFrom, gpuReadback, STORAGE } from '../../engine/gpu/buffer-pool.ts';
 import { GpuTimer } from '../../engine/gpu/timing.ts';
-import { kernelContextCreate, type KernelContext } from '../../engine/kernels/context.ts';
+import { kernelContextCreate, plansSubmit, type KernelContext } from '../../engine/kernels/context.ts';
 import { matmulPlan, type MatmulPlan } from '../../engine/kernels/matmul.ts';
 import { int8WorkgroupBytes, matmulInt8Plan, matmulInt8Probed, type Int8Tile } from '../../engine/kernels/matmul-int8.ts';
 import type { WeightFormat } from '../../engine/kernels/weight-layout.ts';
@@ -78,15 +78,6 @@ async function readY(ctx: KernelContext, y: GPUBuffer, n: number): Promise<Float
   return new Float32Array(await gpuReadback(ctx.device, y, 0, n * 4));
 }
 
-async function runOnce(ctx: KernelContext, p: MatmulPlan): Promise<void> {
-  const enc = ctx.device.createCommandEncoder();
-  const pass = enc.beginComputePass();
-  p.encode(pass);
-  pass.end();
-  ctx.device.queue.submit([enc.finish()]);
-  await ctx.device.queue.onSubmittedWorkDone();
-}
-
 async function shapeRun(ctx: KernelContext, timer: GpuTimer, fmt: WeightFormat, [m, n, k]: [number, number, number], placements: Int8Placement[], rows: Row[]): Promise<void> {
   const shape = `${m}x${n}x${k}`;
   const rng = new Rng(1234 + m + n + k);
@@ -100,7 +91,7 @@ async function shapeRun(ctx: KernelContext, timer: GpuTimer, fmt: WeightFormat, 
   const yI = ctx.device.createBuffer({ size: m * n * 4, usage: STORAGE, label: 'y-int8' });
   const base = { format: fmt, rows: n, cols: k, maxM: m, weight: wBuf, x: xBuf };
   const pf = await matmulPlan(ctx, { ...base, y: yF });
-  await runOnce(ctx, pf);
+  plansSubmit(ctx, [pf], 'smx');
   const ref = await readY(ctx, yF, m * n);
   const ops = 2 * m * n * k;
   const iters = Math.max(1, Math.min(50, Math.round(2e11 / ops)));
@@ -125,7 +116,7 @@ async function shapeRun(ctx: KernelContext, timer: GpuTimer, fmt: WeightFormat, 
       continue;
     }
     ctx.device.pushErrorScope('validation');
-    await runOnce(ctx, pi);
+    plansSubmit(ctx, [pi], 'smx');
     const verr = await ctx.device.popErrorScope();
     const got = await readY(ctx, yI, m * n);
     const [e, err] = nmse(got, ref);

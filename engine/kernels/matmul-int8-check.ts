@@ -6,7 +6,8 @@
  * the two differ only in f32 summation order (NMSE 3e-14..3e-12 on the H100, 2026-12-07,
  * bench/kernels/smx.ts), so anything above CHECK_MAX_NMSE, a non-finite value or an error means
  * the kernel is wrong on this device and matmulPlan keeps the f32 kernel for that format and
- * tiling. Cost: two small plans and one readback each, once.
+ * tiling. Its GPU errors stay in its own validation scope. Cost: two small plans and one
+ * readback each, once.
  *
  *   const why = await matmulInt8Checked(ctx, 'Q8_0', tile, (a) => f32Plan(ctx, a))   // null: use int8
  *
@@ -16,7 +17,7 @@
 
 import { gpuBufferFrom, gpuReadback, STORAGE } from '../gpu/buffer-pool.ts';
 import { f32ToF16 } from '../formats/f16.ts';
-import type { KernelContext } from './context.ts';
+import { plansSubmit, type KernelContext } from './context.ts';
 import type { MatmulArgs, MatmulPlan } from './matmul.ts';
 import { matmulInt8Plan, type Int8Tile } from './matmul-int8.ts';
 import type { WeightFormat } from './weight-layout.ts';
@@ -76,15 +77,6 @@ export function int8CheckVerdict(ref: Float32Array, got: Float32Array): string |
   return e <= CHECK_MAX_NMSE ? null : `the int8 kernel check differs from the f32 kernel (NMSE ${e.toExponential(2)} > ${CHECK_MAX_NMSE})`;
 }
 
-async function runOnce(ctx: KernelContext, p: MatmulPlan): Promise<void> {
-  const enc = ctx.device.createCommandEncoder({ label: 'int8-check' });
-  const pass = enc.beginComputePass();
-  p.encode(pass);
-  pass.end();
-  ctx.device.queue.submit([enc.finish()]);
-  await ctx.device.queue.onSubmittedWorkDone();
-}
-
 async function checkRun(ctx: KernelContext, format: WeightFormat, tile: Int8Tile, f32: (a: MatmulArgs) => Promise<MatmulPlan>): Promise<string | null> {
   const { m, n, k } = CHECK_SHAPE;
   const dev = ctx.device;
@@ -93,19 +85,27 @@ async function checkRun(ctx: KernelContext, format: WeightFormat, tile: Int8Tile
   const yF = dev.createBuffer({ size: m * n * 4, usage: STORAGE, label: 'int8-check:y-f32' });
   const yI = dev.createBuffer({ size: m * n * 4, usage: STORAGE, label: 'int8-check:y-int8' });
   const plans: MatmulPlan[] = [];
+  // A kernel that does not compile here raises a validation error besides the rejection: it is
+  // this check's failure, not one for the scope of the caller (modelLoad's).
+  dev.pushErrorScope('validation');
+  let verdict: string | null;
   try {
     const base = { format, rows: n, cols: k, maxM: m, weight, x };
     plans.push(await f32({ ...base, y: yF }));
     plans.push(await matmulInt8Plan(ctx, { ...base, y: yI, int8Tile: tile }));
     // one submit each: both plans round X into the same device-wide activation scratch
-    for (const p of plans) await runOnce(ctx, p);
+    for (const p of plans) plansSubmit(ctx, [p], 'int8-check');
     const ref = new Float32Array(await gpuReadback(dev, yF, 0, m * n * 4));
     const got = new Float32Array(await gpuReadback(dev, yI, 0, m * n * 4));
-    return int8CheckVerdict(ref, got);
+    verdict = int8CheckVerdict(ref, got);
+  } catch (e) {
+    verdict = `the int8 kernel check failed: ${(e as Error).message.split('\n')[0]}`;
   } finally {
     for (const p of plans) p.dispose();
     for (const b of [weight, x, yF, yI]) b.destroy();
   }
+  const err = await dev.popErrorScope();
+  return err ? `the int8 kernel check raised a validation error: ${err.message.split('\n')[0]}` : verdict;
 }
 
 const checked = new WeakMap<object, Map<string, Promise<string | null>>>();

@@ -99,9 +99,11 @@ export function matmulTileDefaults(maxM: number, rows: number, software = false,
 }
 
 export async function matmulPlan(ctx: KernelContext, a: MatmulArgs): Promise<MatmulPlan> {
-  if (a.int8 && a.activation !== 'f32' && (await matmulInt8Probed(ctx.device, a.format)) === null && matmulInt8Fits(ctx, a)) {
-    // the kernel itself on a known answer, once per device, format and tiling (matmul-int8-check.ts)
-    if ((await matmulInt8Checked(ctx, a.format, int8TileOf(ctx, a.rows), (r) => matmulF32Plan(ctx, r))) === null) return matmulInt8Plan(ctx, a);
+  if (a.int8 && a.activation !== 'f32' && (await matmulInt8Probed(ctx.device, a.format)) === null) {
+    // one tiling for the fit, the check and the plan: the kernel is checked on a known answer
+    // once per device, format and tiling (matmul-int8-check.ts) before it runs this product
+    const int8 = { ...a, int8Tile: int8TileOf(ctx, a.rows) };
+    if (matmulInt8Fits(ctx, int8) && (await matmulInt8Checked(ctx, a.format, int8.int8Tile, (r) => matmulF32Plan(ctx, r))) === null) return matmulInt8Plan(ctx, int8);
   }
   return matmulF32Plan(ctx, a);
 }
