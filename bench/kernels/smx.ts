@@ -3,7 +3,7 @@
  * machine, where the subgroup matrix feature exists (lavapipe has none):
  *
  *   ../shared/device/pack.sh bench/kernels/smx.ts               # here, from the repo root
- *   source .devpack/enter.sh && node .devpack/smx.mjs [--quick] [--no-time]
+ *   source .devpack/enter.sh && node .devpack/smx.mjs [--quick] [--no-time] [--q8]
  *
  * 1. Probe: adapter features, subgroup sizes and matrix configurations; a minimal subgroup
  *    matrix shader compiled in a few spellings, each compile / pipeline error printed.
@@ -11,7 +11,7 @@
  *    A, column-major B, rows 48 bytes apart, nonzero byte offsets) against the CPU.
  * 3. Cases: MATMUL_INT8_CASES (ragged shapes, bias, accumulate, split weights, setM) against
  *    the CPU reference through the kernel harness (NMSE bound, NaN/Inf, sentinels).
- * 4. Shapes (tokens x rows x cols) per format: the int8 kernel (two tilings) against the
+ * 4. Shapes (tokens x rows x cols) per format (--q8: Q8_0 only): the int8 kernel (TILES) against the
  *    rounded f32 kernel (same rounded X, so only f32 summation order differs; NMSE <= 1e-9),
  *    the small ragged one also against the CPU; then timings, TOPS and the speedup.
  * Prints PASS/FAIL lines and a markdown table (also $OUT/smx.md when OUT is set); exit code 1
@@ -36,11 +36,12 @@ import { smxProbe, smxUnit } from './smx-probe.ts';
 
 const args = new Set(process.argv.slice(2));
 const quick = args.has('--quick');
-const FORMATS: WeightFormat[] = ['Q8_0', 'Q4_0'];
+const FORMATS: WeightFormat[] = args.has('--q8') ? ['Q8_0'] : ['Q8_0', 'Q4_0'];
 const SHAPES: [number, number, number][] = quick
   ? [[137, 1000, 96], [512, 1024, 1024]]
   : [[137, 1000, 96], [2048, 2048, 2048], [2048, 8192, 2048], [2048, 2048, 8192]];
-const TILES: Int8Tile[] = [{ sgm: 2, sgn: 2, prefetch: false }, { sgm: 2, sgn: 2, prefetch: true }, { sgm: 4, sgn: 2, prefetch: true }, { sgm: 2, sgn: 4, prefetch: true }];
+// 64 x 64 and 128 x 64 (int8TileFor's picks), and K blocks per barrier pair (kb) where they fit 48 KB
+const TILES: Int8Tile[] = [{ sgm: 2, sgn: 2, prefetch: true }, { sgm: 4, sgn: 2, prefetch: true }, { sgm: 2, sgn: 2, kb: 2, prefetch: true }, { sgm: 2, sgn: 2, kb: 2, prefetch: false }, { sgm: 2, sgn: 1, kb: 2, prefetch: true }, { sgm: 2, sgn: 1, kb: 4, prefetch: true }];
 const MAX_NMSE = 1e-9;
 
 let failed = false;
@@ -103,7 +104,7 @@ async function shapeRun(ctx: KernelContext, timer: GpuTimer, fmt: WeightFormat, 
     verdict(!err && e <= MAX_NMSE, `${fmt} ${shape} f32 kernel vs CPU`, err ?? `nmse ${e.toExponential(2)}`);
   }
   for (const tile of TILES) for (const placement of placements) {
-    const label = `int8 ${32 * tile.sgm}x${32 * tile.sgn}${tile.prefetch ? ' prefetch' : ''} ${placement.stage}/${placement.res}`;
+    const label = `int8 ${32 * tile.sgm}x${32 * tile.sgn}${(tile.kb ?? 1) > 1 ? ` kb${tile.kb}` : ''}${tile.prefetch ? ' prefetch' : ''} ${placement.stage}/${placement.res}`;
     if (int8WorkgroupBytes(tile, placement) > Number(ctx.device.limits.maxComputeWorkgroupStorageSize)) {
       console.log(`SKIP ${fmt} ${shape} ${label}: needs ${int8WorkgroupBytes(tile, placement)} bytes of workgroup memory, the device allows ${ctx.device.limits.maxComputeWorkgroupStorageSize}`);
       continue;

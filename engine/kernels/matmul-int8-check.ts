@@ -19,7 +19,7 @@ import { gpuBufferFrom, gpuReadback, STORAGE } from '../gpu/buffer-pool.ts';
 import { f32ToF16 } from '../formats/f16.ts';
 import { plansSubmit, type KernelContext } from './context.ts';
 import type { MatmulArgs, MatmulPlan } from './matmul.ts';
-import { matmulInt8Plan, type Int8Tile } from './matmul-int8.ts';
+import { int8TileName, matmulInt8Plan, type Int8Tile } from './matmul-int8.ts';
 import type { WeightFormat } from './weight-layout.ts';
 
 /** The check's product: tokens not a multiple of 32, rows not a multiple of 64, three K blocks. */
@@ -125,7 +125,7 @@ export async function int8CheckResults(device: object): Promise<string[]> {
 export function matmulInt8Checked(ctx: KernelContext, format: WeightFormat, tile: Int8Tile, f32: (a: MatmulArgs) => Promise<MatmulPlan>): Promise<string | null> {
   let byKey = checked.get(ctx.device);
   if (!byKey) checked.set(ctx.device, (byKey = new Map()));
-  const key = `${format} ${tile.sgm}x${tile.sgn}${tile.prefetch === false ? '' : ' prefetch'}`;
+  const key = `${format} ${int8TileName(tile)}`;
   let v = byKey.get(key);
   if (!v) {
     v = checkRun(ctx, format, tile, f32).catch((e: unknown) => `the int8 kernel check failed: ${(e as Error).message}`);

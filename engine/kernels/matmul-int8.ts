@@ -34,11 +34,14 @@ export const INT8_FORMATS: readonly WeightFormat[] = ['Q8_0', 'Q4_0'];
 
 /**
  * Subgroups along M (>= 2) and N (1, 2, 4 or 8) per workgroup, each owning 32 x 32 outputs;
- * prefetch: the next K block's global loads are issued before this block's products.
+ * kb: K blocks of 32 staged and multiplied between one pair of barriers (1, 2 or 4; default 1;
+ * each costs another 4 KiB of i32 results per subgroup); prefetch: the next group's global loads
+ * are issued before this group's products.
  */
 export interface Int8Tile {
   sgm: number;
   sgn: number;
+  kb?: number;
   prefetch?: boolean;
 }
 export const INT8_TILE: Int8Tile = { sgm: 2, sgn: 2, prefetch: true };
@@ -51,15 +54,19 @@ export const INT8_TILE_TALL: Int8Tile = { sgm: 4, sgn: 2, prefetch: true };
  * (K 2048: 0.42 against 0.59 ms; K 8192: 1.63 against 1.91 ms), N = 8192 1.6x slower (2.82
  * against 1.74 ms), so the taller tiling is taken only in the measured band around N = 2048, and
  * only where its workgroup memory (43.5 KB with tiles and results there) fits `wgMax`.
+ * `kb` > 1 (K blocks per barrier pair; bench A/B, modelLoad int8Kb) applies to the chosen
+ * tiling where it fits `wgMax`, else to the 64 x 64 one, else is dropped.
  */
-export function int8TileFor(rows: number, placement: Int8Placement, wgMax: number): Int8Tile {
+export function int8TileFor(rows: number, placement: Int8Placement, wgMax: number, kb = 1): Int8Tile {
   const tall = rows >= 1024 && rows <= 2048 && int8WorkgroupBytes(INT8_TILE_TALL, placement) <= wgMax;
-  return tall ? INT8_TILE_TALL : INT8_TILE;
+  const tile = tall ? INT8_TILE_TALL : INT8_TILE;
+  if (kb === 1) return tile;
+  return [{ ...tile, kb }, { ...INT8_TILE, kb }].find((t) => int8WorkgroupBytes(t, placement) <= wgMax) ?? tile;
 }
 
 /** The tiling matmulInt8Plan takes for `rows` weight rows on this context's device. */
-export function int8TileOf(ctx: KernelContext, rows: number): Int8Tile {
-  return int8TileFor(rows, int8PlacementOf(ctx.device), Number(ctx.device.limits.maxComputeWorkgroupStorageSize));
+export function int8TileOf(ctx: KernelContext, rows: number, kb = 1): Int8Tile {
+  return int8TileFor(rows, int8PlacementOf(ctx.device), Number(ctx.device.limits.maxComputeWorkgroupStorageSize), kb);
 }
 
 /** Shape facts of one adapter's subgroup matrix configuration (GPUSubgroupMatrixConfig). */
@@ -114,21 +121,32 @@ export function int8PlacementOf(device: object): Int8Placement {
 /** The shader defines of one variant (exported for the preprocessing test). */
 export function matmulInt8Defines(ctx: KernelContext, a: { format: WeightFormat; bias?: boolean; accumulate?: boolean; tile?: Int8Tile; placement?: Int8Placement }) {
   const t = a.tile ?? INT8_TILE;
-  if (!(t.sgm >= 2 && [1, 2, 4, 8].includes(t.sgn))) throw new LongreadError('internal', `matmul int8: tiling ${t.sgm}x${t.sgn} is not supported.`, 'Use SGM >= 2 and SGN in 1, 2, 4, 8 (matmul-int8.wgsl staging).');
+  if (!(t.sgm >= 2 && [1, 2, 4, 8].includes(t.sgn) && [1, 2, 4].includes(t.kb ?? 1))) throw new LongreadError('internal', `matmul int8: tiling ${int8TileName(t)} is not supported.`, 'Use SGM >= 2, SGN in 1, 2, 4, 8 and KB in 1, 2, 4 (matmul-int8.wgsl staging).');
   const p = a.placement ?? { stage: 'wg', res: 'wg' };
-  return baseDefines(ctx, { FMT: a.format, SGM: `${t.sgm}u`, SGN: `${t.sgn}u`, BIAS: a.bias === true, ACCUMULATE: a.accumulate === true, PREFETCH: t.prefetch !== false, STAGE_ST: p.stage === 'st', RES_ST: p.res === 'st', SCRATCH: p.stage === 'st' || p.res === 'st' });
+  return baseDefines(ctx, { FMT: a.format, SGM: `${t.sgm}u`, SGN: `${t.sgn}u`, KB: `${t.kb ?? 1}u`, BIAS: a.bias === true, ACCUMULATE: a.accumulate === true, PREFETCH: t.prefetch !== false, STAGE_ST: p.stage === 'st', RES_ST: p.res === 'st', SCRATCH: p.stage === 'st' || p.res === 'st' });
+}
+
+/** A tiling as the benches and check results name it: '2x2', '2x2 kb2', with ' prefetch'. */
+export function int8TileName(t: Int8Tile): string {
+  return `${t.sgm}x${t.sgn}${(t.kb ?? 1) > 1 ? ` kb${t.kb}` : ''}${t.prefetch === false ? '' : ' prefetch'}`;
+}
+
+/** Staged row stride in bytes (matmul-int8.wgsl KS): KB blocks of 32 bytes and 16 bytes of skew. */
+function int8RowStride(t: Int8Tile): number {
+  return 32 * (t.kb ?? 1) + 16;
 }
 
 /** Workgroup memory of a tiling (matmul-int8.wgsl: staged x and w, scales, i32 results; the first and last only where placed there). */
 export function int8WorkgroupBytes(t: Int8Tile, p: Int8Placement = { stage: 'wg', res: 'wg' }): number {
   const bm = 32 * t.sgm;
   const bn = 32 * t.sgn;
-  return (p.stage === 'wg' ? 48 * (bm + bn) : 0) + 4 * 2 * (bm + bn) + (p.res === 'wg' ? 4 * 1024 * t.sgm * t.sgn : 0);
+  const kb = t.kb ?? 1;
+  return (p.stage === 'wg' ? int8RowStride(t) * (bm + bn) : 0) + 4 * 2 * kb * (bm + bn) + (p.res === 'wg' ? 4 * 1024 * kb * t.sgm * t.sgn : 0);
 }
 
 /** Bytes of one workgroup's region of the storage scratch (matmul-int8.wgsl REGION). */
 export function int8RegionBytes(t: Int8Tile, p: Int8Placement): number {
-  return (p.stage === 'st' ? 48 * 32 * (t.sgm + t.sgn) : 0) + (p.res === 'st' ? 4 * 1024 * t.sgm * t.sgn : 0);
+  return (p.stage === 'st' ? int8RowStride(t) * 32 * (t.sgm + t.sgn) : 0) + (p.res === 'st' ? 4 * 1024 * (t.kb ?? 1) * t.sgm * t.sgn : 0);
 }
 
 /** Storage scratch of the largest dispatch of a [rows x cols] product over maxM tokens (0: none needed). */
@@ -149,7 +167,7 @@ export async function matmulInt8Plan(ctx: KernelContext, a: MatmulArgs & { int8T
   const wgMax = Number(ctx.device.limits.maxComputeWorkgroupStorageSize);
   const tile = a.int8Tile ?? int8TileFor(a.rows, placement, wgMax);
   const wgBytes = int8WorkgroupBytes(tile, placement);
-  if (wgBytes > wgMax) throw new LongreadError('internal', `matmul int8: tiling ${tile.sgm}x${tile.sgn} needs ${wgBytes} bytes of workgroup memory, the device allows ${wgMax}.`, 'Use a smaller tiling (INT8_TILE).');
+  if (wgBytes > wgMax) throw new LongreadError('internal', `matmul int8: tiling ${int8TileName(tile)} needs ${wgBytes} bytes of workgroup memory, the device allows ${wgMax}.`, 'Use a smaller tiling (INT8_TILE).');
   for (const [name, ref, bytes] of [['x', a.x, a.maxM * a.cols * 4], ['y', a.y, a.maxM * a.rows * 4], ['bias', a.bias, a.rows * 4]] as const) {
     if (ref && gpuRefSize(ref) < bytes) throw new LongreadError('internal', `matmul: ${name} binding holds ${gpuRefSize(ref)} bytes, needs ${bytes}.`, 'Allocate the activation buffers for maxM tokens.');
   }

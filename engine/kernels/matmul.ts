@@ -69,6 +69,8 @@ export interface MatmulArgs {
    * (Q8_0 / Q4_0 with subgroup matrices); the f32 kernel otherwise. Same rounding of X.
    */
   int8?: boolean;
+  /** The int8 kernel's K blocks per barrier pair (1, 2 or 4; default 1; int8TileFor). */
+  int8Kb?: number;
 }
 
 export interface MatmulPlan extends KernelPlan {
@@ -102,7 +104,7 @@ export async function matmulPlan(ctx: KernelContext, a: MatmulArgs): Promise<Mat
   if (a.int8 && a.activation !== 'f32' && (await matmulInt8Probed(ctx.device, a.format)) === null) {
     // one tiling for the fit, the check and the plan: the kernel is checked on a known answer
     // once per device, format and tiling (matmul-int8-check.ts) before it runs this product
-    const int8 = { ...a, int8Tile: int8TileOf(ctx, a.rows) };
+    const int8 = { ...a, int8Tile: int8TileOf(ctx, a.rows, a.int8Kb) };
     if (matmulInt8Fits(ctx, int8) && (await matmulInt8Checked(ctx, a.format, int8.int8Tile, (r) => matmulF32Plan(ctx, r))) === null) return matmulInt8Plan(ctx, int8);
   }
   return matmulF32Plan(ctx, a);

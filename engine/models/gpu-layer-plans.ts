@@ -56,7 +56,7 @@ import type { ModelHparams } from './hparams.ts';
 export interface LayerPlanEnv extends FusedDecodeEnv {
   kv: KvCache;
   rope: RopeTable;
-  opts: { fuseFfn?: boolean; fuseQuant?: boolean; fuseMergeQuant?: boolean; int8Prefill?: boolean };
+  opts: { fuseFfn?: boolean; fuseQuant?: boolean; fuseMergeQuant?: boolean; int8Prefill?: boolean; int8Kb?: number };
 }
 
 /** Activations of T tokens, f32 row-major. */
@@ -194,7 +194,7 @@ function linear(e: LayerPlanEnv, T: number, name: string, x: BufferRef, y: Buffe
   const t = e.wt(name);
   return T === 1
     ? matvecPlan(ctx, { format: t.format, rows, cols, weight: tensorRef(t), x, y, ...extra })
-    : matmulPlan(ctx, { format: t.format, rows, cols, maxM: T, weight: tensorRef(t), x, y, ...extra, int8: opts.int8Prefill === true });
+    : matmulPlan(ctx, { format: t.format, rows, cols, maxM: T, weight: tensorRef(t), x, y, ...extra, int8: opts.int8Prefill === true, ...(opts.int8Kb ? { int8Kb: opts.int8Kb } : {}) });
 }
 
 /** The block for T tokens: matvec when T = 1, matmul otherwise. */

@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { wgslPreprocess } from '../../engine/gpu/wgsl-loader.ts';
 import type { KernelContext } from '../../engine/kernels/context.ts';
-import { matmulInt8Defines } from '../../engine/kernels/matmul-int8.ts';
+import { int8TileName, matmulInt8Defines } from '../../engine/kernels/matmul-int8.ts';
 import source from '../../shaders/matmul-int8.wgsl';
 import { SPELLINGS } from '../../bench/kernels/smx-probe.ts';
 import { INT8_PLACEMENTS, int8ProbeCode } from '../../engine/kernels/matmul-int8-probe.ts';
@@ -43,9 +43,9 @@ describe('matmul int8: WGSL on Dawn null backend', () => {
   const ctx = { subgroups: true } as KernelContext;
   for (const format of ['Q8_0', 'Q4_0'] as const) {
     for (const [bias, accumulate] of [[false, false], [true, false], [false, true], [true, true]] as const) {
-      for (const tile of [{ sgm: 2, sgn: 2, prefetch: true }, { sgm: 4, sgn: 2, prefetch: false }, { sgm: 2, sgn: 4, prefetch: true }]) {
+      for (const tile of [{ sgm: 2, sgn: 2, prefetch: true }, { sgm: 4, sgn: 2, prefetch: false }, { sgm: 2, sgn: 4, prefetch: true }, { sgm: 2, sgn: 2, kb: 2, prefetch: true }, { sgm: 2, sgn: 1, kb: 4, prefetch: false }]) {
         for (const placement of INT8_PLACEMENTS) {
-        it(`${format}${bias ? ' bias' : ''}${accumulate ? ' acc' : ''} ${tile.sgm}x${tile.sgn}${tile.prefetch ? ' prefetch' : ''} ${placement.stage}/${placement.res}`, async () => {
+        it(`${format}${bias ? ' bias' : ''}${accumulate ? ' acc' : ''} ${int8TileName(tile)} ${placement.stage}/${placement.res}`, async () => {
           const code = wgslPreprocess('matmul-int8.wgsl', source, matmulInt8Defines(ctx, { format, bias, accumulate, tile, placement }));
           expect(code).toMatch(/^(enable|diagnostic)/);
           if (!device) {
