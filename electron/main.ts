@@ -27,7 +27,8 @@ function startEngine(): void {
     serviceName: 'Longread engine',
     stdio: 'inherit',
     // libuv's thread pool (4 threads by default, fixed when the process starts) runs the KV
-    // snapshot reads and their checksums side by side: a larger pool restores a document sooner
+    // snapshot reads side by side (their checksums run on engine/kv/sha-pool.ts's workers): a
+    // larger pool restores a document sooner
     env: { UV_THREADPOOL_SIZE: String(Math.min(16, Math.max(4, os.availableParallelism()))), ...process.env, LONGREAD_ROOT: root, LONGREAD_DATA_DIR: app.getPath('userData') },
   });
   engine.on('exit', (code) => {

@@ -18,10 +18,10 @@
  * --upload write|staged (how restored pages reach the GPU: queue.writeBuffer, or reused mapped
  * staging buffers + copyBufferToBuffer; default the engine's, engine/kv/snapshot.ts) --ahead N
  * (reads in flight; default the engine's) --staging N (mapped staging buffers of 'staged') --verify-first (checksums before each batch's upload, as
- * before verifyLate). Run with UV_THREADPOOL_SIZE set to compare thread pools
- * (reads and checksums share libuv's pool, 4 threads by default; it must be set before Node starts).
+ * before verifyLate). Run with UV_THREADPOOL_SIZE set to compare thread pools (reads run on
+ * libuv's pool, 4 threads by default, set before Node starts; checksums on engine/kv/sha-pool.ts's workers).
  * Checks that every restored run gives the same first token as the cold one. Each reopen is
- * split into phases (main-thread time; reads and checksums run on the thread pool, so `read
+ * split into phases (main-thread time; reads and checksums run on other threads, so `read
  * wait` and `verify` are what could not be overlapped): open (header, fingerprint, size checks),
  * alloc (clear + map the cache), read wait, verify, upload (writeBuffer calls), drain (queue
  * idle after the uploads), prepare wait (question plans still being built after the restore),

@@ -16,6 +16,10 @@
  * rejected as 'version 1, expected 2' and, like any invalid snapshot, discarded and the
  * document prefilled again (then saved as version 2).
  *
+ * Checksums are computed on a few worker threads (sha-pool.ts) straight from the read buffers,
+ * which are SharedArrayBuffers for that: WebCrypto's digest copied every block on the main
+ * thread first, which cost a restore about as much main-thread time as the GPU upload.
+ *
  * Crash safety: written to `<file>.tmp-*`, fsync'd, renamed, directory fsync'd; a reader accepts
  * a file only when the magic, version, header checksum, exact size, every block checksum and
  * the trailer all agree, and the header's fingerprint is the one asked for. So a process killed
@@ -30,6 +34,7 @@ import { promises as fs } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { LongreadError } from '../errors.ts';
+import { shaPoolShared } from './sha-pool.ts';
 
 export const SNAPSHOT_VERSION = 2;
 const MAGIC = Buffer.from('LRKVSNAP');
@@ -88,12 +93,27 @@ function sha(b: Uint8Array): Buffer {
 }
 
 /**
- * sha256 of many blocks at once. WebCrypto digests run on libuv's thread pool, so the blocks of
- * a batch are hashed in parallel (on one thread the hashing alone took longer than reading).
+ * sha256 of many blocks at once, in parallel. Blocks in SharedArrayBuffers go to the worker pool
+ * (sha-pool.ts), which reads them in place; anything else, or everything once the pool has
+ * broken, goes through WebCrypto (libuv's thread pool, after a copy of each block on this thread).
  */
 async function shaMany(blocks: readonly Uint8Array[]): Promise<Buffer[]> {
-  const sums = await Promise.all(blocks.map((p) => webcrypto.subtle.digest('SHA-256', p)));
+  const pool = blocks.every((b) => b.buffer instanceof SharedArrayBuffer) ? shaPoolShared() : null;
+  if (pool) {
+    try {
+      return await pool.digest(blocks);
+    } catch {
+      /* a worker failed (if it died, shaPoolShared() returns null from now on): hash below */
+    }
+  }
+  // WebCrypto refuses shared memory: such a block is copied first
+  const sums = await Promise.all(blocks.map((p) => webcrypto.subtle.digest('SHA-256', p.buffer instanceof SharedArrayBuffer ? new Uint8Array(p) : p)));
   return sums.map((d) => Buffer.from(d));
+}
+
+/** A buffer over shared memory, so the hash workers can read it without a copy. */
+function sharedAlloc(bytes: number): Buffer {
+  return Buffer.from(new SharedArrayBuffer(bytes));
 }
 
 function invalid(file: string, why: string): LongreadError {
@@ -131,20 +151,30 @@ export async function snapshotWrite(file: string, header: SnapshotHeader, pages:
     await fh.write(Buffer.concat([pre, json, sha(Buffer.concat([pre, json]))]));
     const all = createHash('sha256');
     const per = batchBlocks(blockPages * header.pageBytes) * blockPages;
+    // One batch of pages is copied into `out` as block | sum pairs (the sums filled in once the
+    // blocks are hashed, in parallel) and written with one call; `out` is shared memory for the
+    // hash workers and reused by every batch.
+    const out = sharedAlloc(per * header.pageBytes + Math.ceil(per / blockPages) * 32);
     let n = 0;
     let batch: Uint8Array[] = [];
-    // One batch of pages is cut into blocks, hashed (in parallel) and written as one buffer of
-    // block | sum pairs.
     const flush = async () => {
       const blocks: Buffer[] = [];
-      for (let k = 0; k < batch.length; k += blockPages) blocks.push(Buffer.concat(batch.slice(k, k + blockPages)));
+      let off = 0;
+      batch.forEach((p, k) => {
+        out.set(p, off);
+        off += p.length;
+        if ((k + 1) % blockPages === 0 || k === batch.length - 1) {
+          const len = (k % blockPages + 1) * header.pageBytes;
+          blocks.push(out.subarray(off - len, off));
+          off += 32;
+        }
+      });
       const sums = await shaMany(blocks);
-      const parts: Uint8Array[] = [];
       blocks.forEach((d, i) => {
         all.update(sums[i]!);
-        parts.push(d, sums[i]!);
+        out.set(sums[i]!, d.byteOffset - out.byteOffset + d.length);
       });
-      await fh.write(Buffer.concat(parts));
+      await fh.write(out, 0, off);
       batch = [];
     };
     for await (const page of pages) {
@@ -176,7 +206,10 @@ export async function snapshotWrite(file: string, header: SnapshotHeader, pages:
   }
 }
 
-/** A verified block: `data` holds pages `first ..` back to back (pageBytes each). */
+/**
+ * A verified block: `data` holds pages `first ..` back to back (pageBytes each), in a
+ * SharedArrayBuffer (the hash workers read it): Dawn's queue.writeBuffer crashes on such views.
+ */
 export interface SnapshotBlock {
   first: number;
   data: Uint8Array;
@@ -208,8 +241,8 @@ export interface SnapshotReader {
 /**
  * Where a restore's time goes on the consumer's thread (engine/kv/snapshot.ts adds its own
  * phases): waiting for reads that are not done yet, and waiting for the checksums of a batch.
- * Reads and hashes run on libuv's thread pool, so these are the parts the consumer could not
- * overlap with its own work.
+ * Reads run on libuv's thread pool and hashes on worker threads (sha-pool.ts), so these are the
+ * parts the consumer could not overlap with its own work.
  */
 export interface SnapshotReadStats {
   readWaitMs: number;
@@ -300,6 +333,7 @@ export async function snapshotOpen(file: string, expectedFingerprint: string, op
       }
     };
     const stride = blockPages * header.pageBytes + 32;
+    shaPoolShared(); // its workers start while the caller prepares and the first reads run
     const layout: BlockLayout = { body, blockPages, stride, nBlocks };
     return { header, blockPages, batches: () => readBatches(file, fh, header, layout, { ...opts, step: batchBlocks(stride - 32, opts.batchBytes) }, close), close };
   } finally {
@@ -317,7 +351,7 @@ async function* readBatches(file: string, fh: FileHandle, header: SnapshotHeader
   const read = async (j: number): Promise<Buffer> => {
     const from = body + j * stride;
     const len = Math.min(from + step * stride, end) - from;
-    const b = (opts.recycle ? (spare.pop() ?? Buffer.allocUnsafeSlow(step * stride)) : Buffer.allocUnsafe(len)).subarray(0, len);
+    const b = (opts.recycle ? (spare.pop() ?? sharedAlloc(step * stride)) : sharedAlloc(len)).subarray(0, len);
     let got = 0;
     while (got < b.length) {
       const { bytesRead } = await fh.read(b, got, b.length - got, from + got);

@@ -228,10 +228,11 @@ export async function kvSnapshotRestore(kv: KvCache, file: string, fingerprint: 
   // (verifyLate: the hashing overlaps the upload; the next batches are being read meanwhile);
   // damage found at any point empties the cache again before the error reaches the caller.
   // The reader recycles its buffers: a batch must be fully handed over (writeBuffer copies)
-  // before the loop asks for the next one.
+  // before the loop asks for the next one. They are shared memory (for the hash workers), which
+  // Dawn's writeBuffer does not take (a segfault with webgpu 0.6.2): 'write' copies each run first.
   const staged = (opts.upload ?? SNAPSHOT_UPLOAD_DEFAULT) === 'staged' ? new StagedUploader(kv, pages, Math.max(1, opts.staging ?? SNAPSHOT_STAGING_DEFAULT)) : null;
   const write = (block: { first: number; data: Uint8Array }) =>
-    blockRuns(kv, pages, block.first, block.data, (arena, dst, from, to) => kv.device.queue.writeBuffer(arena, dst, block.data.subarray(from, to) as Uint8Array<ArrayBuffer>));
+    blockRuns(kv, pages, block.first, block.data, (arena, dst, from, to) => kv.device.queue.writeBuffer(arena, dst, new Uint8Array(block.data.subarray(from, to))));
   try {
     for await (const b of s.batches()) {
       t = performance.now();
