@@ -31,7 +31,7 @@ import { LongreadError } from '../errors.ts';
 import { gpuRefSize, type BufferRef } from '../gpu/buffer-pool.ts';
 import { activationFormatOf, activationRoundPlan, activationScratch, type ActivationRoundPlan, type ActivationScratch } from './act-quant.ts';
 import { baseDefines, ParamsWriter, planCreate, type DispatchPlan, type KernelContext, type KernelPlan } from './context.ts';
-import { int8TileOf, matmulInt8Fits, matmulInt8Plan, matmulInt8Probed } from './matmul-int8.ts';
+import { int8TileOf, matmulInt8Fits, matmulInt8Plan, matmulInt8Probed, type Int8Tune } from './matmul-int8.ts';
 import { matmulInt8Checked } from './matmul-int8-check.ts';
 import { softwareAdapter } from './matvec.ts';
 import { weightRowBytes, weightSplit, type WeightFormat, type WeightPart, type WeightSlice } from './weight-layout.ts';
@@ -69,8 +69,8 @@ export interface MatmulArgs {
    * (Q8_0 / Q4_0 with subgroup matrices); the f32 kernel otherwise. Same rounding of X.
    */
   int8?: boolean;
-  /** The int8 kernel's K blocks per barrier pair (1, 2 or 4; default 1; int8TileFor). */
-  int8Kb?: number;
+  /** Variants of the int8 kernel's tiling (int8TileFor): bench A/B runs. */
+  int8Tune?: Int8Tune;
 }
 
 export interface MatmulPlan extends KernelPlan {
@@ -104,7 +104,7 @@ export async function matmulPlan(ctx: KernelContext, a: MatmulArgs): Promise<Mat
   if (a.int8 && a.activation !== 'f32' && (await matmulInt8Probed(ctx.device, a.format)) === null) {
     // one tiling for the fit, the check and the plan: the kernel is checked on a known answer
     // once per device, format and tiling (matmul-int8-check.ts) before it runs this product
-    const int8 = { ...a, int8Tile: int8TileOf(ctx, a.rows, a.int8Kb) };
+    const int8 = { ...a, int8Tile: int8TileOf(ctx, a.rows, a.int8Tune) };
     if (matmulInt8Fits(ctx, int8) && (await matmulInt8Checked(ctx, a.format, int8.int8Tile, (r) => matmulF32Plan(ctx, r))) === null) return matmulInt8Plan(ctx, int8);
   }
   return matmulF32Plan(ctx, a);

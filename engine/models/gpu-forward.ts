@@ -47,6 +47,7 @@ import { kvEncodeWriteBack, kvOffloadedLayers, kvStageIn, kvStagingSlots, kvStep
 import { actsCreate, actsDispose, decodeLayerOps, layerPlans, type Acts, type LayerPlanEnv, type LayerPlans } from './gpu-layer-plans.ts';
 import { tensorRef, type GpuTensor } from './gpu-weights.ts';
 import type { ModelHparams } from './hparams.ts';
+import type { Int8Tune } from '../kernels/matmul-int8.ts';
 
 /**
  * Weight groups that decode reads as one stacked matrix when they were uploaded into one buffer
@@ -115,7 +116,7 @@ export interface OpTime {
   dispatches: number;
 }
 
-export async function gpuForwardCreate(ctx: KernelContext, hp: ModelHparams, w: Map<string, GpuTensor>, kv: KvCache, opts: { chunk?: number; stack?: boolean; fuseFfn?: boolean; fuseQuant?: boolean; fuseMergeQuant?: boolean; int8Prefill?: boolean; int8Kb?: number } = {}): Promise<GpuForward> {
+export async function gpuForwardCreate(ctx: KernelContext, hp: ModelHparams, w: Map<string, GpuTensor>, kv: KvCache, opts: { chunk?: number; stack?: boolean; fuseFfn?: boolean; fuseQuant?: boolean; fuseMergeQuant?: boolean; int8Prefill?: boolean; int8Tune?: Int8Tune } = {}): Promise<GpuForward> {
   const device = ctx.device;
   const chunk = Math.max(1, Math.min(opts.chunk ?? 512, kv.maxTokens));
   const wt = (name: string) => {

@@ -48,6 +48,7 @@ import type { KvCache } from '../kv/kv-cache.ts';
 import { fusedDecodeAttnOutput, fusedDecodeFfn, fusedDecodeNormGateUp, fusedDecodeQkv, fusedDecodeSwigluDown, type FusedDecodeEnv, type NamedPlans } from './gpu-decode-fused.ts';
 import { fusedRef, tensorRef } from './gpu-weights.ts';
 import type { ModelHparams } from './hparams.ts';
+import type { Int8Tune } from '../kernels/matmul-int8.ts';
 
 /**
  * What the layer plans read: the fused helpers' env, the KV cache (whose per-layer views the
@@ -56,7 +57,7 @@ import type { ModelHparams } from './hparams.ts';
 export interface LayerPlanEnv extends FusedDecodeEnv {
   kv: KvCache;
   rope: RopeTable;
-  opts: { fuseFfn?: boolean; fuseQuant?: boolean; fuseMergeQuant?: boolean; int8Prefill?: boolean; int8Kb?: number };
+  opts: { fuseFfn?: boolean; fuseQuant?: boolean; fuseMergeQuant?: boolean; int8Prefill?: boolean; int8Tune?: Int8Tune };
 }
 
 /** Activations of T tokens, f32 row-major. */
@@ -194,7 +195,7 @@ function linear(e: LayerPlanEnv, T: number, name: string, x: BufferRef, y: Buffe
   const t = e.wt(name);
   return T === 1
     ? matvecPlan(ctx, { format: t.format, rows, cols, weight: tensorRef(t), x, y, ...extra })
-    : matmulPlan(ctx, { format: t.format, rows, cols, maxM: T, weight: tensorRef(t), x, y, ...extra, int8: opts.int8Prefill === true, ...(opts.int8Kb ? { int8Kb: opts.int8Kb } : {}) });
+    : matmulPlan(ctx, { format: t.format, rows, cols, maxM: T, weight: tensorRef(t), x, y, ...extra, int8: opts.int8Prefill === true, ...(opts.int8Tune ? { int8Tune: opts.int8Tune } : {}) });
 }
 
 /** The block for T tokens: matvec when T = 1, matmul otherwise. */

@@ -27,6 +27,7 @@ import { weightsUpload } from './gpu-weights.ts';
 import { tensorMapCheck, type ModelHparams } from './hparams.ts';
 import { modelFileOpen, type ModelFile } from './model-file.ts';
 import { architectureFor } from './registry.ts';
+import type { Int8Tune } from '../kernels/matmul-int8.ts';
 
 export interface LoadedModel {
   info: ModelInfo;
@@ -78,8 +79,8 @@ export interface ModelLoadOptions {
    * kernel runs, so the option is safe on any device. false: always the f32 kernel (A/B runs).
    */
   int8Prefill?: boolean;
-  /** The int8 prefill kernel's K blocks per barrier pair (1, 2 or 4; default 1): A/B runs (e2e-bench --int8-kb). */
-  int8Kb?: number;
+  /** Variants of the int8 prefill kernel's tiling (matmul-int8.ts Int8Tune): A/B runs (e2e-bench --int8-kb, --int8-unroll). */
+  int8Tune?: Int8Tune;
 }
 
 /** Default allocated context when none is asked for. */
@@ -210,7 +211,7 @@ export async function modelLoad(gpu: Gpu, p: string, opts: ModelLoadOptions = {}
     weights = await weightsUpload(device, file, names, opts.onProgress, opts.signal, opts.fuseWeights === false ? [] : decodeFuseGroups(hp.nLayers));
     device.pushErrorScope('out-of-memory');
     device.pushErrorScope('validation');
-    const forward = await gpuForwardCreate(ctx, hp, weights, k, { chunk, stack: opts.fuseWeights !== false, fuseFfn: opts.fuseFfn === true, fuseQuant: opts.fuseQuant !== false, fuseMergeQuant: opts.fuseMergeQuant === true, int8Prefill: opts.int8Prefill !== false, ...(opts.int8Kb ? { int8Kb: opts.int8Kb } : {}) });
+    const forward = await gpuForwardCreate(ctx, hp, weights, k, { chunk, stack: opts.fuseWeights !== false, fuseFfn: opts.fuseFfn === true, fuseQuant: opts.fuseQuant !== false, fuseMergeQuant: opts.fuseMergeQuant === true, int8Prefill: opts.int8Prefill !== false, ...(opts.int8Tune ? { int8Tune: opts.int8Tune } : {}) });
     const validation = await device.popErrorScope();
     const oomForward = await device.popErrorScope();
     if (oomForward) {
