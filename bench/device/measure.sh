@@ -2,7 +2,7 @@
 # One measuring call on the GPU machine (device tool), after `pack.sh --peer` of e2e-bench, snapshot-bench,
 # kernels/run and kernels/smx and `bench/device-tree.sh vocab off`; carry [".devpack", ".benchvocab"].
 #   source .devpack/enter.sh && bash bench/device/measure.sh [steps]
-# steps (default all): smx e2e snap loops; also ops (decode attention sweep), kern (run.mjs: matvec / matmul table, KERN_ARGS), ab (e2e again with AB_ARGS, default --no-fuse-quant; ab2, ab3... with AB2_ARGS...) (snap2, snap3...: the same with other SNAP_ARGS via SNAP2_ARGS...).
+# steps (default all): smx e2e snap loops; also host (bench/e2e/host-cost.mjs: a decode step's host time at 16 and 24 layers), ops (decode attention sweep), kern (run.mjs: matvec / matmul table, KERN_ARGS), ab (e2e again with AB_ARGS, default --no-fuse-quant; ab2, ab3... with AB2_ARGS...) (snap2, snap3...: the same with other SNAP_ARGS via SNAP2_ARGS...).
 # Env: SMX_ARGS (e.g. --q8), MODELS / CTX (e2e, ab), E2E_ARGS (e2e, e.g. --repeat 3), OPS_ARGS (ops, e.g. --warm-ms=2000), E2E_S / AB_S / SNAP_S (timeouts), SNAP_ARGS, TOTAL_S. Every table and log goes into one $OUT/res.tgz
 # (the device tool brings back at most 8 files) and a short $OUT/summary.txt.
 set -u
@@ -22,6 +22,7 @@ for s in $steps; do case $s in
        grep -E "^\|" $R/$s/e2e.md 2>/dev/null | tee -a $R/summary.txt ;;
   snap*) v="${s^^}_ARGS"; log "$s ${!v:-}"; mkdir -p $R/$s; OUT=$R/$s UV_THREADPOOL_SIZE=16 timeout ${SNAP_S:-110} node .devpack/snapshot-bench.mjs --ctx 32768 --drop-caches --runs 2 ${!v:-} > $R/$s/log.txt 2>&1; log "$s rc=$?"
        grep -E "^\|" $R/$s/snapshot.md 2>/dev/null | tail -8 | tee -a $R/summary.txt ;;
+  host) log host; for L in 16 24; do timeout 60 node .devpack/host-cost.mjs --layers $L --steps 400 2>&1 | grep -v '^Warning' | tail -2 | tee -a $R/summary.txt; done ;;
   ops) log ops; mkdir -p $R/ops; OUT=$R/ops timeout ${OPS_S:-90} node .devpack/ops.mjs --only=decode ${OPS_ARGS:-} > $R/ops/log.txt 2>&1; log "ops rc=$?"
        grep -E "^- best" $R/ops/ops.md 2>/dev/null | tee -a $R/summary.txt ;;
   kern) log kern; mkdir -p $R/kern; OUT=$R/kern timeout ${KERN_S:-120} node .devpack/run.mjs ${KERN_ARGS---no-sweep} > $R/kern/log.txt 2>&1; log "kern rc=$?"

@@ -4,8 +4,11 @@
  * is counted), on a random-weight model of the given shape and layer count. The GPU time is not
  * in it, so lavapipe measures it too; it says how many tokens/s the host alone allows.
  *
- *   node --import ./bin/register.mjs bench/e2e/host-cost.ts [--shape tiny-qwen2] [--layers 24] [--type Q4_0] [--steps 64]
- *   (or any TS runner; on the GPU machine bundle it with pack.sh)
+ *   node --import ./bin/register.mjs bench/e2e/host-cost.ts [--shape tiny-qwen2] [--layers 24] [--type Q4_0] [--steps 64] [--safe]
+ *   (on the GPU machine: pack.sh bench/e2e/host-cost.ts, then node .devpack/host-cost.mjs)
+ *
+ * The default is the Qwen2.5-0.5B shape's 24 layers at a tiny width: the host's work per step
+ * follows the dispatches, not the tensor sizes. --safe: the device without Dawn's unsafe APIs.
  */
 
 import os from 'node:os';
