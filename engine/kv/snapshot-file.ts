@@ -217,9 +217,10 @@ export interface SnapshotBlock {
 
 /** A run of consecutive verified pages: `pages[k]` is page `first + k` (views into `blocks`). */
 export interface SnapshotBatch {
+  /** index of the batch's first page */
   first: number;
-  pages: Uint8Array[];
-  /** the same pages as whole checksummed blocks, in order */
+  /** its pages as whole checksummed blocks (each block's pages back to back), in order; no
+   * per-page views: a 1 GiB restore would make 65,536 of them */
   blocks: SnapshotBlock[];
 }
 
@@ -413,8 +414,7 @@ async function* readBatches(file: string, fh: FileHandle, header: SnapshotHeader
       }
       more();
       if (!opts.verifyLate) await check(x);
-      const pages = blocks.flatMap((k) => Array.from({ length: k.data.length / pageBytes }, (_, i) => k.data.subarray(i * pageBytes, (i + 1) * pageBytes)));
-      yield { first: j0 * blockPages, pages, blocks };
+      yield { first: j0 * blockPages, blocks };
       // verifyLate: the batch was hashed while the consumer used it; damage throws before any
       // later batch is yielded and before the generator ends
       if (opts.verifyLate) await check(x);
@@ -443,8 +443,11 @@ export interface SnapshotRead {
  */
 export async function snapshotRead(file: string, expectedFingerprint: string): Promise<SnapshotRead> {
   const r = await snapshotOpen(file, expectedFingerprint);
+  const { pageBytes } = r.header;
   const pages: Uint8Array[] = [];
-  for await (const b of r.batches()) pages.push(...b.pages);
+  for await (const b of r.batches()) {
+    for (const k of b.blocks) for (let o = 0; o < k.data.length; o += pageBytes) pages.push(k.data.subarray(o, o + pageBytes));
+  }
   return {
     header: r.header,
     page: (i: number) => {
