@@ -50,6 +50,7 @@ import { LongreadError } from '../errors.ts';
 import type { BufferRef } from '../gpu/buffer-pool.ts';
 import { ACTIVATION_BLOCK } from '../reference/ops-act-quant.ts';
 import { baseDefines, kernelScratch, ParamsWriter, planCreate, type DispatchPlan, type KernelContext, type KernelPlan } from './context.ts';
+import { UNIFORM } from '../gpu/buffer-pool.ts';
 import { activationQuantizeBytes, activationQuantizeOut, type ActivationFormat, type QuantizedActivation } from './act-quant.ts';
 import { KV_PAGE_TOKENS, kvPagesFor, type KvLayerView } from './kv-layout.ts';
 import { softwareAdapter } from './matvec.ts';
@@ -265,7 +266,10 @@ export async function decodeAttentionPlan(ctx: KernelContext, a: DecodeAttention
   let kvLen = 0;
   const quant = a.quantizeOut ? decodeQuantOut(ctx, a.quantizeOut, a.nHeads * headDim) : null;
   // Layout 'auto' keeps only the bindings an entry point uses: list exactly those.
-  const common = { name: 'attention-decode.wgsl', source, defines, params: state.bytes };
+  // one params uniform for the entry points below, written once per update (not once per plan)
+  const paramsBuf = ctx.device.createBuffer({ size: state.bytes.byteLength, usage: UNIFORM, label: 'attention-decode:params' });
+  ctx.device.queue.writeBuffer(paramsBuf, 0, state.bytes);
+  const common = { name: 'attention-decode.wgsl', source, defines, params: state.bytes, sharedParams: paramsBuf };
   let passes: (DispatchPlan | null)[];
   try {
     passes = await Promise.all([
@@ -289,6 +293,7 @@ export async function decodeAttentionPlan(ctx: KernelContext, a: DecodeAttention
     ]);
   } catch (e) {
     quant?.free();
+    paramsBuf.destroy();
     throw e;
   }
   const [main, reduce, norm] = [passes[0]!, passes[1]!, passes[2] ?? null];
@@ -306,7 +311,7 @@ export async function decodeAttentionPlan(ctx: KernelContext, a: DecodeAttention
       }
       kvLen = n;
       state = params(n);
-      for (const p of plans) p.writeParams(state.bytes);
+      ctx.device.queue.writeBuffer(paramsBuf, 0, state.bytes);
       main.workgroups[0] = state.nChunks;
       if (norm) norm.workgroups[0] = Math.ceil(n / 256);
     },
@@ -322,6 +327,7 @@ export async function decodeAttentionPlan(ctx: KernelContext, a: DecodeAttention
     dispose() {
       for (const p of plans) p.dispose();
       quant?.free();
+      paramsBuf.destroy();
     },
   };
   return plan;
