@@ -215,7 +215,7 @@ export interface SnapshotBlock {
   data: Uint8Array;
 }
 
-/** A run of consecutive verified pages: `pages[k]` is page `first + k` (views into `blocks`). */
+/** A run of consecutive verified pages, as the checksummed blocks that hold them. */
 export interface SnapshotBatch {
   /** index of the batch's first page */
   first: number;
