@@ -15,7 +15,7 @@
  * --same-model (reopen on the model that prefilled; by default the model is loaded again after
  * the save, so the reopens start from fresh pipelines and plan sets, as after a restart)
  * --no-prepare (do not build the question's prefill plans while the snapshot is read)
- * --upload write|staged (how restored pages reach the GPU: queue.writeBuffer, or reused mapped
+ * --upload write|staged|direct (how restored pages reach the GPU: queue.writeBuffer, or reused mapped
  * staging buffers + copyBufferToBuffer; default the engine's, engine/kv/snapshot.ts) --ahead N
  * (reads in flight; default the engine's) --staging N (mapped staging buffers of 'staged') --verify-first (checksums before each batch's upload, as
  * before verifyLate). Run with UV_THREADPOOL_SIZE set to compare thread pools (reads run on

@@ -125,7 +125,7 @@ describe('KV tiers', () => {
       kvTiersEnable(m2.kv);
       await kvPagesOffload(m2.kv, 0, 'disk');
       await kvPagesOffload(m2.kv, 4, 'ram');
-      for (const [target, upload] of [[base, 'write'], [m2, 'write'], [m2, 'staged']] as const) {
+      for (const [target, upload] of [[base, 'write'], [m2, 'write'], [m2, 'staged'], [base, 'direct'], [m2, 'direct']] as const) {
         const ids = await kvSnapshotRestore(target.kv, snap, 'fp', { upload });
         expect(ids).toEqual(q1);
         // a restore maps each GPU layer's pages as one ascending run (one upload per block)
@@ -141,6 +141,15 @@ describe('KV tiers', () => {
         const r = await s.generate({ promptTokens: q1, ...greedy });
         expect(r.stats.reusedPrefix).toBe(q1.length - 1);
         expect(r.tokens).toEqual(want1);
+      }
+      // a damaged block: every upload path throws snapshot-invalid and leaves the cache empty
+      const bytes = fs.readFileSync(snap);
+      bytes[bytes.length - 40 - 32 - 100]! ^= 0x40; // page data of the last block
+      const bad = path.join(dir, 'bad.kvsnap');
+      fs.writeFileSync(bad, bytes);
+      for (const upload of ['write', 'staged', 'direct'] as const) {
+        await expect(kvSnapshotRestore(base.kv, bad, 'fp', { upload })).rejects.toMatchObject({ code: 'snapshot-invalid' });
+        expect(base.kv.mappedTokens).toBe(0);
       }
     } finally {
       m.dispose();

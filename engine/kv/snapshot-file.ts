@@ -213,6 +213,8 @@ export async function snapshotWrite(file: string, header: SnapshotHeader, pages:
 export interface SnapshotBlock {
   first: number;
   data: Uint8Array;
+  /** where `data` starts in its batch's span of the file (SnapshotBatch.span) */
+  at: number;
 }
 
 /** A run of consecutive verified pages, as the checksummed blocks that hold them. */
@@ -222,6 +224,8 @@ export interface SnapshotBatch {
   /** its pages as whole checksummed blocks (each block's pages back to back), in order; no
    * per-page views: a 1 GiB restore would make 65,536 of them */
   blocks: SnapshotBlock[];
+  /** the file bytes the batch was read from: its blocks and their checksums, back to back */
+  span: { offset: number; length: number };
 }
 
 export interface SnapshotReader {
@@ -371,13 +375,13 @@ async function* readBatches(file: string, fh: FileHandle, header: SnapshotHeader
     for (let j = j0, off = 0; j < Math.min(j0 + step, nBlocks); j++) {
       const first = j * blockPages;
       const len = Math.min(blockPages, nPages - first) * pageBytes;
-      blocks.push({ first, data: b.subarray(off, off + len) });
+      blocks.push({ first, data: b.subarray(off, off + len), at: off });
       stored.push(b.subarray(off + len, off + len + 32));
       off += len + 32;
     }
     const sums = shaMany(blocks.map((k) => k.data));
     sums.catch(() => undefined); // observed in check(); the consumer may stop early
-    return { b, readAt, blocks, stored, sums };
+    return { b, readAt, blocks, stored, sums, span: { offset: body + j0 * stride, length: b.length } };
   };
   type Batch = Awaited<ReturnType<typeof readAndHash>>;
   const all = createHash('sha256');
@@ -407,14 +411,14 @@ async function* readBatches(file: string, fh: FileHandle, header: SnapshotHeader
     for (let j0 = 0; j0 < nBlocks; j0 += step) {
       const c0 = performance.now();
       const x = await inFlight.shift()!;
-      const { b, readAt, blocks } = x;
+      const { b, readAt, blocks, span } = x;
       if (stats) {
         stats.readWaitMs += Math.max(0, readAt - c0);
         stats.bytes += b.length;
       }
       more();
       if (!opts.verifyLate) await check(x);
-      yield { first: j0 * blockPages, blocks };
+      yield { first: j0 * blockPages, blocks, span };
       // verifyLate: the batch was hashed while the consumer used it; damage throws before any
       // later batch is yielded and before the generator ends
       if (opts.verifyLate) await check(x);

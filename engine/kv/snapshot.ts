@@ -9,17 +9,21 @@
  * Pages go out one layer at a time through a MAP_READ staging buffer (memory stays at one
  * layer's worth) and come back into freshly mapped physical pages, one upload per run of pages
  * that are consecutive in both the file and the arena: through a few reused mapped staging
- * buffers and copyBufferToBuffer ('staged', the default) or with queue.writeBuffer ('write').
+ * buffers and copyBufferToBuffer ('staged', the default), read from the file straight into such
+ * buffers ('direct', no main-thread copy; not yet measured on a GPU) or with queue.writeBuffer ('write').
  * Page order in the file: layer, then KV head, then logical page. Layers whose pages live in
  * RAM / on disk (kv-tiers.ts) are read from and restored into their tier; a restore applies
  * the memory planner's policy for the snapshot's length first.
  */
 
+import { promises as fs } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
+import path from 'node:path';
 import { LongreadError } from '../errors.ts';
 import { KV_PAGE_TOKENS, kvPageBytes, kvPagesFor, kvTableIndex } from '../kernels/kv-layout.ts';
 import { kvCacheTruncate, type KvCache } from './kv-cache.ts';
 import { kvEnsure, kvHostPageRead, kvHostPageWrite, kvTierOf } from './kv-tiers.ts';
-import { snapshotOpen, snapshotWrite, type SnapshotHeader, type SnapshotReadStats } from './snapshot-file.ts';
+import { snapshotOpen, snapshotWrite, type SnapshotBatch, type SnapshotHeader, type SnapshotReadStats } from './snapshot-file.ts';
 
 /**
  * Where a restore's time went on the main thread (bench/kv-tiers/snapshot-bench.ts prints it):
@@ -112,7 +116,7 @@ function blockRuns(kv: KvCache, pages: number, first: number, data: Uint8Array, 
 }
 
 /** How restored pages reach the GPU (see kvSnapshotRestore). */
-export type SnapshotUpload = 'write' | 'staged';
+export type SnapshotUpload = 'write' | 'staged' | 'direct';
 
 /**
  * The restore's defaults, from the H200 run of bench/kv-tiers/snapshot-bench.ts (32K-token
@@ -181,6 +185,61 @@ class StagedUploader {
   }
 }
 
+/**
+ * The 'direct' upload: each batch's span of the file is read a second time (from the page cache,
+ * on libuv's pool) straight into a mapped staging buffer, so the main thread copies nothing;
+ * 'staged' spends ~0.35 s per GiB of main-thread copying on an H100 host (BENCHMARKS.md, eighth
+ * run). The reader's own copy is the one the checksums verify: both are the same bytes of one
+ * open file, which the writer never changes in place (snapshots are replaced by rename). Pages
+ * of off-GPU layers go to their tier from the verified copy at once. `count` staging buffers
+ * take turns, so that many reads and uploads are in flight.
+ */
+class DirectUploader {
+  private readonly slots: { buf: GPUBuffer | null; ready: Promise<void> }[];
+  private next = 0;
+
+  constructor(private readonly kv: KvCache, private readonly pages: number, count: number, private readonly fh: FileHandle, private readonly file: string) {
+    this.slots = Array.from({ length: count }, () => ({ buf: null, ready: Promise.resolve() }));
+  }
+
+  async batch(b: SnapshotBatch): Promise<void> {
+    // runs of GPU pages as (offset in the span, arena, offset in the arena, bytes); host pages now
+    const runs: [number, GPUBuffer, number, number][] = [];
+    for (const k of b.blocks) blockRuns(this.kv, this.pages, k.first, k.data, (arena, dst, from, to) => runs.push([k.at + from, arena, dst, to - from]));
+    if (!runs.length) return;
+    const slot = this.slots[this.next]!;
+    this.next = (this.next + 1) % this.slots.length;
+    await slot.ready; // its previous batch's copies have run and it is mapped again (or a read failed: thrown here)
+    if (!slot.buf || slot.buf.size < b.span.length) {
+      slot.buf?.destroy();
+      slot.buf = this.kv.device.createBuffer({ size: b.span.length, usage: 0x02 | 0x04, mappedAtCreation: true, label: 'kv:snapshot-in' }); // MAP_WRITE | COPY_SRC
+    }
+    const buf = slot.buf;
+    slot.ready = (async () => {
+      const mapped = new Uint8Array(buf.getMappedRange(0, b.span.length));
+      for (let got = 0; got < mapped.length; ) {
+        const { bytesRead } = await this.fh.read(mapped, got, mapped.length - got, b.span.offset + got);
+        if (bytesRead === 0) throw new LongreadError('snapshot-invalid', `The KV snapshot ${path.basename(this.file)} is not usable: it ended early (truncated while reading?).`, 'It will be discarded and the document prefilled again.', { file: this.file });
+        got += bytesRead;
+      }
+      buf.unmap();
+      const enc = this.kv.device.createCommandEncoder({ label: 'kv:snapshot-in' });
+      for (const [src, arena, dst, n] of runs) enc.copyBufferToBuffer(buf, src, arena, dst, n);
+      this.kv.device.queue.submit([enc.finish()]);
+      await buf.mapAsync(0x0002); // GPUMapMode.WRITE: resolves after the copies above have run
+    })();
+    slot.ready.catch(() => undefined); // observed by the slot's next batch or finish()
+  }
+
+  /** Waits for every read and copy and frees the staging buffers; `rethrow`: a failed read's error. */
+  async finish(rethrow: boolean): Promise<void> {
+    const r = await Promise.allSettled(this.slots.map((s) => s.ready));
+    for (const s of this.slots) s.buf?.destroy();
+    const bad = r.find((x) => x.status === 'rejected');
+    if (rethrow && bad) throw (bad as PromiseRejectedResult).reason;
+  }
+}
+
 /** Saves the K/V of the first `tokenIds.length` tokens of the cache. */
 export async function kvSnapshotSave(kv: KvCache, tokenIds: readonly number[], file: string, fingerprint: string, engineVersion: string): Promise<void> {
   const tokens = tokenIds.length;
@@ -230,20 +289,37 @@ export async function kvSnapshotRestore(kv: KvCache, file: string, fingerprint: 
   // The reader recycles its buffers: a batch must be fully handed over (writeBuffer copies)
   // before the loop asks for the next one. They are shared memory (for the hash workers), which
   // Dawn's writeBuffer does not take (a segfault with webgpu 0.6.2): 'write' copies each run first.
-  const staged = (opts.upload ?? SNAPSHOT_UPLOAD_DEFAULT) === 'staged' ? new StagedUploader(kv, pages, Math.max(1, opts.staging ?? SNAPSHOT_STAGING_DEFAULT)) : null;
+  const upload = opts.upload ?? SNAPSHOT_UPLOAD_DEFAULT;
+  const count = Math.max(1, opts.staging ?? SNAPSHOT_STAGING_DEFAULT);
+  const staged = upload === 'staged' ? new StagedUploader(kv, pages, count) : null;
+  let fh: FileHandle | null = null;
+  let direct: DirectUploader | null = null;
   const write = (block: { first: number; data: Uint8Array }) =>
     blockRuns(kv, pages, block.first, block.data, (arena, dst, from, to) => kv.device.queue.writeBuffer(arena, dst, new Uint8Array(block.data.subarray(from, to))));
   try {
+    if (upload === 'direct') {
+      fh = await fs.open(file, 'r');
+      direct = new DirectUploader(kv, pages, count, fh, file);
+    }
     for await (const b of s.batches()) {
       t = performance.now();
       if (staged) await staged.batch(b.blocks);
+      else if (direct) await direct.batch(b);
       else b.blocks.forEach(write);
       if (stats) stats.uploadMs += performance.now() - t;
     }
+    // 'direct': the last reads and copies (drain)
+    t = performance.now();
+    await direct?.finish(true);
+    if (stats) stats.drainMs += performance.now() - t;
   } catch (e) {
+    await s.close(); // (the reader closes itself once its batches have started)
     await staged?.finish();
+    await direct?.finish(false);
     kvCacheTruncate(kv, 0);
     throw e;
+  } finally {
+    await fh?.close();
   }
   t = performance.now();
   await staged?.finish();
