@@ -9,7 +9,9 @@
  *   const sums = await pool.digest([view1, view2]);        // views into SharedArrayBuffers
  *
  * The worker is an inline script (`eval: true`), so a bundle of any entry point (esbuild, one
- * file) carries it. Workers are ref'd only while they have requests, so an idle pool never keeps
+ * file) carries it. Written here rather than on a general pool such as piscina: those start
+ * their workers from a module file, which the one-file bundles (the GPU machine's, the engine
+ * host's) do not ship, and this job is one message type of a few lines. Workers are ref'd only while they have requests, so an idle pool never keeps
  * a process alive. A worker that dies rejects its pool's pending requests with an `internal`
  * LongreadError and marks the pool broken: callers fall back to hashing another way.
  */
