@@ -71,6 +71,7 @@ struct Params {
 #endif
 
 #include "common/quant-bytes.wgsl"
+#include "common/matmul-store.wgsl"
 
 const WG = SGM * SGN * 32u;
 const BM = SGM * 32u;
@@ -208,24 +209,6 @@ fn put(st: Stage, lid: u32, p: u32) {
   }
 }
 
-#ifdef UNROLL
-// Output (m, n) of this dispatch's W rows, with the bias and the accumulate epilogues.
-fn store(acc: f32, m: u32, n: u32) {
-  if (m >= P.m || n >= P.n) {
-    return;
-  }
-  let yi = m * P.y_stride + P.y_base + n;
-  var v = acc;
-#ifdef BIAS
-  v += B[P.y_base + n];
-#endif
-#ifdef ACCUMULATE
-  v += Y[yi];
-#endif
-  Y[yi] = v;
-}
-
-#endif
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32, @builtin(subgroup_id) sg: u32, @builtin(subgroup_invocation_id) lane: u32) {
   let region = (wid.y * nwg.x + wid.x) * REGION;
@@ -291,58 +274,21 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
       let sxb = (p * KB + b) * BM + sm * 32u;
       let swb = (p * KB + b) * BN + sn * 32u;
 #ifdef UNROLL
-      // written out with constant indices, so acc can stay in registers
+      // written out (the loader's #for) with constant indices, so acc can stay in registers
       let rr = rbase + b * 1024u + lane;
       let dw0 = sw[swb + lc];
       let dw1 = sw[swb + 16u + lc];
-      let x0 = sx[sxb + 0u + lr];
-      let x1 = sx[sxb + 2u + lr];
-      let x2 = sx[sxb + 4u + lr];
-      let x3 = sx[sxb + 6u + lr];
-      let x4 = sx[sxb + 8u + lr];
-      let x5 = sx[sxb + 10u + lr];
-      let x6 = sx[sxb + 12u + lr];
-      let x7 = sx[sxb + 14u + lr];
-      let x8 = sx[sxb + 16u + lr];
-      let x9 = sx[sxb + 18u + lr];
-      let x10 = sx[sxb + 20u + lr];
-      let x11 = sx[sxb + 22u + lr];
-      let x12 = sx[sxb + 24u + lr];
-      let x13 = sx[sxb + 26u + lr];
-      let x14 = sx[sxb + 28u + lr];
-      let x15 = sx[sxb + 30u + lr];
-      acc[0] += (x0 * dw0) * f32(RT[rr + 0u]);
-      acc[1] += (x1 * dw0) * f32(RT[rr + 32u]);
-      acc[2] += (x2 * dw0) * f32(RT[rr + 64u]);
-      acc[3] += (x3 * dw0) * f32(RT[rr + 96u]);
-      acc[4] += (x4 * dw0) * f32(RT[rr + 128u]);
-      acc[5] += (x5 * dw0) * f32(RT[rr + 160u]);
-      acc[6] += (x6 * dw0) * f32(RT[rr + 192u]);
-      acc[7] += (x7 * dw0) * f32(RT[rr + 224u]);
-      acc[8] += (x0 * dw1) * f32(RT[rr + 256u]);
-      acc[9] += (x1 * dw1) * f32(RT[rr + 288u]);
-      acc[10] += (x2 * dw1) * f32(RT[rr + 320u]);
-      acc[11] += (x3 * dw1) * f32(RT[rr + 352u]);
-      acc[12] += (x4 * dw1) * f32(RT[rr + 384u]);
-      acc[13] += (x5 * dw1) * f32(RT[rr + 416u]);
-      acc[14] += (x6 * dw1) * f32(RT[rr + 448u]);
-      acc[15] += (x7 * dw1) * f32(RT[rr + 480u]);
-      acc[16] += (x8 * dw0) * f32(RT[rr + 512u]);
-      acc[17] += (x9 * dw0) * f32(RT[rr + 544u]);
-      acc[18] += (x10 * dw0) * f32(RT[rr + 576u]);
-      acc[19] += (x11 * dw0) * f32(RT[rr + 608u]);
-      acc[20] += (x12 * dw0) * f32(RT[rr + 640u]);
-      acc[21] += (x13 * dw0) * f32(RT[rr + 672u]);
-      acc[22] += (x14 * dw0) * f32(RT[rr + 704u]);
-      acc[23] += (x15 * dw0) * f32(RT[rr + 736u]);
-      acc[24] += (x8 * dw1) * f32(RT[rr + 768u]);
-      acc[25] += (x9 * dw1) * f32(RT[rr + 800u]);
-      acc[26] += (x10 * dw1) * f32(RT[rr + 832u]);
-      acc[27] += (x11 * dw1) * f32(RT[rr + 864u]);
-      acc[28] += (x12 * dw1) * f32(RT[rr + 896u]);
-      acc[29] += (x13 * dw1) * f32(RT[rr + 928u]);
-      acc[30] += (x14 * dw1) * f32(RT[rr + 960u]);
-      acc[31] += (x15 * dw1) * f32(RT[rr + 992u]);
+      // the scales of rows 2 j + lane / 16 (tiles 0, 1) and 16 + 2 j + lane / 16 (tiles 2, 3)
+#for j < 8
+      let xa{j} = sx[sxb + {j}u * 2u + lr];
+      let xb{j} = sx[sxb + 16u + {j}u * 2u + lr];
+#endfor
+#for j < 8
+      acc[{j}u] += (xa{j} * dw0) * f32(RT[rr + {j}u * 32u]);
+      acc[8u + {j}u] += (xa{j} * dw1) * f32(RT[rr + 256u + {j}u * 32u]);
+      acc[16u + {j}u] += (xb{j} * dw0) * f32(RT[rr + 512u + {j}u * 32u]);
+      acc[24u + {j}u] += (xb{j} * dw1) * f32(RT[rr + 768u + {j}u * 32u]);
+#endfor
 #else
       for (var t = 0u; t < 4u; t++) {
         let dw = sw[swb + (t & 1u) * 16u + lc];
@@ -361,57 +307,15 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   }
 
 #ifdef UNROLL
-  store(acc[0], m0 + sm * 32u + 0u + lr, n0 + sn * 32u + 0u + lc);
-  store(acc[1], m0 + sm * 32u + 2u + lr, n0 + sn * 32u + 0u + lc);
-  store(acc[2], m0 + sm * 32u + 4u + lr, n0 + sn * 32u + 0u + lc);
-  store(acc[3], m0 + sm * 32u + 6u + lr, n0 + sn * 32u + 0u + lc);
-  store(acc[4], m0 + sm * 32u + 8u + lr, n0 + sn * 32u + 0u + lc);
-  store(acc[5], m0 + sm * 32u + 10u + lr, n0 + sn * 32u + 0u + lc);
-  store(acc[6], m0 + sm * 32u + 12u + lr, n0 + sn * 32u + 0u + lc);
-  store(acc[7], m0 + sm * 32u + 14u + lr, n0 + sn * 32u + 0u + lc);
-  store(acc[8], m0 + sm * 32u + 0u + lr, n0 + sn * 32u + 16u + lc);
-  store(acc[9], m0 + sm * 32u + 2u + lr, n0 + sn * 32u + 16u + lc);
-  store(acc[10], m0 + sm * 32u + 4u + lr, n0 + sn * 32u + 16u + lc);
-  store(acc[11], m0 + sm * 32u + 6u + lr, n0 + sn * 32u + 16u + lc);
-  store(acc[12], m0 + sm * 32u + 8u + lr, n0 + sn * 32u + 16u + lc);
-  store(acc[13], m0 + sm * 32u + 10u + lr, n0 + sn * 32u + 16u + lc);
-  store(acc[14], m0 + sm * 32u + 12u + lr, n0 + sn * 32u + 16u + lc);
-  store(acc[15], m0 + sm * 32u + 14u + lr, n0 + sn * 32u + 16u + lc);
-  store(acc[16], m0 + sm * 32u + 16u + lr, n0 + sn * 32u + 0u + lc);
-  store(acc[17], m0 + sm * 32u + 18u + lr, n0 + sn * 32u + 0u + lc);
-  store(acc[18], m0 + sm * 32u + 20u + lr, n0 + sn * 32u + 0u + lc);
-  store(acc[19], m0 + sm * 32u + 22u + lr, n0 + sn * 32u + 0u + lc);
-  store(acc[20], m0 + sm * 32u + 24u + lr, n0 + sn * 32u + 0u + lc);
-  store(acc[21], m0 + sm * 32u + 26u + lr, n0 + sn * 32u + 0u + lc);
-  store(acc[22], m0 + sm * 32u + 28u + lr, n0 + sn * 32u + 0u + lc);
-  store(acc[23], m0 + sm * 32u + 30u + lr, n0 + sn * 32u + 0u + lc);
-  store(acc[24], m0 + sm * 32u + 16u + lr, n0 + sn * 32u + 16u + lc);
-  store(acc[25], m0 + sm * 32u + 18u + lr, n0 + sn * 32u + 16u + lc);
-  store(acc[26], m0 + sm * 32u + 20u + lr, n0 + sn * 32u + 16u + lc);
-  store(acc[27], m0 + sm * 32u + 22u + lr, n0 + sn * 32u + 16u + lc);
-  store(acc[28], m0 + sm * 32u + 24u + lr, n0 + sn * 32u + 16u + lc);
-  store(acc[29], m0 + sm * 32u + 26u + lr, n0 + sn * 32u + 16u + lc);
-  store(acc[30], m0 + sm * 32u + 28u + lr, n0 + sn * 32u + 16u + lc);
-  store(acc[31], m0 + sm * 32u + 30u + lr, n0 + sn * 32u + 16u + lc);
+#for t < 4
+#for j < 8
+  matmul_store(acc[{t}u * 8u + {j}u], m0 + sm * 32u + ({t}u >> 1u) * 16u + {j}u * 2u + lr, n0 + sn * 32u + ({t}u & 1u) * 16u + lc);
+#endfor
+#endfor
 #else
   for (var t = 0u; t < 4u; t++) {
-    let n = n0 + sn * 32u + (t & 1u) * 16u + lc;
-    if (n >= P.n) {
-      continue;
-    }
     for (var j = 0u; j < 8u; j++) {
-      let m = m0 + sm * 32u + (t >> 1u) * 16u + 2u * j + lr;
-      if (m < P.m) {
-        let yi = m * P.y_stride + P.y_base + n;
-        var v = acc[t * 8u + j];
-#ifdef BIAS
-        v += B[P.y_base + n];
-#endif
-#ifdef ACCUMULATE
-        v += Y[yi];
-#endif
-        Y[yi] = v;
-      }
+      matmul_store(acc[t * 8u + j], m0 + sm * 32u + (t >> 1u) * 16u + 2u * j + lr, n0 + sn * 32u + (t & 1u) * 16u + lc);
     }
   }
 #endif

@@ -18,7 +18,7 @@
 // neighbouring vec4s (no bank conflicts). W is dequantized to f32 once per tile (dq8).
 // Defines: FMT, TM, TN (multiples of 4), BIAS, ACCUMULATE, PREFETCH (next tile's loads issued
 // before this tile's arithmetic).
-// Extend: an epilogue (activation, residual) goes in the store loop at the end.
+// Extend: an epilogue (activation, residual) goes in common/matmul-store.wgsl.
 
 struct Params {
   m: u32,
@@ -38,6 +38,7 @@ struct Params {
 #endif
 
 #include "common/quant.wgsl"
+#include "common/matmul-store.wgsl"
 
 const BK = 16u;
 const BM = 16u * TM;
@@ -184,18 +185,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       }
       for (var j = 0u; j < NV; j++) {
         for (var cj = 0u; cj < 4u; cj++) {
-          let n = n0 + (j * 16u + tx) * 4u + cj;
-          if (n < P.n) {
-            let yi = m * P.y_stride + P.y_base + n;
-            var v = acc[i * 4u + ci][j][cj];
-#ifdef BIAS
-            v += B[P.y_base + n];
-#endif
-#ifdef ACCUMULATE
-            v += Y[yi];
-#endif
-            Y[yi] = v;
-          }
+          matmul_store(acc[i * 4u + ci][j][cj], m, n0 + (j * 16u + tx) * 4u + cj);
         }
       }
     }

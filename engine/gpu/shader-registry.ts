@@ -14,6 +14,7 @@ import matvecQ8Units from '../../shaders/common/matvec-q8-units.wgsl';
 import matvecRows from '../../shaders/common/matvec-rows.wgsl';
 import decodeMerge from '../../shaders/common/decode-merge.wgsl';
 import swiglu from '../../shaders/common/swiglu.wgsl';
+import matmulStore from '../../shaders/common/matmul-store.wgsl';
 
 wgslRegister('common/reduce.wgsl', reduce);
 wgslRegister('common/act-scale.wgsl', actScale);
@@ -23,3 +24,4 @@ wgslRegister('common/matvec-q8-units.wgsl', matvecQ8Units);
 wgslRegister('common/matvec-rows.wgsl', matvecRows);
 wgslRegister('common/decode-merge.wgsl', decodeMerge);
 wgslRegister('common/swiglu.wgsl', swiglu);
+wgslRegister('common/matmul-store.wgsl', matmulStore);
