@@ -25,6 +25,7 @@ import { GpuTimer } from '../../engine/gpu/timing.ts';
 import { kernelContextCreate, plansSubmit, type KernelContext } from '../../engine/kernels/context.ts';
 import { matmulPlan, type MatmulPlan } from '../../engine/kernels/matmul.ts';
 import { int8WorkgroupBytes, matmulInt8Plan, matmulInt8Probed, type Int8Tile } from '../../engine/kernels/matmul-int8.ts';
+import { int8CheckActivations } from '../../engine/kernels/matmul-int8-check.ts';
 import type { WeightFormat } from '../../engine/kernels/weight-layout.ts';
 import { activationRound } from '../../engine/reference/ops-act-quant.ts';
 import { harnessReport, harnessRun, nmse, Rng } from '../../test/kernels/harness.ts';
@@ -60,21 +61,6 @@ interface Row {
   speedup: string;
 }
 
-/** Random activations with block scales over 3 decades (q8_0 rounding sees varied maxima). */
-function randomX(m: number, k: number, seed: number): Float32Array {
-  const x = new Float32Array(m * k);
-  let s = seed >>> 0 || 1;
-  let scale = 1;
-  for (let i = 0; i < x.length; i++) {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    if (i % 32 === 0) scale = 10 ** (((s >>> 8) % 3000) / 1000 - 1.5);
-    x[i] = ((s >>> 0) / 4294967296 - 0.5) * scale;
-  }
-  return x;
-}
-
 async function readY(ctx: KernelContext, y: GPUBuffer, n: number): Promise<Float32Array> {
   return new Float32Array(await gpuReadback(ctx.device, y, 0, n * 4));
 }
@@ -85,7 +71,7 @@ async function shapeRun(ctx: KernelContext, timer: GpuTimer, fmt: WeightFormat, 
   const small = m * n * k <= 2e7;
   // small shapes: weights with their dequantized values for the CPU reference
   const w = small ? randomWeights(fmt, n, k, rng) : { bytes: randomWeightBytes(fmt, n, k, 777 + n), values: new Float32Array(0) };
-  const x = randomX(m, k, 99 + m);
+  const x = int8CheckActivations(m, k, 99 + m);
   const wBuf = gpuBufferFrom(ctx.device, w.bytes, STORAGE, 'w');
   const xBuf = gpuBufferFrom(ctx.device, x, STORAGE, 'x');
   const yF = ctx.device.createBuffer({ size: m * n * 4, usage: STORAGE, label: 'y-f32' });

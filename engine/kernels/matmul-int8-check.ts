@@ -52,8 +52,8 @@ export function int8CheckWeights(format: WeightFormat, n: number, k: number, see
   return out;
 }
 
-/** Activations with block maxima over three decades, so the q8_0 rounding sees varied scales. */
-function checkX(m: number, k: number, seed = 5): Float32Array {
+/** Activations with block maxima over three decades, so the q8_0 rounding sees varied scales (also smx.ts's). */
+export function int8CheckActivations(m: number, k: number, seed = 5): Float32Array {
   const x = new Float32Array(m * k);
   const r = rng(seed);
   let scale = 1;
@@ -81,7 +81,7 @@ async function checkRun(ctx: KernelContext, format: WeightFormat, tile: Int8Tile
   const { m, n, k } = CHECK_SHAPE;
   const dev = ctx.device;
   const weight = gpuBufferFrom(dev, int8CheckWeights(format, n, k), STORAGE, 'int8-check:w');
-  const x = gpuBufferFrom(dev, checkX(m, k), STORAGE, 'int8-check:x');
+  const x = gpuBufferFrom(dev, int8CheckActivations(m, k), STORAGE, 'int8-check:x');
   const yF = dev.createBuffer({ size: m * n * 4, usage: STORAGE, label: 'int8-check:y-f32' });
   const yI = dev.createBuffer({ size: m * n * 4, usage: STORAGE, label: 'int8-check:y-int8' });
   const plans: MatmulPlan[] = [];
