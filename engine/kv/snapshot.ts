@@ -23,7 +23,7 @@ import { LongreadError } from '../errors.ts';
 import { KV_PAGE_TOKENS, kvPageBytes, kvPagesFor, kvTableIndex } from '../kernels/kv-layout.ts';
 import { kvCacheTruncate, type KvCache } from './kv-cache.ts';
 import { kvEnsure, kvHostPageRead, kvHostPageWrite, kvTierOf } from './kv-tiers.ts';
-import { snapshotOpen, snapshotWrite, type SnapshotBatch, type SnapshotHeader, type SnapshotReadStats } from './snapshot-file.ts';
+import { snapshotOpen, snapshotWrite, type SnapshotBatch, type SnapshotBlock, type SnapshotHeader, type SnapshotReadStats } from './snapshot-file.ts';
 
 /**
  * Where a restore's time went on the main thread (bench/kv-tiers/snapshot-bench.ts prints it):
@@ -132,112 +132,102 @@ export const SNAPSHOT_AHEAD_DEFAULT = 16;
 export const SNAPSHOT_STAGING_DEFAULT = 3;
 
 /**
- * The 'staged' upload: a few MAP_WRITE staging buffers reused round-robin. Each batch is copied
- * into a mapped one, moved into the arenas with copyBufferToBuffer (one submit per batch), and
- * the buffer is mapped again (mapAsync resolves once the GPU has read it) for a later batch.
- * Nothing is allocated per batch, unlike queue.writeBuffer, whose staging memory Dawn allocates
- * and frees as the uploads go.
+ * A few MAP_WRITE staging buffers taken in turn by the 'staged' and 'direct' uploads: a slot is
+ * handed out mapped, the uploader fills it, moves it into the arenas with copyBufferToBuffer and
+ * gives back the promise of its mapAsync (resolving once the GPU has read it), so the slot's
+ * next turn waits for its previous copies. Nothing is allocated per batch, unlike
+ * queue.writeBuffer, whose staging memory Dawn allocates and frees as the uploads go.
  */
-class StagedUploader {
-  private readonly busy: { buf: GPUBuffer; ready: Promise<void> }[] = [];
-  private readonly all: GPUBuffer[] = [];
-
-  constructor(private readonly kv: KvCache, private readonly pages: number, private readonly count: number) {}
-
-  /** A mapped staging buffer of at least `size` bytes: a new one while there are fewer than `count`, else the oldest once the GPU is done with it. */
-  private async take(size: number): Promise<GPUBuffer> {
-    let buf: GPUBuffer | undefined;
-    if (this.all.length >= this.count && this.busy.length) {
-      const b = this.busy.shift()!;
-      await b.ready;
-      buf = b.buf;
-    }
-    if (buf && buf.size >= size) return buf;
-    buf?.destroy();
-    buf = this.kv.device.createBuffer({ size, usage: 0x02 | 0x04, mappedAtCreation: true, label: 'kv:snapshot-in' }); // MAP_WRITE | COPY_SRC
-    this.all.push(buf);
-    return buf;
-  }
-
-  async batch(blocks: readonly { first: number; data: Uint8Array }[]): Promise<void> {
-    const size = blocks.reduce((n, b) => n + b.data.length, 0);
-    const buf = await this.take(size);
-    const mapped = new Uint8Array(buf.getMappedRange(0, size));
-    const enc = this.kv.device.createCommandEncoder({ label: 'kv:snapshot-in' });
-    let off = 0;
-    for (const b of blocks) {
-      mapped.set(b.data, off);
-      const base = off;
-      blockRuns(this.kv, this.pages, b.first, b.data, (arena, dst, from, to) => enc.copyBufferToBuffer(buf, base + from, arena, dst, to - from));
-      off += b.data.length;
-    }
-    buf.unmap();
-    this.kv.device.queue.submit([enc.finish()]);
-    const ready = buf.mapAsync(0x0002); // GPUMapMode.WRITE: resolves after the copies above have run
-    ready.catch(() => undefined); // observed in take() or finish()
-    this.busy.push({ buf, ready });
-  }
-
-  /** Waits for every copy and frees the staging buffers. */
-  async finish(): Promise<void> {
-    await Promise.allSettled(this.busy.map((b) => b.ready));
-    for (const b of this.all) b.destroy();
-  }
-}
-
-/**
- * The 'direct' upload: each batch's span of the file is read a second time (from the page cache,
- * on libuv's pool) straight into a mapped staging buffer, so the main thread copies nothing;
- * 'staged' spends ~0.35 s per GiB of main-thread copying on an H100 host (BENCHMARKS.md, eighth
- * run). The reader's own copy is the one the checksums verify: both are the same bytes of one
- * open file, which the writer never changes in place (snapshots are replaced by rename). Pages
- * of off-GPU layers go to their tier from the verified copy at once. `count` staging buffers
- * take turns, so that many reads and uploads are in flight.
- */
-class DirectUploader {
+class StagingRing {
   private readonly slots: { buf: GPUBuffer | null; ready: Promise<void> }[];
   private next = 0;
 
-  constructor(private readonly kv: KvCache, private readonly pages: number, count: number, private readonly fh: FileHandle, private readonly file: string) {
+  constructor(private readonly device: GPUDevice, count: number) {
     this.slots = Array.from({ length: count }, () => ({ buf: null, ready: Promise.resolve() }));
   }
 
-  async batch(b: SnapshotBatch): Promise<void> {
-    // runs of GPU pages as (offset in the span, arena, offset in the arena, bytes); host pages now
-    const runs: [number, GPUBuffer, number, number][] = [];
-    for (const k of b.blocks) blockRuns(this.kv, this.pages, k.first, k.data, (arena, dst, from, to) => runs.push([k.at + from, arena, dst, to - from]));
-    if (!runs.length) return;
+  /**
+   * The next slot's buffer, mapped, of at least `size` bytes, once its previous turn is done (a
+   * failure of that turn is thrown here); `turn` is the promise of this turn (ending mapped again).
+   */
+  async take(size: number, turn: (buf: GPUBuffer) => Promise<void>): Promise<void> {
     const slot = this.slots[this.next]!;
     this.next = (this.next + 1) % this.slots.length;
-    await slot.ready; // its previous batch's copies have run and it is mapped again (or a read failed: thrown here)
-    if (!slot.buf || slot.buf.size < b.span.length) {
+    await slot.ready;
+    if (!slot.buf || slot.buf.size < size) {
       slot.buf?.destroy();
-      slot.buf = this.kv.device.createBuffer({ size: b.span.length, usage: 0x02 | 0x04, mappedAtCreation: true, label: 'kv:snapshot-in' }); // MAP_WRITE | COPY_SRC
+      slot.buf = this.device.createBuffer({ size, usage: 0x02 | 0x04, mappedAtCreation: true, label: 'kv:snapshot-in' }); // MAP_WRITE | COPY_SRC
     }
-    const buf = slot.buf;
-    slot.ready = (async () => {
-      const mapped = new Uint8Array(buf.getMappedRange(0, b.span.length));
-      for (let got = 0; got < mapped.length; ) {
-        const { bytesRead } = await this.fh.read(mapped, got, mapped.length - got, b.span.offset + got);
-        if (bytesRead === 0) throw new LongreadError('snapshot-invalid', `The KV snapshot ${path.basename(this.file)} is not usable: it ended early (truncated while reading?).`, 'It will be discarded and the document prefilled again.', { file: this.file });
-        got += bytesRead;
-      }
-      buf.unmap();
-      const enc = this.kv.device.createCommandEncoder({ label: 'kv:snapshot-in' });
-      for (const [src, arena, dst, n] of runs) enc.copyBufferToBuffer(buf, src, arena, dst, n);
-      this.kv.device.queue.submit([enc.finish()]);
-      await buf.mapAsync(0x0002); // GPUMapMode.WRITE: resolves after the copies above have run
-    })();
-    slot.ready.catch(() => undefined); // observed by the slot's next batch or finish()
+    slot.ready = turn(slot.buf);
+    slot.ready.catch(() => undefined); // observed by the slot's next turn or finish()
   }
 
-  /** Waits for every read and copy and frees the staging buffers; `rethrow`: a failed read's error. */
+  /** Waits for every turn and frees the buffers; `rethrow`: a failed turn's error. */
   async finish(rethrow: boolean): Promise<void> {
     const r = await Promise.allSettled(this.slots.map((s) => s.ready));
     for (const s of this.slots) s.buf?.destroy();
     const bad = r.find((x) => x.status === 'rejected');
     if (rethrow && bad) throw (bad as PromiseRejectedResult).reason;
   }
+}
+
+/** Copies `runs` ([offset in buf, arena, offset in the arena, bytes]) out of the unmapped `buf` in one submit; resolves once buf is mapped again. */
+function stagedCopy(device: GPUDevice, buf: GPUBuffer, runs: readonly [number, GPUBuffer, number, number][]): Promise<void> {
+  const enc = device.createCommandEncoder({ label: 'kv:snapshot-in' });
+  for (const [src, arena, dst, n] of runs) enc.copyBufferToBuffer(buf, src, arena, dst, n);
+  device.queue.submit([enc.finish()]);
+  return buf.mapAsync(0x0002); // GPUMapMode.WRITE: resolves after the copies above have run
+}
+
+/** Runs of a batch's GPU pages as [offset in the staging buffer, arena, offset in the arena, bytes], block i starting at at[i]; pages of off-GPU layers go to their tier now. */
+function batchRuns(kv: KvCache, pages: number, blocks: readonly SnapshotBlock[], at: readonly number[]): [number, GPUBuffer, number, number][] {
+  const runs: [number, GPUBuffer, number, number][] = [];
+  blocks.forEach((k, i) => blockRuns(kv, pages, k.first, k.data, (arena, dst, from, to) => runs.push([at[i]! + from, arena, dst, to - from])));
+  return runs;
+}
+
+/**
+ * The 'staged' upload: each batch is copied into a ring slot (its blocks back to back) and moved
+ * into the arenas from there.
+ */
+async function stagedBatch(ring: StagingRing, kv: KvCache, pages: number, blocks: readonly SnapshotBlock[]): Promise<void> {
+  const at: number[] = [];
+  let size = 0;
+  for (const b of blocks) {
+    at.push(size);
+    size += b.data.length;
+  }
+  const runs = batchRuns(kv, pages, blocks, at);
+  await ring.take(size, (buf) => {
+    const mapped = new Uint8Array(buf.getMappedRange(0, size));
+    blocks.forEach((b, i) => mapped.set(b.data, at[i]));
+    buf.unmap();
+    return stagedCopy(kv.device, buf, runs);
+  });
+}
+
+/**
+ * The 'direct' upload: each batch's span of the file is read a second time (from the page cache,
+ * on libuv's pool) straight into a ring slot, so the main thread copies nothing; 'staged' spends
+ * ~0.35 s per GiB of main-thread copying on an H100 host (BENCHMARKS.md, eighth run). The
+ * reader's own copy is the one the checksums verify: both are the same bytes of one open file,
+ * which the writer never changes in place (snapshots are replaced by rename). Pages of off-GPU
+ * layers go to their tier from the verified copy at once; the ring's slots are the reads and
+ * uploads in flight.
+ */
+async function directBatch(ring: StagingRing, kv: KvCache, pages: number, b: SnapshotBatch, fh: FileHandle, file: string): Promise<void> {
+  const runs = batchRuns(kv, pages, b.blocks, b.blocks.map((k) => k.at));
+  if (!runs.length) return;
+  await ring.take(b.span.length, async (buf) => {
+    const mapped = new Uint8Array(buf.getMappedRange(0, b.span.length));
+    for (let got = 0; got < mapped.length; ) {
+      const { bytesRead } = await fh.read(mapped, got, mapped.length - got, b.span.offset + got);
+      if (bytesRead === 0) throw new LongreadError('snapshot-invalid', `The KV snapshot ${path.basename(file)} is not usable: it ended early (truncated while reading?).`, 'It will be discarded and the document prefilled again.', { file });
+      got += bytesRead;
+    }
+    buf.unmap();
+    await stagedCopy(kv.device, buf, runs);
+  });
 }
 
 /** Saves the K/V of the first `tokenIds.length` tokens of the cache. */
@@ -290,39 +280,30 @@ export async function kvSnapshotRestore(kv: KvCache, file: string, fingerprint: 
   // before the loop asks for the next one. They are shared memory (for the hash workers), which
   // Dawn's writeBuffer does not take (a segfault with webgpu 0.6.2): 'write' copies each run first.
   const upload = opts.upload ?? SNAPSHOT_UPLOAD_DEFAULT;
-  const count = Math.max(1, opts.staging ?? SNAPSHOT_STAGING_DEFAULT);
-  const staged = upload === 'staged' ? new StagedUploader(kv, pages, count) : null;
+  const ring = upload === 'write' ? null : new StagingRing(kv.device, Math.max(1, opts.staging ?? SNAPSHOT_STAGING_DEFAULT));
   let fh: FileHandle | null = null;
-  let direct: DirectUploader | null = null;
   const write = (block: { first: number; data: Uint8Array }) =>
     blockRuns(kv, pages, block.first, block.data, (arena, dst, from, to) => kv.device.queue.writeBuffer(arena, dst, new Uint8Array(block.data.subarray(from, to))));
   try {
-    if (upload === 'direct') {
-      fh = await fs.open(file, 'r');
-      direct = new DirectUploader(kv, pages, count, fh, file);
-    }
+    if (upload === 'direct') fh = await fs.open(file, 'r');
     for await (const b of s.batches()) {
       t = performance.now();
-      if (staged) await staged.batch(b.blocks);
-      else if (direct) await direct.batch(b);
+      if (fh) await directBatch(ring!, kv, pages, b, fh, file);
+      else if (ring) await stagedBatch(ring, kv, pages, b.blocks);
       else b.blocks.forEach(write);
       if (stats) stats.uploadMs += performance.now() - t;
     }
-    // 'direct': the last reads and copies (drain)
+    // the last turns of the ring (drain); a failed read of 'direct' is thrown here
     t = performance.now();
-    await direct?.finish(true);
-    if (stats) stats.drainMs += performance.now() - t;
+    await ring?.finish(fh !== null);
   } catch (e) {
     await s.close(); // (the reader closes itself once its batches have started)
-    await staged?.finish();
-    await direct?.finish(false);
+    await ring?.finish(false);
     kvCacheTruncate(kv, 0);
     throw e;
   } finally {
     await fh?.close();
   }
-  t = performance.now();
-  await staged?.finish();
   await kv.device.queue.onSubmittedWorkDone();
   if (stats) {
     stats.drainMs += performance.now() - t;
