@@ -23,7 +23,9 @@
  * Checks that every restored run gives the same first token as the cold one. Each reopen is
  * split into phases (main-thread time; reads and checksums run on other threads, so `read
  * wait` and `verify` are what could not be overlapped): open (header, fingerprint, size checks),
- * alloc (clear + map the cache), read wait, verify, upload (writeBuffer calls), drain (queue
+ * alloc (clear + map the cache), read wait, verify, batch wait (all the restore's waits on the
+ * reader for its next batch: read wait, verify and the reader's own main-thread work; first batch:
+ * the first of them), upload (writeBuffer calls), drain (queue
  * idle after the uploads), prepare wait (question plans still being built after the restore),
  * question (prefill of the question + the first token: one submit, one readback). A control row
  * prefills the same question over the same cached prefix with no restore before it. Prints a
@@ -78,9 +80,9 @@ function dropPageCache(): boolean {
 
 /** One table row of a restore's phases (seconds). */
 function phaseCells(st: SnapshotRestoreStats): string[] {
-  return [st.openMs, st.allocMs, st.readWaitMs, st.verifyMs, st.uploadMs, st.drainMs, st.totalMs].map(sec);
+  return [st.openMs, st.allocMs, st.readWaitMs, st.verifyMs, st.batchWaitMs, st.firstBatchMs, st.uploadMs, st.drainMs, st.totalMs].map(sec);
 }
-const PHASE_HEAD = 'open | alloc | read wait | verify | upload | drain | restore';
+const PHASE_HEAD = 'open | alloc | read wait | verify | batch wait | first batch | upload | drain | restore';
 
 if (argv.includes('--restore-only')) await restoreOnlyBench();
 
@@ -133,7 +135,7 @@ async function restoreOnlyBench(): Promise<never> {
   process.stdout.write(`Device: ${gpu.info.adapterName}. Bare KV cache ${shapeArgs.nLayers} layers x ${shapeArgs.nKvHeads} KV heads x head dim ${shapeArgs.headDim}, ${ctx} tokens: snapshot ${(bytes / 2 ** 20).toFixed(0)} MiB, saved in ${(saveMs / 1000).toFixed(2)} s.\n`
     + `restore (read + verify + upload), ${runs} runs (s): ${times.map((x) => sec(x)).join(', ')}; best ${sec(Math.min(...times))} s = ${(bytes / 2 ** 20 / (Math.min(...times) / 1000)).toFixed(0)} MiB/s\n`
     + `upload: ${upload}, reads ahead: ${ahead}, staging buffers: ${staging}, checksums ${verifyLate ? 'while uploading' : 'before each upload'}.${dropCaches ? ' OS page cache dropped before each restore.' : ''} UV_THREADPOOL_SIZE=${process.env.UV_THREADPOOL_SIZE ?? '(default 4)'}.\n`
-    + `| run | ${PHASE_HEAD} | after (s) |\n|---|${'---:|'.repeat(8)}\n${rows.join('\n')}\n`
+    + `| run | ${PHASE_HEAD} | after (s) |\n|---|${'---:|'.repeat(10)}\n${rows.join('\n')}\n`
     + `restored pages saved again give the same file: ${same}\n`);
   kvCacheDispose(kv);
   process.exit(same ? 0 : 1);
@@ -226,7 +228,7 @@ const md = [
   `Reopen phases (s; main-thread time, see snapshot-bench.ts):`,
   '',
   `| run | page cache | ${PHASE_HEAD} | prepare wait | question + first token | total |`,
-  `|---|---|${'---:|'.repeat(10)}`,
+  `|---|---|${'---:|'.repeat(12)}`,
   ...reopens.map((r, i) => `| ${i + 1} | ${r.cache} | ${phaseCells(r.st).join(' | ')} | ${sec(r.prepWaitMs)} | ${sec(r.questionMs)} | ${sec(r.totalMs)} |`),
 ].join('\n');
 process.stdout.write(md + '\n');

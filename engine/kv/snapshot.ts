@@ -29,18 +29,22 @@ import { snapshotOpen, snapshotWrite, type SnapshotBatch, type SnapshotBlock, ty
  * Where a restore's time went on the main thread (bench/kv-tiers/snapshot-bench.ts prints it):
  * open = header, fingerprint and size checks; alloc = clearing the cache and mapping its pages;
  * readWait / verify = waiting for reads and checksums (snapshot-file.ts); upload = handing the
- * pages to the GPU queue; drain = waiting for the queue to finish the uploads.
+ * pages to the GPU queue; drain = waiting for the queue to finish the uploads; batchWait = every
+ * wait on the reader for its next batch (contains readWait and verify).
  */
 export interface SnapshotRestoreStats extends SnapshotReadStats {
   openMs: number;
   allocMs: number;
   uploadMs: number;
   drainMs: number;
+  /** Waiting on the reader for each next batch (read wait, verify and the reader's own main-thread work); firstBatchMs: the first of these waits. */
+  batchWaitMs: number;
+  firstBatchMs: number;
   totalMs: number;
 }
 
 export function snapshotRestoreStatsCreate(): SnapshotRestoreStats {
-  return { openMs: 0, allocMs: 0, readWaitMs: 0, verifyMs: 0, uploadMs: 0, drainMs: 0, totalMs: 0, bytes: 0 };
+  return { openMs: 0, allocMs: 0, readWaitMs: 0, verifyMs: 0, uploadMs: 0, drainMs: 0, batchWaitMs: 0, firstBatchMs: 0, totalMs: 0, bytes: 0 };
 }
 
 function physPage(kv: KvCache, l: number, h: number, p: number): number {
@@ -286,12 +290,20 @@ export async function kvSnapshotRestore(kv: KvCache, file: string, fingerprint: 
     blockRuns(kv, pages, block.first, block.data, (arena, dst, from, to) => kv.device.queue.writeBuffer(arena, dst, new Uint8Array(block.data.subarray(from, to))));
   try {
     if (upload === 'direct') fh = await fs.open(file, 'r');
+    let asked = performance.now();
+    let first = true;
     for await (const b of s.batches()) {
       t = performance.now();
+      if (stats) {
+        stats.batchWaitMs += t - asked;
+        if (first) stats.firstBatchMs = t - asked;
+      }
+      first = false;
       if (fh) await directBatch(ring!, kv, pages, b, fh, file);
       else if (ring) await stagedBatch(ring, kv, pages, b.blocks);
       else b.blocks.forEach(write);
-      if (stats) stats.uploadMs += performance.now() - t;
+      asked = performance.now();
+      if (stats) stats.uploadMs += asked - t;
     }
     // the last turns of the ring (drain); a failed read of 'direct' is thrown here
     t = performance.now();
