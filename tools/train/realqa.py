@@ -238,10 +238,13 @@ def is_number(w, t):
 
 
 class Item:
-    __slots__ = ('form', 'question', 'answer', 'sentence', 'para', 'syn')
+    """One question. `kind` (training forms only): what the answer is, for counterfactual swaps
+    ('person', 'thing', 'person-pl', 'thing-pl'); '' when unknown."""
+    __slots__ = ('form', 'question', 'answer', 'sentence', 'para', 'syn', 'kind')
 
-    def __init__(self, form, question, answer, sentence, para, syn=False):
+    def __init__(self, form, question, answer, sentence, para, syn=False, kind=''):
         self.form, self.question, self.answer, self.sentence, self.para, self.syn = form, question, answer, sentence, para, syn
+        self.kind = kind
 
     def to_dict(self):
         return {'form': self.form, 'question': self.question, 'answer': self.answer, 'sentence': self.sentence,
@@ -675,9 +678,11 @@ def base_verb_counts(tagged_lines):
     return counts
 
 
-def extract(tagged_lines, base_counts=None, extra_forms=False):
+def extract(tagged_lines, base_counts=None, extra_forms=False, more=None):
     """Paragraph texts and all QA items of a tagged corpus (one paragraph per line). Every
-    answer is checked to be a substring of its sentence, and the sentence of its paragraph."""
+    answer is checked to be a substring of its sentence, and the sentence of its paragraph.
+    `more(tagged sentence)` adds (form, question, answer, synonym[, kind]) tuples of its own
+    (realqa_train.py's training-only forms); the evaluation builder passes none."""
     base_counts = base_counts if base_counts is not None else base_verb_counts(tagged_lines)
     rules = Rules(base_counts)
     paras, items = [], []
@@ -692,10 +697,12 @@ def extract(tagged_lines, base_counts=None, extra_forms=False):
             qs = rules.questions(s, extra_forms)
             if not any(t in ('``', "''") for _, t in s):
                 qs += [(f, q, a, False) for f, q, a in appositives(s)]
-            for form, q, a, syn in qs:
+            if more:
+                qs += more(s)
+            for form, q, a, syn, *kind in qs:
                 if not a or a not in st or a.lower() in q.lower() or len(q) > 200:
                     continue
-                items.append(Item(form, q, a, st, pi, syn))
+                items.append(Item(form, q, a, st, pi, syn, kind[0] if kind else ''))
     # a question asked of two sentences ("Who shook his head?") has two answers: dropped
     answers = {}
     for it in items:
@@ -706,10 +713,11 @@ def extract(tagged_lines, base_counts=None, extra_forms=False):
 
 # ---- training samples (text level; tasks.py tokenises and fits them)
 # form -> sampling weight (forms are very unequal in number: subject questions about fiction
-# characters would otherwise dominate)
-FORM_WEIGHTS = {'object': 0.24, 'subject': 0.1, 'where': 0.14, 'agent': 0.07, 'when': 0.1, 'year': 0.05,
-                'named': 0.03, 'whatis': 0.04, 'whois': 0.03, 'appos': 0.06, 'apposrole': 0.04, 'age': 0.02,
-                'howmany': 0.12, 'howmuch': 0.04, 'measure': 0.04, 'duration': 0.03}
+# characters would otherwise dominate; realqa_train.py's forms bring thousands of subject, which
+# and relative questions, so the rare forms keep a share without being drawn thousands of times each)
+FORM_WEIGHTS = {'object': 0.14, 'subject': 0.24, 'which': 0.1, 'relative': 0.08, 'where': 0.07, 'agent': 0.04,
+                'when': 0.07, 'year': 0.03, 'named': 0.02, 'whatis': 0.04, 'whois': 0.02, 'appos': 0.03,
+                'apposrole': 0.02, 'age': 0.01, 'howmany': 0.06, 'howmuch': 0.01, 'measure': 0.01, 'duration': 0.01}
 NUMBER_WORDS = ['two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine', 'ten', 'eleven', 'twelve', 'fifteen',
                 'twenty', 'thirty', 'forty', 'fifty', 'hundred']
 INTRO = 'Read the document below and answer the question.\n\n'
@@ -741,8 +749,39 @@ def pick_item(rnd, by_form, syn_rate=0.3):
     return it
 
 
-def counterfactual(rnd, it, name_pool, place_pool=()):
-    """A new answer for the same sentence (numbers, years, names), so that answers cannot be
+MONTH_NAMES = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October',
+               'November', 'December']
+DETERMINERS = {'the', 'a', 'an', 'his', 'her', 'their', 'its', 'our', 'my', 'your', 'this', 'these', 'those', 'that',
+               'some', 'every', 'each', 'many', 'several', 'most', 'all', 'both', 'two', 'three', 'four', 'five'}
+NP_FORMS = ('subject', 'relative', 'object')
+
+
+def np_pools(items):
+    """kind -> noun phrases to put in place of an answer of that kind ('person', 'thing-pl', ...):
+    answers of the noun-phrase forms that start with a determiner or sit inside their sentence,
+    so that their capitals are their own."""
+    pools = {}
+    for it in items:
+        w = it.answer.split()
+        if it.form in NP_FORMS and it.kind and 1 < len(w) <= 5 and not re.search(r'[0-9"(]', it.answer) \
+                and (w[0].lower() in DETERMINERS or not it.sentence.startswith(it.answer)):
+            pools.setdefault(it.kind, set()).add(it.answer)
+    return {k: sorted(v) for k, v in pools.items()}
+
+
+def case_at(np, at_start):
+    """A pool noun phrase with the capital its new place needs."""
+    first, _, tail = np.partition(' ')
+    if first.lower() in DETERMINERS:
+        first = first.capitalize() if at_start else first.lower()
+    elif at_start:
+        first = first[0].upper() + first[1:]
+    return first + (' ' + tail if tail else '')
+
+
+def counterfactual(rnd, it, name_pool, place_pool=(), np_pool=None):
+    """A new answer for the same sentence (numbers, years, names, dates; the noun phrase of a
+    subject/relative/object question for another of the same kind), so that answers cannot be
     memorised from the question: returns (new sentence, new answer, whole-word replacements for
     the document) or None."""
     a = it.answer
@@ -755,13 +794,20 @@ def counterfactual(rnd, it, name_pool, place_pool=()):
         if m:
             n = rnd.choice([rnd.randint(2, 99), rnd.randint(100, 9999), rnd.randint(10000, 999999)])
             new = m.group(1) + (f'{n:,}' if ',' in m.group(2) else str(n)) + m.group(3)
-        elif a.split()[0] in NUMBER_WORDS:
-            new = ' '.join([rnd.choice([w for w in NUMBER_WORDS if w != a.split()[0]])] + a.split()[1:])
+        elif a.split()[0].lower() in NUMBER_WORDS:
+            new = ' '.join([rnd.choice([w for w in NUMBER_WORDS if w != a.split()[0].lower()])] + a.split()[1:])
+            new = new.capitalize() if a[0].isupper() else new
         else:
             return None
-    elif it.form == 'subject' and re.fullmatch(r"[A-Z][a-z]+", a) and name_pool:
+    elif it.form == 'subject' and it.kind in ('', 'person') and re.fullmatch(r"[A-Z][a-z]+", a) and name_pool:
         new = rnd.choice(name_pool)
         return it.sentence.replace(a, new), new, {a: new}
+    elif it.form in NP_FORMS and np_pool and np_pool.get(it.kind) and len(a.split()) <= 8:
+        new = case_at(rnd.choice(np_pool[it.kind]), it.sentence.startswith(a))
+        if new.lower() == a.lower() or new.lower() in it.sentence.lower() or new.lower() in it.question.lower():
+            return None
+    elif it.form == 'when' and a in MONTH_NAMES:
+        new = rnd.choice([m for m in MONTH_NAMES if m != a])
     elif it.form == 'where' and re.fullmatch(r"[A-Z][a-z]+( [A-Z][a-z]+)?", a) and place_pool:
         new = rnd.choice(place_pool)
         return it.sentence.replace(a, new), new, {a: new}
@@ -822,14 +868,14 @@ def fit_sentences(ss, room, from_end):
     return ' '.join(reversed(out) if from_end else out)
 
 
-def sample_text(rnd, paras, by_form, name_pool, char_budget, cf_rate=0.5, syn_rate=0.3, place_pool=()):
+def sample_text(rnd, paras, by_form, name_pool, char_budget, cf_rate=0.5, syn_rate=0.3, place_pool=(), np_pool=None):
     """One training sample as text: (document, question, answer). The document is the target
     paragraph inside its neighbouring training paragraphs (about char_budget characters, the
     target at a random depth), in a random text shape."""
     it = pick_item(rnd, by_form, syn_rate)
     sent, ans, repl = it.sentence, it.answer, {}
     if rnd.random() < cf_rate:
-        cf = counterfactual(rnd, it, name_pool, place_pool)
+        cf = counterfactual(rnd, it, name_pool, place_pool, np_pool)
         if cf:
             sent, ans, repl = cf
     target = paras[it.para].replace(it.sentence, sent, 1)

@@ -17,6 +17,7 @@ import re
 import uuid
 
 import realqa
+import realqa_train
 
 NOISE_LINES = [
     'The grass is green. The sky is blue. The sun is yellow. Here we go. There and back again.',
@@ -439,9 +440,11 @@ class Gen:
             if not os.path.exists(tagged):
                 raise FileNotFoundError(f'{tagged} missing: re-run node --import tsx tools/train/prepare-corpus.ts')
             lines = open(tagged, encoding='utf8').read().splitlines()
-            self.rq_paras, items = realqa.extract(lines)
+            self.rq_paras, items, _ = realqa_train.extract(lines)  # realqa.py's forms + the training-only ones
             self.rq_by = realqa.group_items(items)
-            self.rq_names = sorted({i.answer for i in self.rq_by.get('subject', []) if re.fullmatch(r'[A-Z][a-z]+', i.answer)})
+            self.rq_names = sorted({i.answer for i in self.rq_by.get('subject', [])
+                                    if re.fullmatch(r'[A-Z][a-z]+', i.answer) and i.kind in ('', 'person')})
+            self.rq_nps = realqa.np_pools(items)
             self.rq_places = sorted({i.answer for i in self.rq_by.get('where', []) if re.fullmatch(r'[A-Z][a-z]+( [A-Z][a-z]+)?', i.answer)})
             probe = self.rq_paras[:300]
             self.rq_cpt = sum(map(len, probe)) / max(1, sum(map(len, self.enc_many(probe))))  # characters per token
@@ -468,7 +471,8 @@ class Gen:
         scale = 1.0
         for _ in range(6):
             budget = int(max(48, L - fixed) * self.rq_cpt * scale)
-            doc, q, a, _it = realqa.sample_text(rnd, paras, by, self.rq_names, budget, place_pool=self.rq_places)
+            doc, q, a, _it = realqa.sample_text(rnd, paras, by, self.rq_names, budget, place_pool=self.rq_places,
+                                                np_pool=self.rq_nps)
             ids, kinds = self.doc_chat(realqa.INTRO + doc + realqa.QUESTION_MARK + q, a, system)
             if len(ids) <= L:
                 return ids, kinds

@@ -47,7 +47,7 @@ class CharTok:
         return ''.join(SPECIAL[i] if i < 3 else chr(i - 3) for i in ids)
 
 
-WH = ('What ', 'Who ', 'Where ', 'When ', 'How ', 'In what year ', 'In which year ', 'By whom ') + tuple(
+WH = ('What ', 'Who ', 'Where ', 'When ', 'How ', 'Which ', 'In what year ', 'In which year ', 'By whom ') + tuple(
     p + ' how many ' for p in ('In', 'With', 'Into', 'After', 'Within', 'On', 'By'))
 
 

@@ -1,0 +1,896 @@
+"""Training-only question forms for realqa (issue 9), on top of realqa.py's rules: looser
+sentence handling and forms whose answers are still contiguous spans of the document, so that
+the fine-tune sees tens of thousands of distinct questions instead of a few hundred it can learn by
+heart. The evaluation builder (bench/longqa/make-realqa.py) never calls this module: held-out
+questions keep realqa.py's forms and wordings.
+
+A sentence is split as `[LEAD,] SUBJECT [ADVERB] FINITE-VERB REST.` (`clause`), where LEAD is a
+leading adverb, prepositional phrase or subordinate clause ending at a comma (moved after the
+question when the rest is simple, else dropped when that keeps the meaning), SUBJECT a plain noun
+phrase (no pronouns; `of`-phrases, up to two prepositional phrases, `A and B`), and REST the
+remainder verbatim. Forms (`Item.form`; realqa.py's names where the form is the same):
+
+  subject  "The committee approved the plan on Monday."  -> "Who approved the plan on Monday?"
+           "When the war ended, the men returned home."  -> "Who returned home when the war ended?"
+           who/what from the corpus: nouns seen before "who" vs "which", names after titles or
+           before "said"; plural subjects take a singular verb ("What was damaged?")
+  howmany  "Three men were arrested in Dallas."          -> "How many men were arrested in Dallas?" (Three)
+  whatis   "The purpose of the visit was a survey."      -> "What was the purpose of the visit?" (a survey)
+  object   realqa.py's object/when/where/... rules on the sentence without its LEAD, and
+           "What was it that the jury praised?" (past tense, no do-support) as a paraphrase
+Paraphrases: realqa.VERB_SYN / NOUN_SYN swapped into the rest of subject questions (Item.syn).
+
+`python3 tools/train/realqa_train.py --stats` prints items per form and why sentences were
+rejected; `--show N` prints N random questions to read. Extend: a form is one function
+`form_*(c)` returning (form, question, answer, syn, kind) tuples, listed in `questions()`.
+"""
+import argparse
+import collections
+import os
+import random
+import re
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import realqa  # noqa: E402
+from realqa import base_tag, detok, ask, np_span, parse_tagged, PRONOUN_WORDS  # noqa: E402
+
+FINITE = {'md', 'bez', 'bedz', 'bed', 'ber', 'bem', 'hv', 'hvz', 'hvd', 'do', 'doz', 'dod', 'vbd', 'vbz', 'vb'}
+LEAD_MOVE_CS = {'When', 'After', 'Before', 'Until', 'Once', 'If', 'Unless', 'Because', 'Since', 'While', 'As'}
+LEAD_DROP_CS = {'When', 'After', 'Before', 'Although', 'Though', 'While', 'Once', 'Because', 'Since', 'As', 'Whereas'}
+LEAD_PREPS = {'In', 'On', 'During', 'At', 'Since', 'By', 'After', 'Before', 'For', 'With', 'Under', 'From', 'Until',
+              'Throughout', 'Within', 'Among', 'Despite', 'Without', 'Through', 'Over', 'Near', 'Across', 'Along'}
+MOVE_ADVERBS = {'Today', 'Yesterday', 'Tomorrow', 'Tonight', 'Later', 'Recently', 'Earlier', 'Afterward', 'Afterwards'}
+SUBJ_PREPS = {'in', 'on', 'at', 'from', 'for', 'with', 'near', 'of', 'about', 'under', 'between', 'among', 'to', 'by',
+              'over', 'without', 'within', 'around', 'behind'}
+TITLES = {'Mr.', 'Mrs.', 'Miss', 'Dr.', 'Gov.', 'Sen.', 'Rep.', 'Gen.', 'Col.', 'Capt.', 'Lt.', 'Prof.', 'Rev.', 'Sgt.',
+          'Maj.', 'Ms.', 'Judge', 'President', 'Mayor', 'Senator', 'Governor', 'Father', 'Mother', 'Sister', 'Brother',
+          'Uncle', 'Aunt', 'Lord', 'Lady', 'Sir', 'King', 'Queen', 'Prince', 'Princess', 'Pope', 'Bishop', 'Coach'}
+ORG_NOUNS = {'university', 'college', 'school', 'church', 'association', 'society', 'club', 'party', 'bureau', 'union',
+             'institute', 'foundation', 'corporation', 'company', 'committee', 'council', 'board', 'commission',
+             'department', 'administration', 'senate', 'house', 'legislature', 'congress', 'court', 'jury', 'team',
+             'government', 'agency', 'office', 'police', 'army', 'navy', 'firm', 'staff', 'group', 'family', 'crew',
+             'audience', 'public', 'class', 'majority', 'minority', 'league', 'conference', 'assembly', 'cabinet'}
+# people the corpus rarely marks (no "who" after them, no speech verb): checked before the counts
+PERSON_NOUNS = set("""colonel corps posse pilot pa ma mama papa grandma grandpa guerrilla troops crowd soldier general
+sheriff marshal captain lieutenant sergeant cowboy girl boy baby child wife husband mother father sister brother son
+daughter uncle aunt friend enemy guest patient victim nurse doctor lawyer priest king queen prince lady gentleman nobody
+everybody proponent opponent critic expert citizen resident native youth adult parent couple partner colleague delegate
+official spokesman representative clerk guard cop detective agent spy thief killer prisoner slave servant maid cook
+farmer worker employee pupil scholar artist poet novelist writer player fan rider driver hunter buyer seller customer
+client tenant landlord neighbor stranger visitor tourist passenger sailor officer commander chief dean professor
+scientist physicist chemist engineer mechanic carpenter senator congressman legislator voter taxpayer consumer reader
+viewer listener lecturer teacher graduate boss superintendent supervisor foreman inspector investigator prosecutor
+attorney defendant plaintiff witness juror bride groom widow orphan infant kid lad fellow guy man woman person
+individual hero heroine villain actor actress dancer singer musician pianist violinist critic reporter journalist
+correspondent publisher historian philosopher theologian preacher rabbi bishop monk nun saint god lord master mistress
+settler pioneer immigrant refugee negro athlete co. inc. corp.""".split())
+IRREGULAR_PLURAL = {'men': 'man', 'women': 'woman', 'children': 'child', 'people': 'person', 'feet': 'foot',
+                    'teeth': 'tooth', 'mice': 'mouse', 'geese': 'goose', 'wives': 'wife', 'lives': 'life'}
+SPEECH_VERBS = {'said', 'says', 'told', 'asked', 'replied', 'added', 'explained', 'declared', 'announced', 'thought',
+                'knew', 'smiled', 'nodded', 'laughed', 'whispered', 'shouted', 'insisted', 'agreed', 'argued', 'decided',
+                'wanted', 'believed', 'hoped', 'admitted', 'urged', 'testified', 'recalled', 'complained', 'cried'}
+COPULAR = {'remains', 'remained', 'seems', 'seemed', 'appears', 'appeared', 'grew', 'became', 'becomes', 'is', 'was'}
+HUMAN_VERBS = {'told', 'asked', 'replied', 'thought', 'knew', 'smiled', 'nodded', 'laughed', 'whispered', 'shouted',
+               'insisted', 'agreed', 'decided', 'wanted', 'believed', 'hoped', 'admitted', 'cried', 'grinned'}
+SINGULAR_OF = {'are': 'is', 'were': 'was', 'have': 'has', 'do': 'does', "aren't": "isn't", "weren't": "wasn't",
+               "haven't": "hasn't", "don't": "doesn't"}
+
+
+def singular(w):
+    w = w.lower()
+    if w in IRREGULAR_PLURAL:
+        return IRREGULAR_PLURAL[w]
+    if w.endswith('ies') and len(w) > 4:
+        return w[:-3] + 'y'
+    if re.search(r'(ss|sh|ch|x)es$', w):
+        return w[:-2]
+    return w[:-1] if w.endswith('s') and not w.endswith('ss') else w
+
+
+class Lexicon:
+    """What the corpus says about its words: common nouns seen before `who` (people) or `which`
+    (things), proper nouns after a title / before a speech verb (people) or after in/at/from
+    (places), and the 3rd-person forms of verbs (for `What eats ...?`)."""
+
+    def __init__(self, tagged_lines):
+        self.who, self.which = collections.Counter(), collections.Counter()
+        self.person, self.place = collections.Counter(), collections.Counter()
+        self.vbz = set()
+        for line in tagged_lines:
+            toks = parse_tagged(line)
+            n = len(toks)
+            for i, (w, t) in enumerate(toks):
+                bt = base_tag(t)
+                nxt = toks[i + 1][0] if i + 1 < n else ''
+                rel = (toks[i + 2][0] if nxt == ',' and i + 2 < n else nxt).lower()
+                if bt in ('nn', 'nns') and w.isalpha():
+                    if rel == 'who' or nxt in HUMAN_VERBS:
+                        self.who[singular(w)] += 1
+                    elif rel == 'which':
+                        self.which[singular(w)] += 1
+                elif bt == 'np' and w[:1].isupper():
+                    prev = toks[i - 1][0] if i > 0 else ''
+                    if rel == 'who' or prev in TITLES or nxt in SPEECH_VERBS or (nxt == ',' and rel == 'who'):
+                        self.person[w] += 1
+                    if prev in ('in', 'at', 'from', 'In', 'At', 'From') and t == 'np':
+                        self.place[w] += 1
+                elif t == 'vbz' and w.islower():
+                    self.vbz.add(w)
+
+    def noun_kind(self, w):
+        """'person', 'thing' or None (no evidence either way) for a common noun."""
+        s = singular(w)
+        if s in ORG_NOUNS or s in PERSON_NOUNS or s in realqa.HUMAN_NOUNS or w.lower() in realqa.HUMAN_NOUNS:
+            return 'person'
+        a, b = self.who[s], self.which[s]
+        if a >= 2 and a > 2 * b:
+            return 'person'
+        if b > a:
+            return 'thing'
+        if a > 0 or re.search(r'(man|men|ist|ists|ian|ians|er|ers|or|ors|ess|ee|ees)$', w.lower()):
+            return None  # mixed evidence, or looks like a person noun the corpus says nothing about
+        return 'thing'
+
+    def name_kind(self, words):
+        """'person', 'thing' or None for a proper-name phrase."""
+        if words[0] in TITLES:
+            return 'person'
+        p = sum(self.person[w] for w in words)
+        q = sum(self.place[w] for w in words)
+        if p > q:
+            return 'person'
+        if q > p:
+            return 'thing'
+        return None
+
+    def third_person(self, w):
+        """`eat` -> `eats` when the corpus has that form as vbz, else None."""
+        w = w.lower()
+        cands = [w + 's', w + 'es'] + ([w[:-1] + 'ies'] if w.endswith('y') else [])
+        return next((c for c in cands if c in self.vbz), None)
+
+
+# ---- the clause: [LEAD,] SUBJECT [ADVERBS] FINITE-VERB REST.
+class Clause:
+    __slots__ = ('lead', 'move', 'subj', 'adv', 'rest', 'plural', 'kind', 'neg', 'head')
+
+    def __init__(self, **kw):
+        for k in self.__slots__:
+            setattr(self, k, kw.get(k))
+
+
+DROP_ADVERBS = {'Then', 'Now', 'Still', 'Soon', 'Also', 'Thus', 'Therefore', 'However', 'Moreover', 'Meanwhile',
+                'Indeed', 'Perhaps', 'Certainly', 'Finally', 'Later', 'Instead', 'Nevertheless', 'Furthermore',
+                'Consequently', 'Hence', 'Otherwise', 'Usually', 'Generally', 'Often', 'Sometimes', 'Suddenly'}
+
+
+def simple(toks):
+    """A rest the moved lead can follow: short and without a clause break."""
+    return len(toks) <= 12 and not any(w in (',', ';', ':', '--') or base_tag(t) in ('cs', 'wdt', 'wps', 'wrb')
+                                       for w, t in toks)
+
+
+def strip_lead(body):
+    """(lead tokens, how, body after the lead) or a rejection reason. how: 'move' (the lead
+    goes after the question; "If ..." cannot be dropped), 'drop', 'move-or-drop' (moved after a
+    simple rest, else dropped), '' (no lead)."""
+    w0, t0 = body[0]
+    b0 = base_tag(t0)
+    if b0 == 'cc' and w0 in ('And', 'But', 'Yet', 'So'):
+        body = body[1:]
+        if not body:
+            return 'short'
+        w0, t0 = body[0]
+        b0 = base_tag(t0)
+    if b0 == 'rb' and len(body) > 2 and body[1][0] == ',':
+        return (body[:1], 'move-or-drop' if w0 in MOVE_ADVERBS else 'drop', body[2:])
+    if b0 == 'rb' and w0 in DROP_ADVERBS | MOVE_ADVERBS:
+        return (body[:1], 'move-or-drop' if w0 in MOVE_ADVERBS else 'drop', body[1:])
+    if b0 == 'wrb' and w0 == 'When':
+        b0 = 'cs'
+    if (b0 == 'in' and w0 in LEAD_PREPS) or (b0 == 'cs' and w0 in LEAD_MOVE_CS | LEAD_DROP_CS):
+        for k in range(2, min(len(body) - 2, 22)):
+            if body[k][0] != ',':
+                continue
+            lead = body[:k]
+            if any(w in ('``', "''", '(', ')', ';', ':', '--') for w, _ in lead):
+                return 'leading phrase'
+            if base_tag(lead[-1][1]) in ('at', 'jj', 'ap', 'dt', 'pp$', 'abn', 'cc', 'in', 'cs'):
+                continue  # "..., the slender, sun-tanned Chief Executive": the comma is inside the subject
+            if b0 == 'in' and any(base_tag(t) in FINITE | {'pps', 'ppss', 'wdt', 'wps', 'cs'} for _, t in lead):
+                return 'leading phrase'
+            e = np_span(body, k + 1)
+            if e > k + 1:
+                if b0 == 'in' or w0 in LEAD_MOVE_CS & LEAD_DROP_CS:
+                    how = 'move-or-drop'
+                else:
+                    how = 'move' if w0 in LEAD_MOVE_CS else 'drop'
+                return (lead, how, body[k + 1:])
+            if b0 == 'in':
+                break
+        return 'leading phrase'
+    if b0 in ('vbg', 'vbn'):
+        return 'leading participle'
+    return ([], '', body)
+
+
+def np_sane(toks):
+    """No article after a head noun ("The next day the man ..."), no pronoun, no quote."""
+    seen_head = False
+    for w, t in toks:
+        bt = base_tag(t)
+        if w == 'of' or bt == 'in' or w == 'and':
+            seen_head = False
+        elif bt in ('at', 'dt', 'pp$', 'abn') and seen_head:
+            return False
+        elif bt in realqa.HEAD_TAGS or bt == 'cd':
+            if seen_head == 'time':
+                return False  # "Every morning contingents of prisoners"
+            seen_head = 'time' if w.lower() in realqa.TIME_NOUNS else True
+        if w.lower() in PRONOUN_WORDS or bt in ('pps', 'ppss', 'ppo', 'ppl', 'pn') or w in ('``', "''"):
+            return False
+    return True
+
+
+def finite_at(body, i):
+    """Index of the finite verb at i after up to two adverbs, or None."""
+    j = i
+    while j < len(body) and j - i < 2 and base_tag(body[j][1]) in ('rb', 'ql') and body[j][1] != '*':
+        j += 1
+    if j < len(body) and base_tag(body[j][1]).rstrip('*') in FINITE and '+' not in body[j][1]:
+        return j
+    return None
+
+
+def subject_end(body):
+    """Ends of the subject candidates: the noun phrase, + up to two prepositional phrases, or
+    + `and` noun phrase; the longest one followed by a finite verb wins."""
+    e = np_span(body, 0, max_len=10)
+    if e == 0:
+        return []
+    ends, coord = [(e, False)], False
+    for _ in range(2):
+        if e < len(body) and body[e][0] in SUBJ_PREPS and base_tag(body[e][1]) == 'in':
+            e2 = np_span(body, e + 1, max_len=8)
+            if e2 == e + 1:
+                break
+            e = e2
+            ends.append((e, coord))
+        elif e < len(body) and body[e][0] == 'and' and not coord:
+            e2 = np_span(body, e + 1, max_len=6)
+            if e2 == e + 1:
+                break
+            e, coord = e2, True
+            ends.append((e, coord))
+        else:
+            break
+    return ends[::-1]
+
+
+def starts_clause(toks, i):
+    """Whether a clause with its own subject starts at i ("... and liquid accumulates ...",
+    "..., and in most cases, this requires ..."): adverbs, commas and a prepositional phrase
+    skipped, then nominal words up to a finite verb."""
+    for _ in range(4):
+        while i < len(toks) and (base_tag(toks[i][1]) in ('rb', 'ql', 'qlp') or toks[i][0] == ','):
+            i += 1
+        if i < len(toks) and (base_tag(toks[i][1]) == 'in' or toks[i][0] == 'like') and np_span(toks, i + 1) > i + 1:
+            i = np_span(toks, i + 1)
+        while i < len(toks) and base_tag(toks[i][1]) in ('vbg', 'vbn') and i + 1 < len(toks) and toks[i + 1][0] == ',':
+            i += 1  # ", trembling, he closed ..."
+    nominal = False
+    for j in range(i, min(len(toks), i + 14)):
+        w, t = toks[j]
+        bt = base_tag(t)
+        if bt.rstrip('*') in FINITE - {'vb'} or (bt == 'vb' and nominal):
+            return nominal
+        if bt in ('pps', 'ppss', 'ex', 'pn') or bt in realqa.HEAD_TAGS or bt == 'cd' or w.lower() in PRONOUN_WORDS:
+            nominal = True
+        elif (bt == 'in' or bt in ('wps', 'wdt')) and nominal:
+            continue  # "awards for the purchase of the cars are made ...", "the men who had scoffed ..."
+        elif not (bt in ('at', 'jj', 'ap', 'dt', 'dti', 'dts', 'abn', 'pp$', 'nn$', 'nns$', 'np$', 'od', 'jjs', 'jjt', 'jjr')
+                  or w == 'of'):
+            return False
+    return False
+
+
+def cut_clause(rest):
+    """The rest up to a coordinated clause with its own subject, a semicolon or a dash (the
+    question keeps one clause: "What discolors the beef[ and liquid accumulates ...]?"), or None
+    when that clause may belong to a subordinate one (which of the two, the tags do not say)."""
+    sub = False
+    for j, (w, t) in enumerate(rest):
+        bt = base_tag(t)
+        if w in (';', ':', '--'):
+            if sub and w != ';':
+                return None
+            return rest[:j]
+        if bt in ('cs', 'wrb', 'wdt', 'wps') and not (w in ('so', 'for') and rest[j - 1][0] == ','):
+            sub = True
+        nxt = rest[j + 1] if j + 1 < len(rest) else ('', '')
+        comma_clause = w == ',' and (base_tag(nxt[1]) in ('pps', 'ppss', 'ex', 'at', 'np', 'nn', 'nns') or nxt[0].lower() in PRONOUN_WORDS
+                                     or nxt[0] in ('so', 'for'))
+        if j > 0 and (bt == 'cc' or comma_clause) and starts_clause(rest, j + (2 if nxt[0] in ('so', 'for') else 1)):
+            if sub:
+                return None
+            return rest[:j - 1] if rest[j - 1][0] == ',' else rest[:j]
+    return rest
+
+
+QUANTITY_NOUNS = {'hundreds', 'thousands', 'millions', 'dozens', 'number', 'lot', 'lots', 'couple', 'pair', 'group',
+                  'majority', 'most', 'many', 'some', 'few', 'all', 'one', 'two', 'three', 'rest', 'half', 'part',
+                  'kind', 'kinds', 'sort', 'type', 'types', 'piece', 'series', 'set', 'variety', 'member', 'members'}
+
+
+def inserted(body, e):
+    """"Mr. Smith, who is 60, said ..." / "The plan, a compromise, was ...": the finite verb
+    after the comma that closes a phrase inserted after the subject, or None."""
+    for k in range(e + 2, min(len(body) - 1, e + 16)):
+        w, t = body[k]
+        if w in (';', ':', '--', '``', '(') or (base_tag(t) == 'cc' and body[k - 1][0] == ','):
+            return None
+        if w == ',':
+            v = finite_at(body, k + 1)
+            return v if v is not None and base_tag(body[e + 1][1]) in ('wps', 'wdt', 'at', 'np', 'cd', 'jj', 'nn', 'ap', 'od', 'in', 'abn', 'pp$') else None
+    return None
+
+
+def head_of(subj):
+    """The head noun of the subject's first noun phrase (before `of`, a preposition or `and`)."""
+    head = None
+    for w, t in subj:
+        bt = base_tag(t)
+        if w == 'of' and head and head[0].lower() in QUANTITY_NOUNS:
+            head = None  # "hundreds of families": the head is "families"
+            continue
+        if w in ('of', 'and') or bt == 'in':
+            if head:
+                break
+            continue
+        if bt in realqa.HEAD_TAGS or bt == 'cd':
+            head = (w, t)
+    return head
+
+
+def clause(toks, lex):
+    """A Clause, or the reason (a short string) the sentence is not used."""
+    if len(toks) < 4:
+        return 'short'
+    if len(toks) > 60:
+        return 'long'
+    if toks[-1][0] != '.':
+        return 'not a statement (? ! : or no end)'
+    tags = [t for _, t in toks]
+    if any(t.endswith('-hl') for t in tags):
+        return 'headline'
+    if any(t.startswith('fw') or t.endswith('-nc') for t in tags):
+        return 'foreign or cited words'
+    if any('+' in t for t in tags):
+        return 'contraction'
+    if toks[0][0] == '``' or tags.count('``') != tags.count("''") or tags.count('(') != tags.count(')'):
+        return 'quotation'
+    body = toks[:-1]
+    lead = strip_lead(body)
+    if isinstance(lead, str):
+        return lead
+    lead, move, body = lead
+    if len(body) < 3:
+        return 'short'
+    w0, t0 = body[0]
+    if base_tag(t0) in ('pps', 'ppss', 'ppo', 'pn', 'ex', 'ppl') or w0.lower() in PRONOUN_WORDS:
+        return 'pronoun subject'
+    if base_tag(t0) in ('wrb', 'wdt', 'wps', 'wpo', 'cs', 'cc', 'in', 'rb', 'to', 'vb', 'uh'):
+        return 'no noun-phrase subject'
+    ends = subject_end(body)
+    if not ends:
+        return 'no noun-phrase subject'
+    for e, coord in ends:
+        v = finite_at(body, e)
+        if v is not None:
+            break
+    else:
+        e, coord = ends[-1]
+        if e < len(body) and body[e][0] == ',':
+            v = inserted(body, e)
+            if v is None:
+                return 'apposition or relative clause after the subject'
+        else:
+            return 'no finite verb after the subject'
+    subj, adv = body[:e], ([] if ',' in words(body[e:v]) else body[e:v])
+    if not np_sane(subj) or len(subj) > 12:
+        return 'run-on noun phrase'
+    head = head_of(subj)
+    if head is None:
+        return 'no noun-phrase subject'
+    plural = coord or base_tag(head[1]) in ('nns', 'nps') or (base_tag(head[1]) == 'cd' and head[0].lower() not in ('one', '1'))
+    vt = base_tag(body[v][1]).rstrip('*')
+    if vt == 'vb' and not plural:
+        return 'no finite verb after the subject'
+    rest = cut_clause(body[v:])
+    if rest is None:
+        return 'coordinated clauses after a subordinate one'
+    if len(rest) < 2:
+        return 'nothing after the verb'
+    if len(rest) > 30:
+        return 'long'
+    if base_tag(head[1]) in ('np', 'nps'):
+        names = [w for w, t in subj if base_tag(t) in ('np', 'nps')]
+        kind = lex.name_kind(names) or ('person' if base_tag(head[1]) == 'nps' else None)
+    elif base_tag(head[1]) == 'cd':
+        kind = None
+    else:
+        kind = lex.noun_kind(head[0])
+    neg = any('*' in t for _, t in rest)
+    return Clause(lead=lead, move=move, subj=subj, adv=adv, rest=rest, plural=plural, kind=kind, neg=neg, head=head)
+
+
+# ---- question forms: each takes a Clause, returns (form, question, answer, syn, kind) tuples
+VERB_BY_FORM = {}
+for _base, _forms in realqa.VERB_FORMS.items():
+    for _k, _f in enumerate(_forms):
+        VERB_BY_FORM.setdefault(_f, (_base, _k))
+PP_TAGS = {'in', 'at', 'nn', 'nns', 'np', 'nps', 'jj', 'cd', 'od', 'rb', 'pp$', 'nr', 'ap', 'nn$', 'nns$', 'np$', 'dt',
+           'abn', 'vbn', 'vbg'}
+
+
+def words(toks):
+    return [w for w, _ in toks]
+
+
+def lowered(toks):
+    """The words, the first one lower-cased unless it is a name, a title or `I`."""
+    return realqa.lower_first(words(toks), [t for _, t in toks])
+
+
+def lead_words(c, rest):
+    """The lead's words to put after the question, [] when dropped, None when it must stay and cannot."""
+    if not c.lead or c.move == 'drop':
+        return []
+    if simple(rest):
+        return lowered(c.lead)
+    return [] if c.move == 'move-or-drop' else None
+
+
+VBN_SWAP = {'build', 'construct', 'establish', 'complete', 'finish', 'select', 'choose', 'examine', 'inspect', 'hire',
+            'employ', 'purchase', 'buy', 'start', 'begin', 'discuss', 'reject', 'acquire', 'obtain', 'announce'}
+NO_SWAP = {'suggest', 'propose', 'get', 'receive'}  # "suggests that" = indicates; "get" is too loose
+
+
+def swap_one(toks):
+    """The tokens with one word swapped for its synonym (realqa.NOUN_SYN / VERB_SYN), or None."""
+    for i, (w, t) in enumerate(toks):
+        bt, lw = base_tag(t), w.lower()
+        if t.endswith('-tl') or bt.startswith('np'):
+            continue
+        if bt in ('nn', 'nns', 'jj') and lw in realqa.NOUN_SYN:
+            new = realqa.NOUN_SYN[lw]
+        elif bt in ('vb', 'vbd', 'vbn', 'vbz') and lw in VERB_BY_FORM and VERB_BY_FORM[lw][0] in realqa.VERB_SYN \
+                and VERB_BY_FORM[lw][0] not in NO_SWAP:
+            base, k = VERB_BY_FORM[lw]
+            if bt == 'vbn' and base not in VBN_SWAP or (i + 1 < len(toks) and base_tag(toks[i + 1][1]) == 'rp'):
+                continue
+            new = realqa.VERB_FORMS[realqa.VERB_SYN[base]][k]
+        else:
+            continue
+        new = new[0].upper() + new[1:] if w[0].isupper() else new
+        return toks[:i] + [(new, t)] + toks[i + 1:]
+    return None
+
+
+def kind_of(c):
+    return c.kind + ('-pl' if c.plural else '') if c.kind else ''
+
+
+def form_subject(c, lex):
+    """Who/What + the verb group and the rest, as written (a plural subject's verb made singular)."""
+    if c.kind is None:
+        return []
+    rest = list(c.rest)
+    vw, vt = rest[0]
+    bt = base_tag(vt).rstrip('*')
+    if c.plural:
+        if vw.lower() in SINGULAR_OF:
+            rest[0] = (SINGULAR_OF[vw.lower()], vt)
+        elif bt == 'vb':
+            s3 = lex.third_person(vw)
+            if not s3:
+                return []
+            rest[0] = (s3, 'vbz')
+    k = 1  # past the verb group: auxiliaries, adverbs, negation
+    while k < len(rest) and (base_tag(rest[k][1]) in ('rb', 'ql', '*', 'be', 'ben', 'hv') or base_tag(rest[k][1]) in realqa.BE):
+        bt = base_tag(rest[k][1]).rstrip('*')
+        k += 1
+    if k < len(rest) and base_tag(rest[k][1]) == 'cs' and (bt in realqa.BE or bt in ('be', 'ben', 'vbg')
+                                                          or rest[k - 1][0].lower() in COPULAR):
+        return []  # "The reasons are that ...", "A suspicion was growing that ...": not a subject question
+    if (bt in realqa.BE or bt in ('be', 'ben')) and k < len(rest) and base_tag(rest[k][1]) in ('at', 'nn', 'nns', 'np', 'nps', 'cd', 'pp$', 'abn', 'ap', 'dt', 'jj', 'od'):
+        # "X was the president": "Who was the president?"; "X is a city": not asked ("What is a city?")
+        if not (c.kind == 'person' and not c.plural and rest[k][0] == 'the' and np_span(rest, k) > k):
+            return []
+    lw = lead_words(c, c.rest)
+    if lw is None:
+        return []
+    wh = 'Who' if c.kind == 'person' else 'What'
+    ans = detok(words(c.subj))
+    out = [('subject', ask([wh] + words(c.adv) + words(rest) + lw), ans, False, kind_of(c))]
+    if bt in ('vbd', 'bedz', 'hvd', 'dod') and not c.adv:
+        # a cleft paraphrase: "Who was it that approved the plan?"
+        out.append(('subject', ask([wh, 'was', 'it', 'that'] + words(rest) + lw), ans, True, kind_of(c)))
+    alt = swap_one(rest)
+    if alt:
+        out.append(('subject', ask([wh] + words(c.adv) + words(alt) + lw), ans, True, kind_of(c)))
+    return out
+
+
+def copula_np(rest):
+    """Whether the verb group is a form of `be` followed by a noun phrase ("is another pro")."""
+    k, bt = 0, ''
+    while k < len(rest) and (base_tag(rest[k][1]).rstrip('*') in realqa.BE | {'be', 'ben', 'md', 'hv', 'hvz', 'hvd'}
+                             or base_tag(rest[k][1]) in ('rb', 'ql', '*')):
+        bt = base_tag(rest[k][1]).rstrip('*') if base_tag(rest[k][1]) not in ('rb', 'ql', '*') else bt
+        k += 1
+    return (bt in realqa.BE or bt in ('be', 'ben')) and k < len(rest) and np_span(rest, k) > k
+
+
+def form_which(c):
+    """"The Senate Finance Committee approved the plan." -> "Which committee approved the plan?"
+    (The Senate Finance Committee): a common-noun head with modifiers to tell it apart."""
+    h = c.head
+    if base_tag(h[1]) not in ('nn', 'nns') or h[1].endswith('-tl') or h[0].lower() in QUANTITY_NOUNS:
+        return []
+    i = c.subj.index(h)
+    mods = [t for t in c.subj[:i] if base_tag(t[1]) not in ('at', 'dt', 'dti', 'dts', 'abn', 'ap', 'pp$')] + c.subj[i + 1:]
+    if not mods or not h[0].isalpha() or any(x[0] == 'and' for x in c.subj) or c.subj[0][0].lower() in ('a', 'an'):
+        return []
+    lw = lead_words(c, c.rest)
+    if lw is None or copula_np(c.rest):
+        return []
+    q = [h[0].lower()] + words(c.adv) + words(c.rest) + lw
+    ans = detok(words(c.subj))
+    return [('which', ask(['Which'] + q), ans, False, kind_of(c)), ('which', ask(['What'] + q), ans, True, kind_of(c))]
+
+
+def form_howmany(c):
+    """"Three men were arrested." -> "How many men were arrested?" (Three)."""
+    s = c.subj
+    if len(s) < 2 or base_tag(s[0][1]) != 'cd' or not realqa.is_number(s[0][0].lower(), 'cd') \
+            or base_tag(s[-1][1]) != 'nns' or not all(base_tag(t) in ('jj', 'nns', 'nn') for _, t in s[1:]):
+        return []
+    lw = lead_words(c, c.rest)
+    if lw is None:
+        return []
+    q = ['How', 'many'] + words(s[1:]) + words(c.adv) + words(c.rest) + lw
+    return [('howmany', ask(q), s[0][0], False, 'number')]
+
+
+def form_whatis(c):
+    """"The purpose of the visit was a survey." -> "What was the purpose of the visit?"."""
+    r = c.rest
+    if c.adv or c.neg or c.kind is None or base_tag(r[0][1]) not in ('bez', 'bedz', 'ber', 'bed') or c.subj[0][0].lower() != 'the':
+        return []
+    comp = r[1:]
+    if np_span(comp, 0) != len(comp) or not np_sane(comp) or base_tag(comp[0][1]) in ('vbn', 'vbg', 'cd'):
+        return []
+    names = all(base_tag(t) == 'np' for _, t in comp)
+    if c.kind == 'person' and not names:
+        return []
+    lw = lead_words(c, [])
+    if lw is None:
+        return []
+    wh = 'Who' if c.kind == 'person' and names else 'What'
+    return [('whatis', ask([wh, r[0][0]] + lowered(c.subj) + lw), detok(words(comp)), False, '')]
+
+
+def verb_front(c, rules, objects=True):
+    """(words after the wh-word up to the main verb, index of the object in c.rest, main verb)
+    for an active verb group with do-support or an auxiliary, or None."""
+    r, subj = c.rest, lowered(c.subj)
+    w0, t0 = r[0][0], base_tag(r[0][1])
+    if t0 in ('vbd', 'vbz'):
+        lemma = 'have' if w0.lower() in ('had', 'has') else rules.lem.lemma(w0, t0)
+        if not lemma:
+            return None
+        front, i, main = ['did' if t0 == 'vbd' else 'does'] + subj + [lemma], 1, lemma
+    elif len(r) > 2 and ((t0 == 'md' and base_tag(r[1][1]) == 'vb') or (t0 in ('hvz', 'hvd', 'hv') and base_tag(r[1][1]) == 'vbn')
+                         or (t0 in realqa.DO and base_tag(r[1][1]) == 'vb')):
+        front, i, main = [w0.lower()] + subj + [r[1][0]], 2, r[1][0].lower()
+    else:
+        return None
+    while i < len(r) and base_tag(r[i][1]) == 'rp':
+        front.append(r[i][0])
+        i += 1
+    if objects and (main in realqa.NOT_OBJECT_VERBS or w0.lower() in realqa.NOT_OBJECT_VERBS or main in ('be', 'say', 'said', 'tell', 'told')):
+        return None
+    return front, i, main
+
+
+def after_object(toks):
+    """The prepositional phrases and adverbs after an object, up to a clean clause break; None
+    when what follows is not that (a list, a complement, an infinitive)."""
+    for j, (w, t) in enumerate(toks):
+        bt = base_tag(t)
+        nxt = base_tag(toks[j + 1][1]) if j + 1 < len(toks) else ''
+        if w == ',' and (nxt in ('cs', 'wrb', 'wdt') or (nxt == 'cc' and j + 2 < len(toks)
+                                                         and base_tag(toks[j + 2][1]) in ('pps', 'ppss', 'at', 'np'))):
+            break
+        if bt in ('cs', 'wrb') and j > 0:
+            break
+        if bt not in PP_TAGS or (j == 0 and w not in realqa.VERB_PREPS) or w in ('of', 'than', 'as'):
+            return None
+    else:
+        j = len(toks)
+    seg = toks[:j]
+    if seg and base_tag(seg[-1][1]) not in ('nn', 'nns', 'np', 'nps', 'cd', 'nr', 'rb'):
+        return None
+    return seg
+
+
+def form_object(c, rules, lex):
+    """"The committee approved the plan on Monday." -> "What did the committee approve on
+    Monday?" (the plan), and "What was it that the committee approved on Monday?"."""
+    if c.neg or c.adv or c.kind is None:
+        return []
+    vf = verb_front(c, rules)
+    if vf is None:
+        return []
+    front, i, main = vf
+    e = np_span(c.rest, i)
+    obj = c.rest[i:e]
+    if e == i or not np_sane(obj) or base_tag(obj[0][1]) in ('nn', 'cd', 'vbn', 'vbg', 'od') or obj[0][0].lower() == 'no':
+        return []
+    head = head_of(obj)
+    if head is None or base_tag(head[1]) not in ('nn', 'nns') or head[0].lower() in realqa.TIME_NOUNS:
+        return []
+    seg = after_object(c.rest[e:])
+    kind = lex.noun_kind(head[0])
+    if seg is None or kind is None:
+        return []
+    lw = lead_words(c, seg)
+    if lw is None:
+        return []
+    wh = 'Who' if kind == 'person' else 'What'
+    ans = detok(words(obj))
+    k = kind + ('-pl' if base_tag(head[1]) == 'nns' else '')
+    out = [('object', ask([wh] + front + words(seg) + lw), ans, False, k)]
+    if base_tag(c.rest[0][1]) == 'vbd' and i == 1:
+        out.append(('object', ask([wh, 'was', 'it', 'that'] + lowered(c.subj) + [c.rest[0][0]] + words(seg) + lw), ans, True, k))
+    main_syn = realqa.VERB_SYN.get(main)
+    if main_syn and i == 1:
+        out.append(('object', ask([wh] + front[:-1] + [main_syn] + words(seg) + lw), ans, True, k))
+    return out
+
+
+def form_relative(toks, lex):
+    """Relative clauses about a noun phrase anywhere in the sentence: "... the mill, which was
+    built in 1887, ..." -> "What was built in 1887?" (the mill); "... a man who knew the
+    river." -> "Who knew the river?" (a man). The clause runs to a comma or the end."""
+    tags = [t for _, t in toks]
+    if any(t in ('``', "''", '(', ')') or '+' in t or t.endswith('-hl') or t.startswith('fw') for t in tags) or toks[-1][0] != '.':
+        return []
+    out = []
+    for i, (w, t) in enumerate(toks):
+        if w.lower() not in ('who', 'which', 'that') or base_tag(t) not in ('wps', 'wdt') or i < 2:
+            continue
+        j = i - 1 if toks[i - 1][0] != ',' else i - 2
+        k = j
+        while k >= 0 and base_tag(toks[k][1]) in realqa.NP_TAGS - {'vbn', 'vbg'} and toks[k][0].lower() not in PRONOUN_WORDS:
+            k -= 1
+        ant = toks[k + 1:j + 1]
+        if not ant or np_span(toks, k + 1) != j + 1 or not np_sane(ant) or (k >= 0 and base_tag(toks[k][1]) == 'in') \
+                or base_tag(ant[-1][1]) not in realqa.HEAD_TAGS or base_tag(ant[0][1]) in ('nr', 'cd', 'od') \
+                or (k >= 0 and toks[k][0] in ('and', 'or', 'nor')):
+            continue
+        v = finite_at(toks, i + 1)
+        if v is None:
+            continue  # "which he built": not about the noun phrase as a subject
+        end = next((x for x in range(v, len(toks)) if toks[x][0] in (',', ';', ':', '--', '.')), len(toks))
+        seg = cut_clause(toks[v:end])
+        if not seg or len(seg) < 2 or len(seg) > 25 or any(x in ('than', 'as') or base_tag(y) in ('wps', 'wdt') for x, y in seg):
+            continue
+        if any(base_tag(t).rstrip('*') in FINITE - {'vb'} and base_tag(seg[x - 1][1]) not in ('cs', 'wps', 'wdt', 'pps', 'ppss', 'md', 'rb', '*')
+               for x, (_, t) in enumerate(seg) if x > 0):
+            continue  # "the man who built the mill died": where the relative clause ends, unknown
+        head = head_of(ant)
+        plural = base_tag(head[1]) in ('nns', 'nps')
+        kind = lex.name_kind([x for x, _ in ant if base_tag(_) == 'np']) if base_tag(head[1]) == 'np' else lex.noun_kind(head[0])
+        if w.lower() in ('who', 'which'):
+            kind = kind or ('person' if w.lower() == 'who' else 'thing')
+            if kind != ('person' if w.lower() == 'who' else 'thing'):
+                continue  # "the child in school who ...": the clause is about another noun
+        if kind is None:
+            continue
+        seg = list(seg)
+        vw, vt = seg[0]
+        if plural and vw.lower() in SINGULAR_OF:
+            seg[0] = (SINGULAR_OF[vw.lower()], vt)
+        elif plural and base_tag(vt) == 'vb':
+            s3 = lex.third_person(vw)
+            if not s3:
+                continue
+            seg[0] = (s3, 'vbz')
+        if not plural and (vw.lower() in SINGULAR_OF or base_tag(vt) == 'vb'):
+            continue  # the verb agrees with another noun than the one found
+        last = [base_tag(t) for _, t in seg]
+        if last[-1] in ('at', 'in', 'jj', 'cc', 'cs', 'pp$', 'to') or ('be' in last[:1] or last[0] in realqa.BE) and len(seg) > 1 \
+                and last[1] in ('at', 'nn', 'nns', 'np', 'cd', 'pp$', 'abn', 'ap') and kind != 'person':
+            continue  # cut mid-phrase, or "which is a city" ("What is a city?")
+        wh = 'Who' if kind == 'person' else 'What'
+        out.append(('relative', ask([wh] + words(seg)), detok(words(ant)), False, kind + ('-pl' if plural else '')))
+    return out
+
+
+def aux_front(c, rules):
+    """(words after the wh-word: auxiliary + subject + the rest of the verb group, index past
+    the verb group in c.rest) for any verb group, or None ("When was the mill built ...")."""
+    r, subj = c.rest, lowered(c.subj)
+    w0, t0 = r[0][0], base_tag(r[0][1])
+    if t0 in ('vbd', 'vbz'):
+        f = verb_front(c, rules, objects=False)
+        return f[:2] if f else None
+    if t0 not in realqa.BE | realqa.HV | realqa.DO | {'md'}:
+        return None
+    i = 1
+    while i < len(r) and base_tag(r[i][1]) in ('be', 'ben', 'hv', 'hvn', 'vb', 'vbn', 'vbg', 'rp'):
+        i += 1
+    if t0 in realqa.HV and i == 1 or (t0 in realqa.DO | {'md'} and i == 1):
+        return None  # "had a car": do-support, done by verb_front
+    return [w0.lower()] + subj + words(r[1:i]), i
+
+
+def simple_rest(toks):
+    """The objects, prepositional phrases and adverbs of a rest up to a clean break (as
+    after_object), or None."""
+    for j, (w, t) in enumerate(toks):
+        bt = base_tag(t)
+        nxt = base_tag(toks[j + 1][1]) if j + 1 < len(toks) else ''
+        if w == ',' and (nxt in ('cs', 'wrb', 'wdt') or (nxt == 'cc' and j + 2 < len(toks) and base_tag(toks[j + 2][1]) in ('pps', 'ppss', 'at', 'np'))):
+            return toks[:j]
+        if bt in ('cs', 'wrb') and j > 0:
+            return toks[:j]
+        if bt not in PP_TAGS | {'rp', 'ql'} or w in ('than', 'as'):
+            return None
+    return toks
+
+
+def form_pp(c, rules, lex):
+    """A year, a date, a place or a duration in the rest, asked with the rest of the clause:
+    "The mill was built by John Ward in 1887." -> "When was the mill built by John Ward?"."""
+    if c.neg or c.adv or c.kind is None:
+        return []
+    f = aux_front(c, rules)
+    if f is None:
+        return []
+    front, i = f
+    rest = simple_rest(c.rest[i:])
+    if rest is None or not rest:
+        return []
+    out = []
+    if c.lead and base_tag(c.lead[0][1]) == 'in' and np_span(c.lead, 1) == len(c.lead):
+        out += pp_questions(c.lead[0][0].lower(), c.lead[1:], front, words(rest), True, lex)
+    ranged = any(w in ('from', 'to', 'between') for w, _ in rest)
+    for p, (w, t) in enumerate(rest):
+        if base_tag(t) != 'in':
+            continue
+        # a phrase right after the verb group (or an adverb) is about the verb; one after a noun
+        # may be about the noun ("the first Sunday in November"): only years are taken there
+        prev = base_tag(rest[p - 1][1]) if p else ''
+        at_verb = p == 0 or prev in ('rb', 'rp') and rest[p - 1][0] not in ('early', 'late', 'later', 'earlier')
+        if prev in ('vbn', 'vbg', 'jj', 'ql') or rest[p - 1][0] in ('early', 'late', 'mid') or ranged:
+            continue
+        e = np_span(rest, p + 1)
+        if e == p + 1 or (e < len(rest) and base_tag(rest[e][1]) not in ('in', 'rb')) or rest[e - 1][0] == ',':
+            continue
+        ph = rest[p + 1:e]
+        wo = rest[:p] + rest[e:]
+        if wo and base_tag(wo[-1][1]) in ('in', 'at', 'cc', 'jj', 'ap'):
+            continue
+        lw = lead_words(c, wo)
+        if lw is None:
+            continue
+        out += pp_questions(w, ph, front, words(wo) + lw, at_verb, lex)
+    return out
+
+
+def pp_questions(prep, ph, front, tail, at_verb, lex):
+    """The when/year/where/duration question of one prepositional phrase (prep + ph)."""
+    pw, pt = words(ph), [base_tag(x) for _, x in ph]
+    if prep in ('in', 'during') and len(ph) == 1 and realqa.is_year(pw[0]):
+        return [('when', ask(['When'] + front + tail), pw[0], False, 'year'),
+                ('year', ask(['In', 'what', 'year'] + front + tail), pw[0], False, 'year')]
+    if not at_verb:
+        return []
+    if prep in ('on', 'in') and pw[0] in realqa.MONTHS and all(x in ('np', 'cd') for x in pt) and len(ph) <= 2:
+        return [('when', ask(['When'] + front + tail), detok(pw), False, 'date')]
+    if prep in ('in', 'at') and all(x == 'np' for x in pt) and lex.name_kind(pw) == 'thing' and len(ph) <= 3:
+        return [('where', ask(['Where'] + front + tail), detok(pw), False, 'place')]
+    if prep == 'for' and len(ph) == 2 and pt[0] == 'cd' and realqa.is_number(pw[0], 'cd') and pw[1] in realqa.DURATION:
+        return [('duration', ask(['How', 'long'] + front + tail), detok(pw), False, 'number')]
+    return []
+
+
+class Forms:
+    """All training-only questions of a sentence (`questions`), counting rejections by reason."""
+
+    def __init__(self, tagged_lines, base_counts=None):
+        base_counts = base_counts if base_counts is not None else realqa.base_verb_counts(tagged_lines)
+        self.rules = realqa.Rules(base_counts)
+        self.lex = Lexicon(tagged_lines)
+        self.rejected = collections.Counter()
+
+    def questions(self, toks):
+        rel = form_relative(toks, self.lex) if not any(w == 'Af' for w, _ in toks) else []
+        for j in range(2, len(toks) - 4):
+            # a second main clause (", and the men were hungry.", "; the men were hungry."): its
+            # own subject, verb and rest, asked like a sentence of its own
+            if (toks[j][0] == ';' or (toks[j - 1][0] == ',' and base_tag(toks[j][1]) == 'cc')) and starts_clause(toks, j + 1):
+                c2 = clause(toks[j + 1:], self.lex)
+                if not isinstance(c2, str):
+                    rel += self.clause_questions(c2, toks[j + 1:], second=True)
+        c = clause(toks, self.lex)
+        if isinstance(c, str):
+            self.rejected[c] += 1
+            return rel
+        if c.kind is None:
+            self.rejected['subject neither person nor thing (unknown word)'] += 1
+        out = self.clause_questions(c, toks)
+        if not out:
+            self.rejected['parsed, no form applies'] += 1
+        return out + rel
+
+    def clause_questions(self, c, toks, second=False):
+        if any(w == 'Af' for w, _ in toks):
+            return []  # the corpus' stand-in for a formula: nothing to ask about
+        out = form_subject(c, self.lex) + form_which(c) + form_howmany(c) + form_whatis(c) + form_object(c, self.rules, self.lex) \
+            + form_pp(c, self.rules, self.lex)
+        if (c.lead and c.move != 'move') or second:
+            # realqa.py's forms on the clause without its lead ("When ..., " / "However, ")
+            stripped = c.subj + c.adv + c.rest + [toks[-1]]
+            out += [(f, q, a, syn, '') for f, q, a, syn in self.rules.questions(stripped)]
+        return out
+
+
+REPEATED = re.compile(r'\b(?!had\b|that\b)(\w+) \1\b')
+
+
+def extract(tagged_lines):
+    """realqa.extract with the training-only forms: (paragraphs, items, rejections by reason)."""
+    forms = Forms(tagged_lines)
+    paras, items = realqa.extract(tagged_lines, more=forms.questions)
+    seen, out = set(), []
+    for it in items:
+        if REPEATED.search(it.question.lower()) or (it.form == 'agent' and it.question.startswith('What')):
+            continue  # "rubbed rubbed"; "What computed the moments?" (by numerical integration: an instrument)
+        if (it.sentence, it.question) not in seen:
+            seen.add((it.sentence, it.question))
+            out.append(it)
+    return paras, out, forms.rejected
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--data', default=os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), '.train', 'corpus'))
+    ap.add_argument('--stats', action='store_true')
+    ap.add_argument('--show', type=int, default=0)
+    ap.add_argument('--form', default=None)
+    ap.add_argument('--seed', type=int, default=0)
+    a = ap.parse_args()
+    lines = open(os.path.join(a.data, 'brown-train.tagged.txt'), encoding='utf8').read().splitlines()
+    paras, items, rejected = extract(lines)
+    if a.stats:
+        n = sum(len(realqa.sentences_of(parse_tagged(x))) for x in lines)
+        by = collections.Counter((it.form, it.syn) for it in items)
+        print(f'{len(items)} distinct (sentence, question) items from {len({it.sentence for it in items})} of {n} sentences')
+        for f in sorted({f for f, _ in by}, key=lambda f: -by[(f, False)] - by[(f, True)]):
+            print(f'  {f:10s} {by[(f, False)]:6d} + {by[(f, True)]:5d} paraphrased')
+        print('sentences not parsed by the training clause rules, by reason:')
+        for r, k in rejected.most_common():
+            print(f'  {k:6d} {100 * k / n:5.1f}%  {r}')
+    rnd = random.Random(a.seed)
+    pool = [it for it in items if a.form is None or it.form == a.form]
+    for it in rnd.sample(pool, min(a.show, len(pool))):
+        print(f'[{it.form}{"+syn" if it.syn else ""}] {it.question}  ->  {it.answer}\n      {it.sentence}')
+
+
+if __name__ == '__main__':
+    main()
