@@ -1,28 +1,33 @@
-"""Training-only question forms for realqa (issue 9), on top of realqa.py's rules: looser
-sentence handling and forms whose answers are still contiguous spans of the document, so that
-the fine-tune sees tens of thousands of distinct questions instead of a few hundred it can learn by
-heart. The evaluation builder (bench/longqa/make-realqa.py) never calls this module: held-out
-questions keep realqa.py's forms and wordings.
+"""Training-only question forms for realqa (issue 9), on top of realqa.py's rules, so that the
+fine-tune sees some 18,000 distinct questions over the training paragraphs instead of the ~700
+it learnt by heart. Answers stay contiguous spans of the sentence (realqa.extract checks each).
+The evaluation builder (bench/longqa/make-realqa.py) never calls this module: held-out questions
+keep realqa.py's forms and wordings, and wordings kept for evaluation ("According to the
+document", "In which year", "By whom") are never made here.
 
-A sentence is split as `[LEAD,] SUBJECT [ADVERB] FINITE-VERB REST.` (`clause`), where LEAD is a
-leading adverb, prepositional phrase or subordinate clause ending at a comma (moved after the
-question when the rest is simple, else dropped when that keeps the meaning), SUBJECT a plain noun
-phrase (no pronouns; `of`-phrases, up to two prepositional phrases, `A and B`), and REST the
-remainder verbatim. Forms (`Item.form`; realqa.py's names where the form is the same):
+Sentences are analysed by realqa_clause.py (`[LEAD,] SUBJECT VERB REST.`, who/what from the
+corpus). Forms (`Item.form`; realqa.py's names where the question is the same kind):
 
-  subject  "The committee approved the plan on Monday."  -> "Who approved the plan on Monday?"
-           "When the war ended, the men returned home."  -> "Who returned home when the war ended?"
-           who/what from the corpus: nouns seen before "who" vs "which", names after titles or
-           before "said"; plural subjects take a singular verb ("What was damaged?")
-  howmany  "Three men were arrested in Dallas."          -> "How many men were arrested in Dallas?" (Three)
-  whatis   "The purpose of the visit was a survey."      -> "What was the purpose of the visit?" (a survey)
-  object   realqa.py's object/when/where/... rules on the sentence without its LEAD, and
-           "What was it that the jury praised?" (past tense, no do-support) as a paraphrase
-Paraphrases: realqa.VERB_SYN / NOUN_SYN swapped into the rest of subject questions (Item.syn).
+  subject   "The committee approved the plan on Monday."  -> "Who approved the plan on Monday?"
+            "When the war ended, the men returned home."  -> "Who returned home when the war ended?"
+            a plural subject's verb made singular ("What was damaged?"); paraphrases (Item.syn):
+            a cleft ("Who was it that approved ...?") and a synonym (realqa.VERB_SYN / NOUN_SYN)
+  which     "The Senate Finance Committee approved ..."   -> "Which committee approved ...?" (+ "What committee")
+  relative  "... the mill, which was built in 1887, ..."  -> "What was built in 1887?" (the mill)
+  howmany   "Three men were arrested in Dallas."          -> "How many men were arrested in Dallas?" (Three)
+  whatis    "The purpose of the visit was a survey."      -> "What was the purpose of the visit?" (a survey)
+  object    "The committee approved the plan on Monday."  -> "What did the committee approve on Monday?"
+            (+ "What was it that the committee approved on Monday?")
+  when/year/where/duration  a year, date, place or "for N years" in the rest or the lead:
+            "In 1958, the Conference endorsed birth control." -> "When did the Conference endorse birth control?"
+A second main clause (", and the men were hungry.") is asked like a sentence of its own, and
+realqa.py's rules run again on a clause without its lead.
 
 `python3 tools/train/realqa_train.py --stats` prints items per form and why sentences were
-rejected; `--show N` prints N random questions to read. Extend: a form is one function
-`form_*(c)` returning (form, question, answer, syn, kind) tuples, listed in `questions()`.
+rejected; `--show N [--form F]` prints N random questions to read. Extend: a form is one
+function `form_*(c, ...)` returning (form, question, answer, syn, kind) tuples, called from
+`Forms.clause_questions`; `kind` ('person', 'thing-pl', ...) lets realqa.counterfactual swap
+the answer for another noun phrase of the same kind.
 """
 import argparse
 import collections
@@ -34,395 +39,8 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import realqa  # noqa: E402
 from realqa import base_tag, detok, ask, np_span, parse_tagged, PRONOUN_WORDS  # noqa: E402
-
-FINITE = {'md', 'bez', 'bedz', 'bed', 'ber', 'bem', 'hv', 'hvz', 'hvd', 'do', 'doz', 'dod', 'vbd', 'vbz', 'vb'}
-LEAD_MOVE_CS = {'When', 'After', 'Before', 'Until', 'Once', 'If', 'Unless', 'Because', 'Since', 'While', 'As'}
-LEAD_DROP_CS = {'When', 'After', 'Before', 'Although', 'Though', 'While', 'Once', 'Because', 'Since', 'As', 'Whereas'}
-LEAD_PREPS = {'In', 'On', 'During', 'At', 'Since', 'By', 'After', 'Before', 'For', 'With', 'Under', 'From', 'Until',
-              'Throughout', 'Within', 'Among', 'Despite', 'Without', 'Through', 'Over', 'Near', 'Across', 'Along'}
-MOVE_ADVERBS = {'Today', 'Yesterday', 'Tomorrow', 'Tonight', 'Later', 'Recently', 'Earlier', 'Afterward', 'Afterwards'}
-SUBJ_PREPS = {'in', 'on', 'at', 'from', 'for', 'with', 'near', 'of', 'about', 'under', 'between', 'among', 'to', 'by',
-              'over', 'without', 'within', 'around', 'behind'}
-TITLES = {'Mr.', 'Mrs.', 'Miss', 'Dr.', 'Gov.', 'Sen.', 'Rep.', 'Gen.', 'Col.', 'Capt.', 'Lt.', 'Prof.', 'Rev.', 'Sgt.',
-          'Maj.', 'Ms.', 'Judge', 'President', 'Mayor', 'Senator', 'Governor', 'Father', 'Mother', 'Sister', 'Brother',
-          'Uncle', 'Aunt', 'Lord', 'Lady', 'Sir', 'King', 'Queen', 'Prince', 'Princess', 'Pope', 'Bishop', 'Coach'}
-ORG_NOUNS = {'university', 'college', 'school', 'church', 'association', 'society', 'club', 'party', 'bureau', 'union',
-             'institute', 'foundation', 'corporation', 'company', 'committee', 'council', 'board', 'commission',
-             'department', 'administration', 'senate', 'house', 'legislature', 'congress', 'court', 'jury', 'team',
-             'government', 'agency', 'office', 'police', 'army', 'navy', 'firm', 'staff', 'group', 'family', 'crew',
-             'audience', 'public', 'class', 'majority', 'minority', 'league', 'conference', 'assembly', 'cabinet'}
-# people the corpus rarely marks (no "who" after them, no speech verb): checked before the counts
-PERSON_NOUNS = set("""colonel corps posse pilot pa ma mama papa grandma grandpa guerrilla troops crowd soldier general
-sheriff marshal captain lieutenant sergeant cowboy girl boy baby child wife husband mother father sister brother son
-daughter uncle aunt friend enemy guest patient victim nurse doctor lawyer priest king queen prince lady gentleman nobody
-everybody proponent opponent critic expert citizen resident native youth adult parent couple partner colleague delegate
-official spokesman representative clerk guard cop detective agent spy thief killer prisoner slave servant maid cook
-farmer worker employee pupil scholar artist poet novelist writer player fan rider driver hunter buyer seller customer
-client tenant landlord neighbor stranger visitor tourist passenger sailor officer commander chief dean professor
-scientist physicist chemist engineer mechanic carpenter senator congressman legislator voter taxpayer consumer reader
-viewer listener lecturer teacher graduate boss superintendent supervisor foreman inspector investigator prosecutor
-attorney defendant plaintiff witness juror bride groom widow orphan infant kid lad fellow guy man woman person
-individual hero heroine villain actor actress dancer singer musician pianist violinist critic reporter journalist
-correspondent publisher historian philosopher theologian preacher rabbi bishop monk nun saint god lord master mistress
-settler pioneer immigrant refugee negro athlete co. inc. corp.""".split())
-IRREGULAR_PLURAL = {'men': 'man', 'women': 'woman', 'children': 'child', 'people': 'person', 'feet': 'foot',
-                    'teeth': 'tooth', 'mice': 'mouse', 'geese': 'goose', 'wives': 'wife', 'lives': 'life'}
-SPEECH_VERBS = {'said', 'says', 'told', 'asked', 'replied', 'added', 'explained', 'declared', 'announced', 'thought',
-                'knew', 'smiled', 'nodded', 'laughed', 'whispered', 'shouted', 'insisted', 'agreed', 'argued', 'decided',
-                'wanted', 'believed', 'hoped', 'admitted', 'urged', 'testified', 'recalled', 'complained', 'cried'}
-COPULAR = {'remains', 'remained', 'seems', 'seemed', 'appears', 'appeared', 'grew', 'became', 'becomes', 'is', 'was'}
-HUMAN_VERBS = {'told', 'asked', 'replied', 'thought', 'knew', 'smiled', 'nodded', 'laughed', 'whispered', 'shouted',
-               'insisted', 'agreed', 'decided', 'wanted', 'believed', 'hoped', 'admitted', 'cried', 'grinned'}
-SINGULAR_OF = {'are': 'is', 'were': 'was', 'have': 'has', 'do': 'does', "aren't": "isn't", "weren't": "wasn't",
-               "haven't": "hasn't", "don't": "doesn't"}
-
-
-def singular(w):
-    w = w.lower()
-    if w in IRREGULAR_PLURAL:
-        return IRREGULAR_PLURAL[w]
-    if w.endswith('ies') and len(w) > 4:
-        return w[:-3] + 'y'
-    if re.search(r'(ss|sh|ch|x)es$', w):
-        return w[:-2]
-    return w[:-1] if w.endswith('s') and not w.endswith('ss') else w
-
-
-class Lexicon:
-    """What the corpus says about its words: common nouns seen before `who` (people) or `which`
-    (things), proper nouns after a title / before a speech verb (people) or after in/at/from
-    (places), and the 3rd-person forms of verbs (for `What eats ...?`)."""
-
-    def __init__(self, tagged_lines):
-        self.who, self.which = collections.Counter(), collections.Counter()
-        self.person, self.place = collections.Counter(), collections.Counter()
-        self.vbz = set()
-        for line in tagged_lines:
-            toks = parse_tagged(line)
-            n = len(toks)
-            for i, (w, t) in enumerate(toks):
-                bt = base_tag(t)
-                nxt = toks[i + 1][0] if i + 1 < n else ''
-                rel = (toks[i + 2][0] if nxt == ',' and i + 2 < n else nxt).lower()
-                if bt in ('nn', 'nns') and w.isalpha():
-                    if rel == 'who' or nxt in HUMAN_VERBS:
-                        self.who[singular(w)] += 1
-                    elif rel == 'which':
-                        self.which[singular(w)] += 1
-                elif bt == 'np' and w[:1].isupper():
-                    prev = toks[i - 1][0] if i > 0 else ''
-                    if rel == 'who' or prev in TITLES or nxt in SPEECH_VERBS or (nxt == ',' and rel == 'who'):
-                        self.person[w] += 1
-                    if prev in ('in', 'at', 'from', 'In', 'At', 'From') and t == 'np':
-                        self.place[w] += 1
-                elif t == 'vbz' and w.islower():
-                    self.vbz.add(w)
-
-    def noun_kind(self, w):
-        """'person', 'thing' or None (no evidence either way) for a common noun."""
-        s = singular(w)
-        if s in ORG_NOUNS or s in PERSON_NOUNS or s in realqa.HUMAN_NOUNS or w.lower() in realqa.HUMAN_NOUNS:
-            return 'person'
-        a, b = self.who[s], self.which[s]
-        if a >= 2 and a > 2 * b:
-            return 'person'
-        if b > a:
-            return 'thing'
-        if a > 0 or re.search(r'(man|men|ist|ists|ian|ians|er|ers|or|ors|ess|ee|ees)$', w.lower()):
-            return None  # mixed evidence, or looks like a person noun the corpus says nothing about
-        return 'thing'
-
-    def name_kind(self, words):
-        """'person', 'thing' or None for a proper-name phrase."""
-        if words[0] in TITLES:
-            return 'person'
-        p = sum(self.person[w] for w in words)
-        q = sum(self.place[w] for w in words)
-        if p > q:
-            return 'person'
-        if q > p:
-            return 'thing'
-        return None
-
-    def third_person(self, w):
-        """`eat` -> `eats` when the corpus has that form as vbz, else None."""
-        w = w.lower()
-        cands = [w + 's', w + 'es'] + ([w[:-1] + 'ies'] if w.endswith('y') else [])
-        return next((c for c in cands if c in self.vbz), None)
-
-
-# ---- the clause: [LEAD,] SUBJECT [ADVERBS] FINITE-VERB REST.
-class Clause:
-    __slots__ = ('lead', 'move', 'subj', 'adv', 'rest', 'plural', 'kind', 'neg', 'head')
-
-    def __init__(self, **kw):
-        for k in self.__slots__:
-            setattr(self, k, kw.get(k))
-
-
-DROP_ADVERBS = {'Then', 'Now', 'Still', 'Soon', 'Also', 'Thus', 'Therefore', 'However', 'Moreover', 'Meanwhile',
-                'Indeed', 'Perhaps', 'Certainly', 'Finally', 'Later', 'Instead', 'Nevertheless', 'Furthermore',
-                'Consequently', 'Hence', 'Otherwise', 'Usually', 'Generally', 'Often', 'Sometimes', 'Suddenly'}
-
-
-def simple(toks):
-    """A rest the moved lead can follow: short and without a clause break."""
-    return len(toks) <= 12 and not any(w in (',', ';', ':', '--') or base_tag(t) in ('cs', 'wdt', 'wps', 'wrb')
-                                       for w, t in toks)
-
-
-def strip_lead(body):
-    """(lead tokens, how, body after the lead) or a rejection reason. how: 'move' (the lead
-    goes after the question; "If ..." cannot be dropped), 'drop', 'move-or-drop' (moved after a
-    simple rest, else dropped), '' (no lead)."""
-    w0, t0 = body[0]
-    b0 = base_tag(t0)
-    if b0 == 'cc' and w0 in ('And', 'But', 'Yet', 'So'):
-        body = body[1:]
-        if not body:
-            return 'short'
-        w0, t0 = body[0]
-        b0 = base_tag(t0)
-    if b0 == 'rb' and len(body) > 2 and body[1][0] == ',':
-        return (body[:1], 'move-or-drop' if w0 in MOVE_ADVERBS else 'drop', body[2:])
-    if b0 == 'rb' and w0 in DROP_ADVERBS | MOVE_ADVERBS:
-        return (body[:1], 'move-or-drop' if w0 in MOVE_ADVERBS else 'drop', body[1:])
-    if b0 == 'wrb' and w0 == 'When':
-        b0 = 'cs'
-    if (b0 == 'in' and w0 in LEAD_PREPS) or (b0 == 'cs' and w0 in LEAD_MOVE_CS | LEAD_DROP_CS):
-        for k in range(2, min(len(body) - 2, 22)):
-            if body[k][0] != ',':
-                continue
-            lead = body[:k]
-            if any(w in ('``', "''", '(', ')', ';', ':', '--') for w, _ in lead):
-                return 'leading phrase'
-            if base_tag(lead[-1][1]) in ('at', 'jj', 'ap', 'dt', 'pp$', 'abn', 'cc', 'in', 'cs'):
-                continue  # "..., the slender, sun-tanned Chief Executive": the comma is inside the subject
-            if b0 == 'in' and any(base_tag(t) in FINITE | {'pps', 'ppss', 'wdt', 'wps', 'cs'} for _, t in lead):
-                return 'leading phrase'
-            e = np_span(body, k + 1)
-            if e > k + 1:
-                if b0 == 'in' or w0 in LEAD_MOVE_CS & LEAD_DROP_CS:
-                    how = 'move-or-drop'
-                else:
-                    how = 'move' if w0 in LEAD_MOVE_CS else 'drop'
-                return (lead, how, body[k + 1:])
-            if b0 == 'in':
-                break
-        return 'leading phrase'
-    if b0 in ('vbg', 'vbn'):
-        return 'leading participle'
-    return ([], '', body)
-
-
-def np_sane(toks):
-    """No article after a head noun ("The next day the man ..."), no pronoun, no quote."""
-    seen_head = False
-    for w, t in toks:
-        bt = base_tag(t)
-        if w == 'of' or bt == 'in' or w == 'and':
-            seen_head = False
-        elif bt in ('at', 'dt', 'pp$', 'abn') and seen_head:
-            return False
-        elif bt in realqa.HEAD_TAGS or bt == 'cd':
-            if seen_head == 'time':
-                return False  # "Every morning contingents of prisoners"
-            seen_head = 'time' if w.lower() in realqa.TIME_NOUNS else True
-        if w.lower() in PRONOUN_WORDS or bt in ('pps', 'ppss', 'ppo', 'ppl', 'pn') or w in ('``', "''"):
-            return False
-    return True
-
-
-def finite_at(body, i):
-    """Index of the finite verb at i after up to two adverbs, or None."""
-    j = i
-    while j < len(body) and j - i < 2 and base_tag(body[j][1]) in ('rb', 'ql') and body[j][1] != '*':
-        j += 1
-    if j < len(body) and base_tag(body[j][1]).rstrip('*') in FINITE and '+' not in body[j][1]:
-        return j
-    return None
-
-
-def subject_end(body):
-    """Ends of the subject candidates: the noun phrase, + up to two prepositional phrases, or
-    + `and` noun phrase; the longest one followed by a finite verb wins."""
-    e = np_span(body, 0, max_len=10)
-    if e == 0:
-        return []
-    ends, coord = [(e, False)], False
-    for _ in range(2):
-        if e < len(body) and body[e][0] in SUBJ_PREPS and base_tag(body[e][1]) == 'in':
-            e2 = np_span(body, e + 1, max_len=8)
-            if e2 == e + 1:
-                break
-            e = e2
-            ends.append((e, coord))
-        elif e < len(body) and body[e][0] == 'and' and not coord:
-            e2 = np_span(body, e + 1, max_len=6)
-            if e2 == e + 1:
-                break
-            e, coord = e2, True
-            ends.append((e, coord))
-        else:
-            break
-    return ends[::-1]
-
-
-def starts_clause(toks, i):
-    """Whether a clause with its own subject starts at i ("... and liquid accumulates ...",
-    "..., and in most cases, this requires ..."): adverbs, commas and a prepositional phrase
-    skipped, then nominal words up to a finite verb."""
-    for _ in range(4):
-        while i < len(toks) and (base_tag(toks[i][1]) in ('rb', 'ql', 'qlp') or toks[i][0] == ','):
-            i += 1
-        if i < len(toks) and (base_tag(toks[i][1]) == 'in' or toks[i][0] == 'like') and np_span(toks, i + 1) > i + 1:
-            i = np_span(toks, i + 1)
-        while i < len(toks) and base_tag(toks[i][1]) in ('vbg', 'vbn') and i + 1 < len(toks) and toks[i + 1][0] == ',':
-            i += 1  # ", trembling, he closed ..."
-    nominal = False
-    for j in range(i, min(len(toks), i + 14)):
-        w, t = toks[j]
-        bt = base_tag(t)
-        if bt.rstrip('*') in FINITE - {'vb'} or (bt == 'vb' and nominal):
-            return nominal
-        if bt in ('pps', 'ppss', 'ex', 'pn') or bt in realqa.HEAD_TAGS or bt == 'cd' or w.lower() in PRONOUN_WORDS:
-            nominal = True
-        elif (bt == 'in' or bt in ('wps', 'wdt')) and nominal:
-            continue  # "awards for the purchase of the cars are made ...", "the men who had scoffed ..."
-        elif not (bt in ('at', 'jj', 'ap', 'dt', 'dti', 'dts', 'abn', 'pp$', 'nn$', 'nns$', 'np$', 'od', 'jjs', 'jjt', 'jjr')
-                  or w == 'of'):
-            return False
-    return False
-
-
-def cut_clause(rest):
-    """The rest up to a coordinated clause with its own subject, a semicolon or a dash (the
-    question keeps one clause: "What discolors the beef[ and liquid accumulates ...]?"), or None
-    when that clause may belong to a subordinate one (which of the two, the tags do not say)."""
-    sub = False
-    for j, (w, t) in enumerate(rest):
-        bt = base_tag(t)
-        if w in (';', ':', '--'):
-            if sub and w != ';':
-                return None
-            return rest[:j]
-        if bt in ('cs', 'wrb', 'wdt', 'wps') and not (w in ('so', 'for') and rest[j - 1][0] == ','):
-            sub = True
-        nxt = rest[j + 1] if j + 1 < len(rest) else ('', '')
-        comma_clause = w == ',' and (base_tag(nxt[1]) in ('pps', 'ppss', 'ex', 'at', 'np', 'nn', 'nns') or nxt[0].lower() in PRONOUN_WORDS
-                                     or nxt[0] in ('so', 'for'))
-        if j > 0 and (bt == 'cc' or comma_clause) and starts_clause(rest, j + (2 if nxt[0] in ('so', 'for') else 1)):
-            if sub:
-                return None
-            return rest[:j - 1] if rest[j - 1][0] == ',' else rest[:j]
-    return rest
-
-
-QUANTITY_NOUNS = {'hundreds', 'thousands', 'millions', 'dozens', 'number', 'lot', 'lots', 'couple', 'pair', 'group',
-                  'majority', 'most', 'many', 'some', 'few', 'all', 'one', 'two', 'three', 'rest', 'half', 'part',
-                  'kind', 'kinds', 'sort', 'type', 'types', 'piece', 'series', 'set', 'variety', 'member', 'members'}
-
-
-def inserted(body, e):
-    """"Mr. Smith, who is 60, said ..." / "The plan, a compromise, was ...": the finite verb
-    after the comma that closes a phrase inserted after the subject, or None."""
-    for k in range(e + 2, min(len(body) - 1, e + 16)):
-        w, t = body[k]
-        if w in (';', ':', '--', '``', '(') or (base_tag(t) == 'cc' and body[k - 1][0] == ','):
-            return None
-        if w == ',':
-            v = finite_at(body, k + 1)
-            return v if v is not None and base_tag(body[e + 1][1]) in ('wps', 'wdt', 'at', 'np', 'cd', 'jj', 'nn', 'ap', 'od', 'in', 'abn', 'pp$') else None
-    return None
-
-
-def head_of(subj):
-    """The head noun of the subject's first noun phrase (before `of`, a preposition or `and`)."""
-    head = None
-    for w, t in subj:
-        bt = base_tag(t)
-        if w == 'of' and head and head[0].lower() in QUANTITY_NOUNS:
-            head = None  # "hundreds of families": the head is "families"
-            continue
-        if w in ('of', 'and') or bt == 'in':
-            if head:
-                break
-            continue
-        if bt in realqa.HEAD_TAGS or bt == 'cd':
-            head = (w, t)
-    return head
-
-
-def clause(toks, lex):
-    """A Clause, or the reason (a short string) the sentence is not used."""
-    if len(toks) < 4:
-        return 'short'
-    if len(toks) > 60:
-        return 'long'
-    if toks[-1][0] != '.':
-        return 'not a statement (? ! : or no end)'
-    tags = [t for _, t in toks]
-    if any(t.endswith('-hl') for t in tags):
-        return 'headline'
-    if any(t.startswith('fw') or t.endswith('-nc') for t in tags):
-        return 'foreign or cited words'
-    if any('+' in t for t in tags):
-        return 'contraction'
-    if toks[0][0] == '``' or tags.count('``') != tags.count("''") or tags.count('(') != tags.count(')'):
-        return 'quotation'
-    body = toks[:-1]
-    lead = strip_lead(body)
-    if isinstance(lead, str):
-        return lead
-    lead, move, body = lead
-    if len(body) < 3:
-        return 'short'
-    w0, t0 = body[0]
-    if base_tag(t0) in ('pps', 'ppss', 'ppo', 'pn', 'ex', 'ppl') or w0.lower() in PRONOUN_WORDS:
-        return 'pronoun subject'
-    if base_tag(t0) in ('wrb', 'wdt', 'wps', 'wpo', 'cs', 'cc', 'in', 'rb', 'to', 'vb', 'uh'):
-        return 'no noun-phrase subject'
-    ends = subject_end(body)
-    if not ends:
-        return 'no noun-phrase subject'
-    for e, coord in ends:
-        v = finite_at(body, e)
-        if v is not None:
-            break
-    else:
-        e, coord = ends[-1]
-        if e < len(body) and body[e][0] == ',':
-            v = inserted(body, e)
-            if v is None:
-                return 'apposition or relative clause after the subject'
-        else:
-            return 'no finite verb after the subject'
-    subj, adv = body[:e], ([] if ',' in words(body[e:v]) else body[e:v])
-    if not np_sane(subj) or len(subj) > 12:
-        return 'run-on noun phrase'
-    head = head_of(subj)
-    if head is None:
-        return 'no noun-phrase subject'
-    plural = coord or base_tag(head[1]) in ('nns', 'nps') or (base_tag(head[1]) == 'cd' and head[0].lower() not in ('one', '1'))
-    vt = base_tag(body[v][1]).rstrip('*')
-    if vt == 'vb' and not plural:
-        return 'no finite verb after the subject'
-    rest = cut_clause(body[v:])
-    if rest is None:
-        return 'coordinated clauses after a subordinate one'
-    if len(rest) < 2:
-        return 'nothing after the verb'
-    if len(rest) > 30:
-        return 'long'
-    if base_tag(head[1]) in ('np', 'nps'):
-        names = [w for w, t in subj if base_tag(t) in ('np', 'nps')]
-        kind = lex.name_kind(names) or ('person' if base_tag(head[1]) == 'nps' else None)
-    elif base_tag(head[1]) == 'cd':
-        kind = None
-    else:
-        kind = lex.noun_kind(head[0])
-    neg = any('*' in t for _, t in rest)
-    return Clause(lead=lead, move=move, subj=subj, adv=adv, rest=rest, plural=plural, kind=kind, neg=neg, head=head)
+from realqa_clause import (FINITE, SINGULAR_OF, COPULAR, QUANTITY_NOUNS, Lexicon, clause, simple, np_sane,  # noqa: E402
+                           finite_at, cut_clause, starts_clause, main_clause_before, head_of)
 
 
 # ---- question forms: each takes a Clause, returns (form, question, answer, syn, kind) tuples
@@ -504,6 +122,8 @@ def form_subject(c, lex):
     if k < len(rest) and base_tag(rest[k][1]) == 'cs' and (bt in realqa.BE or bt in ('be', 'ben', 'vbg')
                                                           or rest[k - 1][0].lower() in COPULAR):
         return []  # "The reasons are that ...", "A suspicion was growing that ...": not a subject question
+    if bt in realqa.BE and k + 1 < len(rest) and rest[k][0] == 'to' and base_tag(rest[k + 1][1]) == 'vb':
+        return []  # "The way is to rent a car": not about the subject
     if (bt in realqa.BE or bt in ('be', 'ben')) and k < len(rest) and base_tag(rest[k][1]) in ('at', 'nn', 'nns', 'np', 'nps', 'cd', 'pp$', 'abn', 'ap', 'dt', 'jj', 'od'):
         # "X was the president": "Who was the president?"; "X is a city": not asked ("What is a city?")
         if not (c.kind == 'person' and not c.plural and rest[k][0] == 'the' and np_span(rest, k) > k):
@@ -679,7 +299,7 @@ def form_relative(toks, lex):
         ant = toks[k + 1:j + 1]
         if not ant or np_span(toks, k + 1) != j + 1 or not np_sane(ant) or (k >= 0 and base_tag(toks[k][1]) == 'in') \
                 or base_tag(ant[-1][1]) not in realqa.HEAD_TAGS or base_tag(ant[0][1]) in ('nr', 'cd', 'od') \
-                or (k >= 0 and toks[k][0] in ('and', 'or', 'nor')):
+                or (k >= 0 and toks[k][0] in ('and', 'or', 'nor')) or (k > 0 and toks[k][0] == ',' and base_tag(toks[k - 1][1]) == 'jj'):
             continue
         v = finite_at(toks, i + 1)
         if v is None:
@@ -823,7 +443,8 @@ class Forms:
         for j in range(2, len(toks) - 4):
             # a second main clause (", and the men were hungry.", "; the men were hungry."): its
             # own subject, verb and rest, asked like a sentence of its own
-            if (toks[j][0] == ';' or (toks[j - 1][0] == ',' and base_tag(toks[j][1]) == 'cc')) and starts_clause(toks, j + 1):
+            if (toks[j][0] == ';' or (toks[j - 1][0] == ',' and base_tag(toks[j][1]) == 'cc')) and starts_clause(toks, j + 1) \
+                    and main_clause_before(toks, j):
                 c2 = clause(toks[j + 1:], self.lex)
                 if not isinstance(c2, str):
                     rel += self.clause_questions(c2, toks[j + 1:], second=True)
