@@ -763,10 +763,18 @@ def np_pools(items):
     pools = {}
     for it in items:
         w = it.answer.split()
-        if it.form in NP_FORMS and it.kind and 1 < len(w) <= 5 and not re.search(r'[0-9"(]', it.answer) \
+        if pool_key(it) and 1 < len(w) <= 5 and not re.search(r'[0-9"(]', it.answer) \
                 and (w[0].lower() in DETERMINERS or not it.sentence.startswith(it.answer)):
-            pools.setdefault(it.kind, set()).add(it.answer)
+            pools.setdefault(pool_key(it), set()).add(it.answer)
     return {k: sorted(v) for k, v in pools.items()}
+
+
+def pool_key(it):
+    """Which answers may stand in for this one: the same kind ('person', 'thing-pl'), or for
+    "Which committee ...?" another committee."""
+    if it.form == 'which':
+        return 'which ' + it.question.split()[1].lower()
+    return it.kind if it.form in NP_FORMS and it.kind else None
 
 
 def case_at(np, at_start):
@@ -781,7 +789,7 @@ def case_at(np, at_start):
 
 def counterfactual(rnd, it, name_pool, place_pool=(), np_pool=None):
     """A new answer for the same sentence (numbers, years, names, dates; the noun phrase of a
-    subject/relative/object question for another of the same kind), so that answers cannot be
+    subject/relative/object/which question for another of the same kind), so that answers cannot be
     memorised from the question: returns (new sentence, new answer, whole-word replacements for
     the document) or None."""
     a = it.answer
@@ -801,16 +809,20 @@ def counterfactual(rnd, it, name_pool, place_pool=(), np_pool=None):
             return None
     elif it.form == 'subject' and it.kind in ('', 'person') and re.fullmatch(r"[A-Z][a-z]+", a) and name_pool:
         new = rnd.choice(name_pool)
-        return it.sentence.replace(a, new), new, {a: new}
-    elif it.form in NP_FORMS and np_pool and np_pool.get(it.kind) and len(a.split()) <= 8:
-        new = case_at(rnd.choice(np_pool[it.kind]), it.sentence.startswith(a))
+        if new == a or new in it.sentence or new in it.question:
+            return None
+        return re.sub(r'\b' + a + r'\b', new, it.sentence), new, {a: new}
+    elif pool_key(it) and np_pool and np_pool.get(pool_key(it)) and len(a.split()) <= 8:
+        new = case_at(rnd.choice(np_pool[pool_key(it)]), it.sentence.startswith(a))
         if new.lower() == a.lower() or new.lower() in it.sentence.lower() or new.lower() in it.question.lower():
             return None
     elif it.form == 'when' and a in MONTH_NAMES:
         new = rnd.choice([m for m in MONTH_NAMES if m != a])
     elif it.form == 'where' and re.fullmatch(r"[A-Z][a-z]+( [A-Z][a-z]+)?", a) and place_pool:
         new = rnd.choice(place_pool)
-        return it.sentence.replace(a, new), new, {a: new}
+        if new == a or new in it.sentence or new in it.question:
+            return None
+        return re.sub(r'\b' + a + r'\b', new, it.sentence), new, {a: new}
     elif it.form == 'when' and re.fullmatch(r'[A-Z][a-z]+\.? \d{1,2}', a):
         new = a.rsplit(' ', 1)[0] + ' ' + str(rnd.randint(1, 28))
     else:

@@ -424,6 +424,9 @@ def clause(toks, lex):
     rest = cut_clause(body[v:])
     if rest is None:
         return 'coordinated clauses after a subordinate one'
+    rtags = [t for _, t in rest]
+    if rtags.count('``') != rtags.count("''") or rtags.count('(') != rtags.count(')'):
+        return 'quotation'  # cut inside a quotation or brackets
     if len(rest) < 2:
         return 'nothing after the verb'
     if len(rest) > 30:

@@ -471,6 +471,8 @@ class Forms:
         return out
 
 
+DANGLING = {'the', 'a', 'an', 'of', 'and', 'or', 'but', 'which', 'who', 'whose', 'than', 'if', 'their', 'its', 'my', 'our',
+            'your'}  # a question cut inside a phrase ends on one of these
 REPEATED = re.compile(r'\b(?!had\b|that\b)(\w+) \1\b')
 
 
@@ -480,8 +482,10 @@ def extract(tagged_lines):
     paras, items = realqa.extract(tagged_lines, more=forms.questions)
     seen, out = set(), []
     for it in items:
-        if REPEATED.search(it.question.lower()) or (it.form == 'agent' and it.question.startswith('What')):
-            continue  # "rubbed rubbed"; "What computed the moments?" (by numerical integration: an instrument)
+        q = it.question
+        if REPEATED.search(q.lower()) or (it.form == 'agent' and q.startswith('What')) \
+                or q.count('"') % 2 or q.count('(') != q.count(')') or re.findall(r"[\w']+", q)[-1].lower() in DANGLING:
+            continue  # "rubbed rubbed"; "What computed the moments?" (by numerical integration: an instrument); a quote cut
         if (it.sentence, it.question) not in seen:
             seen.add((it.sentence, it.question))
             out.append(it)
