@@ -21,7 +21,18 @@ Verbs are lemmatised for do-support with an irregular-verb table and suffix rule
 the corpus' own base forms (tag `vb`); a candidate lemma never seen as `vb` drops the question.
 Paraphrases: a small table of unambiguous synonyms (verbs and nouns) swapped into the question.
 
-Extend: a new form is one more branch in `questions()`; new synonyms go into VERB_SYN / NOUN_SYN.
+These strict rules give 727 questions on the training paragraphs (579 of 56,209 sentences): too
+few, the fine-tune learnt them by heart. Training therefore adds realqa_train.py's forms
+(`extract(..., more=...)`; subject questions for any noun-phrase subject, which/relative forms,
+second clauses, leads moved or dropped: about 18,000 distinct questions), while the evaluation
+builder calls `extract(..., extra_forms=True)` alone, so the held-out questions stay these
+rules'. Training samples (`sample_text`): the target paragraph among its neighbours in a random
+text shape, a paraphrase at `syn_rate`, and at `cf_rate` a counterfactual answer
+(`counterfactual`: another number, year, date, name or place, or for noun-phrase answers another
+noun phrase of the same kind from `np_pools`) so that answers cannot come from memory.
+
+Extend: a new form is one more branch in `questions()` (evaluation and training) or a `form_*`
+in realqa_train.py (training only); new synonyms go into VERB_SYN / NOUN_SYN.
 """
 import re
 
