@@ -131,7 +131,7 @@ class Lexicon:
         q = sum(self.place[w] for w in words)
         if p > q:
             return 'person'
-        if q > p:
+        if q >= 2 and p == 0:
             return 'thing'
         return None
 
@@ -276,18 +276,18 @@ def starts_clause(toks, i):
         while i < len(toks) and base_tag(toks[i][1]) in ('vbg', 'vbn') and i + 1 < len(toks) and toks[i + 1][0] == ',':
             i += 1  # ", trembling, he closed ..."
     nominal = False
-    for j in range(i, min(len(toks), i + 14)):
+    for j in range(i, min(len(toks), i + 20)):
         w, t = toks[j]
         bt = base_tag(t)
         if bt.rstrip('*') in FINITE - {'vb'} or (bt == 'vb' and nominal):
             return nominal
         if bt in ('pps', 'ppss', 'ex', 'pn') or bt in realqa.HEAD_TAGS or bt == 'cd' or w.lower() in PRONOUN_WORDS:
             nominal = True
-        elif (bt in ('in', 'wps', 'wdt', 'rb', 'ql')) and nominal:
-            continue  # "awards for the purchase of the cars are made ...", "the men who had scoffed ...", "she always got"
+        elif (bt in ('in', 'wps', 'wdt', 'rb', 'ql') or w == ',') and nominal:
+            continue  # "awards for the purchase of the cars are made ...", "the men, who had scoffed, ...", "she always got"
         elif not (bt in ('at', 'jj', 'ap', 'dt', 'dti', 'dts', 'abn', 'pp$', 'nn$', 'nns$', 'np$', 'od', 'jjs', 'jjt', 'jjr')
-                  or w == 'of'):
-            return False
+                  or w == 'of' or (bt in ('vbn', 'vbg') and not nominal)):
+            return False  # ("her pointed nails raked ...": a participle before the noun)
     return False
 
 
@@ -412,6 +412,8 @@ def clause(toks, lex):
         else:
             return 'no finite verb after the subject'
     subj, adv = body[:e], ([] if any(w == ',' for w, _ in body[e:v]) else body[e:v])
+    while len(subj) > 1 and base_tag(subj[-1][1]) == 'nr' and base_tag(subj[-2][1]) != 'in':
+        subj, adv = subj[:-1], subj[-1:] + adv  # "Thieves yesterday ransacked ...": the adverb is not the subject
     if not np_sane(subj) or len(subj) > 12:
         return 'run-on noun phrase'
     head = head_of(subj)

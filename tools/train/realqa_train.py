@@ -116,7 +116,7 @@ def form_subject(c, lex):
                 return []
             rest[0] = (s3, 'vbz')
     k = 1  # past the verb group: auxiliaries, adverbs, negation
-    while k < len(rest) and (base_tag(rest[k][1]) in ('rb', 'ql', '*', 'be', 'ben', 'hv') or base_tag(rest[k][1]) in realqa.BE):
+    while k < len(rest) and (base_tag(rest[k][1]) in ('rb', 'ql', '*', 'be', 'ben', 'hv', '(') or base_tag(rest[k][1]) in realqa.BE):
         bt = base_tag(rest[k][1]).rstrip('*')
         k += 1
     if k < len(rest) and base_tag(rest[k][1]) == 'cs' and (bt in realqa.BE or bt in ('be', 'ben', 'vbg')
@@ -160,6 +160,8 @@ def form_which(c):
     if base_tag(h[1]) not in ('nn', 'nns') or h[1].endswith('-tl') or h[0].lower() in QUANTITY_NOUNS:
         return []
     i = c.subj.index(h)
+    if any(w == 'of' for w, _ in c.subj[:i]):
+        return []  # "The rest of the press": not a kind of press
     mods = [t for t in c.subj[:i] if base_tag(t[1]) not in ('at', 'dt', 'dti', 'dts', 'abn', 'ap', 'pp$')] + c.subj[i + 1:]
     if not mods or not h[0].isalpha() or any(x[0] == 'and' for x in c.subj) or c.subj[0][0].lower() in ('a', 'an'):
         return []
