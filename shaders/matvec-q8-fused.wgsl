@@ -23,9 +23,16 @@
 // up_row + j, ...; the workgroup writes G R / 2 outputs.
 // Workgroup memory: cols (int8 x) + cols / 2 (scales) + cols / 8 (Q8_K maxima) bytes + the
 // reductions; matvecFusedPlan checks the device limit and otherwise keeps the separate path.
+// ROPE_KV (decode's q|k|v, one token): the epilogue also does what rope-kv.wgsl does after the
+//   matvec (RoPE of the q and k heads, the K and V append to the paged cache), value for value.
+//   Rows are taken four at a time: quad u of head h holds dims {2k, 2k+1, 2k+HD/2, 2k+HD/2+1}
+//   (MODE neox; k = u mod HD/4) or {4k .. 4k+3} (norm), so each RoPE pair and each f16 pair of
+//   the cache sits in one quad; a workgroup's G R rows are whole quads. n_rot = HD (else the
+//   caller keeps rope-kv.wgsl). Bindings 7 positions u32 [1], 8 freqs f32 [HD / 2],
+//   9 page table, 10 pages (rope-kv.wgsl's 2..5); Params n_q, n_kv, table_offset, max_pages, mscale.
 // Defines: FMT, WG, GW, R, KMAX (= cols), Q8_K, SUBGROUPS (reductions through subgroups),
 //   SG_ROWS (with SUBGROUPS: the row reductions too; needs subgroup size <= GW), NORM, BIAS,
-//   ACCUMULATE, SWIGLU, UNIT64, and the unit loop's variant as matvec-q8.wgsl (TILE_GROUPS = G;
+//   ACCUMULATE, SWIGLU, ROPE_KV (with HD, MODE), UNIT64, and the unit loop's variant as matvec-q8.wgsl (TILE_GROUPS = G;
 //   TILE_VEC4 binds the weights again at 6).
 
 #include "common/reduce.wgsl"
@@ -37,6 +44,11 @@ struct Params {
   y_base: u32,
   eps: f32,
   up_row: u32,
+  n_q: u32,
+  n_kv: u32,
+  table_offset: u32,
+  max_pages: u32,
+  mscale: f32,
 }
 
 @group(0) @binding(0) var<uniform> P: Params;
@@ -55,6 +67,13 @@ struct Params {
 #endif
 #ifdef BIAS
 @group(0) @binding(5) var<storage, read> B: array<f32>;
+#endif
+#ifdef ROPE_KV
+@group(0) @binding(7) var<storage, read> positions: array<u32>;
+@group(0) @binding(8) var<storage, read> freqs: array<f32>;
+@group(0) @binding(9) var<storage, read> table: array<u32>;
+@group(0) @binding(10) var<storage, read_write> pages: array<u32>;
+#include "common/kv-page.wgsl"
 #endif
 
 #include "common/quant-dot.wgsl"
@@ -79,6 +98,74 @@ var<workgroup> red: array<f32, WG * R>;
 #endif
 #ifdef SWIGLU
 var<workgroup> outv: array<f32, G * R>;
+#else
+#ifdef ROPE_KV
+var<workgroup> outv: array<f32, G * R>;
+#endif
+#endif
+
+#ifdef ROPE_KV
+// Dim m (0..3) of quad k of a head (see the header).
+fn quad_dim(k: u32, m: u32) -> u32 {
+#if MODE == neox
+  return 2u * k + (m & 1u) + select(0u, HD / 2u, m >= 2u);
+#else
+  return 4u * k + m;
+#endif
+}
+
+// The weight row of logical row l (quads of the header's layout).
+fn rope_row(l: u32) -> u32 {
+  let u = l / 4u;
+  return (u / (HD / 4u)) * HD + quad_dim(u % (HD / 4u), l % 4u);
+}
+
+// x[a], x[b] rotated as rope-kv.wgsl rotates dims (a, b) with frequency i.
+fn rope_pair(x: ptr<function, array<f32, 4>>, a: u32, b: u32, i: u32, pos: u32) {
+  let theta = f32(pos) * freqs[i];
+  let c = cos(theta) * P.mscale;
+  let s = sin(theta) * P.mscale;
+  let x0 = (*x)[a];
+  let x1 = (*x)[b];
+  (*x)[a] = x0 * c - x1 * s;
+  (*x)[b] = x0 * s + x1 * c;
+}
+
+// Logical rows l0 .. l0 + 3 (one quad) with their matvec values v: bias, RoPE (q and k heads),
+// the stores to Y, and the K or V words of the cache slot positions[0].
+fn rope_kv_quad(l0: u32, v: array<f32, 4>) {
+  let u = l0 / 4u;
+  let head = u / (HD / 4u);
+  let k = u % (HD / 4u);
+  var x = v;
+#ifdef BIAS
+  for (var m = 0u; m < 4u; m++) {
+    x[m] += B[P.y_base + head * HD + quad_dim(k, m)];
+  }
+#endif
+  let pos = positions[0];
+  let nh = P.n_q + P.n_kv;
+  if (head < nh) {
+#if MODE == neox
+    rope_pair(&x, 0u, 2u, 2u * k, pos);
+    rope_pair(&x, 1u, 3u, 2u * k + 1u, pos);
+#else
+    rope_pair(&x, 0u, 1u, 2u * k, pos);
+    rope_pair(&x, 2u, 3u, 2u * k + 1u, pos);
+#endif
+  }
+  for (var m = 0u; m < 4u; m++) {
+    Y[P.y_base + head * HD + quad_dim(k, m)] = x[m];
+  }
+  if (head >= P.n_q) {
+    let is_v = head >= nh;
+    let kh = select(head - P.n_q, head - nh, is_v);
+    let phys = table[P.table_offset + kh * P.max_pages + pos / KV_PAGE];
+    let dst = kv_page_base(phys) + (pos % KV_PAGE) * KV_HW + select(0u, KV_V_OFFSET, is_v);
+    pages[dst + quad_dim(k, 0u) / 2u] = pack2x16float(vec2<f32>(x[0], x[1]));
+    pages[dst + quad_dim(k, 2u) / 2u] = pack2x16float(vec2<f32>(x[2], x[3]));
+  }
+}
 #endif
 
 var<private> nscale: f32;
@@ -174,7 +261,11 @@ fn main(ids: Ids, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups
 #else
   let row0 = grp * R;
   for (var r = 0u; r < R; r++) {
+#ifdef ROPE_KV
+    rb[r] = select(0u, rope_row(row0 + r) * P.row_bytes, row0 + r < P.rows);
+#else
     rb[r] = select(0u, (row0 + r) * P.row_bytes, row0 + r < P.rows);
+#endif
   }
 #endif
   // Per group, the products and reduction of matvec-q8.wgsl (red offset by the group's slots).
@@ -190,8 +281,19 @@ fn main(ids: Ids, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups
     Y[P.y_base + j0 + lane] = gv / (1.0 + exp(-gv)) * outv[g * R + H + lane];
   }
 #else
+#ifdef ROPE_KV
+  if (lane < R) {
+    outv[g * R + lane] = v;
+  }
+  workgroupBarrier();
+  let l0 = (wid.x + wid.y * nwg.x) * G * R + 4u * lid;
+  if (lid < G * R / 4u && l0 < P.rows) {
+    rope_kv_quad(l0, array<f32, 4>(outv[4u * lid], outv[4u * lid + 1u], outv[4u * lid + 2u], outv[4u * lid + 3u]));
+  }
+#else
   if (lane < R && row0 + lane < P.rows) {
     matvec_store(row0 + lane, v);
   }
+#endif
 #endif
 }

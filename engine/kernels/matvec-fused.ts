@@ -15,7 +15,9 @@
  * bitwise reduction rule cannot take): the caller keeps the separate path.
  *
  * `swiglu`: `weight` holds the gate rows then the up rows (2 x rows, stacked as gpu-weights.ts
- * uploads them) and y [rows] = silu(gate x) * (up x).
+ * uploads them) and y [rows] = silu(gate x) * (up x). `ropeKv`: decode's q|k|v with RoPE and the
+ * KV append in the epilogue (rope-kv.ts's work; null where a workgroup's rows are not whole quads,
+ * RoPE covers part of a head, or the device binds too few storage buffers).
  *
  * Extend: another prologue / epilogue = a define in the shader + a field here.
  */
@@ -24,7 +26,9 @@ import { LongreadError } from '../errors.ts';
 import { gpuRefSize, type BufferRef } from '../gpu/buffer-pool.ts';
 import { activationFormatOf } from './act-quant.ts';
 import { baseDefines, dispatch2d, ParamsWriter, planCreate, type DispatchPlan, type KernelContext } from './context.ts';
+import type { KvLayerView } from './kv-layout.ts';
 import { rmsNormWorkgroup } from './rmsnorm.ts';
+import type { RopeTable } from './rope.ts';
 import { matvecDefaults, matvecLoopDefines, softwareAdapter, type MatvecLoop } from './matvec.ts';
 import { weightFormatLayout, weightRowBytes, weightSplit, type WeightFormat } from './weight-layout.ts';
 import source from '../../shaders/matvec-q8-fused.wgsl';
@@ -55,6 +59,12 @@ export interface MatvecFusedArgs {
   rowsPerGroup?: number;
   /** The unit loop's variant (matvec.ts MatvecLoop); default matvecDefaults, as the separate path. */
   loop?: MatvecLoop;
+  /**
+   * Decode's q|k|v rows (nHeads q heads, then the KV heads' k and v) for one token: the epilogue
+   * also rotates q and k and appends k and v to the cache slot positions[0], as rope-kv.ts does
+   * after the matvec (the same values; no q/k norm, RoPE over the whole head).
+   */
+  ropeKv?: { positions: BufferRef; table: RopeTable; kv: KvLayerView; nHeads: number };
 }
 
 /** Workgroup memory of the fused kernel in bytes. */
@@ -84,8 +94,16 @@ export async function matvecFusedPlan(ctx: KernelContext, a: MatvecFusedArgs): P
   const lp = matvecLoopDefines(a.format, a.loop ?? d.loop, gw, r, wg / gw, unit64);
   if (sharedBytes(a.cols, wg, r, act === 'q8_K', sgRows, a.swiglu === true, lp.tileBytes) > Number(limits.maxComputeWorkgroupStorageSize)) return null;
   if (gpuRefSize(a.x) < a.cols * 4 || gpuRefSize(a.y) < a.rows * 4) return null;
+  const wref = () => ({ buffer: slices[0]!.buffer, offset: slices[0]!.offset, size: slices[0]!.size });
+  const rk = a.ropeKv;
+  if (rk) {
+    const hd = rk.kv.headDim;
+    const whole = rk.table.config.nRot === hd && hd % 4 === 0 && ((wg / gw) * r) % 4 === 0 && a.rows === (rk.nHeads + 2 * rk.kv.nKvHeads) * hd;
+    if (!whole || a.swiglu || a.accumulate) return null;
+  }
+  const buffers = [wref(), a.x, a.y, a.norm?.weight ?? null, a.bias ?? null, lp.defines.TILE_VEC4 ? wref() : null, ...(rk ? [rk.positions, rk.table.freqs, rk.kv.pageTable, rk.kv.pages] : [])];
+  if (buffers.filter((b) => b).length > Number(limits.maxStorageBuffersPerShaderStage)) return null;
   const perGroup = a.swiglu ? r / 2 : r;
-  const wref = { buffer: slices[0]!.buffer, offset: slices[0]!.offset, size: slices[0]!.size };
   const groups = Math.ceil(a.rows / perGroup);
   try {
     return await planCreate(ctx, {
@@ -103,11 +121,14 @@ export async function matvecFusedPlan(ctx: KernelContext, a: MatvecFusedArgs): P
       BIAS: a.bias !== undefined,
       ACCUMULATE: a.accumulate === true,
       SWIGLU: a.swiglu === true,
+      ROPE_KV: rk !== undefined,
+      ...(rk ? { HD: `${rk.kv.headDim}u`, MODE: rk.table.config.mode } : {}),
       UNIT64: unit64,
       ...lp.defines,
     }),
-    params: new ParamsWriter().u32(a.rows).u32(a.cols).u32(rowBytes).u32(0).f32(a.norm?.eps ?? 0).u32(a.swiglu ? a.rows : 0).bytes(),
-    buffers: [wref, a.x, a.y, a.norm?.weight ?? null, a.bias ?? null, ...(lp.defines.TILE_VEC4 ? [wref] : [])],
+    params: new ParamsWriter().u32(a.rows).u32(a.cols).u32(rowBytes).u32(0).f32(a.norm?.eps ?? 0).u32(a.swiglu ? a.rows : 0)
+      .u32(rk?.nHeads ?? 0).u32(rk?.kv.nKvHeads ?? 0).u32(rk?.kv.tableOffset ?? 0).u32(rk?.kv.maxPages ?? 0).f32(rk?.table.mscale ?? 0).bytes(),
+    buffers,
     workgroups: dispatch2d(ctx, Math.ceil(groups / (wg / gw))),
     });
   } catch (e) {

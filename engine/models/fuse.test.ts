@@ -36,8 +36,8 @@ describe('stacked decode weights', () => {
     it(`${shape} ${type}: fused and separate decode agree exactly`, async () => {
       const file = path.join(dir, `${shape}-${type}.gguf`);
       ggufGenerate({ shape, type, out: file, seed: 7 });
-      const run = async (fuseWeights: boolean, fuseFfn = false, tap = false, fuseQuant = true, fuseMergeQuant = false) => {
-        const m = await modelLoad(gpu, file, { contextLength: 512, chunk: 64, fuseWeights, fuseFfn, fuseQuant, fuseMergeQuant });
+      const run = async (fuseWeights: boolean, fuseFfn = false, tap = false, fuseQuant = true, fuseMergeQuant = false, fuseRope = false) => {
+        const m = await modelLoad(gpu, file, { contextLength: 512, chunk: 64, fuseWeights, fuseFfn, fuseQuant, fuseMergeQuant, fuseRope });
         try {
           const s = sessionCreate(m);
           const prompt = Array.from({ length: 65 }, (_, i) => 100 + ((i * 37) % 400));
@@ -62,7 +62,10 @@ describe('stacked decode weights', () => {
       const unquantFused = await run(true, false, false, false);
       // and with the attention merge quantizing o's input (fuseMergeQuant, off by default)
       const mergeFused = await run(true, false, false, true, true);
-      for (const r of [fused, attnFused, unquantFused, mergeFused]) {
+      // and with RoPE + the KV append in the q|k|v matvec's epilogue (fuseRope, off by default), alone and with everything else fused
+      const ropeFused = await run(true, false, false, true, false, true);
+      const allFused = await run(true, true, false, true, true, true);
+      for (const r of [fused, attnFused, unquantFused, mergeFused, ropeFused, allFused]) {
         expect(r.tokens).toEqual(separate.tokens);
         expect(Buffer.from(r.logits.buffer).equals(Buffer.from(separate.logits.buffer))).toBe(true);
       }
@@ -108,7 +111,17 @@ describe('stacked decode weights', () => {
         for (const op of ['ffn_norm', 'swiglu']) expect(unquantFused.calls.get(op), op).toBe(L);
         for (const op of ['fused ffn_norm+quantize', 'fused swiglu+quantize', 'fused attention merge+quantize']) expect(unquantFused.ops).not.toContain(op);
         expect(unquantFused.ops).toContain('fused attn_norm+matvec qkv');
+        // the rope epilogue applies to a whole stacked q|k|v without q/k norms (not qwen3; not the
+        // Q4_K_M mix, whose layer 0 stacks only q|k: that layer keeps rope-kv, the others fuse)
+        if (shape === 'tiny-qwen3') {
+          expect(ropeFused.ops).not.toContain('fused attn_norm+matvec qkv+rope+kv append');
+        } else {
+          for (const r of [ropeFused, allFused]) expect(r.calls.get('fused attn_norm+matvec qkv+rope+kv append')).toBe(type === 'Q4_K_M' ? L - 1 : L);
+          if (type !== 'Q4_K_M') expect(ropeFused.ops).not.toContain('fused rope+kv append');
+        }
         if (shape === 'tiny-llama' && type === 'Q8_0') {
+          expect(ropeFused.layerDispatches).toBe(9);
+          expect(allFused.layerDispatches).toBe(6);
           expect(unquantFused.layerDispatches).toBe(12);
           expect(attnFused.layerDispatches).toBe(10);
           expect(mergeFused.layerDispatches).toBe(9);

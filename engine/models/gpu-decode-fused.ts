@@ -6,7 +6,8 @@
  * being slower on the H100; gpu-layer-plans.ts says why):
  *
  *   attn_norm + quantize + q|k|v (+ biases)      fusedDecodeQkv   1 dispatch (2 with only q|k stacked, 3 with none)
- *   q/k norm + RoPE + KV append                  rope-kv.ts       1 (gpu-layer-plans.ts)
+ *   q/k norm + RoPE + KV append                  rope-kv.ts       1 (gpu-layer-plans.ts); 0 with modelLoad's
+ *                                                                 fuseRope (no q/k norm): fusedDecodeQkv's epilogue
  *   default FFN side:
  *   attention pass 1                             attention-decode.ts     1
  *   attention merge + quantize, o (+ residual)   fusedDecodeAttnOutput   2 (quantizeOut; fuseMergeQuant only,
@@ -34,7 +35,7 @@ import { activationFormatOf, activationQuantizePlan, type ActivationFormat, type
 import type { DecodeAttentionPlan } from '../kernels/attention-decode.ts';
 import type { KernelContext, KernelPlan } from '../kernels/context.ts';
 import { matvecPlan, type MatvecPlan } from '../kernels/matvec.ts';
-import { matvecFusedPlan } from '../kernels/matvec-fused.ts';
+import { matvecFusedPlan, type MatvecFusedArgs } from '../kernels/matvec-fused.ts';
 import { fusedRef, tensorRef, type GpuTensor } from './gpu-weights.ts';
 import type { ModelHparams } from './hparams.ts';
 
@@ -63,7 +64,7 @@ function allOrNone(ps: (KernelPlan | null)[], names: string[]): NamedPlans | nul
  * into `qkv`; where only q|k were stacked (Q4_K_M's layers with a Q6_K attn_v) one over q|k
  * into the front of `qkv` and one for v; else one per projection (into q, k, v).
  */
-export async function fusedDecodeQkv(e: FusedDecodeEnv, a: { x: BufferRef; q: BufferRef; k: BufferRef; v: BufferRef; qkv: BufferRef }, l: number): Promise<NamedPlans | null> {
+export async function fusedDecodeQkv(e: FusedDecodeEnv, a: { x: BufferRef; q: BufferRef; k: BufferRef; v: BufferRef; qkv: BufferRef }, l: number, rope?: MatvecFusedArgs['ropeKv']): Promise<(NamedPlans & { ropeKv: boolean }) | null> {
   const { ctx, hp } = e;
   const p = `blk.${l}.`;
   const qd = hp.nHeads * hp.headDim;
@@ -74,8 +75,12 @@ export async function fusedDecodeQkv(e: FusedDecodeEnv, a: { x: BufferRef; q: Bu
   const qkvW = fusedRef(ws);
   const qkvB = bs ? fusedRef(bs) : null;
   if (qkvW && (!bs || qkvB)) {
-    const plan = await matvecFusedPlan(ctx, { format: ws[0]!.format, rows: qd + 2 * kd, cols: hp.dim, weight: qkvW, x: a.x, y: a.qkv, norm, ...(qkvB ? { bias: qkvB } : {}) });
-    return allOrNone([plan], ['fused attn_norm+matvec qkv']);
+    const args = { format: ws[0]!.format, rows: qd + 2 * kd, cols: hp.dim, weight: qkvW, x: a.x, y: a.qkv, norm, ...(qkvB ? { bias: qkvB } : {}) };
+    // with `rope`: RoPE and the KV append in the same dispatch where the kernel takes them
+    const withRope = rope ? await matvecFusedPlan(ctx, { ...args, ropeKv: rope }) : null;
+    if (withRope) return { plans: [withRope], names: ['fused attn_norm+matvec qkv+rope+kv append'], ropeKv: true };
+    const plan = await matvecFusedPlan(ctx, args);
+    return withRopeFlag(allOrNone([plan], ['fused attn_norm+matvec qkv']));
   }
   const qkW = fusedRef(ws.slice(0, 2));
   const qkB = bs ? fusedRef(bs.slice(0, 2)) : null;
@@ -84,14 +89,18 @@ export async function fusedDecodeQkv(e: FusedDecodeEnv, a: { x: BufferRef; q: Bu
       await matvecFusedPlan(ctx, { format: ws[0]!.format, rows: qd + kd, cols: hp.dim, weight: qkW, x: a.x, y: a.qkv, norm, ...(qkB ? { bias: qkB } : {}) }),
       await matvecFusedPlan(ctx, { format: ws[2]!.format, rows: kd, cols: hp.dim, weight: tensorRef(ws[2]!), x: a.x, y: a.v, norm, ...(bs ? { bias: tensorRef(bs[2]!) } : {}) }),
     ];
-    return allOrNone(made, ['fused attn_norm+matvec qk', 'fused attn_norm+matvec v']);
+    return withRopeFlag(allOrNone(made, ['fused attn_norm+matvec qk', 'fused attn_norm+matvec v']));
   }
   const outs = [a.q, a.k, a.v];
   const made: (KernelPlan | null)[] = [];
   for (let i = 0; i < 3; i++) {
     made.push(await matvecFusedPlan(ctx, { format: ws[i]!.format, rows: i ? kd : qd, cols: hp.dim, weight: tensorRef(ws[i]!), x: a.x, y: outs[i]!, norm, ...(bs ? { bias: tensorRef(bs[i]!) } : {}) }));
   }
-  return allOrNone(made, ['fused attn_norm+matvec q', 'fused attn_norm+matvec k', 'fused attn_norm+matvec v']);
+  return withRopeFlag(allOrNone(made, ['fused attn_norm+matvec q', 'fused attn_norm+matvec k', 'fused attn_norm+matvec v']));
+}
+
+function withRopeFlag(p: NamedPlans | null): (NamedPlans & { ropeKv: boolean }) | null {
+  return p && { ...p, ropeKv: false };
 }
 
 /**

@@ -57,7 +57,7 @@ import type { Int8Tune } from '../kernels/matmul-int8.ts';
 export interface LayerPlanEnv extends FusedDecodeEnv {
   kv: KvCache;
   rope: RopeTable;
-  opts: { fuseFfn?: boolean; fuseQuant?: boolean; fuseMergeQuant?: boolean; int8Prefill?: boolean; int8Tune?: Int8Tune };
+  opts: { fuseFfn?: boolean; fuseQuant?: boolean; fuseMergeQuant?: boolean; fuseRope?: boolean; int8Prefill?: boolean; int8Tune?: Int8Tune };
 }
 
 /** Activations of T tokens, f32 row-major. */
@@ -214,7 +214,10 @@ export async function layerPlans(e: LayerPlanEnv, a: Acts, l: number, qStart: nu
   const qkv = ['attn_q', 'attn_k', 'attn_v'];
   // One token with stacked activations (decode): the fused kernels where they apply
   // (matvec-fused.ts, rope-kv.ts), else the separate plans below.
-  const fused = a.stacked ? await fusedDecodeQkv(e, { x: a.x, q: a.q, k: a.k, v: a.v, qkv: a.stacked.qkv }, l) : null;
+  const qkNorm = hp.qkNorm ? { q: ref(e, `${p}attn_q_norm.weight`), k: ref(e, `${p}attn_k_norm.weight`), eps: hp.eps } : undefined;
+  // fuseRope: RoPE and the KV append in the q|k|v matvec's epilogue where it applies (no q/k norm)
+  const ropeInQkv = a.stacked && opts.fuseRope === true && !qkNorm ? { positions: a.pos, table: rope, kv: kv.views[l]!, nHeads: hp.nHeads } : undefined;
+  const fused = a.stacked ? await fusedDecodeQkv(e, { x: a.x, q: a.q, k: a.k, v: a.v, qkv: a.stacked.qkv }, l, ropeInQkv) : null;
   if (fused) {
     plans.push(...fused.plans);
     names.push(...fused.names);
@@ -236,8 +239,9 @@ export async function layerPlans(e: LayerPlanEnv, a: Acts, l: number, qStart: nu
       names.push(`${mm} attn_q`, `${mm} attn_k`, `${mm} attn_v`);
     }
   }
-  const qkNorm = hp.qkNorm ? { q: ref(e, `${p}attn_q_norm.weight`), k: ref(e, `${p}attn_k_norm.weight`), eps: hp.eps } : undefined;
-  if (a.stacked) {
+  if (fused?.ropeKv) {
+    // done by the fused q|k|v plan
+  } else if (a.stacked) {
     // one token, q|k|v adjacent: q/k norm, RoPE of q and k and the KV append as one dispatch
     plans.push(await ropeKvPlan(ctx, { qkv: a.stacked.qkv, positions: a.pos, table: rope, kv: kv.views[l]!, tokens: 1, nHeads: hp.nHeads, ...(qkNorm ? { qkNorm } : {}) }));
     names.push(qkNorm ? 'fused q/k norm+rope+kv append' : 'fused rope+kv append');

@@ -72,6 +72,13 @@ export interface ModelLoadOptions {
    */
   fuseMergeQuant?: boolean;
   /**
+   * RoPE and the KV append in the epilogue of decode's fused q|k|v matvec (matvec-fused.ts
+   * ropeKv; bitwise the same as rope-kv.ts after it): one dispatch a layer fewer where it applies
+   * (quantized stacked q|k|v, no q/k norm, RoPE over whole heads). Default false until measured
+   * on a GPU (e2e-bench --fuse-rope).
+   */
+  fuseRope?: boolean;
+  /**
    * prefill matmuls of Q8_0 / Q4_0 weights on the int8 tensor-core kernel where the device offers
    * subgroup matrices and its known-answer probe is exact there (needs a device acquired with
    * unsafe: true, as the app, the CLI and the benches do; matmul-int8.ts); default true since the
@@ -211,7 +218,7 @@ export async function modelLoad(gpu: Gpu, p: string, opts: ModelLoadOptions = {}
     weights = await weightsUpload(device, file, names, opts.onProgress, opts.signal, opts.fuseWeights === false ? [] : decodeFuseGroups(hp.nLayers));
     device.pushErrorScope('out-of-memory');
     device.pushErrorScope('validation');
-    const forward = await gpuForwardCreate(ctx, hp, weights, k, { chunk, stack: opts.fuseWeights !== false, fuseFfn: opts.fuseFfn === true, fuseQuant: opts.fuseQuant !== false, fuseMergeQuant: opts.fuseMergeQuant === true, int8Prefill: opts.int8Prefill !== false, ...(opts.int8Tune ? { int8Tune: opts.int8Tune } : {}) });
+    const forward = await gpuForwardCreate(ctx, hp, weights, k, { chunk, stack: opts.fuseWeights !== false, fuseFfn: opts.fuseFfn === true, fuseQuant: opts.fuseQuant !== false, fuseMergeQuant: opts.fuseMergeQuant === true, fuseRope: opts.fuseRope === true, int8Prefill: opts.int8Prefill !== false, ...(opts.int8Tune ? { int8Tune: opts.int8Tune } : {}) });
     const validation = await device.popErrorScope();
     const oomForward = await device.popErrorScope();
     if (oomForward) {
