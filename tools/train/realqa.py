@@ -765,6 +765,8 @@ MONTH_NAMES = ['January', 'February', 'March', 'April', 'May', 'June', 'July', '
 DETERMINERS = {'the', 'a', 'an', 'his', 'her', 'their', 'its', 'our', 'my', 'your', 'this', 'these', 'those', 'that',
                'some', 'every', 'each', 'many', 'several', 'most', 'all', 'both', 'two', 'three', 'four', 'five'}
 NP_FORMS = ('subject', 'relative', 'object')
+PREPOSITIONS = {'of', 'in', 'on', 'at', 'for', 'with', 'between', 'from', 'to', 'by', 'about', 'among', 'under', 'over',
+                'near', 'without', 'within', 'around', 'behind', 'and', 'or'}
 
 
 def np_pools(items):
@@ -774,18 +776,26 @@ def np_pools(items):
     pools = {}
     for it in items:
         w = it.answer.split()
-        if pool_key(it) and 1 < len(w) <= 5 and not re.search(r'[0-9"(]', it.answer) \
+        if pool_key(it) and 1 <= len(w) <= 5 and not re.search(r'[0-9"(]', it.answer) \
                 and (w[0].lower() in DETERMINERS or not it.sentence.startswith(it.answer)):
             pools.setdefault(pool_key(it), set()).add(it.answer)
     return {k: sorted(v) for k, v in pools.items()}
 
 
 def pool_key(it):
-    """Which answers may stand in for this one: the same kind ('person', 'thing-pl'), or for
-    "Which committee ...?" another committee."""
+    """Which answers may stand in for this one: a person for a person ("The juror said" -> "The
+    farmer said"); a thing only for the same thing ("the first program" -> "the television
+    program": "The latch was infiltrated with neutrophils" would teach nonsense); for "Which
+    committee ...?" another committee."""
     if it.form == 'which':
         return 'which ' + it.question.split()[1].lower()
-    return it.kind if it.form in NP_FORMS and it.kind else None
+    w = it.answer.lower().split()
+    if it.form not in NP_FORMS or not it.kind or any(x in PREPOSITIONS for x in w):
+        return None  # "Business relations between the companies and city": the head is not last
+    if it.kind.startswith(('person', 'group')):
+        return it.kind
+    head = it.answer.split()[-1]  # with its case: "a faint sound" is no "the Mississippi Sound"
+    return 'head ' + head if head.isalpha() else None
 
 
 def case_at(np, at_start):

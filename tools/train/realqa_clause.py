@@ -35,11 +35,11 @@ SUBJ_PREPS = {'in', 'on', 'at', 'from', 'for', 'with', 'near', 'of', 'about', 'u
 TITLES = {'Mr.', 'Mrs.', 'Miss', 'Dr.', 'Gov.', 'Sen.', 'Rep.', 'Gen.', 'Col.', 'Capt.', 'Lt.', 'Prof.', 'Rev.', 'Sgt.',
           'Maj.', 'Ms.', 'Judge', 'President', 'Mayor', 'Senator', 'Governor', 'Father', 'Mother', 'Sister', 'Brother',
           'Uncle', 'Aunt', 'Lord', 'Lady', 'Sir', 'King', 'Queen', 'Prince', 'Princess', 'Pope', 'Bishop', 'Coach'}
-ORG_NOUNS = {'university', 'association', 'society', 'club', 'party', 'bureau', 'union',
+ORG_NOUNS = {'university', 'association', 'society', 'club', 'bureau', 'union',
              'institute', 'foundation', 'corporation', 'company', 'committee', 'council', 'board', 'commission',
              'department', 'administration', 'senate', 'legislature', 'congress', 'court', 'jury', 'team',
              'government', 'agency', 'police', 'army', 'navy', 'firm', 'staff', 'group', 'family', 'crew',
-             'audience', 'public', 'majority', 'minority', 'league', 'conference', 'assembly', 'cabinet'}
+             'audience', 'public', 'majority', 'minority', 'league', 'assembly', 'cabinet'}
 # people the corpus rarely marks (no "who" after them, no speech verb): checked before the counts
 PERSON_NOUNS = set("""colonel corps posse pilot pa ma mama papa grandma grandpa guerrilla troops crowd soldier general
 sheriff marshal captain lieutenant sergeant cowboy girl boy baby child wife husband mother father sister brother son
@@ -318,8 +318,7 @@ def cut_clause(rest):
 
 
 QUANTITY_NOUNS = {'hundreds', 'thousands', 'millions', 'dozens', 'number', 'lot', 'lots', 'couple', 'pair', 'group',
-                  'majority', 'most', 'many', 'some', 'few', 'all', 'one', 'two', 'three', 'rest', 'half', 'part',
-                  'kind', 'kinds', 'sort', 'type', 'types', 'piece', 'series', 'set', 'variety'}
+                  'majority', 'most', 'many', 'some', 'few', 'all', 'one', 'two', 'three', 'rest', 'half'}
 
 
 def main_clause_before(toks, j):

@@ -39,7 +39,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import realqa  # noqa: E402
 from realqa import base_tag, detok, ask, np_span, parse_tagged, PRONOUN_WORDS  # noqa: E402
-from realqa_clause import (FINITE, SINGULAR_OF, COPULAR, QUANTITY_NOUNS, Lexicon, clause, simple, np_sane,  # noqa: E402
+from realqa_clause import (FINITE, SINGULAR_OF, COPULAR, QUANTITY_NOUNS, ORG_NOUNS, singular, Lexicon, clause, simple, np_sane,  # noqa: E402
                            finite_at, cut_clause, starts_clause, main_clause_before, head_of)
 
 
@@ -96,8 +96,17 @@ def swap_one(toks):
     return None
 
 
+def item_kind(kind, head, plural):
+    """Item.kind: 'person', 'group' (a committee, a company), 'thing', + '-pl' when plural."""
+    if not kind:
+        return ''
+    if kind == 'person' and head and singular(head[0]) in ORG_NOUNS:
+        kind = 'group'
+    return kind + ('-pl' if plural else '')
+
+
 def kind_of(c):
-    return c.kind + ('-pl' if c.plural else '') if c.kind else ''
+    return item_kind(c.kind, c.head, c.plural)
 
 
 def form_subject(c, lex):
@@ -273,7 +282,7 @@ def form_object(c, rules, lex):
         return []
     wh = 'Who' if kind == 'person' else 'What'
     ans = detok(words(obj))
-    k = kind + ('-pl' if base_tag(head[1]) == 'nns' else '')
+    k = item_kind(kind, head, base_tag(head[1]) == 'nns')
     out = [('object', ask([wh] + front + words(seg) + lw), ans, False, k)]
     if base_tag(c.rest[0][1]) == 'vbd' and i == 1:
         out.append(('object', ask([wh, 'was', 'it', 'that'] + lowered(c.subj) + [c.rest[0][0]] + words(seg) + lw), ans, True, k))
@@ -301,7 +310,7 @@ def form_relative(toks, lex):
         ant = toks[k + 1:j + 1]
         if not ant or np_span(toks, k + 1) != j + 1 or not np_sane(ant) or (k >= 0 and base_tag(toks[k][1]) == 'in') \
                 or base_tag(ant[-1][1]) not in realqa.HEAD_TAGS or base_tag(ant[0][1]) in ('nr', 'cd', 'od') \
-                or (k >= 0 and toks[k][0] in ('and', 'or', 'nor')) or (k > 0 and toks[k][0] == ',' and base_tag(toks[k - 1][1]) == 'jj'):
+                or (k >= 0 and (toks[k][0] in ('and', 'or', 'nor') or toks[k][0].lower() in PRONOUN_WORDS)) or (k > 0 and toks[k][0] == ',' and base_tag(toks[k - 1][1]) == 'jj'):
             continue
         v = finite_at(toks, i + 1)
         if v is None:
@@ -338,7 +347,7 @@ def form_relative(toks, lex):
                 and last[1] in ('at', 'nn', 'nns', 'np', 'cd', 'pp$', 'abn', 'ap') and kind != 'person':
             continue  # cut mid-phrase, or "which is a city" ("What is a city?")
         wh = 'Who' if kind == 'person' else 'What'
-        out.append(('relative', ask([wh] + words(seg)), detok(words(ant)), False, kind + ('-pl' if plural else '')))
+        out.append(('relative', ask([wh] + words(seg)), detok(words(ant)), False, item_kind(kind, head, plural)))
     return out
 
 
