@@ -117,8 +117,10 @@ def counterfactuals(gen, by, check):
                   f'counterfactual {f}: {it.to_dict()} -> {cf}')
         rates[f] = got / min(200, len(xs))
     print('counterfactual answers: ' + ', '.join(f'{f} {100 * r:.0f}%' for f, r in sorted(rates.items(), key=lambda x: -x[1])))
-    for f in ('subject', 'which', 'relative', 'object', 'howmany', 'when', 'year'):
-        check(rates.get(f, 0) > 0.3, f'form {f}: counterfactual answers for {100 * rates.get(f, 0):.0f}% only')
+    # objects are mostly things, swapped only for the same thing (realqa.pool_key): fewer
+    for f, least in (('subject', 0.3), ('which', 0.2), ('relative', 0.3), ('object', 0.1), ('howmany', 0.5),
+                     ('when', 0.5), ('year', 0.5)):
+        check(rates.get(f, 0) > least, f'form {f}: counterfactual answers for {100 * rates.get(f, 0):.0f}% only')
 
 
 def main():
