@@ -216,7 +216,7 @@ def form_whatis(c):
 def verb_front(c, rules, objects=True):
     """(words after the wh-word up to the main verb, index of the object in c.rest, main verb)
     for an active verb group with do-support or an auxiliary, or None."""
-    r, subj = c.rest, lowered(c.subj)
+    r, subj = c.rest, lowered(c.subj) + words(c.adv)  # "did the committee also approve"
     w0, t0 = r[0][0], base_tag(r[0][1])
     if t0 in ('vbd', 'vbz'):
         lemma = 'have' if w0.lower() in ('had', 'has') else rules.lem.lemma(w0, t0)
@@ -247,6 +247,11 @@ def after_object(toks):
             break
         if bt in ('cs', 'wrb') and j > 0:
             break
+        # a second verb phrase ("opened the door and stepped out", "..., stepping out"): the
+        # object's own clause ends here
+        if (bt == 'cc' and base_tag(nxt).rstrip('*') in ('vbd', 'vbz', 'md', 'bedz', 'bez', 'hvd', 'hvz')) \
+                or (w == ',' and j > 0 and nxt == 'vbg'):
+            break
         if bt not in PP_TAGS or (j == 0 and w not in realqa.VERB_PREPS) or w in ('of', 'than', 'as'):
             return None
     else:
@@ -260,7 +265,7 @@ def after_object(toks):
 def form_object(c, rules, lex):
     """"The committee approved the plan on Monday." -> "What did the committee approve on
     Monday?" (the plan), and "What was it that the committee approved on Monday?"."""
-    if c.neg or c.adv or c.kind is None:
+    if c.neg or c.kind is None or any(base_tag(t) != 'rb' for _, t in c.adv):
         return []
     vf = verb_front(c, rules)
     if vf is None:
