@@ -273,6 +273,8 @@ def starts_clause(toks, i):
                 i = comma
             elif np_span(toks, i + 1) > i + 1:
                 i = np_span(toks, i + 1)
+                if i < len(toks) and base_tag(toks[i][1]).rstrip('*') in FINITE - {'vb'}:
+                    return True  # "on King's Bridge two boys sat": the phrase ran into the subject
         while i < len(toks) and base_tag(toks[i][1]) in ('vbg', 'vbn') and i + 1 < len(toks) and toks[i + 1][0] == ',':
             i += 1  # ", trembling, he closed ..."
     nominal = False
@@ -357,9 +359,9 @@ def head_of(subj):
         if w == 'of' and head and head[0].lower() in QUANTITY_NOUNS:
             head = None  # "hundreds of families": the head is "families"
             continue
-        if w in ('of', 'and') or bt == 'in':
+        if w in ('of', 'and') or bt == 'in' or (bt in ('vbg', 'vbn') and head):
             if head:
-                break
+                break  # ("schools granting degrees": the head is "schools")
             continue
         if bt in realqa.HEAD_TAGS or bt == 'cd':
             head = (w, t)
