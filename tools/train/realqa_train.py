@@ -273,6 +273,9 @@ def form_object(c, rules, lex):
     front, i, main = vf
     e = np_span(c.rest, i)
     obj = c.rest[i:e]
+    amount = form_amount(c, front, obj, c.rest[e:])
+    if amount is not None:
+        return amount
     if e == i or not np_sane(obj) or base_tag(obj[0][1]) in ('nn', 'cd', 'vbn', 'vbg', 'od') or obj[0][0].lower() == 'no':
         return []
     head = head_of(obj)
@@ -295,6 +298,26 @@ def form_object(c, rules, lex):
     if main_syn and i == 1:
         out.append(('object', ask([wh] + front[:-1] + [main_syn] + words(seg) + lw), ans, True, k))
     return out
+
+
+def form_amount(c, front, obj, after):
+    """An object that is a number of things or a sum: "The company employs 300 workers in Texas."
+    -> "How many workers does the company employ in Texas?" (300); "... paid $4,000 for the land"
+    -> "How much did ... pay for the land?" ($4,000). None when the object is neither."""
+    tags = [base_tag(t) for _, t in obj]
+    if len(obj) >= 2 and tags[0] == 'cd' and realqa.is_number(obj[0][0], 'cd') and tags[-1] == 'nns' \
+            and tags.count('cd') == 1 and all(x in ('cd', 'jj', 'nns', 'nn') for x in tags) and not obj[-1][0].endswith('.'):
+        wh, ans = ['How', 'many'] + words(obj[1:]), obj[0][0]
+        form = 'howmany'
+    elif len(obj) == 1 and re.fullmatch(r'\$[0-9][0-9,.]*', obj[0][0]):
+        wh, ans, form = ['How', 'much'], obj[0][0], 'howmuch'
+    else:
+        return None
+    seg = after_object(after)
+    lw = lead_words(c, seg) if seg is not None else None
+    if lw is None:
+        return []
+    return [(form, ask(wh + front + words(seg) + lw), ans, False, 'number')]
 
 
 def form_relative(toks, lex):
