@@ -200,10 +200,28 @@ def strip_lead(body):
                 return (lead, how, body[k + 1:])
             if b0 == 'in':
                 break
+        if b0 == 'in':
+            return lead_without_comma(body)
         return 'leading phrase'
     if b0 in ('vbg', 'vbn'):
         return 'leading participle'
     return ([], '', body)
+
+
+def lead_without_comma(body):
+    """"In 1887 the mill was built ...", "On Monday Mr. Smith said ...": a prepositional phrase
+    that ends where a subject starts (an article, a name or a possessive after the phrase's
+    noun) and a finite verb follows that subject; else the 'leading phrase' reason."""
+    for k in range(2, min(len(body) - 2, 10)):
+        w, t = body[k]
+        if base_tag(t) not in realqa.NP_TAGS and w != 'of':
+            break
+        if base_tag(t) == 'np' and body[k - 1][0][:1].isupper():
+            continue  # "In 1959 President Eisenhower": the name goes on
+        if base_tag(body[k - 1][1]) in ('nn', 'nns', 'np', 'cd', 'nr') and base_tag(t) in ('at', 'np', 'pp$') \
+                and np_span(body[:k], 1) == k and any(finite_at(body, k + e) is not None for e, _ in subject_end(body[k:])):
+            return (body[:k], 'move-or-drop', body[k:])
+    return 'leading phrase'
 
 
 def np_sane(toks):
