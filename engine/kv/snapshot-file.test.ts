@@ -114,14 +114,17 @@ describe('KV snapshot files', () => {
     { recycle: false, verifyLate: false },
     { recycle: true, verifyLate: false },
     { recycle: true, verifyLate: true },
-  ])('streams pages in batches and stops at the first damaged block (%o)', async ({ recycle, verifyLate }) => {
+    { recycle: true, verifyLate: true, ramp: true },
+  ])('streams pages in batches and stops at the first damaged block (%o)', async ({ recycle, verifyLate, ramp }) => {
     const f = path.join(dir, 'b.kv');
     const block = 3 * PAGE; // blocks of 3 pages: 17 blocks, the last one of 2 pages
     await snapshotWrite(f, header(3, 50), Array.from({ length: 50 }, (_, i) => pageOf(3, i)), { blockBytes: block });
     // 2 blocks = 6 pages per batch: 9 batches, the last one short; recycled: 3 buffers taking turns
     const batchBytes = 2 * (block + 32);
-    const opts = { batchBytes, recycle, verifyLate, ahead: 2 };
+    // ramp: batches of 1 block, then 2 (pages 0..2, 3..8, 9..14, ...)
+    const opts = { batchBytes, recycle, verifyLate, ahead: 2, ramp };
     const seen: number[] = [];
+    const firsts: number[] = [];
     for await (const b of (await snapshotOpen(f, 'fp', opts)).batches()) {
       const pages = b.blocks.flatMap((k) => Array.from({ length: k.data.length / PAGE }, (_, i) => k.data.subarray(i * PAGE, (i + 1) * PAGE)));
       pages.forEach((p, k) => {
@@ -129,9 +132,11 @@ describe('KV snapshot files', () => {
         seen.push(b.first + k);
       });
       expect(b.blocks[0]!.first).toBe(b.first);
+      firsts.push(b.first);
       for (const k of b.blocks) expect(Buffer.from(k.data).equals(Buffer.concat(Array.from({ length: k.data.length / PAGE }, (_, i) => pageOf(3, k.first + i))))).toBe(true);
     }
     expect(seen).toEqual(Array.from({ length: 50 }, (_, i) => i));
+    expect(firsts).toEqual(ramp ? [0, 3, 9, 15, 21, 27, 33, 39, 45] : [0, 6, 12, 18, 24, 30, 36, 42, 48]);
     const good = await readFile(f);
     const bad = Buffer.from(good);
     const at = good.length - 40 - (2 * PAGE + 32) - 4 * (block + 32) + PAGE + 100; // inside page 37, in block 12 (pages 36..38)
@@ -141,7 +146,8 @@ describe('KV snapshot files', () => {
     expect(e?.code).toBe('snapshot-invalid');
     expect(e?.message).toMatch(/pages 36\.\.38 checksum/);
     // batch 36..41 holds the damage: never yielded, or with verifyLate yielded once and nothing after it
-    expect(got).toEqual(verifyLate ? [0, 6, 12, 18, 24, 30, 36] : [0, 6, 12, 18, 24, 30]);
+    if (ramp) expect(got).toEqual([0, 3, 9, 15, 21, 27, 33]); // 33..38 holds it
+    else expect(got).toEqual(verifyLate ? [0, 6, 12, 18, 24, 30, 36] : [0, 6, 12, 18, 24, 30]);
     // damage in the last block (pages 48..49) throws before the reader ends
     const last = Buffer.from(good);
     const tail = good.length - 40 - 100;

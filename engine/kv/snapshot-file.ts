@@ -273,6 +273,12 @@ export interface SnapshotOpenOptions {
    * only for a consumer that undoes everything on a throw (kvSnapshotRestore empties the cache).
    */
   verifyLate?: boolean;
+  /**
+   * The first batches small (1, 2, 4, ... blocks up to the batch size): the reads in flight
+   * share the disk and the copy threads, so a first batch as large as the others arrives only
+   * when most of the window has been read, and the consumer idles until then.
+   */
+  ramp?: boolean;
   stats?: SnapshotReadStats;
 }
 
@@ -352,10 +358,14 @@ async function* readBatches(file: string, fh: FileHandle, header: SnapshotHeader
   const { step, stats } = opts;
   const end = body + nPages * pageBytes + nBlocks * 32; // where the trailer starts
   const spare: Buffer[] = []; // recycled read buffers (opts.recycle), all step * stride bytes
-  // Blocks [j, j + step): every block but the last is `stride` bytes, so they are one read.
-  const read = async (j: number): Promise<Buffer> => {
+  // Batch i: blocks [starts[i], starts[i + 1]) (`step` each, or ramping up to it with opts.ramp)
+  const starts: number[] = [];
+  for (let j = 0, n = opts.ramp ? 1 : step; j < nBlocks; j += n, n = Math.min(step, 2 * n)) starts.push(j);
+  starts.push(nBlocks);
+  // Blocks [j, j + n): every block but the last is `stride` bytes, so they are one read.
+  const read = async (j: number, n: number): Promise<Buffer> => {
     const from = body + j * stride;
-    const len = Math.min(from + step * stride, end) - from;
+    const len = Math.min(from + n * stride, end) - from;
     const b = (opts.recycle ? (spare.pop() ?? sharedAlloc(step * stride)) : sharedAlloc(len)).subarray(0, len);
     let got = 0;
     while (got < b.length) {
@@ -367,12 +377,13 @@ async function* readBatches(file: string, fh: FileHandle, header: SnapshotHeader
   };
   // A batch's checksums start as soon as its read completes, so batch i + 1 is hashed while the
   // consumer uploads batch i; `readAt` tells the consumer's wait apart (read vs checksums).
-  const readAndHash = async (j0: number) => {
-    const b = await read(j0);
+  const readAndHash = async (i: number) => {
+    const j0 = starts[i]!;
+    const b = await read(j0, starts[i + 1]! - j0);
     const readAt = performance.now();
     const blocks: SnapshotBlock[] = [];
     const stored: Buffer[] = [];
-    for (let j = j0, off = 0; j < Math.min(j0 + step, nBlocks); j++) {
+    for (let j = j0, off = 0; j < starts[i + 1]!; j++) {
       const first = j * blockPages;
       const len = Math.min(blockPages, nPages - first) * pageBytes;
       blocks.push({ first, data: b.subarray(off, off + len), at: off });
@@ -400,15 +411,16 @@ async function* readBatches(file: string, fh: FileHandle, header: SnapshotHeader
     const inFlight: ReturnType<typeof readAndHash>[] = [];
     let next = 0;
     const more = () => {
-      while (inFlight.length < AHEAD && next < nBlocks) {
+      while (inFlight.length < AHEAD && next < starts.length - 1) {
         const p = readAndHash(next);
         p.catch(() => undefined); // observed when awaited; avoids an unhandled rejection if the consumer stops early
         inFlight.push(p);
-        next += step;
+        next++;
       }
     };
     more();
-    for (let j0 = 0; j0 < nBlocks; j0 += step) {
+    for (let i = 0; i < starts.length - 1; i++) {
+      const j0 = starts[i]!;
       const c0 = performance.now();
       const x = await inFlight.shift()!;
       const { b, readAt, blocks, span } = x;

@@ -132,6 +132,13 @@ export type SnapshotUpload = 'write' | 'staged' | 'direct';
 export const SNAPSHOT_UPLOAD_DEFAULT: SnapshotUpload = 'staged';
 export const SNAPSHOT_AHEAD_DEFAULT = 16;
 
+// The restore reads its first batches small (snapshot-file.ts `ramp`; opts.ramp false turns it
+// off): with 16 full batches read at once the first one arrived when most of them had been read.
+// On the 2-core CI container (`snapshot-bench --restore-only --ctx 16384`, 512 MiB, page cache
+// warm, 2026-12-07): restore 0.53-0.62 s with the ramp against 0.81-1.29 s without, the first
+// batch's wait 0.06-0.18 s against 0.06-0.44 s.
+
+
 /** Mapped staging buffers of the 'staged' upload (batches in flight to the GPU); bench A/B: snapshot-bench --staging N. */
 export const SNAPSHOT_STAGING_DEFAULT = 3;
 
@@ -258,10 +265,10 @@ export async function kvSnapshotSave(kv: KvCache, tokenIds: readonly number[], f
  * K/V it now holds. Throws `snapshot-invalid` when the file is damaged, belongs to something
  * else, or does not fit this cache's shape.
  */
-export async function kvSnapshotRestore(kv: KvCache, file: string, fingerprint: string, opts: { stats?: SnapshotRestoreStats; upload?: SnapshotUpload; ahead?: number; verifyLate?: boolean; staging?: number } = {}): Promise<number[]> {
+export async function kvSnapshotRestore(kv: KvCache, file: string, fingerprint: string, opts: { stats?: SnapshotRestoreStats; upload?: SnapshotUpload; ahead?: number; verifyLate?: boolean; staging?: number; ramp?: boolean } = {}): Promise<number[]> {
   const t0 = performance.now();
   const stats = opts.stats;
-  const s = await snapshotOpen(file, fingerprint, { recycle: true, verifyLate: opts.verifyLate !== false, ...(stats ? { stats } : {}), ahead: opts.ahead ?? SNAPSHOT_AHEAD_DEFAULT });
+  const s = await snapshotOpen(file, fingerprint, { recycle: true, verifyLate: opts.verifyLate !== false, ...(stats ? { stats } : {}), ahead: opts.ahead ?? SNAPSHOT_AHEAD_DEFAULT, ramp: opts.ramp !== false });
   let t = performance.now();
   if (stats) stats.openMs += t - t0;
   const h = s.header;
