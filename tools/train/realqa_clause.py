@@ -197,6 +197,11 @@ def strip_lead(body):
                     how = 'move-or-drop'
                 else:
                     how = 'move' if w0 in LEAD_MOVE_CS else 'drop'
+                if ',' in [x for x, _ in lead]:
+                    # "Before the airplanes came, he said, ...": not moved whole
+                    if how == 'move':
+                        return 'leading phrase'
+                    how = 'drop'
                 return (lead, how, body[k + 1:])
             if b0 == 'in':
                 break
@@ -319,8 +324,8 @@ def cut_clause(rest):
     for j, (w, t) in enumerate(rest):
         bt = base_tag(t)
         if w in (';', ':', '--'):
-            if sub and w != ';':
-                return None
+            if (sub and w != ';') or (j > 0 and base_tag(rest[j - 1][1])[:2] in ('vb', 'be', 'hv', 'do')):
+                return None  # inside a subordinate clause, or "has said: ..." (the verb's object cut off)
             return rest[:j]
         if bt in ('cs', 'wrb', 'wdt', 'wps') and not (w in ('so', 'for') and rest[j - 1][0] == ','):
             sub = True

@@ -116,14 +116,15 @@ def form_subject(c, lex):
     rest = list(c.rest)
     vw, vt = rest[0]
     bt = base_tag(vt).rstrip('*')
-    if c.plural:
-        if vw.lower() in SINGULAR_OF:
-            rest[0] = (SINGULAR_OF[vw.lower()], vt)
-        elif bt == 'vb':
-            s3 = lex.third_person(vw)
-            if not s3:
-                return []
-            rest[0] = (s3, 'vbz')
+    # who/what take a singular verb, whatever the subject's number ("Local police have ..." ->
+    # "Who has ...?")
+    if vw.lower() in SINGULAR_OF:
+        rest[0] = (SINGULAR_OF[vw.lower()], vt)
+    elif bt == 'vb':
+        s3 = lex.third_person(vw)
+        if not s3:
+            return []
+        rest[0] = (s3, 'vbz')
     k = 1  # past the verb group: auxiliaries, adverbs, negation
     while k < len(rest) and (base_tag(rest[k][1]) in ('rb', 'ql', '*', 'be', 'ben', 'hv', '(') or base_tag(rest[k][1]) in realqa.BE):
         bt = base_tag(rest[k][1]).rstrip('*')
@@ -133,7 +134,7 @@ def form_subject(c, lex):
         return []  # "The reasons are that ...", "A suspicion was growing that ...": not a subject question
     if bt in realqa.BE and k + 1 < len(rest) and rest[k][0] == 'to' and base_tag(rest[k + 1][1]) == 'vb':
         return []  # "The way is to rent a car": not about the subject
-    if (bt in realqa.BE or bt in ('be', 'ben')) and k < len(rest) and base_tag(rest[k][1]) in ('at', 'nn', 'nns', 'np', 'nps', 'cd', 'pp$', 'abn', 'ap', 'dt', 'jj', 'od'):
+    if (bt in realqa.BE or bt in ('be', 'ben')) and k < len(rest) and base_tag(rest[k][1]) in ('at', 'nn', 'nns', 'np', 'nps', 'cd', 'pp$', 'abn', 'ap', 'dt', 'dts', 'dti', 'jj', 'od'):
         # "X was the president": "Who was the president?"; "X is a city": not asked ("What is a city?")
         if not (c.kind == 'person' and not c.plural and rest[k][0] == 'the' and np_span(rest, k) > k):
             return []
@@ -361,9 +362,9 @@ def form_relative(toks, lex):
             continue
         seg = list(seg)
         vw, vt = seg[0]
-        if plural and vw.lower() in SINGULAR_OF:
+        if vw.lower() in SINGULAR_OF:
             seg[0] = (SINGULAR_OF[vw.lower()], vt)
-        elif plural and base_tag(vt) == 'vb':
+        elif base_tag(vt) == 'vb':
             s3 = lex.third_person(vw)
             if not s3:
                 continue
