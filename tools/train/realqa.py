@@ -726,9 +726,10 @@ def extract(tagged_lines, base_counts=None, extra_forms=False, more=None):
 # form -> sampling weight. Forms are very unequal in number (with realqa_train.py's forms: 11,000
 # subject questions, 45 where questions): most weight goes to the large forms, so that the rare
 # ones keep a share without each of their questions being drawn thousands of times.
-FORM_WEIGHTS = {'object': 0.18, 'subject': 0.3, 'which': 0.12, 'relative': 0.08, 'where': 0.04, 'agent': 0.02,
-                'when': 0.04, 'year': 0.02, 'named': 0.01, 'whatis': 0.03, 'whois': 0.01, 'appos': 0.03,
-                'apposrole': 0.02, 'age': 0.02, 'howmany': 0.05, 'howmuch': 0.01, 'measure': 0.01, 'duration': 0.01}
+FORM_WEIGHTS = {'object': 0.18, 'subject': 0.28, 'which': 0.11, 'relative': 0.06, 'participle': 0.05,
+                'where': 0.04, 'agent': 0.02, 'when': 0.04, 'year': 0.02, 'named': 0.01, 'whatis': 0.03,
+                'whois': 0.01, 'appos': 0.03, 'apposrole': 0.02, 'age': 0.02, 'howmany': 0.05, 'howmuch': 0.01,
+                'measure': 0.01, 'duration': 0.01}
 NUMBER_WORDS = ['two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine', 'ten', 'eleven', 'twelve', 'fifteen',
                 'twenty', 'thirty', 'forty', 'fifty', 'hundred']
 INTRO = 'Read the document below and answer the question.\n\n'
@@ -764,7 +765,7 @@ MONTH_NAMES = ['January', 'February', 'March', 'April', 'May', 'June', 'July', '
                'November', 'December']
 DETERMINERS = {'the', 'a', 'an', 'his', 'her', 'their', 'its', 'our', 'my', 'your', 'this', 'these', 'those', 'that',
                'some', 'every', 'each', 'many', 'several', 'most', 'all', 'both', 'two', 'three', 'four', 'five'}
-NP_FORMS = ('subject', 'relative', 'object')
+NP_FORMS = ('subject', 'relative', 'participle', 'object')
 PREPOSITIONS = {'of', 'in', 'on', 'at', 'for', 'with', 'between', 'from', 'to', 'by', 'about', 'among', 'under', 'over',
                 'near', 'without', 'within', 'around', 'behind', 'and', 'or'}
 

@@ -1,5 +1,5 @@
 """Training-only question forms for realqa (issue 9), on top of realqa.py's rules, so that the
-fine-tune sees some 18,000 distinct questions over the training paragraphs instead of the ~700
+fine-tune sees some 18,000 distinct questions over the training paragraphs instead of the 727
 it learnt by heart. Answers stay contiguous spans of the sentence (realqa.extract checks each).
 The evaluation builder (bench/longqa/make-realqa.py) never calls this module: held-out questions
 keep realqa.py's forms and wordings, and wordings kept for evaluation ("According to the
@@ -14,6 +14,7 @@ corpus). Forms (`Item.form`; realqa.py's names where the question is the same ki
             a cleft ("Who was it that approved ...?") and a synonym (realqa.VERB_SYN / NOUN_SYN)
   which     "The Senate Finance Committee approved ..."   -> "Which committee approved ...?" (+ "What committee")
   relative  "... the mill, which was built in 1887, ..."  -> "What was built in 1887?" (the mill)
+  participle "... the mill built by John Ward, ..."       -> "What was built by John Ward?" (the mill)
   howmany   "Three men were arrested in Dallas."          -> "How many men were arrested in Dallas?" (Three)
   whatis    "The purpose of the visit was a survey."      -> "What was the purpose of the visit?" (a survey)
   object    "The committee approved the plan on Monday."  -> "What did the committee approve on Monday?"
@@ -321,6 +322,66 @@ def form_amount(c, front, obj, after):
     return [(form, ask(wh + front + words(seg) + lw), ans, False, 'number')]
 
 
+def antecedent(toks, j):
+    """The noun phrase ending at toks[j] that a relative clause or participle after it is about,
+    or None when that is unclear (after a preposition: "the treaty with Great Britain which ...";
+    in a list; after a determiner the phrase left out)."""
+    k = j
+    while k >= 0 and base_tag(toks[k][1]) in realqa.NP_TAGS - {'vbn', 'vbg'} and toks[k][0].lower() not in PRONOUN_WORDS:
+        k -= 1
+    ant = toks[k + 1:j + 1]
+    if not ant or np_span(toks, k + 1) != j + 1 or not np_sane(ant) or base_tag(ant[-1][1]) not in realqa.HEAD_TAGS \
+            or base_tag(ant[0][1]) in ('nr', 'cd', 'od'):
+        return None
+    if k >= 0 and (base_tag(toks[k][1]) == 'in' or toks[k][0] in ('and', 'or', 'nor') or toks[k][0].lower() in PRONOUN_WORDS
+                   or (k > 0 and toks[k][0] == ',' and base_tag(toks[k - 1][1]) == 'jj')):
+        return None
+    return ant
+
+
+def noun_phrase_kind(ant, lex):
+    head = head_of(ant)
+    if base_tag(head[1]) == 'np':
+        return head, lex.name_kind([x for x, t in ant if base_tag(t) == 'np'])
+    return head, lex.noun_kind(head[0])
+
+
+def form_participle(toks, lex):
+    """Participles after a noun phrase, with their prepositional phrases: "... the mill built by
+    John Ward in 1887 ..." -> "What was built by John Ward in 1887?" (the mill); "... a man
+    standing at the door." -> "Who was standing at the door?" (a man). `was` when the sentence is
+    in the past, else `is`."""
+    tags = [base_tag(t) for _, t in toks]
+    if any(t in ('``', "''", '(', ')') or '+' in t or t.endswith('-hl') or t.startswith('fw') for t in tags) or toks[-1][0] != '.':
+        return []
+    be = 'was' if any(t.rstrip('*') in ('vbd', 'bedz', 'bed', 'hvd', 'dod') for t in tags) else 'is'
+    out = []
+    for i, (w, t) in enumerate(toks):
+        if tags[i] not in ('vbn', 'vbg') or i < 2 or tags[i - 1] not in ('nn', 'nns', 'np', 'nps') or i + 2 >= len(toks) \
+                or w.lower() in ('come', 'gone', 'become', 'been', 'fallen', 'risen', 'arrived', 'according'):
+            continue  # ("the bar come lightly into contact": not a passive)
+        end = next(x for x in range(i + 1, len(toks)) if toks[x][0] in (',', ';', ':', '--', '.')
+                   or tags[x] in ('cc', 'cs', 'wdt', 'wps', 'wrb') or tags[x].rstrip('*') in FINITE - {'vb'})
+        seg = toks[i:end]
+        if len(seg) < 3 or tags[i + 1] not in ('in', 'rp', 'rb') or toks[i + 1][0] in ('of', 'than', 'as', 'to') \
+                or not all(x in PP_TAGS | {'rp'} for x in tags[i + 1:end]) or tags[end - 1] not in ('nn', 'nns', 'np', 'nps', 'cd', 'nr', 'rb') \
+                or (end < len(toks) and tags[end] == 'cc' and toks[end - 1][0] != ','):
+            continue
+        ant = antecedent(toks, i - 1)
+        if ant is None:
+            continue
+        start = i - len(ant)
+        if end < len(toks) and tags[end].rstrip('*') in FINITE and not (start == 0 or toks[start - 1][0] == ','):
+            continue  # "... his face set in the same look Juanita wore": the verb has a subject of its own
+        head, kind = noun_phrase_kind(ant, lex)
+        if kind is None or head[0].lower() in realqa.TIME_NOUNS:
+            continue  # ("spending several weeks visiting in Florida")
+        plural = base_tag(head[1]) in ('nns', 'nps')
+        out.append(('participle', ask(['Who' if kind == 'person' else 'What', be] + words(seg)), detok(words(ant)), False,
+                    item_kind(kind, head, plural)))
+    return out
+
+
 def form_relative(toks, lex):
     """Relative clauses about a noun phrase anywhere in the sentence: "... the mill, which was
     built in 1887, ..." -> "What was built in 1887?" (the mill); "... a man who knew the
@@ -332,14 +393,8 @@ def form_relative(toks, lex):
     for i, (w, t) in enumerate(toks):
         if w.lower() not in ('who', 'which', 'that') or base_tag(t) not in ('wps', 'wdt') or i < 2:
             continue
-        j = i - 1 if toks[i - 1][0] != ',' else i - 2
-        k = j
-        while k >= 0 and base_tag(toks[k][1]) in realqa.NP_TAGS - {'vbn', 'vbg'} and toks[k][0].lower() not in PRONOUN_WORDS:
-            k -= 1
-        ant = toks[k + 1:j + 1]
-        if not ant or np_span(toks, k + 1) != j + 1 or not np_sane(ant) or (k >= 0 and base_tag(toks[k][1]) == 'in') \
-                or base_tag(ant[-1][1]) not in realqa.HEAD_TAGS or base_tag(ant[0][1]) in ('nr', 'cd', 'od') \
-                or (k >= 0 and (toks[k][0] in ('and', 'or', 'nor') or toks[k][0].lower() in PRONOUN_WORDS)) or (k > 0 and toks[k][0] == ',' and base_tag(toks[k - 1][1]) == 'jj'):
+        ant = antecedent(toks, i - 1 if toks[i - 1][0] != ',' else i - 2)
+        if ant is None:
             continue
         v = finite_at(toks, i + 1)
         if v is None:
@@ -351,9 +406,8 @@ def form_relative(toks, lex):
         if any(base_tag(t).rstrip('*') in FINITE - {'vb'} and base_tag(seg[x - 1][1]) not in ('cs', 'wps', 'wdt', 'pps', 'ppss', 'md', 'rb', '*')
                for x, (_, t) in enumerate(seg) if x > 0):
             continue  # "the man who built the mill died": where the relative clause ends, unknown
-        head = head_of(ant)
+        head, kind = noun_phrase_kind(ant, lex)
         plural = base_tag(head[1]) in ('nns', 'nps')
-        kind = lex.name_kind([x for x, _ in ant if base_tag(_) == 'np']) if base_tag(head[1]) == 'np' else lex.noun_kind(head[0])
         if w.lower() in ('who', 'which'):
             kind = kind or ('person' if w.lower() == 'who' else 'thing')
             if kind != ('person' if w.lower() == 'who' else 'thing'):
@@ -479,7 +533,7 @@ class Forms:
         self.rejected = collections.Counter()
 
     def questions(self, toks):
-        rel = form_relative(toks, self.lex) if not any(w == 'Af' for w, _ in toks) else []
+        rel = form_relative(toks, self.lex) + form_participle(toks, self.lex) if not any(w == 'Af' for w, _ in toks) else []
         for j in range(2, len(toks) - 4):
             # a second main clause (", and the men were hungry.", "; the men were hungry."): its
             # own subject, verb and rest, asked like a sentence of its own
