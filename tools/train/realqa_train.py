@@ -21,8 +21,10 @@ corpus). Forms (`Item.form`; realqa.py's names where the question is the same ki
             (+ "What was it that the committee approved on Monday?")
   when/year/where/duration  a year, date, place or "for N years" in the rest or the lead:
             "In 1958, the Conference endorsed birth control." -> "When did the Conference endorse birth control?"
-A second main clause (", and the men were hungry.") is asked like a sentence of its own, and
-realqa.py's rules run again on a clause without its lead.
+A second main clause (", and the men were hungry.") and a clause after that/because/when/...
+("He said that the committee approved the plan." -> "Who approved the plan?"; not after if or
+though: that did not happen) are asked like sentences of their own, and realqa.py's rules run
+again on a clause without its lead.
 
 `python3 tools/train/realqa_train.py --stats` prints items per form and why sentences were
 rejected; `--show N [--form F]` prints N random questions to read. Extend: a form is one
@@ -51,6 +53,10 @@ for _base, _forms in realqa.VERB_FORMS.items():
         VERB_BY_FORM.setdefault(_f, (_base, _k))
 PP_TAGS = {'in', 'at', 'nn', 'nns', 'np', 'nps', 'jj', 'cd', 'od', 'rb', 'pp$', 'nr', 'ap', 'nn$', 'nns$', 'np$', 'dt',
            'abn', 'vbn', 'vbg'}
+NP_START = {'at', 'nn', 'nns', 'np', 'nps', 'cd', 'pp$', 'abn', 'ap', 'dt', 'dts', 'dti', 'od'}
+EMBEDDING = {'that', 'because', 'since', 'when', 'after', 'before', 'while', 'until', 'where', 'once', 'whereas'}
+DANGLING = {'the', 'a', 'an', 'of', 'and', 'or', 'but', 'which', 'who', 'whose', 'than', 'if', 'their', 'its', 'my', 'our',
+            'your'}  # a question cut inside a phrase ends on one of these
 
 
 def words(toks):
@@ -135,7 +141,7 @@ def form_subject(c, lex):
         return []  # "The reasons are that ...", "A suspicion was growing that ...": not a subject question
     if bt in realqa.BE and k + 1 < len(rest) and rest[k][0] == 'to' and base_tag(rest[k + 1][1]) == 'vb':
         return []  # "The way is to rent a car": not about the subject
-    if (bt in realqa.BE or bt in ('be', 'ben')) and k < len(rest) and base_tag(rest[k][1]) in ('at', 'nn', 'nns', 'np', 'nps', 'cd', 'pp$', 'abn', 'ap', 'dt', 'dts', 'dti', 'jj', 'od'):
+    if (bt in realqa.BE or bt in ('be', 'ben')) and k < len(rest) and base_tag(rest[k][1]) in NP_START | {'jj'}:
         # "X was the president": "Who was the president?"; "X is a city": not asked ("What is a city?")
         if not (c.kind == 'person' and not c.plural and rest[k][0] == 'the' and np_span(rest, k) > k):
             return []
@@ -161,7 +167,7 @@ def copula_np(rest):
                              or base_tag(rest[k][1]) in ('rb', 'ql', '*')):
         bt = base_tag(rest[k][1]).rstrip('*') if base_tag(rest[k][1]) not in ('rb', 'ql', '*') else bt
         k += 1
-    return (bt in realqa.BE or bt in ('be', 'ben')) and k < len(rest) and np_span(rest, k) > k
+    return (bt in realqa.BE or bt in ('be', 'ben')) and k < len(rest) and (np_span(rest, k) > k or base_tag(rest[k][1]) in NP_START)
 
 
 def form_which(c):
@@ -542,6 +548,7 @@ class Forms:
                 c2 = clause(toks[j + 1:], self.lex)
                 if not isinstance(c2, str):
                     rel += self.clause_questions(c2, toks[j + 1:], second=True)
+        rel += self.embedded(toks)
         c = clause(toks, self.lex)
         if isinstance(c, str):
             self.rejected[c] += 1
@@ -552,6 +559,31 @@ class Forms:
         if not out:
             self.rejected['parsed, no form applies'] += 1
         return out + rel
+
+    def embedded(self, toks):
+        """Subject questions about a clause inside the sentence ("He said that the committee
+        approved the plan." -> "Who approved the plan?"; "..., because the rain flooded the
+        field." -> "What flooded the field?"), the clause up to its comma or the end. Not after
+        if/unless/whether/though: what such a clause says did not happen."""
+        out = []
+        if any(w == 'Af' or t in ('``', "''") for w, t in toks) or toks[-1][0] != '.':
+            return out
+        for i in range(1, len(toks) - 4):
+            w, t = toks[i]
+            if w.lower() in ('when', 'where') and not (toks[i - 1][0] == ',' or base_tag(toks[i - 1][1]) in ('nn', 'nns', 'np', 'nr')):
+                continue  # "asked it where the colors could come from": a question, not a statement
+            if w.lower() not in EMBEDDING or base_tag(t) not in ('cs', 'wrb') or not starts_clause(toks, i + 1) \
+                    or base_tag(toks[i + 1][1]) in ('pps', 'ppss', 'ex', 'pn') or toks[i + 1][0].lower() in PRONOUN_WORDS:
+                continue
+            end = next((x for x in range(i + 1, len(toks)) if toks[x][0] in (',', ';', ':', '--', '.')), len(toks) - 1)
+            c = clause(toks[i + 1:end] + [('.', '.')], self.lex)
+            if isinstance(c, str) or c.lead or any(
+                    base_tag(t).rstrip('*') in FINITE - {'vb'} and base_tag(c.rest[x - 1][1]) not in ('cs', 'wps', 'wdt', 'wrb', 'pps', 'ppss')
+                    for x, (_, t) in enumerate(c.rest) if x > 0):
+                continue  # a second verb: "when X reported ... the only steed he had ridden was ...", "where the door
+                # stood ajar and climbed ...": where the clause ends, unclear
+            out += [q for q in form_subject(c, self.lex) + form_which(c) if not q[3] or q[1].startswith(('Which', 'What'))]
+        return out
 
     def clause_questions(self, c, toks, second=False):
         if any(w == 'Af' for w, _ in toks):
@@ -565,8 +597,6 @@ class Forms:
         return out
 
 
-DANGLING = {'the', 'a', 'an', 'of', 'and', 'or', 'but', 'which', 'who', 'whose', 'than', 'if', 'their', 'its', 'my', 'our',
-            'your'}  # a question cut inside a phrase ends on one of these
 REPEATED = re.compile(r'\b(?!had\b|that\b)(\w+) \1\b')
 
 
