@@ -831,7 +831,7 @@ def counterfactual(rnd, it, name_pool, place_pool=(), np_pool=None):
             return None
     elif it.form == 'subject' and it.kind in ('', 'person') and re.fullmatch(r"[A-Z][a-z]+", a) and name_pool:
         new = rnd.choice(name_pool)
-        if new == a or new in it.sentence or new in it.question:
+        if new == a or new in it.sentence or new.lower() in it.question.lower():
             return None
         return re.sub(r'\b' + a + r'\b', new, it.sentence), new, {a: new}
     elif pool_key(it) and np_pool and np_pool.get(pool_key(it)) and len(a.split()) <= 8:
@@ -842,14 +842,14 @@ def counterfactual(rnd, it, name_pool, place_pool=(), np_pool=None):
         new = rnd.choice([m for m in MONTH_NAMES if m != a])
     elif it.form == 'where' and re.fullmatch(r"[A-Z][a-z]+( [A-Z][a-z]+)?", a) and place_pool:
         new = rnd.choice(place_pool)
-        if new == a or new in it.sentence or new in it.question:
+        if new == a or new in it.sentence or new.lower() in it.question.lower():
             return None
         return re.sub(r'\b' + a + r'\b', new, it.sentence), new, {a: new}
     elif it.form == 'when' and re.fullmatch(r'[A-Z][a-z]+\.? \d{1,2}', a):
         new = a.rsplit(' ', 1)[0] + ' ' + str(rnd.randint(1, 28))
     else:
         return None
-    if new == a or it.sentence.count(a) != 1:
+    if new == a or it.sentence.count(a) != 1 or new.lower() in it.question.lower():
         return None
     return it.sentence.replace(a, new), new, {}
 

@@ -285,7 +285,8 @@ def subject_end(body):
 def starts_clause(toks, i):
     """Whether a clause with its own subject starts at i ("... and liquid accumulates ...",
     "..., and in most cases, this requires ..."): adverbs, commas and a prepositional phrase
-    skipped, then nominal words up to a finite verb."""
+    skipped, then nominal words up to a finite verb. None when a relative clause makes it
+    unclear."""
     for _ in range(4):
         while i < len(toks) and (base_tag(toks[i][1]) in ('rb', 'ql', 'qlp') or toks[i][0] == ','):
             i += 1
@@ -308,8 +309,10 @@ def starts_clause(toks, i):
             return nominal
         if bt in ('pps', 'ppss', 'ex', 'pn') or bt in realqa.HEAD_TAGS or bt == 'cd' or w.lower() in PRONOUN_WORDS:
             nominal = True
-        elif (bt in ('in', 'wps', 'wdt', 'rb', 'ql') or w == ',') and nominal:
-            continue  # "awards for the purchase of the cars are made ...", "the men, who had scoffed, ...", "she always got"
+        elif bt in ('wps', 'wdt') and nominal:
+            return None  # "and the men who had scoffed at the warnings laughed": a clause or a list item, unclear
+        elif (bt in ('in', 'rb', 'ql') or w == ',') and nominal:
+            continue  # "awards for the purchase of the cars are made ...", "she always got"
         elif not (bt in ('at', 'jj', 'ap', 'dt', 'dti', 'dts', 'abn', 'pp$', 'nn$', 'nns$', 'np$', 'od', 'jjs', 'jjt', 'jjr')
                   or w == 'of' or (bt in ('vbn', 'vbg') and not nominal)):
             return False  # ("her pointed nails raked ...": a participle before the noun)
@@ -332,7 +335,10 @@ def cut_clause(rest):
         nxt = rest[j + 1] if j + 1 < len(rest) else ('', '')
         comma_clause = w == ',' and (base_tag(nxt[1]) in ('pps', 'ppss', 'ex', 'at', 'np', 'nn', 'nns') or nxt[0].lower() in PRONOUN_WORDS
                                      or nxt[0] in ('so', 'for'))
-        if j > 0 and (bt == 'cc' or comma_clause) and starts_clause(rest, j + (2 if nxt[0] in ('so', 'for') else 1)):
+        starts = starts_clause(rest, j + (2 if nxt[0] in ('so', 'for') else 1)) if j > 0 and (bt == 'cc' or comma_clause) else False
+        if starts is None:
+            return None
+        if starts:
             if sub:
                 return None
             kept = rest[:j - 1] if rest[j - 1][0] == ',' else rest[:j]

@@ -177,8 +177,9 @@ def form_which(c):
     if base_tag(h[1]) not in ('nn', 'nns') or h[1].endswith('-tl') or h[0].lower() in QUANTITY_NOUNS:
         return []
     i = c.subj.index(h)
-    if any(w == 'of' for w, _ in c.subj[:i]):
-        return []  # "The rest of the press": not a kind of press
+    if any(w == 'of' for w, _ in c.subj[:i]) or any(base_tag(t) in ('jjr', 'rbr') or w.lower() in ('more', 'less', 'fewer')
+                                                  for w, t in c.subj):
+        return []  # "The rest of the press": not a kind of press; "Higher proportions ... than ...": the comparison lost
     mods = [t for t in c.subj[:i] if base_tag(t[1]) not in ('at', 'dt', 'dti', 'dts', 'abn', 'ap', 'pp$')] + c.subj[i + 1:]
     if not mods or not h[0].isalpha() or any(x[0] == 'and' for x in c.subj) or c.subj[0][0].lower() in ('a', 'an'):
         return []
