@@ -311,8 +311,8 @@ def starts_clause(toks, i):
             nominal = True
         elif bt in ('wps', 'wdt') and nominal:
             return None  # "and the men who had scoffed at the warnings laughed": a clause or a list item, unclear
-        elif (bt in ('in', 'rb', 'ql') or w == ',') and nominal:
-            continue  # "awards for the purchase of the cars are made ...", "she always got"
+        elif (bt in ('in', 'rb', 'ql') or w == ',' or (bt == 'ppo' and base_tag(toks[j - 1][1]) == 'in')) and nominal:
+            continue  # "awards for the purchase of the cars are made ...", "some of them offer", "she always got"
         elif not (bt in ('at', 'jj', 'ap', 'dt', 'dti', 'dts', 'abn', 'pp$', 'nn$', 'nns$', 'np$', 'od', 'jjs', 'jjt', 'jjr')
                   or w == 'of' or (bt in ('vbn', 'vbg') and not nominal)):
             return False  # ("her pointed nails raked ...": a participle before the noun)

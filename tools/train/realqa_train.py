@@ -174,7 +174,7 @@ def form_which(c):
     """"The Senate Finance Committee approved the plan." -> "Which committee approved the plan?"
     (The Senate Finance Committee): a common-noun head with modifiers to tell it apart."""
     h = c.head
-    if base_tag(h[1]) not in ('nn', 'nns') or h[1].endswith('-tl') or h[0].lower() in QUANTITY_NOUNS:
+    if base_tag(h[1]) not in ('nn', 'nns') or h[1].endswith('-tl') or h[0].lower() in QUANTITY_NOUNS | {'others', 'ones'}:
         return []
     i = c.subj.index(h)
     if any(w == 'of' for w, _ in c.subj[:i]) or any(base_tag(t) in ('jjr', 'rbr') or w.lower() in ('more', 'less', 'fewer')
