@@ -24,7 +24,7 @@ Paraphrases: a small table of unambiguous synonyms (verbs and nouns) swapped int
 These strict rules give 727 questions on the training paragraphs (579 of 56,209 sentences): too
 few, the fine-tune learnt them by heart. Training therefore adds realqa_train.py's forms
 (`extract(..., more=...)`; subject questions for any noun-phrase subject, which/relative forms,
-second clauses, leads moved or dropped: about 18,000 distinct questions), while the evaluation
+second clauses, embedded clauses, leads moved or dropped: about 20,000 distinct questions), while the evaluation
 builder calls `extract(..., extra_forms=True)` alone, so the held-out questions stay these
 rules'. Training samples (`sample_text`): the target paragraph among its neighbours in a random
 text shape, a paraphrase at `syn_rate`, and at `cf_rate` a counterfactual answer

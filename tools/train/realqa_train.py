@@ -1,5 +1,5 @@
 """Training-only question forms for realqa (issue 9), on top of realqa.py's rules, so that the
-fine-tune sees some 18,000 distinct questions over the training paragraphs instead of the 727
+fine-tune sees some 20,000 distinct questions over the training paragraphs instead of the 727
 it learnt by heart. Answers stay contiguous spans of the sentence (realqa.extract checks each).
 The evaluation builder (bench/longqa/make-realqa.py) never calls this module: held-out questions
 keep realqa.py's forms and wordings, and wordings kept for evaluation ("According to the
