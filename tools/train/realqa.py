@@ -766,6 +766,7 @@ MONTH_NAMES = ['January', 'February', 'March', 'April', 'May', 'June', 'July', '
 DETERMINERS = {'the', 'a', 'an', 'his', 'her', 'their', 'its', 'our', 'my', 'your', 'this', 'these', 'those', 'that',
                'some', 'every', 'each', 'many', 'several', 'most', 'all', 'both', 'two', 'three', 'four', 'five'}
 NP_FORMS = ('subject', 'relative', 'participle', 'object')
+ARTICLES = {'the', 'a', 'an', 'his', 'her', 'their', 'its', 'our', 'my', 'your'}
 PREPOSITIONS = {'of', 'in', 'on', 'at', 'for', 'with', 'between', 'from', 'to', 'by', 'about', 'among', 'under', 'over',
                 'near', 'without', 'within', 'around', 'behind', 'and', 'or'}
 
@@ -777,10 +778,21 @@ def np_pools(items):
     pools = {}
     for it in items:
         w = it.answer.split()
-        if pool_key(it) and 1 <= len(w) <= 5 and not re.search(r'[0-9"(]', it.answer) \
-                and (w[0].lower() in DETERMINERS or not it.sentence.startswith(it.answer)):
+        if pool_key(it) and 1 <= len(w) <= 5 and not re.search(r'[0-9"(]', it.answer) and swappable(it):
             pools.setdefault(pool_key(it), set()).add(it.answer)
     return {k: sorted(v) for k, v in pools.items()}
+
+
+def swappable(it):
+    """A whole noun phrase that another can replace, with capitals of its own (not a capital
+    only because it starts the sentence). The noun phrase before a relative clause or a
+    participle was found backwards and may have left words out ("several noted [architects]
+    who", "every [retiring person] who"): there only one that starts with an article or a
+    possessive, or a name."""
+    w = it.answer.split()
+    if it.form in ('relative', 'participle'):
+        return w[0].lower() in ARTICLES or (all(x[:1].isupper() for x in w) and not it.sentence.startswith(it.answer))
+    return w[0].lower() in DETERMINERS or not it.sentence.startswith(it.answer)
 
 
 def pool_key(it):
@@ -834,7 +846,7 @@ def counterfactual(rnd, it, name_pool, place_pool=(), np_pool=None):
         if new == a or new in it.sentence or new.lower() in it.question.lower():
             return None
         return re.sub(r'\b' + a + r'\b', new, it.sentence), new, {a: new}
-    elif pool_key(it) and np_pool and np_pool.get(pool_key(it)) and len(a.split()) <= 8:
+    elif pool_key(it) and np_pool and np_pool.get(pool_key(it)) and len(a.split()) <= 8 and swappable(it):
         new = case_at(rnd.choice(np_pool[pool_key(it)]), it.sentence.startswith(a))
         if new.lower() == a.lower() or new.lower() in it.sentence.lower() or new.lower() in it.question.lower():
             return None
