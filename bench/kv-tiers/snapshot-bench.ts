@@ -18,8 +18,9 @@
  * --upload write|staged|direct (how restored pages reach the GPU: queue.writeBuffer, or reused mapped
  * staging buffers + copyBufferToBuffer; default the engine's, engine/kv/snapshot.ts) --ahead N
  * (reads in flight; default the engine's) --staging N (mapped staging buffers of 'staged') --verify-first (checksums before each batch's upload, as
- * before verifyLate) --no-ramp (every batch
- * at the batch size, not the first ones small and growing: the restore's default before 2026-12-07). Run with UV_THREADPOOL_SIZE set to compare thread pools (reads run on
+ * before verifyLate) --ramp / --no-ramp (the first batches small and growing, or every batch at
+ * the batch size; default snapshotRampDefault: the ramp on <= 4 cores). Run with
+ * UV_THREADPOOL_SIZE set to compare thread pools (reads run on
  * libuv's pool, 4 threads by default, set before Node starts; checksums on engine/kv/sha-pool.ts's workers).
  * Checks that every restored run gives the same first token as the cold one. Each reopen is
  * split into phases (main-thread time; reads and checksums run on other threads, so `read
@@ -48,7 +49,7 @@ import path from 'node:path';
 import { APP_GPU, gpuAcquire } from '../../engine/gpu/device.ts';
 import { modelInspect, modelLoad, sessionCreate } from '../../engine/decode/index.ts';
 import { kvCacheCreate, kvCacheDispose, kvCacheEnsure } from '../../engine/kv/kv-cache.ts';
-import { kvSnapshotRestore, kvSnapshotSave, SNAPSHOT_AHEAD_DEFAULT, SNAPSHOT_STAGING_DEFAULT, SNAPSHOT_UPLOAD_DEFAULT, snapshotRestoreStatsCreate, type SnapshotRestoreStats, type SnapshotUpload } from '../../engine/kv/snapshot.ts';
+import { kvSnapshotRestore, kvSnapshotSave, SNAPSHOT_AHEAD_DEFAULT, SNAPSHOT_STAGING_DEFAULT, SNAPSHOT_UPLOAD_DEFAULT, snapshotRampDefault, snapshotRestoreStatsCreate, type SnapshotRestoreStats, type SnapshotUpload } from '../../engine/kv/snapshot.ts';
 import { ENGINE_VERSION } from '../../engine/service/version.ts';
 import { ggufGenerate, randomPromptTokens, type GenType } from '../../tools/gen-gguf/gen-gguf.ts';
 
@@ -67,7 +68,7 @@ const ahead = Number(arg('--ahead') ?? 0) || SNAPSHOT_AHEAD_DEFAULT; // reads in
 // --verify-first: each batch's checksums checked before it is uploaded (the restore's default hashes a batch while it uploads)
 const verifyLate = !argv.includes('--verify-first');
 const staging = Number(arg('--staging') ?? 0) || SNAPSHOT_STAGING_DEFAULT; // mapped staging buffers of the 'staged' upload
-const ramp = !argv.includes('--no-ramp'); // first batches small (snapshot-file.ts ramp; the restore's default)
+const ramp = argv.includes('--ramp') ? true : argv.includes('--no-ramp') ? false : snapshotRampDefault(); // first batches small (snapshot-file.ts ramp)
 const restoreOpts = { upload, verifyLate, ahead, staging, ramp };
 const sec = (ms: number) => (ms / 1000).toFixed(3);
 
@@ -136,7 +137,7 @@ async function restoreOnlyBench(): Promise<never> {
   rmSync(dir, { recursive: true, force: true });
   process.stdout.write(`Device: ${gpu.info.adapterName}. Bare KV cache ${shapeArgs.nLayers} layers x ${shapeArgs.nKvHeads} KV heads x head dim ${shapeArgs.headDim}, ${ctx} tokens: snapshot ${(bytes / 2 ** 20).toFixed(0)} MiB, saved in ${(saveMs / 1000).toFixed(2)} s.\n`
     + `restore (read + verify + upload), ${runs} runs (s): ${times.map((x) => sec(x)).join(', ')}; best ${sec(Math.min(...times))} s = ${(bytes / 2 ** 20 / (Math.min(...times) / 1000)).toFixed(0)} MiB/s\n`
-    + `upload: ${upload}, reads ahead: ${ahead}, staging buffers: ${staging}${ramp ? '' : ', no ramp (first batches full size)'}, checksums ${verifyLate ? 'while uploading' : 'before each upload'}.${dropCaches ? ' OS page cache dropped before each restore.' : ''} UV_THREADPOOL_SIZE=${process.env.UV_THREADPOOL_SIZE ?? '(default 4)'}.\n`
+    + `upload: ${upload}, reads ahead: ${ahead}, staging buffers: ${staging}${ramp ? ', first batches ramping up' : ''}, checksums ${verifyLate ? 'while uploading' : 'before each upload'}.${dropCaches ? ' OS page cache dropped before each restore.' : ''} UV_THREADPOOL_SIZE=${process.env.UV_THREADPOOL_SIZE ?? '(default 4)'}.\n`
     + `| run | ${PHASE_HEAD} | after (s) |\n|---|${'---:|'.repeat(10)}\n${rows.join('\n')}\n`
     + `restored pages saved again give the same file: ${same}\n`);
   kvCacheDispose(kv);
@@ -218,7 +219,7 @@ const bestOf = (c: string) => {
 const summary = [...new Set(plan)].map((c) => `| restore the snapshot (page cache ${c}), prefill the question: best of ${runs} | ${sec(bestOf(c))} | ${(coldMs / bestOf(c)).toFixed(1)}x |`);
 const md = [
   `Device: ${gpu.info.adapterName}. Model: ${shape} ${type}, random weights. Document ${ctx} tokens + question ${qLen} tokens, first answer token (greedy). Snapshot ${(bytes / 2 ** 20).toFixed(0)} MiB, saved in ${(saveMs / 1000).toFixed(2)} s. `
-    + `${sameModel ? 'Reopened on the model that prefilled.' : `Reopened on a freshly loaded model (load ${(reloadMs / 1000).toFixed(2)} s, not counted).`} Question plans ${prepare ? 'prepared while the snapshot is read' : 'built at first use'}; upload: ${upload}, reads ahead: ${ahead}, staging buffers: ${staging}${ramp ? '' : ', no ramp (first batches full size)'}, checksums ${verifyLate ? 'while uploading' : 'before each upload'}. `
+    + `${sameModel ? 'Reopened on the model that prefilled.' : `Reopened on a freshly loaded model (load ${(reloadMs / 1000).toFixed(2)} s, not counted).`} Question plans ${prepare ? 'prepared while the snapshot is read' : 'built at first use'}; upload: ${upload}, reads ahead: ${ahead}, staging buffers: ${staging}${ramp ? ', first batches ramping up' : ''}, checksums ${verifyLate ? 'while uploading' : 'before each upload'}. `
     + `${dropCaches ? `OS page cache ${dropped ? 'dropped' : 'NOT dropped (not root)'} before each 'dropped' reopen.` : 'Snapshot possibly in the OS page cache.'} UV_THREADPOOL_SIZE=${process.env.UV_THREADPOOL_SIZE ?? '(default 4)'}.`,
   '',
   '| path | time to first token (s) | speed-up |',

@@ -16,6 +16,7 @@
  * the memory planner's policy for the snapshot's length first.
  */
 
+import os from 'node:os';
 import { promises as fs } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
@@ -132,11 +133,18 @@ export type SnapshotUpload = 'write' | 'staged' | 'direct';
 export const SNAPSHOT_UPLOAD_DEFAULT: SnapshotUpload = 'staged';
 export const SNAPSHOT_AHEAD_DEFAULT = 16;
 
-// The restore reads its first batches small (snapshot-file.ts `ramp`; opts.ramp false turns it
-// off): with 16 full batches read at once the first one arrived when most of them had been read.
-// On the 2-core CI container (`snapshot-bench --restore-only --ctx 16384`, 512 MiB, page cache
-// warm, 2026-12-07): restore 0.53-0.62 s with the ramp against 0.81-1.29 s without, the first
-// batch's wait 0.06-0.18 s against 0.06-0.44 s.
+/**
+ * Whether a restore reads its first batches small (snapshot-file.ts `ramp`; opts.ramp overrides):
+ * on few cores the 16 full reads started at once and the main thread compete, and the first batch
+ * arrived when most of them had been read. On the 2-core CI container (`snapshot-bench
+ * --restore-only --ctx 16384`, 512 MiB, page cache warm, 2026-12-07): restore 0.53-0.62 s with the
+ * ramp against 0.81-1.29 s without. On the H100 host (16 cores, 1 GiB, same day, commit a6102cb)
+ * it did not help: best warm reopen 0.409 s with it, 0.306 s without (restore phase 0.319 /
+ * 0.270 s; the runs vary by ~0.1 s). So: on machines of up to 4 cores.
+ */
+export function snapshotRampDefault(): boolean {
+  return os.availableParallelism() <= 4;
+}
 
 
 /** Mapped staging buffers of the 'staged' upload (batches in flight to the GPU); bench A/B: snapshot-bench --staging N. */
@@ -268,7 +276,7 @@ export async function kvSnapshotSave(kv: KvCache, tokenIds: readonly number[], f
 export async function kvSnapshotRestore(kv: KvCache, file: string, fingerprint: string, opts: { stats?: SnapshotRestoreStats; upload?: SnapshotUpload; ahead?: number; verifyLate?: boolean; staging?: number; ramp?: boolean } = {}): Promise<number[]> {
   const t0 = performance.now();
   const stats = opts.stats;
-  const s = await snapshotOpen(file, fingerprint, { recycle: true, verifyLate: opts.verifyLate !== false, ...(stats ? { stats } : {}), ahead: opts.ahead ?? SNAPSHOT_AHEAD_DEFAULT, ramp: opts.ramp !== false });
+  const s = await snapshotOpen(file, fingerprint, { recycle: true, verifyLate: opts.verifyLate !== false, ...(stats ? { stats } : {}), ahead: opts.ahead ?? SNAPSHOT_AHEAD_DEFAULT, ramp: opts.ramp ?? snapshotRampDefault() });
   let t = performance.now();
   if (stats) stats.openMs += t - t0;
   const h = s.header;
