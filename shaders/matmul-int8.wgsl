@@ -273,23 +273,6 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     for (var b = 0u; b < KB; b++) {
       let sxb = (p * KB + b) * BM + sm * 32u;
       let swb = (p * KB + b) * BN + sn * 32u;
-#ifdef UNROLL
-      // written out (the loader's #for) with constant indices, so acc can stay in registers
-      let rr = rbase + b * 1024u + lane;
-      let dw0 = sw[swb + lc];
-      let dw1 = sw[swb + 16u + lc];
-      // the scales of rows 2 j + lane / 16 (tiles 0, 1) and 16 + 2 j + lane / 16 (tiles 2, 3)
-#for j < 8
-      let xa{j} = sx[sxb + {j}u * 2u + lr];
-      let xb{j} = sx[sxb + 16u + {j}u * 2u + lr];
-#endfor
-#for j < 8
-      acc[{j}u] += (xa{j} * dw0) * f32(RT[rr + {j}u * 32u]);
-      acc[8u + {j}u] += (xa{j} * dw1) * f32(RT[rr + 256u + {j}u * 32u]);
-      acc[16u + {j}u] += (xb{j} * dw0) * f32(RT[rr + 512u + {j}u * 32u]);
-      acc[24u + {j}u] += (xb{j} * dw1) * f32(RT[rr + 768u + {j}u * 32u]);
-#endfor
-#else
       for (var t = 0u; t < 4u; t++) {
         let dw = sw[swb + (t & 1u) * 16u + lc];
         for (var j = 0u; j < 8u; j++) {
@@ -297,7 +280,6 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
           acc[t * 8u + j] += (dx * dw) * f32(RT[rbase + b * 1024u + t * 256u + j * 32u + lane]);
         }
       }
-#endif
     }
 #ifndef PREFETCH
     if (g + 1u < ng) {
@@ -306,17 +288,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
 #endif
   }
 
-#ifdef UNROLL
-#for t < 4
-#for j < 8
-  matmul_store(acc[{t}u * 8u + {j}u], m0 + sm * 32u + ({t}u >> 1u) * 16u + {j}u * 2u + lr, n0 + sn * 32u + ({t}u & 1u) * 16u + lc);
-#endfor
-#endfor
-#else
   for (var t = 0u; t < 4u; t++) {
     for (var j = 0u; j < 8u; j++) {
       matmul_store(acc[t * 8u + j], m0 + sm * 32u + (t >> 1u) * 16u + 2u * j + lr, n0 + sn * 32u + (t & 1u) * 16u + lc);
     }
   }
-#endif
 }

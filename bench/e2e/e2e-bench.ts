@@ -61,9 +61,7 @@ const FUSE_MERGE_QUANT = argv.includes('--fuse-merge-quant');
 // tensor-core kernel is the default where the device passes its probe). --int8-prefill is accepted (the default).
 const INT8_PREFILL = !argv.includes('--no-int8-prefill') && process.env.LONGREAD_INT8_PREFILL !== '0';
 // --int8-kb N: the int8 prefill kernel stages N K blocks per barrier pair (1, 2 or 4; default 1);
-// --int8-unroll: its scaling and epilogue written out with constant indices (modelLoad int8Tune)
 const INT8_KB = arg('--int8-kb') ? Number(arg('--int8-kb')) : 1;
-const INT8_UNROLL = argv.includes('--int8-unroll');
 // --no-pipeline: decode one step at a time (the id read before the next step is submitted; A/B of session.ts pipelining)
 const PIPELINE = !argv.includes('--no-pipeline');
 // --chunk N: prefill tokens per piece (default: the engine's, prefillChunkDefault in engine/models/index.ts)
@@ -98,7 +96,7 @@ async function runLongread(gpu: Gpu, file: string, model: string, ctxs: number[]
   for (const ctx of ctxs) {
     try {
       const promptLen = promptFor(ctx, trainCtx);
-      const m = await modelLoad(gpu, file, { contextLength: promptLen + DECODE + 64, fuseWeights: !NO_FUSE, fuseFfn: FUSE_FFN, fuseQuant: FUSE_QUANT, fuseMergeQuant: FUSE_MERGE_QUANT, fuseRope: FUSE_ROPE, int8Prefill: INT8_PREFILL, int8Tune: { kb: INT8_KB, unroll: INT8_UNROLL }, chunk: CHUNK });
+      const m = await modelLoad(gpu, file, { contextLength: promptLen + DECODE + 64, fuseWeights: !NO_FUSE, fuseFfn: FUSE_FFN, fuseQuant: FUSE_QUANT, fuseMergeQuant: FUSE_MERGE_QUANT, fuseRope: FUSE_ROPE, int8Prefill: INT8_PREFILL, int8Tune: { kb: INT8_KB }, chunk: CHUNK });
       const s = sessionCreate(m);
       // warm-up: pipelines compiled, caches touched
       await s.generate({ promptTokens: randomPromptTokens(Math.min(promptLen, m.chunk), vocab, 7), maxTokens: 8, temperature: 0 });
@@ -193,7 +191,7 @@ const fmt = (x: number, d = 0) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
 
 function table(rows: Row[], device: string): string {
   const out = [
-    `Device: ${device}. Prompt of N random tokens, then ${DECODE} greedy tokens; tokens/s; memory in GiB. Longread options: ${[NO_FUSE && '--no-fuse', FUSE_FFN && '--fuse-ffn', !FUSE_QUANT && '--no-fuse-quant', FUSE_MERGE_QUANT && '--fuse-merge-quant', FUSE_ROPE && '--fuse-rope', !INT8_PREFILL && '--no-int8-prefill', INT8_KB !== 1 && `--int8-kb ${INT8_KB}`, INT8_UNROLL && '--int8-unroll', !PIPELINE && '--no-pipeline'].filter(Boolean).join(' ') || 'defaults'}.${REPEAT > 1 ? ` Medians of ${REPEAT} runs per engine and row.` : ''}`,
+    `Device: ${device}. Prompt of N random tokens, then ${DECODE} greedy tokens; tokens/s; memory in GiB. Longread options: ${[NO_FUSE && '--no-fuse', FUSE_FFN && '--fuse-ffn', !FUSE_QUANT && '--no-fuse-quant', FUSE_MERGE_QUANT && '--fuse-merge-quant', FUSE_ROPE && '--fuse-rope', !INT8_PREFILL && '--no-int8-prefill', INT8_KB !== 1 && `--int8-kb ${INT8_KB}`, !PIPELINE && '--no-pipeline'].filter(Boolean).join(' ') || 'defaults'}.${REPEAT > 1 ? ` Medians of ${REPEAT} runs per engine and row.` : ''}`,
     '',
     '| model | context | Longread prefill | llama.cpp prefill | ratio | Longread decode | llama.cpp decode | ratio | Longread GiB | llama.cpp GiB | notes |',
     '|---|---|---|---|---|---|---|---|---|---|---|',

@@ -43,14 +43,11 @@ export interface Int8Tile {
   sgn: number;
   kb?: number;
   prefetch?: boolean;
-  /** the per-block scaling and the epilogue written out with constant indices into the accumulators (UNROLL) */
-  unroll?: boolean;
 }
 
 /** Variants applied to int8TileFor's pick (bench A/B runs: modelLoad int8Tune). */
 export interface Int8Tune {
   kb?: number;
-  unroll?: boolean;
 }
 export const INT8_TILE: Int8Tile = { sgm: 2, sgn: 2, prefetch: true };
 /** The taller tiling (128 x 64 outputs per workgroup): int8TileFor's pick for 1024..2048 rows. */
@@ -63,14 +60,15 @@ export const INT8_TILE_TALL: Int8Tile = { sgm: 4, sgn: 2, prefetch: true };
  * against 1.74 ms), so the taller tiling is taken only in the measured band around N = 2048, and
  * only where its workgroup memory (43.5 KB with tiles and results there) fits `wgMax`.
  * `tune.kb` > 1 (K blocks per barrier pair; bench A/B, modelLoad int8Tune) applies to the chosen
- * tiling where it fits `wgMax`, else to the 64 x 64 one, else is dropped; `tune.unroll` as is.
+ * tiling where it fits `wgMax`, else to the 64 x 64 one, else is dropped (measured 1.2-2.2x
+ * slower on the H100: its workgroup memory halves the workgroups an SM holds).
  */
 export function int8TileFor(rows: number, placement: Int8Placement, wgMax: number, tune: Int8Tune = {}): Int8Tile {
   const tall = rows >= 1024 && rows <= 2048 && int8WorkgroupBytes(INT8_TILE_TALL, placement) <= wgMax;
   let tile = tall ? INT8_TILE_TALL : INT8_TILE;
   const kb = tune.kb ?? 1;
   if (kb !== 1) tile = [{ ...tile, kb }, { ...INT8_TILE, kb }].find((t) => int8WorkgroupBytes(t, placement) <= wgMax) ?? tile;
-  return tune.unroll ? { ...tile, unroll: true } : tile;
+  return tile;
 }
 
 /** The tiling matmulInt8Plan takes for `rows` weight rows on this context's device. */
@@ -132,12 +130,12 @@ export function matmulInt8Defines(ctx: KernelContext, a: { format: WeightFormat;
   const t = a.tile ?? INT8_TILE;
   if (!(t.sgm >= 2 && [1, 2, 4, 8].includes(t.sgn) && [1, 2, 4].includes(t.kb ?? 1))) throw new LongreadError('internal', `matmul int8: tiling ${int8TileName(t)} is not supported.`, 'Use SGM >= 2, SGN in 1, 2, 4, 8 and KB in 1, 2, 4 (matmul-int8.wgsl staging).');
   const p = a.placement ?? { stage: 'wg', res: 'wg' };
-  return baseDefines(ctx, { FMT: a.format, SGM: `${t.sgm}u`, SGN: `${t.sgn}u`, KB: `${t.kb ?? 1}u`, UNROLL: t.unroll === true, BIAS: a.bias === true, ACCUMULATE: a.accumulate === true, PREFETCH: t.prefetch !== false, STAGE_ST: p.stage === 'st', RES_ST: p.res === 'st', SCRATCH: p.stage === 'st' || p.res === 'st' });
+  return baseDefines(ctx, { FMT: a.format, SGM: `${t.sgm}u`, SGN: `${t.sgn}u`, KB: `${t.kb ?? 1}u`, BIAS: a.bias === true, ACCUMULATE: a.accumulate === true, PREFETCH: t.prefetch !== false, STAGE_ST: p.stage === 'st', RES_ST: p.res === 'st', SCRATCH: p.stage === 'st' || p.res === 'st' });
 }
 
 /** A tiling as the benches and check results name it: '2x2', '2x2 kb2', with ' prefetch'. */
 export function int8TileName(t: Int8Tile): string {
-  return `${t.sgm}x${t.sgn}${(t.kb ?? 1) > 1 ? ` kb${t.kb}` : ''}${t.prefetch === false ? '' : ' prefetch'}${t.unroll ? ' unroll' : ''}`;
+  return `${t.sgm}x${t.sgn}${(t.kb ?? 1) > 1 ? ` kb${t.kb}` : ''}${t.prefetch === false ? '' : ' prefetch'}`;
 }
 
 /** Staged row stride in bytes (matmul-int8.wgsl KS): KB blocks of 32 bytes and 16 bytes of skew. */

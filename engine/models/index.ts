@@ -74,8 +74,9 @@ export interface ModelLoadOptions {
   /**
    * RoPE and the KV append in the epilogue of decode's fused q|k|v matvec (matvec-fused.ts
    * ropeKv; bitwise the same as rope-kv.ts after it): one dispatch a layer fewer where it applies
-   * (quantized stacked q|k|v, no q/k norm, RoPE over whole heads). Default false until measured
-   * on a GPU (e2e-bench --fuse-rope).
+   * (quantized stacked q|k|v, no q/k norm, RoPE over whole heads). Default false: on the H100
+   * (2026-12-07, e2e-bench --fuse-rope, two runs) the 1B Q8_0 decodes 4% faster at 2K, but the
+   * Qwen2.5-0.5B Q4_0 shape 12-24% slower although its ops sum less GPU time; not understood yet.
    */
   fuseRope?: boolean;
   /**
@@ -86,7 +87,7 @@ export interface ModelLoadOptions {
    * kernel runs, so the option is safe on any device. false: always the f32 kernel (A/B runs).
    */
   int8Prefill?: boolean;
-  /** Variants of the int8 prefill kernel's tiling (matmul-int8.ts Int8Tune): A/B runs (e2e-bench --int8-kb, --int8-unroll). */
+  /** Variants of the int8 prefill kernel's tiling (matmul-int8.ts Int8Tune): A/B runs (e2e-bench --int8-kb). */
   int8Tune?: Int8Tune;
 }
 

@@ -64,7 +64,6 @@ describe('matmul int8: selection', () => {
     expect(int8TileFor(2048, wg, 49152, { kb: 2 })).toEqual({ ...INT8_TILE, kb: 2 }); // 128 x 64 with kb 2 needs 82 KB
     expect(int8TileFor(2048, { stage: 'st', res: 'st' }, 49152, { kb: 2 })).toEqual({ ...INT8_TILE_TALL, kb: 2 });
     expect(int8TileFor(8192, wg, 32768, { kb: 2 })).toBe(INT8_TILE);
-    expect(int8TileFor(8192, wg, 49152, { unroll: true })).toEqual({ ...INT8_TILE, unroll: true });
     expect(int8RegionBytes({ sgm: 2, sgn: 2, kb: 4 }, { stage: 'st', res: 'st' })).toBe(144 * 128 + 4 * 4 * 4096);
   });
   it('sizes the storage staging scratch: one region per workgroup of the largest dispatch', () => {
