@@ -154,20 +154,24 @@ async function benchMatvec(ctx: KernelContext, timer: GpuTimer, rows: Row[], swe
         // quantization shared by q|k|v and gate|up, or folded into the op before: act-quant.ts
         // NORM / SWIGLU, attention-decode.ts quantizeOut): the rows above pay a quantization
         // dispatch of their own, and the dependency on it, per matvec.
+        // Also with a grid-stride loop over at most G workgroups (matvec.ts maxWorkgroups; 1056 /
+        // 2112 / 4224 = 8 / 16 / 32 per SM of an H100): fewer block launches for the short kernels.
         const q = await activationQuantizePlan(ctx, { x, cols: k, format: activationFormatOf(fmt)! });
-        const plans: KernelPlan[] = [];
-        for (let c = 0; c < copies; c++) plans.push(await matvecPlan(ctx, { format: fmt, rows: n, cols: k, weight: ws[c]!, x, y: ys[c]!, quantizedX: q }));
-        const iters = copies * Math.max(1, Math.ceil(64 / copies));
-        const t = await timeMs(ctx, timer, (pass, i) => {
-          if (i === 0) q.encode(pass);
-          plans[i % copies]!.encode(pass);
-        }, iters, quick ? 3 : 7);
-        const ms = best(t);
-        const gbps = (wBytes + k * 4 + n * 4) / ms / 1e6;
-        const row: Row = { kernel: `matvec ${fmt}`, shape: `${n}x${k}`, variant: `int8 wg${dI.wg} r${dI.rowsPerWorkgroup}*, x quantized once (as in decode)`, us: ms * 1000, hostUs: t.host * 1000, gbps, tflops: (2 * n * k) / ms / 1e9, pct: `${((100 * gbps) / READ_CEILING_GBPS).toFixed(0)}%` };
-        console.log(`  ${row.kernel} ${row.shape} ${row.variant}: gpu ${row.us.toFixed(1)} us (host ${row.hostUs.toFixed(1)} us) ${gbps.toFixed(0)} GB/s`);
-        rows.push(row);
-        for (const p of plans) p.dispose();
+        for (const grid of [undefined, 1056, 2112, 4224]) {
+          const plans: KernelPlan[] = [];
+          for (let c = 0; c < copies; c++) plans.push(await matvecPlan(ctx, { format: fmt, rows: n, cols: k, weight: ws[c]!, x, y: ys[c]!, quantizedX: q, ...(grid ? { maxWorkgroups: grid } : {}) }));
+          const iters = copies * Math.max(1, Math.ceil(64 / copies));
+          const t = await timeMs(ctx, timer, (pass, i) => {
+            if (i === 0) q.encode(pass);
+            plans[i % copies]!.encode(pass);
+          }, iters, quick ? 3 : 7);
+          const ms = best(t);
+          const gbps = (wBytes + k * 4 + n * 4) / ms / 1e6;
+          const row: Row = { kernel: `matvec ${fmt}`, shape: `${n}x${k}`, variant: `int8 wg${dI.wg} r${dI.rowsPerWorkgroup}*, x quantized once (as in decode)${grid ? `, grid ${grid}` : ''}`, us: ms * 1000, hostUs: t.host * 1000, gbps, tflops: (2 * n * k) / ms / 1e9, pct: `${((100 * gbps) / READ_CEILING_GBPS).toFixed(0)}%` };
+          console.log(`  ${row.kernel} ${row.shape} ${row.variant}: gpu ${row.us.toFixed(1)} us (host ${row.hostUs.toFixed(1)} us) ${gbps.toFixed(0)} GB/s`);
+          rows.push(row);
+          for (const p of plans) p.dispose();
+        }
         q.dispose();
       }
       for (const b of [...ws, ...ys, x]) b.destroy();
