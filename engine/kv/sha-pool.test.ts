@@ -9,8 +9,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { build } from 'esbuild';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { bundleScript } from '../../test/helpers/bundle-script.ts';
 import { LongreadError } from '../errors.ts';
 import { ShaPool, shaPoolShared, shaPoolSharedSet } from './sha-pool.ts';
 import { snapshotRead, snapshotWrite, type SnapshotHeader } from './snapshot-file.ts';
@@ -104,9 +104,8 @@ describe('snapshot checksum workers', () => {
 
   it('work from a one-file bundle and never keep the process alive', async () => {
     const bundle = path.join(dir, 'reader.mjs');
-    await build({
-      stdin: {
-        contents: `
+    await bundleScript(
+      `
           import { snapshotRead } from ${JSON.stringify(path.resolve(__dirname, 'snapshot-file.ts'))};
           import { ShaPool, shaPoolShared } from ${JSON.stringify(path.resolve(__dirname, 'sha-pool.ts'))};
           new ShaPool(3); // never used
@@ -114,15 +113,9 @@ describe('snapshot checksum workers', () => {
           const pool = shaPoolShared();
           const [d] = await pool.digest([Buffer.from(new SharedArrayBuffer(5)).fill(9)]);
           process.stdout.write(JSON.stringify({ pages: r.header.nPages, broken: pool.broken, d: d.toString('hex') }));`,
-        resolveDir: dir,
-        loader: 'ts',
-      },
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      outfile: bundle,
-      logLevel: 'silent',
-    });
+      dir,
+      bundle,
+    );
     const child = spawn(process.execPath, [bundle, good], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.on('data', (c: Buffer) => (out += c));

@@ -7,8 +7,8 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bundleScript } from '../../test/helpers/bundle-script.ts';
 import { LongreadError } from '../errors.ts';
 import { snapshotOpen, snapshotRead, snapshotWrite, type SnapshotHeader, type SnapshotOpenOptions } from './snapshot-file.ts';
 
@@ -160,9 +160,8 @@ describe('KV snapshot files', () => {
 
   it('never leaves a snapshot that loads as valid but wrong when the writer is SIGKILLed (50 trials)', async () => {
     const bundle = path.join(dir, 'writer.mjs');
-    await build({
-      stdin: {
-        contents: `
+    await bundleScript(
+      `
           import { snapshotWrite } from ${JSON.stringify(path.resolve(__dirname, 'snapshot-file.ts'))};
           const [file, pageBytes] = [process.argv[2], ${PAGE}];
           const pageOf = ${pageOf.toString().replace('PAGE', String(PAGE)).replace('PAGE', String(PAGE))};
@@ -173,15 +172,9 @@ describe('KV snapshot files', () => {
             await snapshotWrite(file, header, pages(), { blockBytes: 3 * pageBytes });
             process.stdout.write('w' + seed + '\\n');
           }`,
-        resolveDir: dir,
-        loader: 'ts',
-      },
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      outfile: bundle,
-      logLevel: 'silent',
-    });
+      dir,
+      bundle,
+    );
     let valid = 0;
     let invalid = 0;
     let r = 12345;
