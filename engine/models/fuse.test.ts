@@ -22,6 +22,7 @@ import { gpuAcquire, type Gpu } from '../gpu/device.ts';
 import { ggufGenerate, type GenType } from '../../tools/gen-gguf/gen-gguf.ts';
 import { sessionCreate } from '../decode/session.ts';
 import { modelLoad } from './index.ts';
+import { kvPagesOffload, kvTiersEnable } from '../kv/kv-tiers.ts';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lr-fuse-'));
 
@@ -36,16 +37,22 @@ describe('stacked decode weights', () => {
     it(`${shape} ${type}: fused and separate decode agree exactly`, async () => {
       const file = path.join(dir, `${shape}-${type}.gguf`);
       ggufGenerate({ shape, type, out: file, seed: 7 });
-      const run = async (fuseWeights: boolean, fuseFfn = false, tap = false, fuseQuant = true, fuseMergeQuant = false, fuseRope = false) => {
+      const run = async (fuseWeights: boolean, fuseFfn = false, tap = false, fuseQuant = true, fuseMergeQuant = false, fuseRope = false, offload = false) => {
         const m = await modelLoad(gpu, file, { contextLength: 512, chunk: 64, fuseWeights, fuseFfn, fuseQuant, fuseMergeQuant, fuseRope });
         try {
+          if (offload) {
+            // layers off the GPU: the plans are rebuilt against the staging views (gpu-forward.ts rebind)
+            kvTiersEnable(m.kv);
+            await kvPagesOffload(m.kv, 0, 'ram');
+            await kvPagesOffload(m.kv, 1, 'disk');
+          }
           const s = sessionCreate(m);
           const prompt = Array.from({ length: 65 }, (_, i) => 100 + ((i * 37) % 400));
           const r = await s.generate({ promptTokens: prompt, maxTokens: 24, temperature: 0, ...(tap ? { taps: { attention: true } } : {}) });
           if (tap) expect(r.attention!.steps).toBeGreaterThan(0);
           const logits = await m.forward.readLogits();
           // without timestamp-query (lavapipe) the profile times each op alone on the host clock
-          const profile = await m.forward.profile('decode', 200);
+          const profile = offload ? [] : await m.forward.profile('decode', 200); // profiles need every layer on the GPU
           const calls = new Map(profile.map((o) => [o.op, o.calls]));
           const dispatches = new Map(profile.map((o) => [o.op, o.dispatches]));
           const tail = ['embedding', 'output_norm', 'matvec classifier', 'argmax'];
@@ -65,6 +72,9 @@ describe('stacked decode weights', () => {
       // and with RoPE + the KV append in the q|k|v matvec's epilogue (fuseRope, off by default), alone and with everything else fused
       const ropeFused = await run(true, false, false, true, false, true);
       const allFused = await run(true, true, false, true, true, true);
+      // the rope epilogue writes the cache through the views of layers moved to RAM / disk too
+      const ropeTiers = shape === 'tiny-llama' && type === 'Q8_0' ? await run(true, false, false, true, false, true, true) : null;
+      if (ropeTiers) expect(ropeTiers.tokens).toEqual(separate.tokens);
       for (const r of [fused, attnFused, unquantFused, mergeFused, ropeFused, allFused]) {
         expect(r.tokens).toEqual(separate.tokens);
         expect(Buffer.from(r.logits.buffer).equals(Buffer.from(separate.logits.buffer))).toBe(true);
