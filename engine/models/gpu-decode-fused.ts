@@ -80,7 +80,7 @@ export async function fusedDecodeQkv(e: FusedDecodeEnv, a: { x: BufferRef; q: Bu
     const withRope = rope ? await matvecFusedPlan(ctx, { ...args, ropeKv: rope }) : null;
     if (withRope) return { plans: [withRope], names: ['fused attn_norm+matvec qkv+rope+kv append'], ropeKv: true };
     const plan = await matvecFusedPlan(ctx, args);
-    return withRopeFlag(allOrNone([plan], ['fused attn_norm+matvec qkv']));
+    return ropeNotFused(allOrNone([plan], ['fused attn_norm+matvec qkv']));
   }
   const qkW = fusedRef(ws.slice(0, 2));
   const qkB = bs ? fusedRef(bs.slice(0, 2)) : null;
@@ -89,17 +89,18 @@ export async function fusedDecodeQkv(e: FusedDecodeEnv, a: { x: BufferRef; q: Bu
       await matvecFusedPlan(ctx, { format: ws[0]!.format, rows: qd + kd, cols: hp.dim, weight: qkW, x: a.x, y: a.qkv, norm, ...(qkB ? { bias: qkB } : {}) }),
       await matvecFusedPlan(ctx, { format: ws[2]!.format, rows: kd, cols: hp.dim, weight: tensorRef(ws[2]!), x: a.x, y: a.v, norm, ...(bs ? { bias: tensorRef(bs[2]!) } : {}) }),
     ];
-    return withRopeFlag(allOrNone(made, ['fused attn_norm+matvec qk', 'fused attn_norm+matvec v']));
+    return ropeNotFused(allOrNone(made, ['fused attn_norm+matvec qk', 'fused attn_norm+matvec v']));
   }
   const outs = [a.q, a.k, a.v];
   const made: (KernelPlan | null)[] = [];
   for (let i = 0; i < 3; i++) {
     made.push(await matvecFusedPlan(ctx, { format: ws[i]!.format, rows: i ? kd : qd, cols: hp.dim, weight: tensorRef(ws[i]!), x: a.x, y: outs[i]!, norm, ...(bs ? { bias: tensorRef(bs[i]!) } : {}) }));
   }
-  return withRopeFlag(allOrNone(made, ['fused attn_norm+matvec q', 'fused attn_norm+matvec k', 'fused attn_norm+matvec v']));
+  return ropeNotFused(allOrNone(made, ['fused attn_norm+matvec q', 'fused attn_norm+matvec k', 'fused attn_norm+matvec v']));
 }
 
-function withRopeFlag(p: NamedPlans | null): (NamedPlans & { ropeKv: boolean }) | null {
+/** Plans whose q|k|v still need rope-kv.ts after them. */
+function ropeNotFused(p: NamedPlans | null): (NamedPlans & { ropeKv: boolean }) | null {
   return p && { ...p, ropeKv: false };
 }
 

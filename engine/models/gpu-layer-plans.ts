@@ -240,7 +240,7 @@ export async function layerPlans(e: LayerPlanEnv, a: Acts, l: number, qStart: nu
     }
   }
   if (fused?.ropeKv) {
-    // done by the fused q|k|v plan
+    // RoPE and the KV append ran in the fused q|k|v plan's epilogue
   } else if (a.stacked) {
     // one token, q|k|v adjacent: q/k norm, RoPE of q and k and the KV append as one dispatch
     plans.push(await ropeKvPlan(ctx, { qkv: a.stacked.qkv, positions: a.pos, table: rope, kv: kv.views[l]!, tokens: 1, nHeads: hp.nHeads, ...(qkNorm ? { qkNorm } : {}) }));
