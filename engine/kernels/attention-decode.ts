@@ -47,10 +47,9 @@
  */
 
 import { LongreadError } from '../errors.ts';
-import type { BufferRef } from '../gpu/buffer-pool.ts';
+import { UNIFORM, type BufferRef } from '../gpu/buffer-pool.ts';
 import { ACTIVATION_BLOCK } from '../reference/ops-act-quant.ts';
 import { baseDefines, kernelScratch, ParamsWriter, planCreate, type DispatchPlan, type KernelContext, type KernelPlan } from './context.ts';
-import { UNIFORM } from '../gpu/buffer-pool.ts';
 import { activationQuantizeBytes, activationQuantizeOut, type ActivationFormat, type QuantizedActivation } from './act-quant.ts';
 import { KV_PAGE_TOKENS, kvPagesFor, type KvLayerView } from './kv-layout.ts';
 import { softwareAdapter } from './matvec.ts';

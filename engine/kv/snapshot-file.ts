@@ -116,6 +116,18 @@ function sharedAlloc(bytes: number): Buffer {
   return Buffer.from(new SharedArrayBuffer(bytes));
 }
 
+/**
+ * Fills `into` from `position` of the open snapshot `file` (as many reads as it takes); a file
+ * that ends first is a `snapshot-invalid` error. Also kvSnapshotRestore's 'direct' upload's.
+ */
+export async function snapshotReadExactly(fh: FileHandle, into: Uint8Array, position: number, file: string): Promise<void> {
+  for (let got = 0; got < into.length; ) {
+    const { bytesRead } = await fh.read(into, got, into.length - got, position + got);
+    if (bytesRead === 0) throw invalid(file, 'it ended early (truncated while reading?)');
+    got += bytesRead;
+  }
+}
+
 function invalid(file: string, why: string): LongreadError {
   return new LongreadError('snapshot-invalid', `The KV snapshot ${path.basename(file)} is not usable: ${why}.`, 'It will be discarded and the document prefilled again.', { file, reason: why });
 }
@@ -367,12 +379,7 @@ async function* readBatches(file: string, fh: FileHandle, header: SnapshotHeader
     const from = body + j * stride;
     const len = Math.min(from + n * stride, end) - from;
     const b = (opts.recycle ? (spare.pop() ?? sharedAlloc(step * stride)) : sharedAlloc(len)).subarray(0, len);
-    let got = 0;
-    while (got < b.length) {
-      const { bytesRead } = await fh.read(b, got, b.length - got, from + got);
-      if (bytesRead === 0) throw invalid(file, 'it ended early (truncated while reading?)');
-      got += bytesRead;
-    }
+    await snapshotReadExactly(fh, b, from, file);
     return b;
   };
   // A batch's checksums start as soon as its read completes, so batch i + 1 is hashed while the

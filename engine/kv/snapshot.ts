@@ -10,7 +10,8 @@
  * layer's worth) and come back into freshly mapped physical pages, one upload per run of pages
  * that are consecutive in both the file and the arena: through a few reused mapped staging
  * buffers and copyBufferToBuffer ('staged', the default), read from the file straight into such
- * buffers ('direct', no main-thread copy; not yet measured on a GPU) or with queue.writeBuffer ('write').
+ * buffers ('direct', no main-thread copy; on the H100 a wash with 'staged': BENCHMARKS.md, ninth
+ * run) or with queue.writeBuffer ('write').
  * Page order in the file: layer, then KV head, then logical page. Layers whose pages live in
  * RAM / on disk (kv-tiers.ts) are read from and restored into their tier; a restore applies
  * the memory planner's policy for the snapshot's length first.
@@ -19,12 +20,11 @@
 import os from 'node:os';
 import { promises as fs } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
-import path from 'node:path';
 import { LongreadError } from '../errors.ts';
 import { KV_PAGE_TOKENS, kvPageBytes, kvPagesFor, kvTableIndex } from '../kernels/kv-layout.ts';
 import { kvCacheTruncate, type KvCache } from './kv-cache.ts';
 import { kvEnsure, kvHostPageRead, kvHostPageWrite, kvTierOf } from './kv-tiers.ts';
-import { snapshotOpen, snapshotWrite, type SnapshotBatch, type SnapshotBlock, type SnapshotHeader, type SnapshotReadStats } from './snapshot-file.ts';
+import { snapshotOpen, snapshotReadExactly, snapshotWrite, type SnapshotBatch, type SnapshotBlock, type SnapshotHeader, type SnapshotReadStats } from './snapshot-file.ts';
 
 /**
  * Where a restore's time went on the main thread (bench/kv-tiers/snapshot-bench.ts prints it):
@@ -146,7 +146,6 @@ export function snapshotRampDefault(): boolean {
   return os.availableParallelism() <= 4;
 }
 
-
 /** Mapped staging buffers of the 'staged' upload (batches in flight to the GPU); bench A/B: snapshot-bench --staging N. */
 export const SNAPSHOT_STAGING_DEFAULT = 3;
 
@@ -238,12 +237,7 @@ async function directBatch(ring: StagingRing, kv: KvCache, pages: number, b: Sna
   const runs = batchRuns(kv, pages, b.blocks, b.blocks.map((k) => k.at));
   if (!runs.length) return;
   await ring.take(b.span.length, async (buf) => {
-    const mapped = new Uint8Array(buf.getMappedRange(0, b.span.length));
-    for (let got = 0; got < mapped.length; ) {
-      const { bytesRead } = await fh.read(mapped, got, mapped.length - got, b.span.offset + got);
-      if (bytesRead === 0) throw new LongreadError('snapshot-invalid', `The KV snapshot ${path.basename(file)} is not usable: it ended early (truncated while reading?).`, 'It will be discarded and the document prefilled again.', { file });
-      got += bytesRead;
-    }
+    await snapshotReadExactly(fh, new Uint8Array(buf.getMappedRange(0, b.span.length)), b.span.offset, file);
     buf.unmap();
     await stagedCopy(kv.device, buf, runs);
   });
