@@ -74,6 +74,7 @@ struct Params {
 @group(0) @binding(9) var<storage, read> table: array<u32>;
 @group(0) @binding(10) var<storage, read_write> pages: array<u32>;
 #include "common/kv-page.wgsl"
+#include "common/rope-rotate.wgsl"
 #endif
 
 #include "common/quant-dot.wgsl"
@@ -122,13 +123,9 @@ fn rope_row(l: u32) -> u32 {
 
 // x[a], x[b] rotated as rope-kv.wgsl rotates dims (a, b) with frequency i.
 fn rope_pair(x: ptr<function, array<f32, 4>>, a: u32, b: u32, i: u32, pos: u32) {
-  let theta = f32(pos) * freqs[i];
-  let c = cos(theta) * P.mscale;
-  let s = sin(theta) * P.mscale;
-  let x0 = (*x)[a];
-  let x1 = (*x)[b];
-  (*x)[a] = x0 * c - x1 * s;
-  (*x)[b] = x0 * s + x1 * c;
+  let v = rope_rotate((*x)[a], (*x)[b], pos, freqs[i], P.mscale);
+  (*x)[a] = v.x;
+  (*x)[b] = v.y;
 }
 
 // Logical rows l0 .. l0 + 3 (one quad) with their matvec values v: bias, RoPE (q and k heads),

@@ -2,7 +2,7 @@
 // RMSNorm of q and k (QK_NORM, Qwen3): what rmsnorm.wgsl (INPLACE) x2, rope.wgsl and
 // kv-append.wgsl do as separate dispatches, value for value: the norm reduces lane l's
 // elements l, l + WG, ... with wg_sum at rmsnorm's workgroup size for HD (ropeKvPlan sets WG),
-// and the rotation and f16 packing are the same expressions.
+// the rotation is the same code (common/rope-rotate.wgsl) and the f16 packing the same expression.
 //
 // Input: the stacked activations of `tokens` tokens, token t at t * (n_q + 2 n_kv) * HD:
 // q heads, then k heads, then v heads. q and k are rotated in place (k too, as rope.wgsl
@@ -23,6 +23,7 @@
 
 #include "common/reduce.wgsl"
 #include "common/kv-page.wgsl"
+#include "common/rope-rotate.wgsl"
 
 struct Params {
   tokens: u32,
@@ -79,9 +80,6 @@ fn main(ids: Ids, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups
   let pos = positions[t];
   let half = params.n_rot / 2u;
   for (var i = lid; i < half; i += WG) {
-    let theta = f32(pos) * freqs[i];
-    let c = cos(theta) * params.mscale;
-    let s = sin(theta) * params.mscale;
 #if MODE == neox
     let a = i;
     let b = i + half;
@@ -89,10 +87,9 @@ fn main(ids: Ids, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups
     let a = 2u * i;
     let b = a + 1u;
 #endif
-    let x0 = hx[a];
-    let x1 = hx[b];
-    hx[a] = x0 * c - x1 * s;
-    hx[b] = x0 * s + x1 * c;
+    let v = rope_rotate(hx[a], hx[b], pos, freqs[i], params.mscale);
+    hx[a] = v.x;
+    hx[b] = v.y;
   }
   workgroupBarrier();
   for (var i = lid; i < HD; i += WG) {

@@ -1,5 +1,6 @@
 // Rotary position embedding, in place, one invocation per (token, head, pair).
-// theta = positions[t] * freqs[i]; (x0, x1) -> (x0 cos - x1 sin, x0 sin + x1 cos) * mscale.
+// theta = positions[t] * freqs[i]; (x0, x1) -> (x0 cos - x1 sin, x0 sin + x1 cos) * mscale
+// (common/rope-rotate.wgsl, shared with rope-kv.wgsl and the fused q|k|v epilogue).
 // Every scaling scheme (linear, Llama 3, YaRN, rope_freqs factors) is folded into `freqs` on the
 // CPU (engine/reference/ops-rope.ts ropeFreqs).
 //
@@ -12,6 +13,8 @@
 //   3 freqs      f32 [n_rot / 2]
 
 #define WG 256
+
+#include "common/rope-rotate.wgsl"
 
 struct Params {
   tokens: u32,
@@ -39,9 +42,6 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let r = idx % per_token;
   let h = r / half;
   let i = r % half;
-  let theta = f32(positions[t]) * freqs[i];
-  let c = cos(theta) * params.mscale;
-  let s = sin(theta) * params.mscale;
   let base = params.offset + t * params.token_stride + h * params.head_dim;
 #if MODE == neox
   let a = base + i;
@@ -50,8 +50,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let a = base + 2u * i;
   let b = a + 1u;
 #endif
-  let x0 = x[a];
-  let x1 = x[b];
-  x[a] = x0 * c - x1 * s;
-  x[b] = x0 * s + x1 * c;
+  let v = rope_rotate(x[a], x[b], positions[t], freqs[i], params.mscale);
+  x[a] = v.x;
+  x[b] = v.y;
 }

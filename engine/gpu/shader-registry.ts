@@ -15,6 +15,7 @@ import matvecRows from '../../shaders/common/matvec-rows.wgsl';
 import decodeMerge from '../../shaders/common/decode-merge.wgsl';
 import swiglu from '../../shaders/common/swiglu.wgsl';
 import matmulStore from '../../shaders/common/matmul-store.wgsl';
+import ropeRotate from '../../shaders/common/rope-rotate.wgsl';
 
 wgslRegister('common/reduce.wgsl', reduce);
 wgslRegister('common/act-scale.wgsl', actScale);
@@ -25,3 +26,4 @@ wgslRegister('common/matvec-rows.wgsl', matvecRows);
 wgslRegister('common/decode-merge.wgsl', decodeMerge);
 wgslRegister('common/swiglu.wgsl', swiglu);
 wgslRegister('common/matmul-store.wgsl', matmulStore);
+wgslRegister('common/rope-rotate.wgsl', ropeRotate);
