@@ -41,7 +41,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let w = idx % KV_HW;
   let pos = cache_index[t];
   let phys = table[params.table_offset + h * params.max_pages + pos / KV_PAGE];
-  let dst = kv_page_base(phys) + (pos % KV_PAGE) * KV_HW + w;
+  let dst = kv_slot_base(phys, pos) + w;
   let ks = params.k_offset + t * params.k_stride + h * HD + 2u * w;
   let vs = params.v_offset + t * params.v_stride + h * HD + 2u * w;
   pages[dst] = pack2x16float(vec2<f32>(k[ks], k[ks + 1u]));

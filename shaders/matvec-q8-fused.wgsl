@@ -158,7 +158,7 @@ fn rope_kv_quad(l0: u32, v: array<f32, 4>) {
     let is_v = head >= nh;
     let kh = select(head - P.n_q, head - nh, is_v);
     let phys = table[P.table_offset + kh * P.max_pages + pos / KV_PAGE];
-    let dst = kv_page_base(phys) + (pos % KV_PAGE) * KV_HW + select(0u, KV_V_OFFSET, is_v);
+    let dst = kv_slot_base(phys, pos) + select(0u, KV_V_OFFSET, is_v);
     pages[dst + quad_dim(k, 0u) / 2u] = pack2x16float(vec2<f32>(x[0], x[1]));
     pages[dst + quad_dim(k, 2u) / 2u] = pack2x16float(vec2<f32>(x[2], x[3]));
   }

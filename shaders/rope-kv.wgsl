@@ -98,7 +98,7 @@ fn main(ids: Ids, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups
   if (!is_q) {
     let kh = h - params.n_q;
     let phys = table[params.table_offset + kh * params.max_pages + pos / KV_PAGE];
-    let dst = kv_page_base(phys) + (pos % KV_PAGE) * KV_HW;
+    let dst = kv_slot_base(phys, pos);
     let vs = t * stride + (heads + kh) * HD;
     for (var w = lid; w < KV_HW; w += WG) {
       pages[dst + w] = pack2x16float(vec2<f32>(hx[2u * w], hx[2u * w + 1u]));

@@ -11,3 +11,9 @@ const KV_V_OFFSET: u32 = 32u * HD;          // words from page start to the V bl
 fn kv_page_base(phys: u32) -> u32 {
   return phys * KV_PAGE_WORDS;
 }
+
+// Word offset of token `pos`'s K row in physical page `phys` (the page holding it); its V row is
+// KV_V_OFFSET words further. The cache writers (kv-append, rope-kv, the fused q|k|v epilogue).
+fn kv_slot_base(phys: u32, pos: u32) -> u32 {
+  return kv_page_base(phys) + (pos % KV_PAGE) * KV_HW;
+}
