@@ -118,6 +118,7 @@ async function benchMatvec(ctx: KernelContext, timer: GpuTimer, rows: Row[], swe
   for (const [n, k] of MATVEC_SHAPES) {
     for (const fmt of MATVEC_FORMATS) {
       const wBytes = n * weightRowBytes(fmt, k);
+      const bytes = wBytes + k * 4 + n * 4; // weight + x + y, read once (the GB/s of every row)
       const copies = Math.min(8, Math.max(1, Math.ceil(256e6 / wBytes)));
       const data = randomWeightBytes(fmt, n, k, 12345);
       const ws = Array.from({ length: copies }, () => gpuBufferFrom(ctx.device, data, STORAGE, 'w'));
@@ -139,7 +140,6 @@ async function benchMatvec(ctx: KernelContext, timer: GpuTimer, rows: Row[], swe
         const iters = copies * Math.max(1, Math.ceil(64 / copies));
         const t = await timeMs(ctx, timer, (pass, i) => plans[i % copies]!.encode(pass), iters, quick ? 3 : 7);
         const ms = best(t);
-        const bytes = wBytes + k * 4 + n * 4;
         const gbps = bytes / ms / 1e6;
         const isDefault = v === variants[0];
         const row: Row = { kernel: `matvec ${fmt}`, shape: `${n}x${k}`, variant: `${v.act} wg${v.wg} r${v.r}${isDefault ? '*' : ''}`, us: ms * 1000, hostUs: t.host * 1000, gbps, tflops: (2 * n * k) / ms / 1e9, pct: `${((100 * gbps) / READ_CEILING_GBPS).toFixed(0)}%` };
@@ -166,7 +166,7 @@ async function benchMatvec(ctx: KernelContext, timer: GpuTimer, rows: Row[], swe
             plans[i % copies]!.encode(pass);
           }, iters, quick ? 3 : 7);
           const ms = best(t);
-          const gbps = (wBytes + k * 4 + n * 4) / ms / 1e6;
+          const gbps = bytes / ms / 1e6;
           const row: Row = { kernel: `matvec ${fmt}`, shape: `${n}x${k}`, variant: `int8 wg${dI.wg} r${dI.rowsPerWorkgroup}*, x quantized once (as in decode)${grid ? `, grid ${grid}` : ''}`, us: ms * 1000, hostUs: t.host * 1000, gbps, tflops: (2 * n * k) / ms / 1e9, pct: `${((100 * gbps) / READ_CEILING_GBPS).toFixed(0)}%` };
           console.log(`  ${row.kernel} ${row.shape} ${row.variant}: gpu ${row.us.toFixed(1)} us (host ${row.hostUs.toFixed(1)} us) ${gbps.toFixed(0)} GB/s`);
           rows.push(row);
