@@ -12,9 +12,7 @@
 // Work split: a workgroup of WG invocations owns R consecutive rows; invocation t takes the
 // 32-weight units t, t + WG, ... (common/matvec-q8-units.wgsl, shared with matvec-q8-fused.wgsl);
 // reduction and store as matvec.wgsl's (common/matvec-rows.wgsl).
-// GRID: a grid-stride loop, the dispatch's workgroups taking row blocks wg, wg + nwg, ... (fewer
-//   workgroups than row blocks: fewer block launches for short, wide-grid matvecs).
-// Defines: FMT, WG, R, SUBGROUPS, BIAS, ACCUMULATE, GRID, UNIT64 (64-weight units, formats with dotq2),
+// Defines: FMT, WG, R, SUBGROUPS, BIAS, ACCUMULATE, UNIT64 (64-weight units, formats with dotq2),
 //   the unit loop's variant (UNROLL or TILE with its sizes; with TILE the weight binding is WQ
 //   (with TILE_VEC4 also 6 WQ4 = the same weight range as vec4<u32>)
 //   and W the workgroup tile, see common/matvec-q8-units.wgsl).
@@ -71,32 +69,17 @@ fn main(
   @builtin(subgroup_size) sg_size: u32,
 #endif
 ) {
-#ifdef SUBGROUPS
-  let sl = sg_lane;
-  let ss = sg_size;
-#else
-  let sl = 0u;
-  let ss = 0u;
-#endif
-#ifdef GRID
-  // uniform per workgroup (workgroup_id, num_workgroups, the params): the barriers inside stay legal
-  for (var row0 = (wid.x + wid.y * nwg.x) * R; row0 < P.rows; row0 += nwg.x * nwg.y * R) {
-    matvec_block(row0, lid, sl, ss);
-    workgroupBarrier(); // `red` is written again by the next block
-  }
-#else
-  matvec_block((wid.x + wid.y * nwg.x) * R, lid, sl, ss);
-#endif
-}
-
-// Rows row0 .. row0 + R - 1: products, reduction, store.
-fn matvec_block(row0: u32, lid: u32, sg_lane: u32, sg_size: u32) {
+  let row0 = (wid.x + wid.y * nwg.x) * R;
   var rb: array<u32, R>;
   for (var r = 0u; r < R; r++) {
     rb[r] = select(0u, (row0 + r) * P.row_bytes, row0 + r < P.rows);
   }
   let acc = q8_row_units(rb, lid, WG, 0u);
+#ifdef SUBGROUPS
   let v = matvec_row_sums(acc, lid, lid, 0u, WG, sg_size, sg_lane);
+#else
+  let v = matvec_row_sums(acc, lid, lid, 0u, WG, 0u, 0u);
+#endif
   if (lid < R && row0 + lid < P.rows) {
     matvec_store(row0 + lid, v);
   }

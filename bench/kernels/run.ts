@@ -4,7 +4,7 @@
  * harness cases (so a fast wrong kernel cannot report a number).
  *
  *   ../shared/device/pack.sh bench/kernels/run.ts        # here, from the repo root
- *   source .devpack/enter.sh && node .devpack/run.mjs [--quick] [--no-check] [--no-sweep] [--diag] [--warm-ms=N]
+ *   source .devpack/enter.sh && node .devpack/run.mjs [--quick] [--no-check] [--no-sweep] [--diag] [--warm-ms=N] [--matvec-only]
  *   ... node .devpack/run.mjs --loops [--budget-s=110]   # matvec cases, then only the matvec
  *                                   # loop-variant sweep of matvec-loops.ts (kernels.md + kernels-raw.md)
  *
@@ -70,14 +70,14 @@ interface Timing {
   host: number;
 }
 
-async function timeMs(ctx: KernelContext, timer: GpuTimer, record: (pass: GPUComputePassEncoder, i: number) => void, iters: number, reps: number): Promise<Timing> {
+async function timeMs(ctx: KernelContext, timer: GpuTimer, record: (pass: GPUComputePassEncoder, i: number) => void, iters: number, reps: number, warmMs = WARM_MS): Promise<Timing> {
   const run = (): Promise<Timing> => timedPass(ctx, timer, record, iters);
   // Warm-up: keep the GPU busy for >= WARM_MS first. The H100 idles at a 345 MHz SM clock
   // (nvidia-smi before the first run); short bursts after host waits may not reach boost,
   // which is the leading suspect for the run-to-run spread in BENCHMARKS.md (not yet verified).
   const w0 = performance.now();
   do await run();
-  while (performance.now() - w0 < WARM_MS);
+  while (performance.now() - w0 < warmMs);
   const t: Timing[] = [];
   for (let r = 0; r < reps; r++) t.push(await run());
   const med = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -154,29 +154,89 @@ async function benchMatvec(ctx: KernelContext, timer: GpuTimer, rows: Row[], swe
         // quantization shared by q|k|v and gate|up, or folded into the op before: act-quant.ts
         // NORM / SWIGLU, attention-decode.ts quantizeOut): the rows above pay a quantization
         // dispatch of their own, and the dependency on it, per matvec.
-        // Also with a grid-stride loop over at most G workgroups (matvec.ts maxWorkgroups; 1056 /
-        // 2112 / 4224 = 8 / 16 / 32 per SM of an H100): fewer block launches for the short kernels.
+        // Chained as decode chains them: each copy writes its own y, and Dawn puts a barrier
+        // before every write to a buffer written before (also in an earlier submit), so every
+        // dispatch waits for the one before it. 640 dispatches per sample: the timer's
+        // resolution far below a dispatch.
         const q = await activationQuantizePlan(ctx, { x, cols: k, format: activationFormatOf(fmt)! });
-        for (const grid of [undefined, 1056, 2112, 4224]) {
-          const plans: KernelPlan[] = [];
-          for (let c = 0; c < copies; c++) plans.push(await matvecPlan(ctx, { format: fmt, rows: n, cols: k, weight: ws[c]!, x, y: ys[c]!, quantizedX: q, ...(grid ? { maxWorkgroups: grid } : {}) }));
-          const iters = copies * Math.max(1, Math.ceil(64 / copies));
-          const t = await timeMs(ctx, timer, (pass, i) => {
-            if (i === 0) q.encode(pass);
-            plans[i % copies]!.encode(pass);
-          }, iters, quick ? 3 : 7);
-          const ms = best(t);
-          const gbps = bytes / ms / 1e6;
-          const row: Row = { kernel: `matvec ${fmt}`, shape: `${n}x${k}`, variant: `int8 wg${dI.wg} r${dI.rowsPerWorkgroup}*, x quantized once (as in decode)${grid ? `, grid ${grid}` : ''}`, us: ms * 1000, hostUs: t.host * 1000, gbps, tflops: (2 * n * k) / ms / 1e9, pct: `${((100 * gbps) / READ_CEILING_GBPS).toFixed(0)}%` };
-          console.log(`  ${row.kernel} ${row.shape} ${row.variant}: gpu ${row.us.toFixed(1)} us (host ${row.hostUs.toFixed(1)} us) ${gbps.toFixed(0)} GB/s`);
-          rows.push(row);
-          for (const p of plans) p.dispose();
-        }
+        const iters = copies * Math.ceil(640 / copies);
+        const plans: KernelPlan[] = [];
+        for (let c = 0; c < copies; c++) plans.push(await matvecPlan(ctx, { format: fmt, rows: n, cols: k, weight: ws[c]!, x, y: ys[c]!, quantizedX: q }));
+        const t = await timeMs(ctx, timer, (pass, i) => {
+          if (i === 0) q.encode(pass);
+          plans[i % copies]!.encode(pass);
+        }, iters, quick ? 3 : 7);
+        const ms = best(t);
+        const gbps = bytes / ms / 1e6;
+        const row: Row = { kernel: `matvec ${fmt}`, shape: `${n}x${k}`, variant: `int8 wg${dI.wg} r${dI.rowsPerWorkgroup}*, x quantized once (as in decode)`, us: ms * 1000, hostUs: t.host * 1000, gbps, tflops: (2 * n * k) / ms / 1e9, pct: `${((100 * gbps) / READ_CEILING_GBPS).toFixed(0)}%` };
+        console.log(`  ${row.kernel} ${row.shape} ${row.variant}: gpu ${row.us.toFixed(1)} us (host ${row.hostUs.toFixed(1)} us) ${gbps.toFixed(0)} GB/s`);
+        rows.push(row);
+        for (const p of plans) p.dispose();
         q.dispose();
       }
       for (const b of [...ws, ...ys, x]) b.destroy();
     }
   }
+  await benchDispatchCost(ctx, timer, rows);
+  const [gn, gk] = quick ? [1024, 1024] : [14336, 4096];
+  for (const fmt of MATVEC_FORMATS) if (fmt !== 'F16') await benchGateUp(ctx, timer, rows, fmt, gn, gk);
+}
+
+/**
+ * The fixed cost of one dependent dispatch: a matvec too small to stream ([264 x 4096] Q4_0,
+ * 0.6 MB), chained with a barrier before each as decode chains them. What a short matvec pays
+ * on top of its bytes.
+ */
+async function benchDispatchCost(ctx: KernelContext, timer: GpuTimer, rows: Row[]): Promise<void> {
+  const [n, k, fmt] = [264, 4096, 'Q4_0' as WeightFormat];
+  const w = gpuBufferFrom(ctx.device, randomWeightBytes(fmt, n, k, 7), STORAGE, 'w');
+  const x = gpuBufferFrom(ctx.device, new Float32Array(k).map(() => Math.random() - 0.5), STORAGE, 'x');
+  const y = ctx.device.createBuffer({ size: n * 4, usage: STORAGE });
+  const q = await activationQuantizePlan(ctx, { x, cols: k, format: activationFormatOf(fmt)! });
+  const p = await matvecPlan(ctx, { format: fmt, rows: n, cols: k, weight: w, x, y, quantizedX: q });
+  const t = await timeMs(ctx, timer, (pass, i) => {
+    if (i === 0) q.encode(pass);
+    p.encode(pass);
+  }, 640, quick ? 3 : 7);
+  const ms = best(t);
+  rows.push({ kernel: `matvec ${fmt}`, shape: `${n}x${k}`, variant: 'one dependent dispatch (barrier before each): the fixed cost', us: ms * 1000, hostUs: t.host * 1000, gbps: (n * weightRowBytes(fmt, k)) / ms / 1e6, tflops: (2 * n * k) / ms / 1e9, pct: '' });
+  console.log(`  dispatch cost: gpu ${(ms * 1000).toFixed(2)} us per dependent dispatch`);
+  p.dispose();
+  q.dispose();
+  for (const b of [w, x, y]) b.destroy();
+}
+
+/**
+ * Decode's FFN gate and up matvecs as the engine runs them by default: the two [rows x cols]
+ * matrices stacked in one weight (gpu-weights.ts) and read by ONE int8 matvec of 2 x rows rows
+ * over the x quantized by the fused ffn_norm+quantize before it (gpu-layer-plans.ts), chained
+ * with a barrier before each as decode does. (modelLoad's opt-in fuseFfn kernel, which also
+ * quantizes x in every workgroup, is slower: 140-155 us for this shape on the H100.)
+ */
+async function benchGateUp(ctx: KernelContext, timer: GpuTimer, rows: Row[], fmt: WeightFormat, n: number, k: number): Promise<void> {
+  const wBytes = 2 * n * weightRowBytes(fmt, k);
+  const copies = Math.min(8, Math.max(1, Math.ceil(256e6 / wBytes)));
+  const data = randomWeightBytes(fmt, 2 * n, k, 4321);
+  const ws = Array.from({ length: copies }, () => gpuBufferFrom(ctx.device, data, STORAGE, 'w'));
+  const x = gpuBufferFrom(ctx.device, new Float32Array(k).map(() => Math.random() - 0.5), STORAGE, 'x');
+  const ys = Array.from({ length: copies }, () => ctx.device.createBuffer({ size: 2 * n * 4, usage: STORAGE }));
+  const q = await activationQuantizePlan(ctx, { x, cols: k, format: activationFormatOf(fmt)! });
+  const plans: KernelPlan[] = [];
+  for (let c = 0; c < copies; c++) plans.push(await matvecPlan(ctx, { format: fmt, rows: 2 * n, cols: k, weight: ws[c]!, x, y: ys[c]!, quantizedX: q }));
+  const iters = copies * Math.ceil(640 / copies);
+  const t = await timeMs(ctx, timer, (pass, i) => {
+    if (i === 0) q.encode(pass);
+    plans[i % copies]!.encode(pass);
+  }, iters, quick ? 3 : 7);
+  const ms = best(t);
+  const gbps = (wBytes + k * 4 + 2 * n * 4) / ms / 1e6;
+  const d = matvecDefaults(fmt, k, 'int8', false, 2 * n);
+  const row: Row = { kernel: `matvec ${fmt}`, shape: `2 x ${n}x${k}`, variant: `int8 wg${d.wg} r${d.rowsPerWorkgroup}*, gate and up stacked in one dispatch (as decode runs the FFN)`, us: ms * 1000, hostUs: t.host * 1000, gbps, tflops: (4 * n * k) / ms / 1e9, pct: `${((100 * gbps) / READ_CEILING_GBPS).toFixed(0)}%` };
+  console.log(`  ${row.kernel} ${row.shape} ${row.variant}: gpu ${row.us.toFixed(1)} us ${gbps.toFixed(0)} GB/s`);
+  rows.push(row);
+  for (const p of plans) p.dispose();
+  q.dispose();
+  for (const b of [...ws, ...ys, x]) b.destroy();
 }
 
 /**
@@ -265,7 +325,7 @@ async function benchMatmul(ctx: KernelContext, timer: GpuTimer, rows: Row[]): Pr
 }
 
 async function main(): Promise<void> {
-  const gpu = await gpuAcquire();
+  const gpu = await gpuAcquire({ unsafe: true }); // unquantized timestamps (quantized ones come in 65.5 us steps on the H100)
   const ctx = kernelContextCreate(gpu);
   const info = `${gpu.info.adapterName} (${gpu.info.vendor} ${gpu.info.architecture}), subgroups ${gpu.hasSubgroups ? `${gpu.info.subgroupMinSize}-${gpu.info.subgroupMaxSize}` : 'no'}, maxStorageBufferBindingSize ${gpu.info.limits.maxStorageBufferBindingSize}`;
   console.log(info);
@@ -291,8 +351,10 @@ async function main(): Promise<void> {
   console.log(ceilingLine);
   if (args.has('--diag')) await diagMatvec(ctx, timer);
   await benchMatvec(ctx, timer, rows, !args.has('--no-sweep'));
-  await benchAttention(ctx, timer, rows);
-  await benchMatmul(ctx, timer, rows);
+  if (!args.has('--matvec-only')) {
+    await benchAttention(ctx, timer, rows);
+    await benchMatmul(ctx, timer, rows);
+  }
   const table = [
     `Device: ${info}`,
     '',

@@ -29,9 +29,6 @@
  * block size: Q8_0's 34-byte blocks cost a lane 11 scattered word loads per block otherwise);
  * 'tile1v' / 'tile2v' the same with 16-byte (vec4<u32>) loads.
  * The fused kernel (matvec-fused.ts) takes the same default, so it stays bitwise equal.
- * `maxWorkgroups` (int8 only, bench): a grid-stride loop over row blocks with at most that many
- * workgroups, for matrices whose kernel time is mostly the launch of thousands of small
- * workgroups (the H100's [14336 x 4096] at 68-72% for Q4_0 / Q4_K / Q6_K); same sums.
  *
  * Measured on an H100 (BENCHMARKS.md, Kernels): int8 path 80-98% of Dawn's 2.95 TB/s read
  * ceiling on [128256 x 2048] for Q4_0/Q8_0/Q4_K/Q6_K, F16 ~100%; [14336 x 4096] only 20-40%
@@ -77,11 +74,6 @@ export interface MatvecArgs {
   unit64?: boolean;
   /** Loop variant (see the header); default matvecDefaults. */
   loop?: MatvecLoop;
-  /**
-   * int8 path: at most this many workgroups per dispatch, each looping over row blocks (GRID,
-   * grid-stride); default: one workgroup per row block. Kernel lab and bench only until measured.
-   */
-  maxWorkgroups?: number;
 }
 
 /** How a lane walks its units (int8) or 8-weight chunks (f32); all give bitwise the same sums. */
@@ -196,9 +188,7 @@ async function matvecPlanOf(ctx: KernelContext, a: MatvecArgs): Promise<MatvecPl
     minStorageBufferOffsetAlignment: Number(limits.minStorageBufferOffsetAlignment),
   });
   const common = { FMT: a.format, WG: `${wg}u`, R: `${r}u`, BIAS: a.bias !== undefined, ACCUMULATE: a.accumulate === true };
-  const blocks = (s: WeightSlice) => Math.ceil(s.rows / r);
-  const grid = activation === 'int8' && a.maxWorkgroups !== undefined ? Math.max(1, a.maxWorkgroups) : Infinity;
-  const groups = (s: WeightSlice) => dispatch2d(ctx, Math.min(blocks(s), grid));
+  const groups = (s: WeightSlice) => dispatch2d(ctx, Math.ceil(s.rows / r));
   const params = (s: WeightSlice) => new ParamsWriter().u32(s.rows).u32(a.cols).u32(rowBytes).u32(s.rowStart).bytes();
   const wref = (s: WeightSlice) => ({ buffer: s.buffer, offset: s.offset, size: s.size });
   const plans: KernelPlan[] = [];
@@ -229,7 +219,7 @@ async function matvecPlanOf(ctx: KernelContext, a: MatvecArgs): Promise<MatvecPl
         await planCreate(ctx, {
           name: 'matvec-q8.wgsl',
           source: sourceQ8,
-          defines: baseDefines(ctx, { ...common, UNIT64: unit64, GRID: blocks(s) > grid, ...lp.defines }),
+          defines: baseDefines(ctx, { ...common, UNIT64: unit64, ...lp.defines }),
           params: params(s),
           buffers: [wref(s), xq, xs, a.y, a.bias ?? null, ...(lp.defines.TILE_VEC4 ? [wref(s)] : [])],
           workgroups: groups(s),

@@ -44,14 +44,12 @@ interface MatvecCaseOpts {
   unit64?: boolean;
   loop?: MatvecLoop;
   rowsPerWorkgroup?: number;
-  /** grid-stride: at most this many workgroups (matvec.ts maxWorkgroups) */
-  maxWorkgroups?: number;
 }
 
 function matvecCase(fmt: WeightFormat, o: MatvecCaseOpts): KernelCase {
   const cols = o.cols ?? colsFor(fmt);
   const int8 = !weightFormatLayout(fmt).float && o.activation !== 'f32';
-  const tag = [int8 ? '' : weightFormatLayout(fmt).float ? '' : 'f32-x', o.bias ? 'bias' : '', o.accumulate ? 'acc' : '', o.maxBinding ? 'split' : '', o.parts ? 'parts' : '', o.unit64 === false ? 'unit32' : '', o.loop ?? '', o.wg ? `wg${o.wg}` : '', o.rowsPerWorkgroup ? `r${o.rowsPerWorkgroup}` : '', o.maxWorkgroups ? `grid${o.maxWorkgroups}` : ''].filter(Boolean).join('+');
+  const tag = [int8 ? '' : weightFormatLayout(fmt).float ? '' : 'f32-x', o.bias ? 'bias' : '', o.accumulate ? 'acc' : '', o.maxBinding ? 'split' : '', o.parts ? 'parts' : '', o.unit64 === false ? 'unit32' : '', o.loop ?? '', o.wg ? `wg${o.wg}` : '', o.rowsPerWorkgroup ? `r${o.rowsPerWorkgroup}` : ''].filter(Boolean).join('+');
   return {
     op: `matvec-${fmt}`,
     name: o.name ?? `${o.rows}x${cols}${tag ? ` ${tag}` : ''}`,
@@ -79,7 +77,7 @@ function matvecCase(fmt: WeightFormat, o: MatvecCaseOpts): KernelCase {
       return {
         outputs: [{ name: 'y', bytes: o.rows * 4, expected, ...(o.accumulate ? { init: y0 } : {}) }],
         plans: async ([y]) => {
-          const p = await matvecPlan(kctx, { format: fmt, rows: o.rows, cols, weight, x: xBuf, y: y!, ...(bBuf ? { bias: bBuf } : {}), accumulate: o.accumulate, ...(o.wg ? { wg: o.wg } : {}), ...(o.activation ? { activation: o.activation } : {}), ...(o.unit64 === false ? { unit64: false } : {}), ...(o.loop ? { loop: o.loop } : {}), ...(o.rowsPerWorkgroup ? { rowsPerWorkgroup: o.rowsPerWorkgroup } : {}), ...(o.maxWorkgroups ? { maxWorkgroups: o.maxWorkgroups } : {}) });
+          const p = await matvecPlan(kctx, { format: fmt, rows: o.rows, cols, weight, x: xBuf, y: y!, ...(bBuf ? { bias: bBuf } : {}), accumulate: o.accumulate, ...(o.wg ? { wg: o.wg } : {}), ...(o.activation ? { activation: o.activation } : {}), ...(o.unit64 === false ? { unit64: false } : {}), ...(o.loop ? { loop: o.loop } : {}), ...(o.rowsPerWorkgroup ? { rowsPerWorkgroup: o.rowsPerWorkgroup } : {}) });
           if ((o.maxBinding || o.parts) && p.slices.length < 2) throw new Error(`expected a split weight, got ${p.slices.length} slice`);
           return [p];
         },
@@ -293,12 +291,6 @@ export const MATVEC_CASES: KernelCase[] = [
   matvecCase('Q6_K', { rows: 300, maxBinding: 100_000, loop: 'tile2v' }),
   matvecCase('Q8_0', { rows: 37, loop: 'unroll4', wg: 8, bias: true }),
   matvecCase('F16', { rows: 23, cols: 1030, loop: 'unroll4', wg: 16, bias: true }),
-  // grid-stride (maxWorkgroups): fewer workgroups than row blocks, ragged last block, with a loop
-  // variant and its workgroup tile, the residual add, and a weight split over bindings
-  matvecCase('Q8_0', { rows: 37, wg: 8, rowsPerWorkgroup: 2, maxWorkgroups: 4 }),
-  matvecCase('Q4_0', { rows: 37, wg: 8, rowsPerWorkgroup: 3, maxWorkgroups: 5, loop: 'tile1v', accumulate: true }),
-  matvecCase('Q4_K', { rows: 300, maxWorkgroups: 7, bias: true }),
-  matvecCase('Q6_K', { rows: 300, maxBinding: 100_000, maxWorkgroups: 3, loop: 'tile2v' }),
 ];
 
 export const ACT_QUANT_CASES: KernelCase[] = [
