@@ -74,9 +74,10 @@ export interface ModelLoadOptions {
   /**
    * RoPE and the KV append in the epilogue of decode's fused q|k|v matvec (matvec-fused.ts
    * ropeKv; bitwise the same as rope-kv.ts after it): one dispatch a layer fewer where it applies
-   * (quantized stacked q|k|v, no q/k norm, RoPE over whole heads). Default false: on the H100
-   * (2026-12-07, e2e-bench --fuse-rope, two runs) the 1B Q8_0 decodes 4% faster at 2K, but the
-   * Qwen2.5-0.5B Q4_0 shape 12-24% slower although its ops sum less GPU time; not understood yet.
+   * (quantized stacked q|k|v, no q/k norm, RoPE over whole heads). Default true: on the H100
+   * (2026-12-07, BENCHMARKS.md tenth run: with / without / with in one call) decode at 2K is
+   * 4.6% faster on the 1B Q8_0 shape and 5.5-10.8% on Qwen2.5-0.5B Q4_0 (an earlier run's Qwen
+   * slowdown did not come back in three calls). false: rope-kv.ts after the matvec.
    */
   fuseRope?: boolean;
   /**
@@ -219,7 +220,7 @@ export async function modelLoad(gpu: Gpu, p: string, opts: ModelLoadOptions = {}
     weights = await weightsUpload(device, file, names, opts.onProgress, opts.signal, opts.fuseWeights === false ? [] : decodeFuseGroups(hp.nLayers));
     device.pushErrorScope('out-of-memory');
     device.pushErrorScope('validation');
-    const forward = await gpuForwardCreate(ctx, hp, weights, k, { chunk, stack: opts.fuseWeights !== false, fuseFfn: opts.fuseFfn === true, fuseQuant: opts.fuseQuant !== false, fuseMergeQuant: opts.fuseMergeQuant === true, fuseRope: opts.fuseRope === true, int8Prefill: opts.int8Prefill !== false, ...(opts.int8Tune ? { int8Tune: opts.int8Tune } : {}) });
+    const forward = await gpuForwardCreate(ctx, hp, weights, k, { chunk, stack: opts.fuseWeights !== false, fuseFfn: opts.fuseFfn === true, fuseQuant: opts.fuseQuant !== false, fuseMergeQuant: opts.fuseMergeQuant === true, fuseRope: opts.fuseRope !== false, int8Prefill: opts.int8Prefill !== false, ...(opts.int8Tune ? { int8Tune: opts.int8Tune } : {}) });
     const validation = await device.popErrorScope();
     const oomForward = await device.popErrorScope();
     if (oomForward) {
