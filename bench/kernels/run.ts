@@ -10,10 +10,12 @@
  *
  * Timing: each measurement records `iters` dispatches into one compute pass, submits, and waits
  * for onSubmittedWorkDone. Two clocks per sample: timestamp queries at the pass's start and end
- * (GPU time, reported) and the host clock around submit + wait (includes Dawn's command
- * recording at submit; shown as "host us"). Median of `reps` samples, after a warm-up. Weight copies are rotated so that the bytes touched per sample
- * exceed the 50 MB L2 of an H100 (no cache-resident numbers). Each copy writes its own y, so
- * consecutive matvecs may overlap as independent kernels would.
+ * (GPU time, reported; Dawn's timestamp quantization off) and the host clock around submit +
+ * wait (includes Dawn's command recording at submit; shown as "host us"). Median of `reps`
+ * samples, after a warm-up. Weight copies are rotated so that the bytes touched per sample
+ * exceed the 50 MB L2 of an H100 (no cache-resident numbers). Each copy writes its own y, which
+ * every earlier sample wrote too, so Dawn puts a barrier before each dispatch: consecutive
+ * matvecs run one after the other, as decode's dependent chain runs them.
  * Prints a markdown table (and writes it to $OUT/kernels.md when OUT is set).
  *
  * Extend: add shapes to MATVEC_SHAPES / MATMUL_SHAPES, variants to SWEEP.
@@ -70,18 +72,31 @@ interface Timing {
   host: number;
 }
 
-async function timeMs(ctx: KernelContext, timer: GpuTimer, record: (pass: GPUComputePassEncoder, i: number) => void, iters: number, reps: number, warmMs = WARM_MS): Promise<Timing> {
+async function timeMs(ctx: KernelContext, timer: GpuTimer, record: (pass: GPUComputePassEncoder, i: number) => void, iters: number, reps: number): Promise<Timing> {
   const run = (): Promise<Timing> => timedPass(ctx, timer, record, iters);
   // Warm-up: keep the GPU busy for >= WARM_MS first. The H100 idles at a 345 MHz SM clock
   // (nvidia-smi before the first run); short bursts after host waits may not reach boost,
   // which is the leading suspect for the run-to-run spread in BENCHMARKS.md (not yet verified).
   const w0 = performance.now();
   do await run();
-  while (performance.now() - w0 < warmMs);
+  while (performance.now() - w0 < WARM_MS);
   const t: Timing[] = [];
   for (let r = 0; r < reps; r++) t.push(await run());
   const med = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   return { gpu: med(t.map((x) => x.gpu)), host: med(t.map((x) => x.host)) };
+}
+
+/**
+ * Matvecs over x quantized once, as decode runs them: the quantization, then `plans` round-robin,
+ * 640 dispatches in all (plus the quantization), so that the time per dispatch is far above the
+ * timer's resolution.
+ */
+function timeChain(ctx: KernelContext, timer: GpuTimer, q: KernelPlan, plans: KernelPlan[]): Promise<Timing> {
+  const iters = plans.length * Math.ceil(640 / plans.length);
+  return timeMs(ctx, timer, (pass, i) => {
+    if (i === 0) q.encode(pass);
+    plans[i % plans.length]!.encode(pass);
+  }, iters, quick ? 3 : 7);
 }
 
 /** GPU time when timestamps exist, else host time. */
@@ -154,18 +169,10 @@ async function benchMatvec(ctx: KernelContext, timer: GpuTimer, rows: Row[], swe
         // quantization shared by q|k|v and gate|up, or folded into the op before: act-quant.ts
         // NORM / SWIGLU, attention-decode.ts quantizeOut): the rows above pay a quantization
         // dispatch of their own, and the dependency on it, per matvec.
-        // Chained as decode chains them: each copy writes its own y, and Dawn puts a barrier
-        // before every write to a buffer written before (also in an earlier submit), so every
-        // dispatch waits for the one before it. 640 dispatches per sample: the timer's
-        // resolution far below a dispatch.
         const q = await activationQuantizePlan(ctx, { x, cols: k, format: activationFormatOf(fmt)! });
-        const iters = copies * Math.ceil(640 / copies);
         const plans: KernelPlan[] = [];
         for (let c = 0; c < copies; c++) plans.push(await matvecPlan(ctx, { format: fmt, rows: n, cols: k, weight: ws[c]!, x, y: ys[c]!, quantizedX: q }));
-        const t = await timeMs(ctx, timer, (pass, i) => {
-          if (i === 0) q.encode(pass);
-          plans[i % copies]!.encode(pass);
-        }, iters, quick ? 3 : 7);
+        const t = await timeChain(ctx, timer, q, plans);
         const ms = best(t);
         const gbps = bytes / ms / 1e6;
         const row: Row = { kernel: `matvec ${fmt}`, shape: `${n}x${k}`, variant: `int8 wg${dI.wg} r${dI.rowsPerWorkgroup}*, x quantized once (as in decode)`, us: ms * 1000, hostUs: t.host * 1000, gbps, tflops: (2 * n * k) / ms / 1e9, pct: `${((100 * gbps) / READ_CEILING_GBPS).toFixed(0)}%` };
@@ -194,10 +201,7 @@ async function benchDispatchCost(ctx: KernelContext, timer: GpuTimer, rows: Row[
   const y = ctx.device.createBuffer({ size: n * 4, usage: STORAGE });
   const q = await activationQuantizePlan(ctx, { x, cols: k, format: activationFormatOf(fmt)! });
   const p = await matvecPlan(ctx, { format: fmt, rows: n, cols: k, weight: w, x, y, quantizedX: q });
-  const t = await timeMs(ctx, timer, (pass, i) => {
-    if (i === 0) q.encode(pass);
-    p.encode(pass);
-  }, 640, quick ? 3 : 7);
+  const t = await timeChain(ctx, timer, q, [p]);
   const ms = best(t);
   rows.push({ kernel: `matvec ${fmt}`, shape: `${n}x${k}`, variant: 'one dependent dispatch (barrier before each): the fixed cost', us: ms * 1000, hostUs: t.host * 1000, gbps: (n * weightRowBytes(fmt, k)) / ms / 1e6, tflops: (2 * n * k) / ms / 1e9, pct: '' });
   console.log(`  dispatch cost: gpu ${(ms * 1000).toFixed(2)} us per dependent dispatch`);
@@ -223,11 +227,7 @@ async function benchGateUp(ctx: KernelContext, timer: GpuTimer, rows: Row[], fmt
   const q = await activationQuantizePlan(ctx, { x, cols: k, format: activationFormatOf(fmt)! });
   const plans: KernelPlan[] = [];
   for (let c = 0; c < copies; c++) plans.push(await matvecPlan(ctx, { format: fmt, rows: 2 * n, cols: k, weight: ws[c]!, x, y: ys[c]!, quantizedX: q }));
-  const iters = copies * Math.ceil(640 / copies);
-  const t = await timeMs(ctx, timer, (pass, i) => {
-    if (i === 0) q.encode(pass);
-    plans[i % copies]!.encode(pass);
-  }, iters, quick ? 3 : 7);
+  const t = await timeChain(ctx, timer, q, plans);
   const ms = best(t);
   const gbps = (wBytes + k * 4 + 2 * n * 4) / ms / 1e6;
   const d = matvecDefaults(fmt, k, 'int8', false, 2 * n);
