@@ -3,7 +3,7 @@
  * the same contexts, both engines in one run.
  *
  *   ../shared/device/pack.sh --peer bench/e2e/e2e-bench.ts                  # here, from the repo root
- *   source .devpack/enter.sh && node .devpack/e2e-bench.mjs [--quick] [--models a,b] [--contexts 2048,8192] [--profile 2048] [--no-fuse] [--fuse-ffn] [--no-fuse-rope] [--no-fuse-quant] [--fuse-merge-quant] [--no-int8-prefill] [--chunk N] [--no-pipeline] [--repeat N]
+ *   source .devpack/enter.sh && node .devpack/e2e-bench.mjs [--quick] [--models a,b] [--contexts 2048,8192] [--profile 2048] [--no-fuse] [--fuse-ffn] [--fuse-rope] [--no-fuse-quant] [--fuse-merge-quant] [--no-int8-prefill] [--chunk N] [--no-pipeline] [--repeat N]
  *
  * Models (generated on the machine into /tmp by tools/gen-gguf, identical bytes for both engines):
  * Llama-3.2-1B shape at Q8_0 and Q4_K_M, Qwen2.5-0.5B shape at Q4_0. For each context length:
@@ -51,9 +51,8 @@ const fitNote = (ctx: number, trainCtx: number) => (promptFor(ctx, trainCtx) < c
 const NO_FUSE = argv.includes('--no-fuse');
 // --fuse-ffn: decode's FFN side as fused kernels too (modelLoad fuseFfn; off by default)
 const FUSE_FFN = argv.includes('--fuse-ffn');
-// --no-fuse-rope: RoPE + KV append after decode's q|k|v matvec (rope-kv.ts) instead of in its
-// epilogue (modelLoad fuseRope, on by default)
-const FUSE_ROPE = !argv.includes('--no-fuse-rope');
+// --fuse-rope: RoPE + KV append in decode's fused q|k|v matvec (modelLoad fuseRope; off by default)
+const FUSE_ROPE = argv.includes('--fuse-rope');
 // --no-fuse-quant: decode's activation quantizations as their own dispatches (modelLoad fuseQuant: false; A/B of 2b8ba6e / 76f256b)
 const FUSE_QUANT = !argv.includes('--no-fuse-quant');
 // --fuse-merge-quant: decode attention's merge and attn_output's quantization in one dispatch (modelLoad fuseMergeQuant; off by default, 76f256b)
@@ -192,7 +191,7 @@ const fmt = (x: number, d = 0) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
 
 function table(rows: Row[], device: string): string {
   const out = [
-    `Device: ${device}. Prompt of N random tokens, then ${DECODE} greedy tokens; tokens/s; memory in GiB. Longread options: ${[NO_FUSE && '--no-fuse', FUSE_FFN && '--fuse-ffn', !FUSE_QUANT && '--no-fuse-quant', FUSE_MERGE_QUANT && '--fuse-merge-quant', !FUSE_ROPE && '--no-fuse-rope', !INT8_PREFILL && '--no-int8-prefill', INT8_KB !== 1 && `--int8-kb ${INT8_KB}`, !PIPELINE && '--no-pipeline'].filter(Boolean).join(' ') || 'defaults'}.${REPEAT > 1 ? ` Medians of ${REPEAT} runs per engine and row.` : ''}`,
+    `Device: ${device}. Prompt of N random tokens, then ${DECODE} greedy tokens; tokens/s; memory in GiB. Longread options: ${[NO_FUSE && '--no-fuse', FUSE_FFN && '--fuse-ffn', !FUSE_QUANT && '--no-fuse-quant', FUSE_MERGE_QUANT && '--fuse-merge-quant', FUSE_ROPE && '--fuse-rope', !INT8_PREFILL && '--no-int8-prefill', INT8_KB !== 1 && `--int8-kb ${INT8_KB}`, !PIPELINE && '--no-pipeline'].filter(Boolean).join(' ') || 'defaults'}.${REPEAT > 1 ? ` Medians of ${REPEAT} runs per engine and row.` : ''}`,
     '',
     '| model | context | Longread prefill | llama.cpp prefill | ratio | Longread decode | llama.cpp decode | ratio | Longread GiB | llama.cpp GiB | notes |',
     '|---|---|---|---|---|---|---|---|---|---|---|',

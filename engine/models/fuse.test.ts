@@ -69,7 +69,7 @@ describe('stacked decode weights', () => {
       const unquantFused = await run(true, false, false, false);
       // and with the attention merge quantizing o's input (fuseMergeQuant, off by default)
       const mergeFused = await run(true, false, false, true, true);
-      // and with RoPE + the KV append in the q|k|v matvec's epilogue (fuseRope, on by default; the other runs pass false), alone and with everything else fused
+      // and with RoPE + the KV append in the q|k|v matvec's epilogue (fuseRope, off by default), alone and with everything else fused
       const ropeFused = await run(true, false, false, true, false, true);
       const allFused = await run(true, true, false, true, true, true);
       // the rope epilogue writes the cache through the views of layers moved to RAM / disk too

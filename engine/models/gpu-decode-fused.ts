@@ -3,12 +3,11 @@
  * of a layer with their neighbours folded in (engine/kernels/matvec-fused.ts), so that a layer
  * of quantized weights runs as 7 dispatches instead of 15 with all of them, or 10 with the
  * default FFN side (9 with modelLoad's fuseMergeQuant; fusedDecodeFfn runs only with fuseFfn,
- * being slower on the H100; gpu-layer-plans.ts says why), each one fewer where RoPE goes into
- * the q|k|v epilogue (modelLoad's fuseRope, the default):
+ * being slower on the H100; gpu-layer-plans.ts says why):
  *
  *   attn_norm + quantize + q|k|v (+ biases)      fusedDecodeQkv   1 dispatch (2 with only q|k stacked, 3 with none)
- *   q/k norm + RoPE + KV append                  rope-kv.ts       1 (gpu-layer-plans.ts); 0 with fuseRope
- *                                                                 (no q/k norm): fusedDecodeQkv's epilogue
+ *   q/k norm + RoPE + KV append                  rope-kv.ts       1 (gpu-layer-plans.ts); 0 with modelLoad's
+ *                                                                 fuseRope (no q/k norm): fusedDecodeQkv's epilogue
  *   default FFN side:
  *   attention pass 1                             attention-decode.ts     1
  *   attention merge + quantize, o (+ residual)   fusedDecodeAttnOutput   2 (quantizeOut; fuseMergeQuant only,

@@ -74,10 +74,11 @@ export interface ModelLoadOptions {
   /**
    * RoPE and the KV append in the epilogue of decode's fused q|k|v matvec (matvec-fused.ts
    * ropeKv; bitwise the same as rope-kv.ts after it): one dispatch a layer fewer where it applies
-   * (quantized stacked q|k|v, no q/k norm, RoPE over whole heads). Default true: on the H100
-   * (2026-12-07, BENCHMARKS.md tenth run: with / without / with in one call) decode at 2K is
-   * 4.6% faster on the 1B Q8_0 shape and 5.5-10.8% on Qwen2.5-0.5B Q4_0 (an earlier run's Qwen
-   * slowdown did not come back in three calls). false: rope-kv.ts after the matvec.
+   * (quantized stacked q|k|v, no q/k norm, RoPE over whole heads). Default false. On the H100
+   * (2026-12-07, BENCHMARKS.md ninth and tenth runs) decode at 2K gained in five same-call
+   * comparisons (1B Q8_0 +4 to +4.6%, Qwen2.5-0.5B Q4_0 +5.5 and +10.8%) and lost in two (Qwen
+   * -12 and -24%); at 32K one run each gave the 1B -25% and Qwen +67%. Swings that size are more
+   * than one dispatch a layer explains, so it stays opt-in until repeated runs at 32K agree.
    */
   fuseRope?: boolean;
   /**
@@ -220,7 +221,7 @@ export async function modelLoad(gpu: Gpu, p: string, opts: ModelLoadOptions = {}
     weights = await weightsUpload(device, file, names, opts.onProgress, opts.signal, opts.fuseWeights === false ? [] : decodeFuseGroups(hp.nLayers));
     device.pushErrorScope('out-of-memory');
     device.pushErrorScope('validation');
-    const forward = await gpuForwardCreate(ctx, hp, weights, k, { chunk, stack: opts.fuseWeights !== false, fuseFfn: opts.fuseFfn === true, fuseQuant: opts.fuseQuant !== false, fuseMergeQuant: opts.fuseMergeQuant === true, fuseRope: opts.fuseRope !== false, int8Prefill: opts.int8Prefill !== false, ...(opts.int8Tune ? { int8Tune: opts.int8Tune } : {}) });
+    const forward = await gpuForwardCreate(ctx, hp, weights, k, { chunk, stack: opts.fuseWeights !== false, fuseFfn: opts.fuseFfn === true, fuseQuant: opts.fuseQuant !== false, fuseMergeQuant: opts.fuseMergeQuant === true, fuseRope: opts.fuseRope === true, int8Prefill: opts.int8Prefill !== false, ...(opts.int8Tune ? { int8Tune: opts.int8Tune } : {}) });
     const validation = await device.popErrorScope();
     const oomForward = await device.popErrorScope();
     if (oomForward) {
