@@ -13,6 +13,8 @@ Clause, or returns the reason it cannot (a short string, counted by `realqa_trai
 
 Lexicon: who/what for a noun from the corpus itself (common nouns seen before "who" or a
 speech verb vs before "which"; names after a title or before "said" vs after in/at/from).
+`antecedent` / `noun_phrase_kind`: the noun phrase a relative clause or participle is about, and
+whether it is a person or a thing (for realqa_train.py's relative and participle forms).
 Extend: a new lead or subject shape goes into `strip_lead` / `subject_end`, with its reason.
 """
 import collections
@@ -395,6 +397,30 @@ def head_of(subj):
         if bt in realqa.HEAD_TAGS or bt == 'cd':
             head = (w, t)
     return head
+
+
+def antecedent(toks, j):
+    """The noun phrase ending at toks[j] that a relative clause or participle after it is about,
+    or None when that is unclear (after a preposition: "the treaty with Great Britain which ...";
+    in a list; after a determiner the phrase left out)."""
+    k = j
+    while k >= 0 and base_tag(toks[k][1]) in realqa.NP_TAGS - {'vbn', 'vbg'} and toks[k][0].lower() not in PRONOUN_WORDS:
+        k -= 1
+    ant = toks[k + 1:j + 1]
+    if not ant or np_span(toks, k + 1) != j + 1 or not np_sane(ant) or base_tag(ant[-1][1]) not in realqa.HEAD_TAGS \
+            or base_tag(ant[0][1]) in ('nr', 'cd', 'od'):
+        return None
+    if k >= 0 and (base_tag(toks[k][1]) == 'in' or toks[k][0] in ('and', 'or', 'nor') or toks[k][0].lower() in PRONOUN_WORDS
+                   or (k > 0 and toks[k][0] == ',' and base_tag(toks[k - 1][1]) == 'jj')):
+        return None
+    return ant
+
+
+def noun_phrase_kind(ant, lex):
+    head = head_of(ant)
+    if base_tag(head[1]) == 'np':
+        return head, lex.name_kind([x for x, t in ant if base_tag(t) == 'np'])
+    return head, lex.noun_kind(head[0])
 
 
 def clause(toks, lex):

@@ -11,7 +11,7 @@ corpus). Forms (`Item.form`; realqa.py's names where the question is the same ki
   subject   "The committee approved the plan on Monday."  -> "Who approved the plan on Monday?"
             "When the war ended, the men returned home."  -> "Who returned home when the war ended?"
             a plural subject's verb made singular ("What was damaged?"); paraphrases (Item.syn):
-            a cleft ("Who was it that approved ...?") and a synonym (realqa.VERB_SYN / NOUN_SYN)
+            a cleft ("Who was it that approved ...?") and a synonym (realqa_tags.swap_one)
   which     "The Senate Finance Committee approved ..."   -> "Which committee approved ...?" (+ "What committee")
   relative  "... the mill, which was built in 1887, ..."  -> "What was built in 1887?" (the mill)
   participle "... the mill built by John Ward, ..."       -> "What was built by John Ward?" (the mill)
@@ -41,16 +41,13 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import realqa  # noqa: E402
-from realqa import base_tag, detok, ask, np_span, parse_tagged, PRONOUN_WORDS  # noqa: E402
+from realqa import base_tag, detok, ask, np_span, parse_tagged, PRONOUN_WORDS, swap_one  # noqa: E402
 from realqa_clause import (FINITE, SINGULAR_OF, COPULAR, QUANTITY_NOUNS, ORG_NOUNS, singular, Lexicon, clause, simple, np_sane,  # noqa: E402
-                           finite_at, cut_clause, starts_clause, main_clause_before, head_of)
+                           finite_at, cut_clause, starts_clause, main_clause_before, head_of, antecedent,
+                           noun_phrase_kind)
 
 
 # ---- question forms: each takes a Clause, returns (form, question, answer, syn, kind) tuples
-VERB_BY_FORM = {}
-for _base, _forms in realqa.VERB_FORMS.items():
-    for _k, _f in enumerate(_forms):
-        VERB_BY_FORM.setdefault(_f, (_base, _k))
 PP_TAGS = {'in', 'at', 'nn', 'nns', 'np', 'nps', 'jj', 'cd', 'od', 'rb', 'pp$', 'nr', 'ap', 'nn$', 'nns$', 'np$', 'dt',
            'abn', 'vbn', 'vbg'}
 NP_START = {'at', 'nn', 'nns', 'np', 'nps', 'cd', 'pp$', 'abn', 'ap', 'dt', 'dts', 'dti', 'od'}
@@ -75,32 +72,6 @@ def lead_words(c, rest):
     if simple(rest):
         return lowered(c.lead)
     return [] if c.move == 'move-or-drop' else None
-
-
-VBN_SWAP = {'build', 'construct', 'establish', 'complete', 'finish', 'select', 'choose', 'examine', 'inspect', 'hire',
-            'employ', 'purchase', 'buy', 'start', 'begin', 'discuss', 'reject', 'acquire', 'obtain', 'announce'}
-NO_SWAP = {'suggest', 'propose', 'get', 'receive'}  # "suggests that" = indicates; "get" is too loose
-
-
-def swap_one(toks):
-    """The tokens with one word swapped for its synonym (realqa.NOUN_SYN / VERB_SYN), or None."""
-    for i, (w, t) in enumerate(toks):
-        bt, lw = base_tag(t), w.lower()
-        if t.endswith('-tl') or bt.startswith('np'):
-            continue
-        if bt in ('nn', 'nns', 'jj') and lw in realqa.NOUN_SYN:
-            new = realqa.NOUN_SYN[lw]
-        elif bt in ('vb', 'vbd', 'vbn', 'vbz') and lw in VERB_BY_FORM and VERB_BY_FORM[lw][0] in realqa.VERB_SYN \
-                and VERB_BY_FORM[lw][0] not in NO_SWAP:
-            base, k = VERB_BY_FORM[lw]
-            if bt == 'vbn' and base not in VBN_SWAP or (i + 1 < len(toks) and base_tag(toks[i + 1][1]) == 'rp'):
-                continue
-            new = realqa.VERB_FORMS[realqa.VERB_SYN[base]][k]
-        else:
-            continue
-        new = new[0].upper() + new[1:] if w[0].isupper() else new
-        return toks[:i] + [(new, t)] + toks[i + 1:]
-    return None
 
 
 def item_kind(kind, head, plural):
@@ -327,30 +298,6 @@ def form_amount(c, front, obj, after):
     if lw is None:
         return []
     return [(form, ask(wh + front + words(seg) + lw), ans, False, 'number')]
-
-
-def antecedent(toks, j):
-    """The noun phrase ending at toks[j] that a relative clause or participle after it is about,
-    or None when that is unclear (after a preposition: "the treaty with Great Britain which ...";
-    in a list; after a determiner the phrase left out)."""
-    k = j
-    while k >= 0 and base_tag(toks[k][1]) in realqa.NP_TAGS - {'vbn', 'vbg'} and toks[k][0].lower() not in PRONOUN_WORDS:
-        k -= 1
-    ant = toks[k + 1:j + 1]
-    if not ant or np_span(toks, k + 1) != j + 1 or not np_sane(ant) or base_tag(ant[-1][1]) not in realqa.HEAD_TAGS \
-            or base_tag(ant[0][1]) in ('nr', 'cd', 'od'):
-        return None
-    if k >= 0 and (base_tag(toks[k][1]) == 'in' or toks[k][0] in ('and', 'or', 'nor') or toks[k][0].lower() in PRONOUN_WORDS
-                   or (k > 0 and toks[k][0] == ',' and base_tag(toks[k - 1][1]) == 'jj')):
-        return None
-    return ant
-
-
-def noun_phrase_kind(ant, lex):
-    head = head_of(ant)
-    if base_tag(head[1]) == 'np':
-        return head, lex.name_kind([x for x, t in ant if base_tag(t) == 'np'])
-    return head, lex.noun_kind(head[0])
 
 
 def form_participle(toks, lex):
