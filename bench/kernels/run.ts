@@ -179,6 +179,21 @@ async function benchMatvec(ctx: KernelContext, timer: GpuTimer, rows: Row[], swe
         console.log(`  ${row.kernel} ${row.shape} ${row.variant}: gpu ${row.us.toFixed(1)} us (host ${row.hostUs.toFixed(1)} us) ${gbps.toFixed(0)} GB/s`);
         rows.push(row);
         for (const p of plans) p.dispose();
+        // Q6_K's opt-in 64-weight units (matvec.ts unit64; high bits and scales loaded once for
+        // two units), at the default workgroup and at half of it (half as many units a row)
+        if (fmt === 'Q6_K') {
+          for (const wg of [dI.wg, dI.wg / 2]) {
+            const p64: KernelPlan[] = [];
+            for (let c = 0; c < copies; c++) p64.push(await matvecPlan(ctx, { format: fmt, rows: n, cols: k, weight: ws[c]!, x, y: ys[c]!, quantizedX: q, unit64: true, wg, rowsPerWorkgroup: dI.rowsPerWorkgroup }));
+            const tt = await timeChain(ctx, timer, q, p64);
+            const t64 = best(tt);
+            const g64 = bytes / t64 / 1e6;
+            const r64: Row = { kernel: `matvec ${fmt}`, shape: `${n}x${k}`, variant: `int8 wg${wg} r${dI.rowsPerWorkgroup} unit64, x quantized once (as in decode)`, us: t64 * 1000, hostUs: tt.host * 1000, gbps: g64, tflops: (2 * n * k) / t64 / 1e9, pct: `${((100 * g64) / READ_CEILING_GBPS).toFixed(0)}%` };
+            console.log(`  ${r64.kernel} ${r64.shape} ${r64.variant}: gpu ${r64.us.toFixed(1)} us ${g64.toFixed(0)} GB/s`);
+            rows.push(r64);
+            for (const p of p64) p.dispose();
+          }
+        }
         q.dispose();
       }
       for (const b of [...ws, ...ys, x]) b.destroy();

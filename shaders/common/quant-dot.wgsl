@@ -235,4 +235,35 @@ fn dotq(rb: u32, u: u32, x: XQ) -> f32 {
   let s1 = x.s.x * f32(dp4(q1, x.hi)) - 32.0 * x.s.z;
   return qb_f16(blk + 208u) * (sc0 * s0 + sc1 * s1);
 }
+// Units of 64 weights (DOTQ2; matvec.ts takes it for Q6_K only when asked, unit64: true): chunk
+// c = units 2c and 2c + 1 = groups g and g + 1 (g even) of one 128-weight half, which share
+// their high-bit bytes (bits 2g and 2g + 2 of qh), their nibble shift and their scale word:
+// loaded once instead of twice.
+const DOTQ2 = true;
+fn dotq2(rb: u32, c: u32, xa: XQ, xb: XQ) -> f32 {
+  let blk = rb + (c >> 2u) * 210u;
+  let n = (c >> 1u) & 1u;
+  let g = (c & 1u) * 2u;
+  let ql = blk + 64u * n;
+  let qh = blk + 128u + 32u * n;
+  let sl = vec4<u32>(4u * (c & 1u));
+  let sha = vec4<u32>(2u * g);
+  let shb = vec4<u32>(2u * g + 2u);
+  let m4 = vec4<u32>(0x0F0F0F0Fu);
+  let m3 = vec4<u32>(0x03030303u);
+  let f4 = vec4<u32>(4u);
+  let h0 = qb_u128(qh);
+  let h1 = qb_u128(qh + 16u);
+  let q0a = ((qb_u128(ql) >> sl) & m4) | (((h0 >> sha) & m3) << f4);
+  let q1a = ((qb_u128(ql + 16u) >> sl) & m4) | (((h1 >> sha) & m3) << f4);
+  let q0b = ((qb_u128(ql + 32u) >> sl) & m4) | (((h0 >> shb) & m3) << f4);
+  let q1b = ((qb_u128(ql + 48u) >> sl) & m4) | (((h1 >> shb) & m3) << f4);
+  let scw = qb_u32(blk + 192u + 8u * n + 2u * g);
+  let sc = vec4<f32>(vec4<i32>(bitcast<i32>(scw << 24u), bitcast<i32>(scw << 16u), bitcast<i32>(scw << 8u), bitcast<i32>(scw)) >> vec4<u32>(24u));
+  let s0a = xa.s.x * f32(dp4(q0a, xa.lo)) - 32.0 * xa.s.y;
+  let s1a = xa.s.x * f32(dp4(q1a, xa.hi)) - 32.0 * xa.s.z;
+  let s0b = xb.s.x * f32(dp4(q0b, xb.lo)) - 32.0 * xb.s.y;
+  let s1b = xb.s.x * f32(dp4(q1b, xb.hi)) - 32.0 * xb.s.z;
+  return qb_f16(blk + 208u) * (sc.x * s0a + sc.y * s1a + sc.z * s0b + sc.w * s1b);
+}
 #endif

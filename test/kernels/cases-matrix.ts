@@ -49,7 +49,7 @@ interface MatvecCaseOpts {
 function matvecCase(fmt: WeightFormat, o: MatvecCaseOpts): KernelCase {
   const cols = o.cols ?? colsFor(fmt);
   const int8 = !weightFormatLayout(fmt).float && o.activation !== 'f32';
-  const tag = [int8 ? '' : weightFormatLayout(fmt).float ? '' : 'f32-x', o.bias ? 'bias' : '', o.accumulate ? 'acc' : '', o.maxBinding ? 'split' : '', o.parts ? 'parts' : '', o.unit64 === false ? 'unit32' : '', o.loop ?? '', o.wg ? `wg${o.wg}` : '', o.rowsPerWorkgroup ? `r${o.rowsPerWorkgroup}` : ''].filter(Boolean).join('+');
+  const tag = [int8 ? '' : weightFormatLayout(fmt).float ? '' : 'f32-x', o.bias ? 'bias' : '', o.accumulate ? 'acc' : '', o.maxBinding ? 'split' : '', o.parts ? 'parts' : '', o.unit64 === false ? 'unit32' : o.unit64 ? 'unit64' : '', o.loop ?? '', o.wg ? `wg${o.wg}` : '', o.rowsPerWorkgroup ? `r${o.rowsPerWorkgroup}` : ''].filter(Boolean).join('+');
   return {
     op: `matvec-${fmt}`,
     name: o.name ?? `${o.rows}x${cols}${tag ? ` ${tag}` : ''}`,
@@ -77,7 +77,7 @@ function matvecCase(fmt: WeightFormat, o: MatvecCaseOpts): KernelCase {
       return {
         outputs: [{ name: 'y', bytes: o.rows * 4, expected, ...(o.accumulate ? { init: y0 } : {}) }],
         plans: async ([y]) => {
-          const p = await matvecPlan(kctx, { format: fmt, rows: o.rows, cols, weight, x: xBuf, y: y!, ...(bBuf ? { bias: bBuf } : {}), accumulate: o.accumulate, ...(o.wg ? { wg: o.wg } : {}), ...(o.activation ? { activation: o.activation } : {}), ...(o.unit64 === false ? { unit64: false } : {}), ...(o.loop ? { loop: o.loop } : {}), ...(o.rowsPerWorkgroup ? { rowsPerWorkgroup: o.rowsPerWorkgroup } : {}) });
+          const p = await matvecPlan(kctx, { format: fmt, rows: o.rows, cols, weight, x: xBuf, y: y!, ...(bBuf ? { bias: bBuf } : {}), accumulate: o.accumulate, ...(o.wg ? { wg: o.wg } : {}), ...(o.activation ? { activation: o.activation } : {}), ...(o.unit64 !== undefined ? { unit64: o.unit64 } : {}), ...(o.loop ? { loop: o.loop } : {}), ...(o.rowsPerWorkgroup ? { rowsPerWorkgroup: o.rowsPerWorkgroup } : {}) });
           if ((o.maxBinding || o.parts) && p.slices.length < 2) throw new Error(`expected a split weight, got ${p.slices.length} slice`);
           return [p];
         },
@@ -270,6 +270,11 @@ export const MATVEC_CASES: KernelCase[] = [
   matvecCase('Q4_0', { rows: 21, cols: 32 * 301 }),
   matvecCase('Q4_K', { rows: 27, unit64: false }),
   matvecCase('Q5_K', { rows: 27, unit64: false }),
+  // Q6_K's opt-in 64-weight units: plain, with a split weight, the tile loops and the residual add
+  matvecCase('Q6_K', { rows: 37, unit64: true }),
+  matvecCase('Q6_K', { rows: 300, maxBinding: 100_000, unit64: true, bias: true }),
+  matvecCase('Q6_K', { rows: 37, unit64: true, loop: 'tile1', wg: 8, rowsPerWorkgroup: 3 }),
+  matvecCase('Q6_K', { rows: 37, unit64: true, loop: 'tile1v', wg: 8, rowsPerWorkgroup: 3, accumulate: true }),
   matvecCase('Q5_K', { rows: 19, accumulate: true, bias: true, activation: 'f32' }),
   matvecCase('Q4_K', { rows: 45, bias: true }),
   matvecCase('Q8_0', { rows: 29, accumulate: true }),
