@@ -30,10 +30,11 @@
  * 'tile1v' / 'tile2v' the same with 16-byte (vec4<u32>) loads.
  * The fused kernel (matvec-fused.ts) takes the same default, so it stays bitwise equal.
  *
- * Measured on an H100 (BENCHMARKS.md, Kernels): int8 path 80-98% of Dawn's 2.95 TB/s read
- * ceiling on [128256 x 2048] for Q4_0/Q8_0/Q4_K/Q6_K, F16 ~100%; [14336 x 4096] only 20-40%
- * (open: latency-bound or a clock effect of short bursts). Sharing the quantized x across
- * q/k/v and gate/up saves one dispatch each.
+ * Measured on an H100 (BENCHMARKS.md, Kernels, tenth run; x quantized once as decode runs it):
+ * int8 path 82-102% of Dawn's 2.95 TB/s read ceiling on [128256 x 2048] for Q4_0/Q8_0/Q4_K/Q6_K,
+ * F16 103%; [14336 x 4096] 69-88% (F16 91%), where the ~3.6 us a dependent dispatch costs
+ * besides its bytes is a quarter of the kernel; gate and up stacked into one [28672 x 4096]
+ * matvec 84-97%. Sharing the quantized x across q/k/v and gate/up saves one dispatch each.
  *
  * Extend: a fused epilogue (e.g. an activation) = a define in the shader + a flag here.
  */
