@@ -25,7 +25,7 @@ import { writeFileSync } from 'node:fs';
 import { gpuAcquire } from '../../engine/gpu/device.ts';
 import { gpuBufferFrom, STORAGE } from '../../engine/gpu/buffer-pool.ts';
 import { kernelContextCreate, type KernelContext, type KernelPlan } from '../../engine/kernels/context.ts';
-import { activationQuantizePlan, matvecDefaults, matvecPlan } from '../../engine/kernels/matvec.ts';
+import { activationQuantizePlan, matvecDefaults, matvecPlan, type MatvecArgs } from '../../engine/kernels/matvec.ts';
 import { activationFormatOf } from '../../engine/kernels/act-quant.ts';
 import { matmulPlan } from '../../engine/kernels/matmul.ts';
 import { weightRowBytes, type WeightFormat } from '../../engine/kernels/weight-layout.ts';
@@ -84,6 +84,17 @@ async function timeMs(ctx: KernelContext, timer: GpuTimer, record: (pass: GPUCom
   for (let r = 0; r < reps; r++) t.push(await run());
   const med = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   return { gpu: med(t.map((x) => x.gpu)), host: med(t.map((x) => x.host)) };
+}
+
+/** A table row from a timing: GB/s over `bytes`, TFLOP/s over `flops`, % of the read ceiling unless `pct` is false. */
+function timedRow(kernel: string, shape: string, variant: string, t: Timing, bytes: number, flops: number, pct = true): Row {
+  const ms = best(t);
+  const gbps = bytes / ms / 1e6;
+  return { kernel, shape, variant, us: ms * 1000, hostUs: t.host * 1000, gbps, tflops: flops / ms / 1e9, pct: pct ? `${((100 * gbps) / READ_CEILING_GBPS).toFixed(0)}%` : '' };
+}
+
+function logRow(row: Row): void {
+  console.log(`  ${row.kernel} ${row.shape} ${row.variant}: gpu ${row.us.toFixed(1)} us (host ${row.hostUs.toFixed(1)} us) ${row.gbps.toFixed(0)} GB/s`);
 }
 
 /**
@@ -154,11 +165,9 @@ async function benchMatvec(ctx: KernelContext, timer: GpuTimer, rows: Row[], swe
         for (let c = 0; c < copies; c++) plans.push(await matvecPlan(ctx, { format: fmt, rows: n, cols: k, weight: ws[c]!, x, y: ys[c]!, wg: v.wg, rowsPerWorkgroup: v.r, activation: v.act }));
         const iters = copies * Math.max(1, Math.ceil(64 / copies));
         const t = await timeMs(ctx, timer, (pass, i) => plans[i % copies]!.encode(pass), iters, quick ? 3 : 7);
-        const ms = best(t);
-        const gbps = bytes / ms / 1e6;
         const isDefault = v === variants[0];
-        const row: Row = { kernel: `matvec ${fmt}`, shape: `${n}x${k}`, variant: `${v.act} wg${v.wg} r${v.r}${isDefault ? '*' : ''}`, us: ms * 1000, hostUs: t.host * 1000, gbps, tflops: (2 * n * k) / ms / 1e9, pct: `${((100 * gbps) / READ_CEILING_GBPS).toFixed(0)}%` };
-        console.log(`  ${row.kernel} ${row.shape} ${row.variant}: gpu ${row.us.toFixed(1)} us (host ${row.hostUs.toFixed(1)} us) ${gbps.toFixed(0)} GB/s`);
+        const row = timedRow(`matvec ${fmt}`, `${n}x${k}`, `${v.act} wg${v.wg} r${v.r}${isDefault ? '*' : ''}`, t, bytes, 2 * n * k);
+        logRow(row);
         if (isDefault || (v.act === 'f32' && variants[0]!.act === 'int8' && v === variants[1])) rows.push(row);
         if (v.act === variants[0]!.act && !isDefault && (!top || row.gbps > top.gbps)) top = row;
         for (const p of plans) p.dispose();
@@ -170,30 +179,18 @@ async function benchMatvec(ctx: KernelContext, timer: GpuTimer, rows: Row[], swe
         // NORM / SWIGLU, attention-decode.ts quantizeOut): the rows above pay a quantization
         // dispatch of their own, and the dependency on it, per matvec.
         const q = await activationQuantizePlan(ctx, { x, cols: k, format: activationFormatOf(fmt)! });
-        const plans: KernelPlan[] = [];
-        for (let c = 0; c < copies; c++) plans.push(await matvecPlan(ctx, { format: fmt, rows: n, cols: k, weight: ws[c]!, x, y: ys[c]!, quantizedX: q }));
-        const t = await timeChain(ctx, timer, q, plans);
-        const ms = best(t);
-        const gbps = bytes / ms / 1e6;
-        const row: Row = { kernel: `matvec ${fmt}`, shape: `${n}x${k}`, variant: `int8 wg${dI.wg} r${dI.rowsPerWorkgroup}*, x quantized once (as in decode)`, us: ms * 1000, hostUs: t.host * 1000, gbps, tflops: (2 * n * k) / ms / 1e9, pct: `${((100 * gbps) / READ_CEILING_GBPS).toFixed(0)}%` };
-        console.log(`  ${row.kernel} ${row.shape} ${row.variant}: gpu ${row.us.toFixed(1)} us (host ${row.hostUs.toFixed(1)} us) ${gbps.toFixed(0)} GB/s`);
-        rows.push(row);
-        for (const p of plans) p.dispose();
+        const chained = async (variant: string, o: Partial<MatvecArgs> = {}) => {
+          const plans: KernelPlan[] = [];
+          for (let c = 0; c < copies; c++) plans.push(await matvecPlan(ctx, { format: fmt, rows: n, cols: k, weight: ws[c]!, x, y: ys[c]!, quantizedX: q, ...o }));
+          const row = timedRow(`matvec ${fmt}`, `${n}x${k}`, `${variant}, x quantized once (as in decode)`, await timeChain(ctx, timer, q, plans), bytes, 2 * n * k);
+          logRow(row);
+          rows.push(row);
+          for (const p of plans) p.dispose();
+        };
+        await chained(`int8 wg${dI.wg} r${dI.rowsPerWorkgroup}*`);
         // Q6_K's opt-in 64-weight units (matvec.ts unit64; high bits and scales loaded once for
         // two units), at the default workgroup and at half of it (half as many units a row)
-        if (fmt === 'Q6_K') {
-          for (const wg of [dI.wg, dI.wg / 2]) {
-            const p64: KernelPlan[] = [];
-            for (let c = 0; c < copies; c++) p64.push(await matvecPlan(ctx, { format: fmt, rows: n, cols: k, weight: ws[c]!, x, y: ys[c]!, quantizedX: q, unit64: true, wg, rowsPerWorkgroup: dI.rowsPerWorkgroup }));
-            const tt = await timeChain(ctx, timer, q, p64);
-            const t64 = best(tt);
-            const g64 = bytes / t64 / 1e6;
-            const r64: Row = { kernel: `matvec ${fmt}`, shape: `${n}x${k}`, variant: `int8 wg${wg} r${dI.rowsPerWorkgroup} unit64, x quantized once (as in decode)`, us: t64 * 1000, hostUs: tt.host * 1000, gbps: g64, tflops: (2 * n * k) / t64 / 1e9, pct: `${((100 * g64) / READ_CEILING_GBPS).toFixed(0)}%` };
-            console.log(`  ${r64.kernel} ${r64.shape} ${r64.variant}: gpu ${r64.us.toFixed(1)} us ${g64.toFixed(0)} GB/s`);
-            rows.push(r64);
-            for (const p of p64) p.dispose();
-          }
-        }
+        if (fmt === 'Q6_K') for (const wg of [dI.wg, dI.wg / 2]) await chained(`int8 wg${wg} r${dI.rowsPerWorkgroup} unit64`, { unit64: true, wg, rowsPerWorkgroup: dI.rowsPerWorkgroup });
         q.dispose();
       }
       for (const b of [...ws, ...ys, x]) b.destroy();
@@ -216,10 +213,9 @@ async function benchDispatchCost(ctx: KernelContext, timer: GpuTimer, rows: Row[
   const y = ctx.device.createBuffer({ size: n * 4, usage: STORAGE });
   const q = await activationQuantizePlan(ctx, { x, cols: k, format: activationFormatOf(fmt)! });
   const p = await matvecPlan(ctx, { format: fmt, rows: n, cols: k, weight: w, x, y, quantizedX: q });
-  const t = await timeChain(ctx, timer, q, [p]);
-  const ms = best(t);
-  rows.push({ kernel: `matvec ${fmt}`, shape: `${n}x${k}`, variant: 'one dependent dispatch (barrier before each): the fixed cost', us: ms * 1000, hostUs: t.host * 1000, gbps: (n * weightRowBytes(fmt, k)) / ms / 1e6, tflops: (2 * n * k) / ms / 1e9, pct: '' });
-  console.log(`  dispatch cost: gpu ${(ms * 1000).toFixed(2)} us per dependent dispatch`);
+  const row = timedRow(`matvec ${fmt}`, `${n}x${k}`, 'one dependent dispatch (barrier before each): the fixed cost', await timeChain(ctx, timer, q, [p]), n * weightRowBytes(fmt, k), 2 * n * k, false);
+  rows.push(row);
+  console.log(`  dispatch cost: gpu ${row.us.toFixed(2)} us per dependent dispatch`);
   p.dispose();
   q.dispose();
   for (const b of [w, x, y]) b.destroy();
@@ -242,12 +238,9 @@ async function benchGateUp(ctx: KernelContext, timer: GpuTimer, rows: Row[], fmt
   const q = await activationQuantizePlan(ctx, { x, cols: k, format: activationFormatOf(fmt)! });
   const plans: KernelPlan[] = [];
   for (let c = 0; c < copies; c++) plans.push(await matvecPlan(ctx, { format: fmt, rows: 2 * n, cols: k, weight: ws[c]!, x, y: ys[c]!, quantizedX: q }));
-  const t = await timeChain(ctx, timer, q, plans);
-  const ms = best(t);
-  const gbps = (wBytes + k * 4 + 2 * n * 4) / ms / 1e6;
   const d = matvecDefaults(fmt, k, 'int8', false, 2 * n);
-  const row: Row = { kernel: `matvec ${fmt}`, shape: `2 x ${n}x${k}`, variant: `int8 wg${d.wg} r${d.rowsPerWorkgroup}*, gate and up stacked in one dispatch (as decode runs the FFN)`, us: ms * 1000, hostUs: t.host * 1000, gbps, tflops: (4 * n * k) / ms / 1e9, pct: `${((100 * gbps) / READ_CEILING_GBPS).toFixed(0)}%` };
-  console.log(`  ${row.kernel} ${row.shape} ${row.variant}: gpu ${row.us.toFixed(1)} us ${gbps.toFixed(0)} GB/s`);
+  const row = timedRow(`matvec ${fmt}`, `2 x ${n}x${k}`, `int8 wg${d.wg} r${d.rowsPerWorkgroup}*, gate and up stacked in one dispatch (as decode runs the FFN)`, await timeChain(ctx, timer, q, plans), wBytes + k * 4 + 2 * n * 4, 4 * n * k);
+  logRow(row);
   rows.push(row);
   for (const p of plans) p.dispose();
   q.dispose();
@@ -311,10 +304,7 @@ async function benchAttention(ctx: KernelContext, timer: GpuTimer, rows: Row[]):
     const p = await decodeAttentionPlan(ctx, { q, out, kv, nHeads, maxKvLen: kvLen });
     p.update(kvLen);
     const t = await timeMs(ctx, timer, (pass) => p.encode(pass), 16, 7);
-    const ms = best(t);
-    const bytes = kvLen * nKv * hd * 4;
-    const gbps = bytes / ms / 1e6;
-    rows.push({ kernel: 'decode attention', shape: `${kvLen} tok, ${nHeads}/${nKv} heads, hd ${hd}`, variant: `${p.chunks} chunks`, us: ms * 1000, hostUs: t.host * 1000, gbps, tflops: (4 * kvLen * nHeads * hd) / ms / 1e9, pct: `${((100 * gbps) / READ_CEILING_GBPS).toFixed(0)}%` });
+    rows.push(timedRow('decode attention', `${kvLen} tok, ${nHeads}/${nKv} heads, hd ${hd}`, `${p.chunks} chunks`, t, kvLen * nKv * hd * 4, 4 * kvLen * nHeads * hd));
     p.dispose();
     for (const b of [pages, table, q, out]) b.destroy();
   }
@@ -329,10 +319,7 @@ async function benchMatmul(ctx: KernelContext, timer: GpuTimer, rows: Row[]): Pr
     for (const [tile, prefetch] of [[8, true], [8, false], [4, true]] as const) {
       const p = await matmulPlan(ctx, { format: s.fmt, rows: s.n, cols: s.k, maxM: s.m, weight: w, x, y, tile, prefetch });
       const t = await timeMs(ctx, timer, (pass) => p.encode(pass), quick ? 2 : 5, 5);
-      const ms = best(t);
-      const flops = 2 * s.m * s.n * s.k;
-      const bytes = data.length + s.m * s.k * 4 + s.m * s.n * 4;
-      rows.push({ kernel: `matmul ${s.fmt}`, shape: `${s.m}x${s.n}x${s.k}`, variant: `tile ${16 * tile}${prefetch ? ' prefetch' : ''}`, us: ms * 1000, hostUs: t.host * 1000, gbps: bytes / ms / 1e6, tflops: flops / ms / 1e9, pct: '' });
+      rows.push(timedRow(`matmul ${s.fmt}`, `${s.m}x${s.n}x${s.k}`, `tile ${16 * tile}${prefetch ? ' prefetch' : ''}`, t, data.length + s.m * s.k * 4 + s.m * s.n * 4, 2 * s.m * s.n * s.k, false));
       p.dispose();
     }
     for (const b of [w, x, y]) b.destroy();
