@@ -215,6 +215,13 @@ fn dotq2(rb: u32, c: u32, xa: XQ, xb: XQ) -> f32 {
 #endif
 
 #if FMT == Q6_K
+// 16 weights (low nibbles `l` >> sl, high bits `h` >> sh) times 16 int8 of x (xq), scaled:
+// dx * sum(q x) - 32 * (dx * sum of those x), the stored weight being q - 32.
+fn q6_part(l: vec4<u32>, h: vec4<u32>, sl: vec4<u32>, sh: vec4<u32>, xq: vec4<u32>, dx: f32, xsum: f32) -> f32 {
+  let q = ((l >> sl) & vec4<u32>(0x0F0F0F0Fu)) | (((h >> sh) & vec4<u32>(0x03030303u)) << vec4<u32>(4u));
+  return dx * f32(dp4(q, xq)) - 32.0 * xsum;
+}
+
 fn dotq(rb: u32, u: u32, x: XQ) -> f32 {
   let blk = rb + (u >> 3u) * 210u;
   let e = (u & 7u) * 32u;
@@ -224,15 +231,11 @@ fn dotq(rb: u32, u: u32, x: XQ) -> f32 {
   let qh = blk + 128u + 32u * n;
   let sl = vec4<u32>(4u * (g >> 1u));
   let sh = vec4<u32>(2u * g);
-  let m4 = vec4<u32>(0x0F0F0F0Fu);
-  let m3 = vec4<u32>(0x03030303u);
-  let q0 = ((qb_u128(ql) >> sl) & m4) | (((qb_u128(qh) >> sh) & m3) << vec4<u32>(4u));
-  let q1 = ((qb_u128(ql + 16u) >> sl) & m4) | (((qb_u128(qh + 16u) >> sh) & m3) << vec4<u32>(4u));
   let scw = qb_u16(blk + 192u + 8u * n + 2u * g);
   let sc0 = f32((i32(scw) << 24u) >> 24u);
   let sc1 = f32((i32(scw) << 16u) >> 24u);
-  let s0 = x.s.x * f32(dp4(q0, x.lo)) - 32.0 * x.s.y;
-  let s1 = x.s.x * f32(dp4(q1, x.hi)) - 32.0 * x.s.z;
+  let s0 = q6_part(qb_u128(ql), qb_u128(qh), sl, sh, x.lo, x.s.x, x.s.y);
+  let s1 = q6_part(qb_u128(ql + 16u), qb_u128(qh + 16u), sl, sh, x.hi, x.s.x, x.s.z);
   return qb_f16(blk + 208u) * (sc0 * s0 + sc1 * s1);
 }
 // Units of 64 weights (DOTQ2; matvec.ts takes it for Q6_K only when asked, unit64: true): chunk
@@ -249,21 +252,14 @@ fn dotq2(rb: u32, c: u32, xa: XQ, xb: XQ) -> f32 {
   let sl = vec4<u32>(4u * (c & 1u));
   let sha = vec4<u32>(2u * g);
   let shb = vec4<u32>(2u * g + 2u);
-  let m4 = vec4<u32>(0x0F0F0F0Fu);
-  let m3 = vec4<u32>(0x03030303u);
-  let f4 = vec4<u32>(4u);
   let h0 = qb_u128(qh);
   let h1 = qb_u128(qh + 16u);
-  let q0a = ((qb_u128(ql) >> sl) & m4) | (((h0 >> sha) & m3) << f4);
-  let q1a = ((qb_u128(ql + 16u) >> sl) & m4) | (((h1 >> sha) & m3) << f4);
-  let q0b = ((qb_u128(ql + 32u) >> sl) & m4) | (((h0 >> shb) & m3) << f4);
-  let q1b = ((qb_u128(ql + 48u) >> sl) & m4) | (((h1 >> shb) & m3) << f4);
   let scw = qb_u32(blk + 192u + 8u * n + 2u * g);
   let sc = vec4<f32>(vec4<i32>(bitcast<i32>(scw << 24u), bitcast<i32>(scw << 16u), bitcast<i32>(scw << 8u), bitcast<i32>(scw)) >> vec4<u32>(24u));
-  let s0a = xa.s.x * f32(dp4(q0a, xa.lo)) - 32.0 * xa.s.y;
-  let s1a = xa.s.x * f32(dp4(q1a, xa.hi)) - 32.0 * xa.s.z;
-  let s0b = xb.s.x * f32(dp4(q0b, xb.lo)) - 32.0 * xb.s.y;
-  let s1b = xb.s.x * f32(dp4(q1b, xb.hi)) - 32.0 * xb.s.z;
+  let s0a = q6_part(qb_u128(ql), h0, sl, sha, xa.lo, xa.s.x, xa.s.y);
+  let s1a = q6_part(qb_u128(ql + 16u), h1, sl, sha, xa.hi, xa.s.x, xa.s.z);
+  let s0b = q6_part(qb_u128(ql + 32u), h0, sl, shb, xb.lo, xb.s.x, xb.s.y);
+  let s1b = q6_part(qb_u128(ql + 48u), h1, sl, shb, xb.hi, xb.s.x, xb.s.z);
   return qb_f16(blk + 208u) * (sc.x * s0a + sc.y * s1a + sc.z * s0b + sc.w * s1b);
 }
 #endif
