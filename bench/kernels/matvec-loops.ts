@@ -15,6 +15,8 @@
  * Output: a summary table (default, best per loop, best overall per shape and format) and the
  * raw list of every measured variant.
  *
+ * `only` narrows the sweep to some shapes and formats (run.ts --loop-shapes=14336x4096 --loop-formats=Q4_0,Q6_K).
+ *
  * Extend: shapes in LOOP_SHAPES, workgroup shapes in LOOP_SWEEP, loops in matvec.ts MATVEC_LOOPS.
  */
 
@@ -107,10 +109,11 @@ function variantsOf(fmt: WeightFormat, cols: number): Variant[] {
 }
 
 /** Runs the sweep; returns the summary and the raw markdown. */
-export async function benchMatvecLoops(ctx: KernelContext, timer: GpuTimer, budgetS: number, quick: boolean): Promise<{ summary: string; raw: string }> {
-  const shapes: [number, number][] = quick ? [[1024, 1024], [300, 2048]] : LOOP_SHAPES;
+export async function benchMatvecLoops(ctx: KernelContext, timer: GpuTimer, budgetS: number, quick: boolean, only: { shapes?: [number, number][]; formats?: WeightFormat[] } = {}): Promise<{ summary: string; raw: string }> {
+  const shapes: [number, number][] = only.shapes ?? (quick ? [[1024, 1024], [300, 2048]] : LOOP_SHAPES);
+  const formats = only.formats ?? LOOP_FORMATS;
   const tStart = performance.now();
-  let pairsLeft = shapes.length * LOOP_FORMATS.length;
+  let pairsLeft = shapes.length * formats.length;
   const clocks0 = gpuClocks();
   const summary: string[] = ['| shape | format | default +aq | default | best base | best unroll | best tile | best variant | best % of 2.95 TB/s |', '|---|---|---:|---:|---:|---:|---:|---|---:|'];
   const raw: string[] = ['| shape | format | variant | us | GB/s | % |', '|---|---|---|---:|---:|---:|'];
@@ -118,7 +121,7 @@ export async function benchMatvecLoops(ctx: KernelContext, timer: GpuTimer, budg
   for (const [n, k] of shapes) {
     const clocks = gpuClocks();
     if (clocks) raw.push(`| ${n}x${k} | | nvidia-smi before this shape: ${clocks} | | | |`);
-    for (const fmt of LOOP_FORMATS) {
+    for (const fmt of formats) {
       const t0 = performance.now();
       // this pair's share: what is left of the budget over the pairs left (fast pairs pass time on)
       const share = (budgetS * 1000 - (t0 - tStart)) / pairsLeft--;

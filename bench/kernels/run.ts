@@ -5,7 +5,7 @@
  *
  *   ../shared/device/pack.sh bench/kernels/run.ts        # here, from the repo root
  *   source .devpack/enter.sh && node .devpack/run.mjs [--quick] [--no-check] [--no-sweep] [--diag] [--warm-ms=N] [--matvec-only]
- *   ... node .devpack/run.mjs --loops [--budget-s=110]   # matvec cases, then only the matvec
+ *   ... node .devpack/run.mjs --loops [--budget-s=110] [--loop-shapes=14336x4096] [--loop-formats=Q4_0,Q6_K]   # matvec cases, then only the matvec
  *                                   # loop-variant sweep of matvec-loops.ts (kernels.md + kernels-raw.md)
  *
  * Timing: each measurement records `iters` dispatches into one compute pass, submits, and waits
@@ -337,7 +337,10 @@ async function main(): Promise<void> {
   const timer = new GpuTimer(ctx.device, gpu.hasTimestamps, 4);
   if (loops) {
     const budget = Number(process.argv.find((a) => a.startsWith('--budget-s='))?.slice(11) ?? 110);
-    const r = await benchMatvecLoops(ctx, timer, budget, quick);
+    const opt = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3).split(',');
+    const shapes = opt('loop-shapes')?.map((s) => s.split('x').map(Number) as [number, number]);
+    const formats = opt('loop-formats') as WeightFormat[] | undefined;
+    const r = await benchMatvecLoops(ctx, timer, budget, quick, { ...(shapes ? { shapes } : {}), ...(formats ? { formats } : {}) });
     const text = `Device: ${info}\n\n${r.summary}\n`;
     console.log(text);
     if (process.env.OUT) {
