@@ -73,8 +73,8 @@ export interface MatvecArgs {
   quantizedX?: QuantizedActivation;
   /**
    * int8 path: one invocation takes two consecutive 32-weight units that share loads (Q4_K / Q5_K:
-   * their nibble bytes, default true; Q6_K: high bits and scales, default false until measured
-   * faster; other formats have no 64-weight unit).
+   * their nibble bytes, default true; Q6_K: high bits and scales, default false: no faster on the
+   * H100, BENCHMARKS.md eleventh run; other formats have no 64-weight unit).
    */
   unit64?: boolean;
   /** Loop variant (see the header); default matvecDefaults. */
