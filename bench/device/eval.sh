@@ -4,11 +4,11 @@
 #   pack.sh bench/longqa/eval-device.ts && mv .devpack .devpack-eval   (no --peer: with the tracked
 #   30 MB model the tree must stay under 64 MiB); carry [".devpack-eval"], then
 #   source .devpack-eval/enter.sh && bash bench/device/eval.sh
-# N (cases, default 100), T (seconds per process, default 520). Results: $OUT/res.tgz (r/e<len>.json, r/peer<len>.json) + summary.txt.
+# M (the GGUF, default the bundled model), N (cases, default 100), T (seconds per process, default 520). Results: $OUT/res.tgz (r/e<len>.json, r/peer<len>.json) + summary.txt.
 set -u
 # the bundle resolves bench/longqa/data next to itself
 rm -rf .devpack-eval/data && cp -r bench/longqa/data .devpack-eval/data
-M=assets/models/longread-lr28m.gguf
+M=${M:-assets/models/longread-lr28m.gguf}
 N=${N:-100}; T=${T:-520}
 # a third argument "peer" runs llama.cpp's Vulkan build on the same cases (when a --peer devpack was
 # unpacked on this machine by an earlier call: the eval devpack itself has no room for it)

@@ -3,10 +3,10 @@
  * the issue shapes and the Llama-3.2-1B decode shapes, within a time budget. Run through
  * run.ts (`--loops`), which checks the harness cases first.
  *
- * Method: as run.ts's matvec bench (weight copies rotated past the 50 MB L2, up to 64 of them, `iters`
- * dispatches in one timestamped pass, median of `reps`), except that every variant reads ONE x
- * quantized once per pass (one act-quant dispatch per 64 matvecs), so the numbers are the
- * product kernel alone; the default is also timed with its own act-quant dispatch ("+aq", as in
+ * Method: as run.ts's matvec bench (weight copies rotated past the 50 MB L2, up to 64 of them,
+ * 640 dispatches in one timestamped pass, 300 ms of warm-up before each variant, median of
+ * `reps`), except that every variant reads ONE x quantized once per pass (one act-quant dispatch
+ * per 640 matvecs), so the numbers are the product kernel alone; the default is also timed with its own act-quant dispatch ("+aq", as in
  * run.ts's table and in decode). Each (shape, format) gets what is left of the budget over the
  * pairs left; a share spent skips that pair's remaining variants (listed as skipped; the first
  * two always run), in this order: defaults, every loop at the default (wg, r), then SWEEP_LOOPS
@@ -152,13 +152,17 @@ export async function benchMatvecLoops(ctx: KernelContext, timer: GpuTimer, budg
           for (const p of plans) p.dispose();
           continue;
         }
-        const iters = copies * Math.max(1, Math.ceil(64 / copies));
+        // 640 dispatches a pass (as run.ts's chained rows), so that one pass is milliseconds, not
+        // tens of microseconds, of GPU work
+        const iters = copies * Math.max(1, Math.ceil(640 / copies));
         const record = (pass: GPUComputePassEncoder, i: number) => {
           if (i === 0 && q && !v.ownQuant) q.encode(pass);
           plans[i % copies]!.encode(pass);
         };
-        // the first measurement of the run warms the GPU up to its clocks for a second
-        const ms = await median(ctx, timer, record, iters, quick ? 3 : 5, first ? 1000 : 15);
+        // the first measurement of the run warms the GPU up to its clocks for a second, every later
+        // one for 300 ms: building a variant's pipelines leaves the GPU idle, and the H100 drops its
+        // SM clock within that (1980 -> 675 MHz over a sweep with 15 ms warm-ups, eleventh run)
+        const ms = await median(ctx, timer, record, iters, quick ? 3 : 5, quick ? 15 : first ? 1000 : 300);
         first = false;
         const gbps = (wBytes + k * 4 + n * 4) / ms / 1e6;
         const m: Measured = { ...v, us: ms * 1000, gbps };
