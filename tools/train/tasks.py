@@ -500,9 +500,10 @@ MIX_FINETUNE = [('realqa', 0.45), ('niah', 0.13), ('recall', 0.08), ('vt', 0.16)
 # rehearsal of what the acceptance suite scores (niah, vt) and of the synthetic tasks.
 MIX_READER = [('realqa', 0.5), ('niah', 0.12), ('recall', 0.06), ('vt', 0.14), ('docqa', 0.08), ('kv', 0.04),
               ('cwe', 0.02), ('prose', 0.04)]
-# The shipped model's pretraining mix (MIX at d335347, before realqa existed): --mix first. Trained
-# with it and the same --seed and --steps, the batches are those of that run (the data order
-# depends only on the seed, the step and the step count; see train.py Batches).
+# The shipped model's pretraining mix (MIX at d335347, before realqa existed): --mix first. With it
+# and that run's --seed and --steps, the batches should be that run's: the data of a step depends
+# only on the seed, the step and the step count (train.py Batches), and the generators of these
+# tasks are unchanged since d335347 (not checked against that run's data, which is lost).
 MIX_FIRST = [('recall', 0.22), ('niah', 0.32), ('vt', 0.12), ('cwe', 0.04), ('kv', 0.07), ('docqa', 0.13), ('prose', 0.10)]
 MIXES = {'default': MIX, 'finetune': MIX_FINETUNE, 'reader': MIX_READER, 'first': MIX_FIRST}
 
