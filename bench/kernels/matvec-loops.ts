@@ -51,7 +51,7 @@ const LOOP_SWEEP: [number, number][] = [
   [64, 4],
 ];
 /** Loops tried at every SWEEP shape (all of MATVEC_LOOPS at the default shape). */
-const SWEEP_LOOPS: readonly MatvecLoop[] = ['base', 'unroll2', 'tile1', 'tile1v', 'tile2v'];
+const SWEEP_LOOPS: readonly MatvecLoop[] = ['base', 'unroll2', 'unroll4', 'tile1', 'tile1v', 'tile2v'];
 
 interface Variant {
   wg: number;
@@ -93,9 +93,9 @@ async function median(ctx: KernelContext, timer: GpuTimer, record: (pass: GPUCom
   return t.sort((a, b) => a - b)[Math.floor(reps / 2)]!;
 }
 
-function variantsOf(fmt: WeightFormat, cols: number): Variant[] {
+function variantsOf(fmt: WeightFormat, rows: number, cols: number): Variant[] {
   const quant = fmt !== 'F16';
-  const d = matvecDefaults(fmt, cols);
+  const d = matvecDefaults(fmt, cols, undefined, false, rows); // the engine's default for this shape (rows included)
   const loops = MATVEC_LOOPS.filter((l) => quant || !l.startsWith('tile'));
   const out: Variant[] = [];
   const add = (v: Variant) => {
@@ -135,7 +135,7 @@ export async function benchMatvecLoops(ctx: KernelContext, timer: GpuTimer, budg
       const act = activationFormatOf(fmt);
       const q = act ? await activationQuantizePlan(ctx, { x, cols: k, format: act }) : null;
       const done: Measured[] = [];
-      const vs = variantsOf(fmt, k);
+      const vs = variantsOf(fmt, n, k);
       let skipped = 0;
       for (const v of vs) {
         if (done.length >= 2 && performance.now() - t0 > share) {
