@@ -188,9 +188,9 @@ async function benchMatvec(ctx: KernelContext, timer: GpuTimer, rows: Row[], swe
           for (const p of plans) p.dispose();
         };
         await chained(`int8 wg${dI.wg} r${dI.rowsPerWorkgroup}*`);
-        // Q6_K's opt-in 64-weight units (matvec.ts unit64; high bits and scales loaded once for
-        // two units), at the default workgroup and at half of it (half as many units a row)
-        if (fmt === 'Q6_K') for (const wg of [dI.wg, dI.wg / 2]) await chained(`int8 wg${wg} r${dI.rowsPerWorkgroup} unit64`, { unit64: true, wg, rowsPerWorkgroup: dI.rowsPerWorkgroup });
+        // the loop sweep's leads on [14336 x 4096] (BENCHMARKS.md, eleventh run), next to the default
+        if (fmt === 'Q4_0') await chained(`int8 wg${dI.wg} r${dI.rowsPerWorkgroup} unroll4`, { loop: 'unroll4' });
+        if (fmt === 'Q4_K') await chained('int8 wg32 r4', { wg: 32, rowsPerWorkgroup: 4 });
         q.dispose();
       }
       for (const b of [...ws, ...ys, x]) b.destroy();

@@ -72,9 +72,9 @@ export interface MatvecArgs {
   /** int8 path: x already quantized (its plan encoded before this matvec, same activation format); default: own. */
   quantizedX?: QuantizedActivation;
   /**
-   * int8 path: one invocation takes two consecutive 32-weight units that share loads (Q4_K / Q5_K:
-   * their nibble bytes, default true; Q6_K: high bits and scales, default false: no faster on the
-   * H100, BENCHMARKS.md eleventh run; other formats have no 64-weight unit).
+   * int8 path, Q4_K / Q5_K: one invocation takes both 32-weight sub-blocks that share their nibble
+   * bytes (default true). (A Q6_K variant sharing its high bits and scales was no faster on the
+   * H100, BENCHMARKS.md eleventh run, and was removed.)
    */
   unit64?: boolean;
   /** Loop variant (see the header); default matvecDefaults. */
@@ -94,7 +94,7 @@ export function matvecLoopDefines(format: WeightFormat, loop: MatvecLoop, width:
   if (loop.startsWith('unroll')) return { defines: { UNROLL: `${loop.slice(6)}u` }, tileBytes: 0 };
   const l = weightFormatLayout(format);
   if (l.float) throw new LongreadError('internal', `matvec: loop ${loop} is for quantized weights on the int8 path.`, "Use 'base' or 'unroll2' / 'unroll4' for float weights.");
-  const upb = l.blockWeights / (unit64 && UNIT64_CAPABLE.has(format) ? 64 : 32);
+  const upb = l.blockWeights / (unit64 && UNIT64_FORMATS.has(format) ? 64 : 32);
   const vec4 = loop.endsWith('v');
   const tileUnits = Number(loop.slice(4, 5)) * width;
   const words = Math.ceil(((tileUnits / upb) * l.blockBytes) / 4);
@@ -106,10 +106,8 @@ export function matvecLoopDefines(format: WeightFormat, loop: MatvecLoop, width:
   return { defines, tileBytes: groups * r * trow * 4 };
 }
 
-/** Formats whose int8 dot runs 64-weight units by default (shaders/common/quant-dot.wgsl dotq2). */
+/** Formats whose int8 dot has a 64-weight unit (shaders/common/quant-dot.wgsl dotq2). */
 const UNIT64_FORMATS: ReadonlySet<WeightFormat> = new Set(['Q4_K', 'Q5_K']);
-/** Formats with a dotq2 at all (the default ones, and Q6_K on request). */
-const UNIT64_CAPABLE: ReadonlySet<WeightFormat> = new Set([...UNIT64_FORMATS, 'Q6_K']);
 
 export interface MatvecPlan extends KernelPlan {
   /** One dispatch per weight slice. */
@@ -213,7 +211,7 @@ async function matvecPlanOf(ctx: KernelContext, a: MatvecArgs): Promise<MatvecPl
       q = own;
     }
     const { xq, xs } = q;
-    const unit64 = (a.unit64 ?? UNIT64_FORMATS.has(a.format)) && UNIT64_CAPABLE.has(a.format);
+    const unit64 = a.unit64 !== false && UNIT64_FORMATS.has(a.format);
     const red = ctx.subgroups ? wg * r : wg * r * 4;
     let lp = matvecLoopDefines(a.format, loop, wg, r, 1, unit64);
     // a default tile that does not fit this device's workgroup memory: the plain loop (same sums)

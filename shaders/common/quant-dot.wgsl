@@ -238,28 +238,4 @@ fn dotq(rb: u32, u: u32, x: XQ) -> f32 {
   let s1 = q6_part(qb_u128(ql + 16u), qb_u128(qh + 16u), sl, sh, x.hi, x.s.x, x.s.z);
   return qb_f16(blk + 208u) * (sc0 * s0 + sc1 * s1);
 }
-// Units of 64 weights (DOTQ2; matvec.ts takes it for Q6_K only when asked, unit64: true): chunk
-// c = units 2c and 2c + 1 = groups g and g + 1 (g even) of one 128-weight half, which share
-// their high-bit bytes (bits 2g and 2g + 2 of qh), their nibble shift and their scale word:
-// loaded once instead of twice.
-const DOTQ2 = true;
-fn dotq2(rb: u32, c: u32, xa: XQ, xb: XQ) -> f32 {
-  let blk = rb + (c >> 2u) * 210u;
-  let n = (c >> 1u) & 1u;
-  let g = (c & 1u) * 2u;
-  let ql = blk + 64u * n;
-  let qh = blk + 128u + 32u * n;
-  let sl = vec4<u32>(4u * (c & 1u));
-  let sha = vec4<u32>(2u * g);
-  let shb = vec4<u32>(2u * g + 2u);
-  let h0 = qb_u128(qh);
-  let h1 = qb_u128(qh + 16u);
-  let scw = qb_u32(blk + 192u + 8u * n + 2u * g);
-  let sc = vec4<f32>(vec4<i32>(bitcast<i32>(scw << 24u), bitcast<i32>(scw << 16u), bitcast<i32>(scw << 8u), bitcast<i32>(scw)) >> vec4<u32>(24u));
-  let s0a = q6_part(qb_u128(ql), h0, sl, sha, xa.lo, xa.s.x, xa.s.y);
-  let s1a = q6_part(qb_u128(ql + 16u), h1, sl, sha, xa.hi, xa.s.x, xa.s.z);
-  let s0b = q6_part(qb_u128(ql + 32u), h0, sl, shb, xb.lo, xb.s.x, xb.s.y);
-  let s1b = q6_part(qb_u128(ql + 48u), h1, sl, shb, xb.hi, xb.s.x, xb.s.z);
-  return qb_f16(blk + 208u) * (sc.x * s0a + sc.y * s1a + sc.z * s0b + sc.w * s1b);
-}
 #endif

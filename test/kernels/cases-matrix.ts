@@ -270,11 +270,6 @@ export const MATVEC_CASES: KernelCase[] = [
   matvecCase('Q4_0', { rows: 21, cols: 32 * 301 }),
   matvecCase('Q4_K', { rows: 27, unit64: false }),
   matvecCase('Q5_K', { rows: 27, unit64: false }),
-  // Q6_K's opt-in 64-weight units: plain, with a split weight, the tile loops and the residual add
-  matvecCase('Q6_K', { rows: 37, unit64: true }),
-  matvecCase('Q6_K', { rows: 300, maxBinding: 100_000, unit64: true, bias: true }),
-  matvecCase('Q6_K', { rows: 37, unit64: true, loop: 'tile1', wg: 8, rowsPerWorkgroup: 3 }),
-  matvecCase('Q6_K', { rows: 37, unit64: true, loop: 'tile1v', wg: 8, rowsPerWorkgroup: 3, accumulate: true }),
   matvecCase('Q5_K', { rows: 19, accumulate: true, bias: true, activation: 'f32' }),
   matvecCase('Q4_K', { rows: 45, bias: true }),
   matvecCase('Q8_0', { rows: 29, accumulate: true }),
