@@ -7,10 +7,10 @@
  * 640 dispatches in one timestamped pass, 300 ms of warm-up before each variant, median of
  * `reps`), except that every variant reads ONE x quantized once per pass (one act-quant dispatch
  * per 640 matvecs), so the numbers are the product kernel alone; the default is also timed with
- * its own act-quant dispatch ("+aq", as in run.ts's table and in decode). Each (shape, format) gets what is left of the budget over the
- * pairs left; a share spent skips that pair's remaining variants (listed as skipped; the first
- * two always run), in this order: defaults, every loop at the default (wg, r), then SWEEP_LOOPS
- * at every SWEEP (wg, r).
+ * its own act-quant dispatch ("+aq", as in run.ts's table and in decode). Each (shape, format)
+ * gets what is left of the budget over the pairs left; a share spent skips that pair's remaining
+ * variants (listed as skipped; the first two always run), in this order: defaults, every loop at
+ * the default (wg, r), then SWEEP_LOOPS at every SWEEP (wg, r).
  *
  * Output: a summary table (default, best per loop, best overall per shape and format) and the
  * raw list of every measured variant.

