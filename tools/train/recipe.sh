@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# The bundled model's whole recipe as ONE background job on the GPU machine: pretraining from
+# scratch, its Q8_0 GGUF, the fine-tune started from that GGUF, the final GGUF. One job, because
+# the training state (--work/ckpt.pt, ~340 MB with the optimizer) cannot come back from the
+# machine and a device call lasts at most 10 minutes: the job is started detached (setsid) and
+# keeps running between calls while the machine is held (calls back to back, < 30 s apart).
+#
+#   here:  node --import tsx tools/train/prepare-corpus.ts          # .train/corpus
+#          bash tools/train/recipe.sh pack                          # .devpack-train: node + export-gguf bundle
+#   GPU machine (carry .train and .devpack-train; bench/device-tree.sh off first):
+#          bash tools/train/recipe.sh start      # returns at once
+#          bash tools/train/recipe.sh wait 580   # progress; returns when done or after 580 s
+#          bash tools/train/recipe.sh collect    # GGUFs (in 15 MiB parts) + logs into $OUT
+#   here:  bash tools/train/recipe.sh join DIR   # DIR/*.gguf from the parts
+#
+# Settings (environment): PRETRAIN_STEPS (4000), PRETRAIN_SEED (1234), FT_SEED (4321),
+# WORK (/tmp/recipe). The pretraining uses the shipped pretraining's mix (--mix first); the
+# fine-tune is the shipped one's command (model card, "Fine-tune for real documents").
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+WORK=${WORK:-/tmp/recipe}
+PRETRAIN_STEPS=${PRETRAIN_STEPS:-4000}
+PRETRAIN_SEED=${PRETRAIN_SEED:-1234}
+FT_SEED=${FT_SEED:-4321}
+TOK=assets/models/longread-lr28m.tokenizer.json
+export PYTHONUNBUFFERED=1
+
+node_bin() {
+  if command -v node >/dev/null; then command -v node; return; fi
+  [[ -x /tmp/dp-train/node ]] || { mkdir -p /tmp/dp-train; xz -dc .devpack-train/node.xz > /tmp/dp-train/node; chmod +x /tmp/dp-train/node; }
+  echo /tmp/dp-train/node
+}
+
+export_gguf() { # DIR OUT.gguf
+  if [[ -f .devpack-train/export-gguf.mjs ]]; then "$(node_bin)" "$PWD/.devpack-train/export-gguf.mjs" --in "$1" --out "$2"
+  else node --import tsx tools/train/export-gguf.ts --in "$1" --out "$2"; fi
+}
+
+job() {
+  mkdir -p "$WORK/pre-out" "$WORK/ft-out"
+  echo "recipe: pretrain $PRETRAIN_STEPS steps seed $PRETRAIN_SEED, fine-tune seed $FT_SEED ($(date -u +%FT%TZ))"
+  python3 tools/train/train.py --data .train/corpus --work "$WORK/pre" --out "$WORK/pre-out" \
+    --seed "$PRETRAIN_SEED" --steps "$PRETRAIN_STEPS" --mix first --tokenizer-json "$TOK" --quick-eval 0
+  export_gguf "$WORK/pre-out" "$WORK/lr28m-pretrained.gguf"
+  python3 tools/train/train.py --data .train/corpus --work "$WORK/ft" --out "$WORK/ft-out" --seed "$FT_SEED" \
+    --tokenizer-json "$TOK" --init-gguf "$WORK/lr28m-pretrained.gguf" --mix finetune --phases finetune \
+    --lr 3e-4 --lr-min 3e-5 --warmup 20 --time-budget 340 --max-seconds 380 --workers 12 --quick-eval 0
+  export_gguf "$WORK/ft-out" "$WORK/lr28m-recipe.gguf"
+  echo "recipe: done ($(date -u +%FT%TZ))"
+}
+
+case ${1:-} in
+  pack)
+    mkdir -p .devpack-train
+    grep -qx '/.devpack-train/' .git/info/exclude || echo '/.devpack-train/' >> .git/info/exclude
+    xz -T0 -6 -c "$(readlink -f "$(command -v node)")" > .devpack-train/node.xz
+    npx --yes esbuild@0.25 tools/train/export-gguf.ts --bundle --platform=node --format=esm --target=node20 \
+      --outfile=.devpack-train/export-gguf.mjs --log-level=warning
+    du -ch .devpack-train/* | tail -1 ;;
+  start)
+    mkdir -p "$WORK"
+    rm -f "$WORK/done" "$WORK/failed"
+    setsid bash -c "bash '$0' job && touch '$WORK/done' || { echo 'recipe: FAILED'; touch '$WORK/failed'; }" \
+      > "$WORK/recipe.log" 2>&1 < /dev/null &
+    echo "started (log $WORK/recipe.log)" ;;
+  job) job ;;
+  wait)
+    end=$((SECONDS + ${2:-580}))
+    while ((SECONDS < end)) && [[ ! -e $WORK/done && ! -e $WORK/failed ]]; do sleep 10; done
+    grep -E '^recipe|step [0-9]*0 |exported|wrote|Error|error' "$WORK/recipe.log" | tail -n 6
+    [[ -e $WORK/done ]] && echo DONE; [[ -e $WORK/failed ]] && { tail -n 30 "$WORK/recipe.log"; echo FAILED; exit 1; }; true ;;
+  collect)
+    out=${OUT:?OUT is not set}
+    cp "$WORK/recipe.log" "$out/recipe-log.txt"
+    for m in lr28m-pretrained lr28m-recipe; do
+      [[ -f $WORK/$m.gguf ]] && split -b 15M -d "$WORK/$m.gguf" "$out/$m.gguf.part"
+      [[ -f $WORK/$m.train.txt ]] && cp "$WORK/$m.train.txt" "$out/"
+    done
+    ls -l "$out" ;;
+  join)
+    for m in lr28m-pretrained lr28m-recipe; do
+      ls "$2/$m.gguf.part"* >/dev/null 2>&1 && cat "$2/$m.gguf.part"* > "$2/$m.gguf"
+    done
+    ls -l "$2"/*.gguf ;;
+  *) echo "usage: bash tools/train/recipe.sh pack|start|wait [SECONDS]|collect|join DIR" >&2; exit 2 ;;
+esac
