@@ -130,11 +130,14 @@ export function matvecDefaults(format: WeightFormat, cols: number, activation: '
 
 /**
  * Default loop variant per weight format on GPUs (bench/kernels/run.ts --loops measures them;
- * lavapipe keeps 'base'): one entry per format, e.g. `Q8_0: 'tile1'`. The fused kernel follows.
- * Empty by measurement: in the H200 sweep (BENCHMARKS.md, 2026-12-06) no unroll or tile variant
- * beat 'base' at its best workgroup shape by more than the timer's ~1 us step.
+ * lavapipe keeps 'base'): one entry per format. The fused kernel follows. Q4_0 'unroll4' (four
+ * units' loads issued before the first product; bitwise the same sums) at the engine's shapes on
+ * the H100, two sweeps with steady clocks (BENCHMARKS.md, eleventh and twelfth runs): [14336 x
+ * 4096] 15.6 / 15.9 -> 14.6 / 14.8 us, [16384 x 2048] 11.0 -> 10.0, [2048 x 8192] 7.3 -> 6.8.
+ * The other formats: no variant led by more than run-to-run spread (the H200 sweep of
+ * 2026-12-06 and these), so they keep 'base'.
  */
-const MATVEC_LOOP: Partial<Record<WeightFormat, MatvecLoop>> = {};
+const MATVEC_LOOP: Partial<Record<WeightFormat, MatvecLoop>> = { Q4_0: 'unroll4' };
 
 function matvecShapeDefaults(format: WeightFormat, cols: number, activation: 'int8' | 'f32', software: boolean, rows?: number): { wg: number; rowsPerWorkgroup: number } {
   // Measured on an H100 (BENCHMARKS.md, Kernels): wg 64 with 2 rows (int8) / 4 rows (f32)
@@ -154,7 +157,9 @@ function matvecShapeDefaults(format: WeightFormat, cols: number, activation: 'in
     const units = cols / (unit64 ? 64 : 32);
     if (units >= 256) return { wg: 128, rowsPerWorkgroup: 2 };
     const tall = rows !== undefined && (rows >= 65536 || (unit64 && rows >= 8192));
-    return { wg: units >= 64 ? 64 : 32, rowsPerWorkgroup: tall ? 4 : 2 };
+    // the K-quants' tall matrices keep 32 lanes up to 4096 columns (Q4_K [14336 x 4096] wg32 r4
+    // 15.5 / 15.8 us against wg64 r4 16.3 / 16.5, two H100 sweeps, eleventh and twelfth runs)
+    return { wg: units >= 64 && !(unit64 && tall) ? 64 : 32, rowsPerWorkgroup: tall ? 4 : 2 };
   }
   const chunks = Math.ceil(cols / 8);
   if (!software && rows !== undefined && rows < 8192 && chunks >= 256) return { wg: 128, rowsPerWorkgroup: 2 };

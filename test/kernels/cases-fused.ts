@@ -111,6 +111,7 @@ export const FUSED_MATVEC_CASES: KernelCase[] = [
   fusedMatvecCase('Q4_K', { rows: 19, cols: 768, swiglu: true, wg: 64, groupWidth: 32, rowsPerGroup: 2, loop: 'tile1' }),
   fusedMatvecCase('Q8_0', { rows: 37, cols: 2048, norm: true, groupWidth: 32, rowsPerGroup: 1, loop: 'tile1' }),
   fusedMatvecCase('Q6_K', { rows: 27, cols: 768, accumulate: true, loop: 'unroll2' }),
+  fusedMatvecCase('Q4_0', { rows: 21, cols: 1056, norm: true, swiglu: true, groupWidth: 8, rowsPerGroup: 2, loop: 'unroll4' }),
   fusedMatvecCase('Q5_0', { rows: 33, cols: 544, bias: true, wg: 64, groupWidth: 32, rowsPerGroup: 2, loop: 'tile1v' }),
   fusedMatvecCase('Q8_0', { rows: 23, cols: 544, swiglu: true, wg: 64, groupWidth: 32, rowsPerGroup: 4, loop: 'tile1' }),
 ];

@@ -291,6 +291,11 @@ export const MATVEC_CASES: KernelCase[] = [
   matvecCase('Q6_K', { rows: 300, maxBinding: 100_000, loop: 'tile2v' }),
   matvecCase('Q8_0', { rows: 37, loop: 'unroll4', wg: 8, bias: true }),
   matvecCase('F16', { rows: 23, cols: 1030, loop: 'unroll4', wg: 16, bias: true }),
+  // the GPU defaults (matvec.ts): Q4_0 unroll4 on both paths (301 units: 9 full steps of 4 x 8
+  // lanes, then a ragged tail), Q4_K's tall shape wg32 r4
+  matvecCase('Q4_0', { rows: 37, cols: 32 * 301, loop: 'unroll4', wg: 8, accumulate: true }),
+  matvecCase('Q4_0', { rows: 23, cols: 32 * 45, loop: 'unroll4', wg: 8, activation: 'f32', bias: true }),
+  matvecCase('Q4_K', { rows: 45, cols: 1024, wg: 32, rowsPerWorkgroup: 4 }),
 ];
 
 export const ACT_QUANT_CASES: KernelCase[] = [
