@@ -130,12 +130,14 @@ export function matvecDefaults(format: WeightFormat, cols: number, activation: '
 
 /**
  * Default loop variant per weight format on GPUs (bench/kernels/run.ts --loops measures them;
- * lavapipe keeps 'base'): one entry per format. The fused kernel follows. Q4_0 'unroll4' (four
- * units' loads issued before the first product; bitwise the same sums) at the engine's shapes on
- * the H100, two sweeps with steady clocks (BENCHMARKS.md, eleventh and twelfth runs): [14336 x
- * 4096] 15.6 / 15.9 -> 14.6 / 14.8 us, [16384 x 2048] 11.0 -> 10.0, [2048 x 8192] 7.3 -> 6.8.
- * The other formats: no variant led by more than run-to-run spread (the H200 sweep of
- * 2026-12-06 and these), so they keep 'base'.
+ * lavapipe keeps 'base'): one entry per format. The fused kernel follows. Q4_0 'unroll4' at the
+ * engine's shapes on the H100, two sweeps with steady clocks (BENCHMARKS.md, eleventh and twelfth
+ * runs): [14336 x 4096] 15.6 / 15.9 -> 14.6 / 14.8 us, [16384 x 2048] 11.0 -> 10.0, [2048 x 8192]
+ * 7.3 -> 6.8. At these shapes a lane has at most 2 units a row, so the 4-unit loop itself never
+ * runs and every unit goes through the loop after it: the gain is in the code the driver's
+ * compiler makes of that loop when it follows another (unroll2, whose loop does run there, was
+ * no faster: 16.0 us). Bitwise the same sums either way. The other formats: no variant led by
+ * more than run-to-run spread (the H200 sweep of 2026-12-06 and these), so they keep 'base'.
  */
 const MATVEC_LOOP: Partial<Record<WeightFormat, MatvecLoop>> = { Q4_0: 'unroll4' };
 
