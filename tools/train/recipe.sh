@@ -7,7 +7,7 @@
 #
 #   here:  node --import tsx tools/train/prepare-corpus.ts          # .train/corpus
 #          bash tools/train/recipe.sh pack                          # .devpack-train: node + export-gguf bundle
-#   GPU machine (carry .train and .devpack-train; bench/device-tree.sh off first):
+#   GPU machine (carry .train/corpus and .devpack-train; bench/device-tree.sh off first):
 #          bash tools/train/recipe.sh start      # returns at once
 #          bash tools/train/recipe.sh wait 580   # progress; returns when done or after 580 s
 #          bash tools/train/recipe.sh collect    # GGUFs (in 15 MiB parts) + logs into $OUT
@@ -20,7 +20,8 @@
 # from a throughput probe (--time-budget 340), as did the 1,268 of this script's first run
 # (2026-12-07). tools/train/recipe.test.ts runs the job with a stand-in for train.py.
 set -euo pipefail
-cd "$(dirname "$0")/../.."
+self=$(readlink -f "$0")
+cd "$(dirname "$self")/../.."
 WORK=${WORK:-/tmp/recipe}
 PRETRAIN_STEPS=${PRETRAIN_STEPS:-3900}
 PRETRAIN_SEED=${PRETRAIN_SEED:-1234}
@@ -65,7 +66,7 @@ case ${1:-} in
   start)
     mkdir -p "$WORK"
     rm -f "$WORK/done" "$WORK/failed"
-    setsid bash -c "bash '$0' job && touch '$WORK/done' || { echo 'recipe: FAILED'; touch '$WORK/failed'; }" \
+    setsid bash -c "bash '$self' job && touch '$WORK/done' || { echo 'recipe: FAILED'; touch '$WORK/failed'; }" \
       > "$WORK/recipe.log" 2>&1 < /dev/null &
     echo "started (log $WORK/recipe.log)" ;;
   job) job ;;
