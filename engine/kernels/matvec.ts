@@ -160,7 +160,8 @@ function matvecShapeDefaults(format: WeightFormat, cols: number, activation: 'in
     if (units >= 256) return { wg: 128, rowsPerWorkgroup: 2 };
     const tall = rows !== undefined && (rows >= 65536 || (unit64 && rows >= 8192));
     // the K-quants' tall matrices keep 32 lanes up to 4096 columns (Q4_K [14336 x 4096] wg32 r4
-    // 15.5 / 15.8 us against wg64 r4 16.3 / 16.5, two H100 sweeps, eleventh and twelfth runs)
+    // 15.5 / 15.8 us against wg64 r4 16.3 / 16.5, two H100 sweeps, eleventh and twelfth runs;
+    // Q5_K, the other 64-weight-unit format, follows unmeasured, as for the 4 rows above)
     return { wg: units >= 64 && !(unit64 && tall) ? 64 : 32, rowsPerWorkgroup: tall ? 4 : 2 };
   }
   const chunks = Math.ceil(cols / 8);
