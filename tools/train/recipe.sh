@@ -73,7 +73,7 @@ case ${1:-} in
   wait)
     end=$((SECONDS + ${2:-580}))
     while ((SECONDS < end)) && [[ ! -e $WORK/done && ! -e $WORK/failed ]]; do sleep 10; done
-    grep -E '^recipe|step [0-9]*0 |exported|wrote|Error|error' "$WORK/recipe.log" | tail -n 6
+    grep -E '^recipe|\] step |exported|wrote|Error|error' "$WORK/recipe.log" | tail -n 6
     [[ -e $WORK/done ]] && echo DONE; [[ -e $WORK/failed ]] && { tail -n 30 "$WORK/recipe.log"; echo FAILED; exit 1; }; true ;;
   collect)
     out=${OUT:?OUT is not set}

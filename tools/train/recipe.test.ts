@@ -6,8 +6,8 @@
  * GGUFs back through $OUT's limits (15 MiB parts, at most 8 files) unchanged. A failing step
  * stops the job and `wait` says FAILED.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -65,7 +65,7 @@ describe('tools/train/recipe.sh', () => {
     }
 
     const out = path.join(root, 'out');
-    execFileSync('mkdir', ['-p', out]);
+    mkdirSync(out);
     expect(recipe(['collect'], { ...env, OUT: out }).status).toBe(0);
     const files = readdirSync(out);
     expect(files.length).toBeLessThanOrEqual(8);
