@@ -14,7 +14,11 @@
 #   here:  bash tools/train/recipe.sh join DIR   # DIR/*.gguf from the parts
 #
 # Settings (environment): PRETRAIN_STEPS (3900), PRETRAIN_SEED (1234), FT_SEED (4321),
-# FT_STEPS (1267), WORK (/tmp/recipe), PYTHON (python3). The pretraining uses the shipped
+# FT_STEPS (1267), WORK (/tmp/recipe), PYTHON (python3), COMPILE (1: train.py --compile, the
+# training step through torch.compile; 0: eager), WORKERS (14: data-loader processes).
+# PRETRAIN_BUDGET=SECONDS replaces PRETRAIN_STEPS by a throughput probe's count (train.py
+# --time-budget; the count is in the log) and stops the pretraining at 1.1 x SECONDS whatever
+# happens, so that the job fits in one held machine. The pretraining uses the shipped
 # pretraining's mix (--mix first); the fine-tune is the shipped one's command (model card,
 # "Fine-tune for real documents") with its step count fixed: the shipped run's 1,267 steps came
 # from a throughput probe (--time-budget 340), as did the 1,268 of this script's first run
@@ -27,6 +31,9 @@ PRETRAIN_STEPS=${PRETRAIN_STEPS:-3900}
 PRETRAIN_SEED=${PRETRAIN_SEED:-1234}
 FT_SEED=${FT_SEED:-4321}
 FT_STEPS=${FT_STEPS:-1267}
+COMPILE=${COMPILE:-1}
+WORKERS=${WORKERS:-14}
+PRETRAIN_BUDGET=${PRETRAIN_BUDGET:-}
 TOK=assets/models/longread-lr28m.tokenizer.json
 PYTHON=${PYTHON:-python3}
 export PYTHONUNBUFFERED=1
@@ -44,13 +51,16 @@ export_gguf() { # DIR OUT.gguf
 
 job() {
   mkdir -p "$WORK/pre-out" "$WORK/ft-out"
-  echo "recipe: pretrain $PRETRAIN_STEPS steps seed $PRETRAIN_SEED, fine-tune seed $FT_SEED ($(date -u +%FT%TZ))"
+  local length=(--steps "$PRETRAIN_STEPS") common=(--workers "$WORKERS")
+  [[ -n $PRETRAIN_BUDGET ]] && length=(--time-budget "$PRETRAIN_BUDGET" --max-seconds $((PRETRAIN_BUDGET * 11 / 10)))
+  [[ $COMPILE == 1 ]] && common+=(--compile)
+  echo "recipe: pretrain ${length[*]} seed $PRETRAIN_SEED, fine-tune seed $FT_SEED, ${common[*]} ($(date -u +%FT%TZ))"
   "$PYTHON" tools/train/train.py --data .train/corpus --work "$WORK/pre" --out "$WORK/pre-out" \
-    --seed "$PRETRAIN_SEED" --steps "$PRETRAIN_STEPS" --mix first --tokenizer-json "$TOK" --quick-eval 0
+    --seed "$PRETRAIN_SEED" "${length[@]}" --mix first --tokenizer-json "$TOK" --quick-eval 0 "${common[@]}"
   export_gguf "$WORK/pre-out" "$WORK/lr28m-pretrained.gguf"
   "$PYTHON" tools/train/train.py --data .train/corpus --work "$WORK/ft" --out "$WORK/ft-out" --seed "$FT_SEED" \
     --tokenizer-json "$TOK" --init-gguf "$WORK/lr28m-pretrained.gguf" --mix finetune --phases finetune \
-    --lr 3e-4 --lr-min 3e-5 --warmup 20 --steps "$FT_STEPS" --workers 12 --quick-eval 0
+    --lr 3e-4 --lr-min 3e-5 --warmup 20 --steps "$FT_STEPS" --quick-eval 0 "${common[@]}"
   export_gguf "$WORK/ft-out" "$WORK/lr28m-recipe.gguf"
   echo "recipe: done ($(date -u +%FT%TZ))"
 }
@@ -73,7 +83,7 @@ case ${1:-} in
   wait)
     end=$((SECONDS + ${2:-580}))
     while ((SECONDS < end)) && [[ ! -e $WORK/done && ! -e $WORK/failed ]]; do sleep 10; done
-    grep -E '^recipe|\] step |exported|wrote|Error|error' "$WORK/recipe.log" | tail -n 6
+    grep -E '^recipe|\] step |probe|first step|compile|exported|wrote|Error|error' "$WORK/recipe.log" | tail -n 6
     [[ -e $WORK/done ]] && echo DONE; [[ -e $WORK/failed ]] && { tail -n 30 "$WORK/recipe.log"; echo FAILED; exit 1; }; true ;;
   collect)
     out=${OUT:?OUT is not set}

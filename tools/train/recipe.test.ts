@@ -59,6 +59,7 @@ describe('tools/train/recipe.sh', () => {
     expect(pre).toMatch(/--seed 1234 --steps 3900 --mix first --tokenizer-json assets\/models\/longread-lr28m\.tokenizer\.json/);
     expect(ft).toContain(`--init-gguf ${work}/lr28m-pretrained.gguf --mix finetune --phases finetune`);
     expect(ft).toMatch(/--seed 4321 .*--lr 3e-4 --lr-min 3e-5 --warmup 20 --steps 1267 /);
+    for (const line of [pre, ft]) expect(line).toMatch(/ --workers 14 --compile$/);
     for (const m of ['lr28m-pretrained', 'lr28m-recipe']) {
       expect(readFileSync(path.join(work, `${m}.gguf`)).subarray(0, 4).toString()).toBe('GGUF');
       expect(readFileSync(path.join(work, `${m}.train.txt`), 'utf8')).toMatch(/^stand-in log/);
@@ -86,5 +87,16 @@ describe('tools/train/recipe.sh', () => {
     expect(waited.stdout).toContain('FAILED');
     expect(readFileSync(env.ARGS_LOG, 'utf8').trim().split('\n')).toHaveLength(1); // no fine-tune after it
     expect(existsSync(path.join(work, 'lr28m-pretrained.gguf'))).toBe(false);
+  }, 120_000);
+
+  it('PRETRAIN_BUDGET gives the pretraining a probe-chosen length and a hard stop; COMPILE=0 trains eagerly', () => {
+    const work = path.join(root, 'work-budget');
+    const env = { WORK: work, ARGS_LOG: path.join(root, 'args-budget.txt'), STANDIN_FAIL: '1', PRETRAIN_BUDGET: '1000', COMPILE: '0', WORKERS: '6' };
+    expect(recipe(['start'], env).status).toBe(0);
+    expect(recipe(['wait', '60'], env).stdout).toContain('FAILED');
+    const [pre] = readFileSync(env.ARGS_LOG, 'utf8').trim().split('\n');
+    expect(pre).toMatch(/--seed 1234 --time-budget 1000 --max-seconds 1100 --mix first /);
+    expect(pre).not.toContain('--steps');
+    expect(pre).toMatch(/ --workers 6$/);
   }, 120_000);
 });

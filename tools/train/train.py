@@ -82,6 +82,20 @@ def phase_lengths(step, total, phases=None):
     return phases[-1][1]
 
 
+def make_batch(gen, rnd, L, a):
+    """One step's samples at context length L: (ids, kinds, task names), batch = tokens // L."""
+    bs = max(1, a.tokens_per_step // L)
+    ids = torch.zeros(bs, L, dtype=torch.long)
+    kinds = torch.zeros(bs, L, dtype=torch.uint8)
+    names = []
+    for b in range(bs):
+        name, (x, k) = tasks.sample(gen, rnd, L, tasks.MIXES[a.mix])
+        ids[b, :len(x)] = torch.tensor(x)
+        kinds[b, :len(k)] = torch.tensor(k, dtype=torch.uint8)
+        names.append(name)
+    return ids, kinds, names
+
+
 class Batches(torch.utils.data.IterableDataset):
     def __init__(self, args, start_step):
         self.args, self.start = args, start_step
@@ -97,16 +111,7 @@ class Batches(torch.utils.data.IterableDataset):
                 continue
             rnd = random.Random(a.seed * 1_000_003 + step)
             L = rnd.choice(phase_lengths(step, a.steps, PHASE_SETS[a.phases]))
-            bs = max(1, a.tokens_per_step // L)
-            ids = torch.zeros(bs, L, dtype=torch.long)
-            kinds = torch.zeros(bs, L, dtype=torch.uint8)
-            names = []
-            for b in range(bs):
-                name, (x, k) = tasks.sample(gen, rnd, L, tasks.MIXES[a.mix])
-                ids[b, :len(x)] = torch.tensor(x)
-                kinds[b, :len(k)] = torch.tensor(k, dtype=torch.uint8)
-                names.append(name)
-            yield step, ids, kinds, names
+            yield (step, *make_batch(gen, rnd, L, a))
 
 
 def loss_fn(model, ids, kinds, ctx_weight):
@@ -119,6 +124,44 @@ def loss_fn(model, ids, kinds, ctx_weight):
     l_ans = (ce * ans).sum() / ans.sum().clamp(min=1)
     l_ctx = (ce * ctx).sum() / ctx.sum().clamp(min=1)
     return l_ans + ctx_weight * l_ctx, l_ans.detach(), l_ctx.detach()
+
+
+class StepRunner:
+    """Forward (bf16 autocast) + backward of loss_fn for one batch; returns (loss, l_ans, l_ctx).
+
+    --compile runs it through torch.compile with dynamic shapes: one graph for every (batch,
+    length) pair of the curriculum, with RMSNorm, RoPE, SwiGLU, the f32 residual adds and the
+    cross-entropy fused into few kernels (eagerly each is several passes over the activations,
+    which cost more than the matrix products at this model's width). The model and its state_dict
+    are untouched (the compiled function calls the model). If compiling fails, the error is logged
+    and the run goes on eagerly, the same batch redone.
+    """
+
+    def __init__(self, model, dev, ctx_weight, compile_, log):
+        self.model, self.dev, self.w, self.log = model, dev, ctx_weight, log
+        self.eager = self._fwd
+        self.fn = torch.compile(self._fwd, dynamic=True) if compile_ else self._fwd
+        self.compiled = bool(compile_)
+
+    def _fwd(self, ids, kinds):
+        with torch.autocast(device_type=self.dev.type, dtype=torch.bfloat16, enabled=self.dev.type == 'cuda'):
+            return loss_fn(self.model, ids, kinds, self.w)
+
+    def __call__(self, ids, kinds):
+        try:
+            loss, la, lc = self.fn(ids, kinds)
+            loss.backward()
+        except Exception as e:  # noqa: BLE001 (any compiler failure: fall back, never lose the run)
+            if not self.compiled:
+                raise
+            first = (str(e).splitlines() or [''])[0][:300]
+            self.log(f'torch.compile failed ({type(e).__name__}: {first}); running eagerly')
+            torch._dynamo.reset()
+            self.model.zero_grad(set_to_none=True)
+            self.fn, self.compiled = self.eager, False
+            loss, la, lc = self.fn(ids, kinds)
+            loss.backward()
+        return loss, la, lc
 
 
 def lr_at(step, a):
@@ -162,8 +205,9 @@ def train(a, dev, log):
     elif init_state is not None:
         model.load_state_dict({k: torch.from_numpy(v) for k, v in init_state.items()}, strict=True)
         log(f'initialised from {a.init_gguf} ({len(init_state)} tensors, dequantised Q8_0/F32)')
+    runner = StepRunner(model, dev, a.ctx_weight, a.compile, log)
     if start == 0 and a.time_budget:
-        a.steps = plan_steps(model, cfg, a, dev, log)
+        a.steps = plan_steps(runner, cfg, a, dev, log)
     if start >= a.steps:
         return model, cfg
     dl = torch.utils.data.DataLoader(Batches(a, start), batch_size=None, num_workers=a.workers,
@@ -171,21 +215,19 @@ def train(a, dev, log):
     t0 = time.time()
     last_ck = t0
     tok_count = 0
-    amp = torch.autocast(device_type=dev.type, dtype=torch.bfloat16, enabled=dev.type == 'cuda')
-    stats = {}
     for step, ids, kinds, names in dl:
         ids, kinds = ids.to(dev, non_blocking=True), kinds.to(dev, non_blocking=True)
         for g in opt.param_groups:
             g['lr'] = lr_at(step, a)
-        with amp:
-            loss, la, lc = loss_fn(model, ids, kinds, a.ctx_weight)
         opt.zero_grad(set_to_none=True)
-        loss.backward()
+        loss, la, lc = runner(ids, kinds)
         gn = torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
         tok_count += ids.numel()
         if step % a.log_every == 0 or step == a.steps - 1:
             el = time.time() - t0
+            if step == start:
+                log(f'first step done ({"torch.compile" if runner.compiled else "eager"}) after {el:.0f}s')
             log(f'step {step} L {ids.shape[1]} bs {ids.shape[0]} loss_ans {la.item():.4f} loss_ctx {lc.item():.4f} '
                 f'gn {gn.item():.2f} lr {lr_at(step, a):.2e} tok/s {tok_count / el:.0f} elapsed {el:.0f}s '
                 f'tasks {",".join(sorted(set(names)))}')
@@ -201,11 +243,17 @@ def train(a, dev, log):
     return model, cfg
 
 
-def plan_steps(model, cfg, a, dev, log):
-    """Measures seconds per step at a few lengths and picks the step count that fills --time-budget."""
-    probe = {}
-    amp = torch.autocast(device_type=dev.type, dtype=torch.bfloat16, enabled=dev.type == 'cuda')
+def plan_steps(runner, cfg, a, dev, log):
+    """Measures seconds per step at a few lengths and picks the step count that fills --time-budget.
+
+    A step costs the GPU's time or the data loader's, whichever is longer: the loader's is one
+    batch generated here, divided by --workers (they generate different steps side by side).
+    """
+    probe, gpu, gen_s = {}, {}, {}
+    from tokenizers import Tokenizer
+    gen = tasks.Gen(Tokenizer.from_file(a.tokenizer), a.corpus, a.words)
     longest = max(L for _, lens in PHASE_SETS[a.phases] for L in lens)
+    t_first = time.time()
     for L in [x for x in (256, 1024, 4096, 16384, 32768) if x <= max(1024, longest)]:
         bs = max(1, a.tokens_per_step // L)
         ids = torch.randint(0, cfg.vocab, (bs, L), device=dev)
@@ -215,13 +263,15 @@ def plan_steps(model, cfg, a, dev, log):
                 if dev.type == 'cuda':
                     torch.cuda.synchronize()
                 t0 = time.time()
-            with amp:
-                loss, _, _ = loss_fn(model, ids, kinds, 1.0)
-            loss.backward()
-            model.zero_grad(set_to_none=True)
+            runner(ids, kinds)
+            runner.model.zero_grad(set_to_none=True)
         if dev.type == 'cuda':
             torch.cuda.synchronize()
-        probe[L] = (time.time() - t0) / 3
+        gpu[L] = (time.time() - t0) / 3
+        t0 = time.time()
+        make_batch(gen, random.Random(L), L, a)
+        gen_s[L] = time.time() - t0
+        probe[L] = max(gpu[L], gen_s[L] / max(1, a.workers))
     pts = sorted(probe)
 
     def t_at(L):
@@ -233,6 +283,9 @@ def plan_steps(model, cfg, a, dev, log):
     per_step = sum(frac * sum(t_at(L) for L in lens) / len(lens) for frac, lens in PHASE_SETS[a.phases]) * 1.08
     steps = int(a.time_budget / per_step)
     mem = torch.cuda.max_memory_allocated() / 2**30 if dev.type == 'cuda' else 0
+    log(f'probe ({"torch.compile" if runner.compiled else "eager"}, {time.time() - t_first:.0f}s) gpu s/step '
+        f'{json.dumps({k: round(v, 4) for k, v in gpu.items()})}, one batch generated in s '
+        f'{json.dumps({k: round(v, 2) for k, v in gen_s.items()})} ({a.workers} workers)')
     log(f'probe s/step {json.dumps({k: round(v, 4) for k, v in probe.items()})} -> {steps} steps for {a.time_budget}s (peak mem {mem:.1f} GiB)')
     return steps
 
@@ -345,6 +398,7 @@ def main():
     ap.add_argument('--ckpt-every', type=float, default=120)
     ap.add_argument('--max-seconds', type=float, default=0)
     ap.add_argument('--time-budget', type=float, default=0, help='pick --steps from a throughput probe')
+    ap.add_argument('--compile', action='store_true', help='torch.compile the training step (StepRunner)')
     ap.add_argument('--quick-eval', type=int, default=10)
     ap.add_argument('--quick-eval-lengths', default='4096,16384,32768')
     ap.add_argument('--config', default='')
