@@ -51,12 +51,12 @@ function recipe(args: string[], env: Record<string, string>) {
 describe('tools/train/recipe.sh', () => {
   it('runs pretraining, export, fine-tune from that GGUF, export; brings both GGUFs back in parts', () => {
     const work = path.join(root, 'work');
-    const env = { WORK: work, ARGS_LOG: path.join(root, 'args.txt'), PRETRAIN_STEPS: '3900' };
+    const env = { WORK: work, ARGS_LOG: path.join(root, 'args.txt') };
     expect(recipe(['start'], env).status).toBe(0);
     const waited = recipe(['wait', '120'], env);
     expect(waited.stdout, waited.stdout + waited.stderr).toContain('DONE');
     const [pre, ft] = readFileSync(env.ARGS_LOG, 'utf8').trim().split('\n');
-    expect(pre).toMatch(/--seed 1234 --steps 3900 --mix first --tokenizer-json assets\/models\/longread-lr28m\.tokenizer\.json/);
+    expect(pre).toMatch(/--seed 1234 --steps 6214 --mix first --tokenizer-json assets\/models\/longread-lr28m\.tokenizer\.json/);
     expect(ft).toContain(`--init-gguf ${work}/lr28m-pretrained.gguf --mix finetune --phases finetune`);
     expect(ft).toMatch(/--seed 4321 .*--lr 3e-4 --lr-min 3e-5 --warmup 20 --steps 1267 /);
     for (const line of [pre, ft]) expect(line).toMatch(/ --workers 14 --compile$/);
