@@ -144,7 +144,6 @@ class StepRunner:
 
     def __init__(self, model, dev, ctx_weight, compile_, log):
         self.model, self.dev, self.w, self.log = model, dev, ctx_weight, log
-        self.eager = self._fwd
         self.fn = torch.compile(self._fwd, dynamic=True) if compile_ else self._fwd
         self.compiled = bool(compile_)
 
@@ -163,7 +162,7 @@ class StepRunner:
             self.log(f'torch.compile failed ({type(e).__name__}: {first}); running eagerly')
             torch._dynamo.reset()
             self.model.zero_grad(set_to_none=True)
-            self.fn, self.compiled = self.eager, False
+            self.fn, self.compiled = self._fwd, False
             loss, la, lc = self.fn(ids, kinds)
             loss.backward()
         return loss, la, lc
