@@ -10,7 +10,8 @@ import type { KernelContext } from '../../engine/kernels/context.ts';
 import { STORAGE } from '../../engine/gpu/buffer-pool.ts';
 import { timeUs } from './time.ts';
 
-const code = (wg: number, unroll: number) => `
+/** The read kernel: WG lanes, `unroll` vec4 loads a lane per grid stride, XOR-folded. */
+export const readKernelCode = (wg: number, unroll: number) => `
 @group(0) @binding(0) var<storage, read> A: array<vec4<u32>>;
 @group(0) @binding(1) var<storage, read_write> O: array<u32>;
 @compute @workgroup_size(${wg})
@@ -44,7 +45,7 @@ export async function readCeiling(ctx: KernelContext, timer: GpuTimer): Promise<
   const rows: ReadCeiling['rows'] = [];
   try {
     for (const [wg, unroll, groups] of [[256, 4, 1056], [256, 4, 4224], [256, 8, 2112], [512, 4, 1056], [128, 4, 8448]] as const) {
-      const pipeline = await ctx.device.createComputePipelineAsync({ layout: 'auto', compute: { module: ctx.device.createShaderModule({ code: code(wg, unroll) }), entryPoint: 'main' } });
+      const pipeline = await ctx.device.createComputePipelineAsync({ layout: 'auto', compute: { module: ctx.device.createShaderModule({ code: readKernelCode(wg, unroll) }), entryPoint: 'main' } });
       const bg = ctx.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries: [{ binding: 0, resource: { buffer: a } }, { binding: 1, resource: { buffer: o } }] });
       const us = await timeUs(ctx, timer, (pass) => {
         pass.setPipeline(pipeline);

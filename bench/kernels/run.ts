@@ -7,6 +7,7 @@
  *   source .devpack/enter.sh && node .devpack/run.mjs [--quick] [--no-check] [--no-sweep] [--diag] [--warm-ms=N] [--matvec-only]
  *   ... node .devpack/run.mjs --loops [--budget-s=110] [--loop-shapes=14336x4096] [--loop-formats=Q4_0,Q6_K]   # matvec cases, then only the matvec
  *                                   # loop-variant sweep of matvec-loops.ts (kernels.md + kernels-raw.md)
+ *   ... node .devpack/run.mjs --layout-lab [--all-sizes]   # layout-lab.ts: reads and empty dispatches chained, a row-aligned Q4_0 matvec (layout.md)
  *
  * Timing: each measurement records `iters` dispatches into one compute pass, submits, and waits
  * for onSubmittedWorkDone. Two clocks per sample: timestamp queries at the pass's start and end
@@ -39,6 +40,7 @@ import { MATMUL_CASES, MATVEC_CASES } from '../../test/kernels/cases-matrix.ts';
 import { ATTENTION_CASES } from '../../test/kernels/cases-attention.ts';
 import { randomWeightBytes } from '../../test/kernels/weights-ref.ts';
 import { benchMatvecLoops } from './matvec-loops.ts';
+import { benchLayoutLab } from './layout-lab.ts';
 
 const args = new Set(process.argv.slice(2));
 /** The value of `--name=value`, if given. */
@@ -334,6 +336,17 @@ async function main(): Promise<void> {
   const info = `${gpu.info.adapterName} (${gpu.info.vendor} ${gpu.info.architecture}), subgroups ${gpu.hasSubgroups ? `${gpu.info.subgroupMinSize}-${gpu.info.subgroupMaxSize}` : 'no'}, maxStorageBufferBindingSize ${gpu.info.limits.maxStorageBufferBindingSize}`;
   console.log(info);
   const loops = args.has('--loops');
+  if (args.has('--layout-lab')) {
+    const timer = new GpuTimer(ctx.device, gpu.hasTimestamps, 4);
+    const r = await benchLayoutLab(ctx, timer, quick, args.has('--all-sizes'));
+    const text = `Device: ${info}\n\n${r.table}\n`;
+    console.log(text);
+    if (process.env.OUT) writeFileSync(`${process.env.OUT}/layout.md`, text);
+    if (!r.ok) process.exitCode = 1;
+    ctx.pool.dispose();
+    gpu.dispose();
+    return;
+  }
   if (!args.has('--no-check') && !(await check(ctx, loops))) process.exitCode = 1;
   const rows: Row[] = [];
   const timer = new GpuTimer(ctx.device, gpu.hasTimestamps, 4);
