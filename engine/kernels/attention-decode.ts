@@ -49,7 +49,7 @@
 import { LongreadError } from '../errors.ts';
 import { UNIFORM, type BufferRef } from '../gpu/buffer-pool.ts';
 import { ACTIVATION_BLOCK } from '../reference/ops-act-quant.ts';
-import { baseDefines, kernelScratch, ParamsWriter, planCreate, type DispatchPlan, type KernelContext, type KernelPlan } from './context.ts';
+import { baseDefines, kernelScratch, ParamsWriter, planCreate, subgroupSizeRange, type DispatchPlan, type KernelContext, type KernelPlan } from './context.ts';
 import { activationQuantizeBytes, activationQuantizeOut, type ActivationFormat, type QuantizedActivation } from './act-quant.ts';
 import { KV_PAGE_TOKENS, kvPagesFor, type KvLayerView } from './kv-layout.ts';
 import { softwareAdapter } from './matvec.ts';
@@ -201,12 +201,6 @@ export function decodeStreamLayout(headDim: number, G: number, subgroups: boolea
   return { lanes, rowGroups: rg, tokens, sgRed, sharedBytes };
 }
 
-/** Smallest subgroup size the device may run (0 when unknown). */
-function subgroupMinSize(ctx: KernelContext): number {
-  const info = (ctx.device as unknown as { adapterInfo?: { subgroupMinSize?: number } }).adapterInfo;
-  return info?.subgroupMinSize ?? 0;
-}
-
 export async function decodeAttentionPlan(ctx: KernelContext, a: DecodeAttentionArgs): Promise<DecodeAttentionPlan> {
   const { nKvHeads, headDim } = a.kv;
   const G = a.nHeads / nKvHeads;
@@ -218,7 +212,7 @@ export async function decodeAttentionPlan(ctx: KernelContext, a: DecodeAttention
       headDim,
     });
   }
-  const sgMin = subgroupMinSize(ctx);
+  const sgMin = subgroupSizeRange(ctx).min;
   const variant = a.variant ?? decodeVariantDefault({ software: softwareAdapter(ctx), subgroups: ctx.subgroups, subgroupMinSize: sgMin, lanes });
   const stream = variant === 'stream-r';
   const sd = streamDefaults(lanes, G);

@@ -54,6 +54,12 @@ export function kernelContextCreate(gpu: Gpu, opts: KernelContextOptions = {}): 
   };
 }
 
+/** The subgroup sizes the device may run ({0, 0} when unknown). */
+export function subgroupSizeRange(ctx: KernelContext): { min: number; max: number } {
+  const info = (ctx.device as unknown as { adapterInfo?: { subgroupMinSize?: number; subgroupMaxSize?: number } }).adapterInfo;
+  return { min: info?.subgroupMinSize ?? 0, max: info?.subgroupMaxSize ?? 0 };
+}
+
 /** Defines every shader receives: SUBGROUPS when enabled. */
 export function baseDefines(ctx: KernelContext, extra: WgslDefines = {}): WgslDefines {
   return { SUBGROUPS: ctx.subgroups, ...extra };

@@ -42,7 +42,7 @@
 import { LongreadError } from '../errors.ts';
 import { gpuBinding, gpuRefSize, type BufferRef } from '../gpu/buffer-pool.ts';
 import { activationFormatOf, activationQuantizePlan, type QuantizedActivation } from './act-quant.ts';
-import { baseDefines, dispatch2d, ParamsWriter, planCreate, type KernelContext, type KernelPlan } from './context.ts';
+import { baseDefines, dispatch2d, ParamsWriter, planCreate, subgroupSizeRange, type KernelContext, type KernelPlan } from './context.ts';
 import { weightFormatLayout, weightRowBytes, weightSplit, type WeightFormat, type WeightPart, type WeightSlice } from './weight-layout.ts';
 import source from '../../shaders/matvec.wgsl';
 import sourceQ8 from '../../shaders/matvec-q8.wgsl';
@@ -79,6 +79,11 @@ export interface MatvecArgs {
   unit64?: boolean;
   /** Loop variant (see the header); default matvecDefaults. */
   loop?: MatvecLoop;
+  /**
+   * int8 path: where the workgroup is exactly one subgroup, sum rows with subgroupAdd alone, no
+   * workgroup memory or barrier (default true; bitwise the same totals; false for the A/B).
+   */
+  sgWhole?: boolean;
 }
 
 /** How a lane walks its units (int8) or 8-weight chunks (f32); all give bitwise the same sums. */
@@ -221,6 +226,9 @@ async function matvecPlanOf(ctx: KernelContext, a: MatvecArgs): Promise<MatvecPl
     const { xq, xs } = q;
     const unit64 = a.unit64 !== false && UNIT64_FORMATS.has(a.format);
     const red = ctx.subgroups ? wg * r : wg * r * 4;
+    // a workgroup that is exactly one subgroup sums its rows with subgroupAdd alone (same totals)
+    const sg = subgroupSizeRange(ctx);
+    const sgWhole = ctx.subgroups && a.sgWhole !== false && sg.min === wg && sg.max === wg;
     let lp = matvecLoopDefines(a.format, loop, wg, r, 1, unit64);
     // a default tile that does not fit this device's workgroup memory: the plain loop (same sums)
     if (a.loop === undefined && lp.tileBytes + red > Number(limits.maxComputeWorkgroupStorageSize)) lp = matvecLoopDefines(a.format, 'base', wg, r);
@@ -232,7 +240,7 @@ async function matvecPlanOf(ctx: KernelContext, a: MatvecArgs): Promise<MatvecPl
         await planCreate(ctx, {
           name: 'matvec-q8.wgsl',
           source: sourceQ8,
-          defines: baseDefines(ctx, { ...common, UNIT64: unit64, ...lp.defines }),
+          defines: baseDefines(ctx, { ...common, UNIT64: unit64, SG_WHOLE: sgWhole, ...lp.defines }),
           params: params(s),
           buffers: [wref(s), xq, xs, a.y, a.bias ?? null, ...(lp.defines.TILE_VEC4 ? [wref(s)] : [])],
           workgroups: groups(s),

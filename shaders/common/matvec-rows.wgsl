@@ -2,14 +2,23 @@
 // matvec-q8.wgsl (one group of WG lanes per workgroup) and matvec-q8-fused.wgsl (G groups of GW
 // lanes). The including shader declares R, P (y_base), Y, B (BIAS) and `red`: per group
 // R * width / 4 floats with SG_ROWS, R * width without.
-// Defines: SG_ROWS (row sums through subgroups; a subgroup never spans two groups), BIAS,
-// ACCUMULATE.
+// Defines: SG_ROWS (row sums through subgroups; a subgroup never spans two groups), SG_WHOLE
+// (with SG_ROWS: every group is exactly one subgroup, so its sums need no workgroup memory and no
+// barrier; the same subgroupAdd, so bitwise the same totals), BIAS, ACCUMULATE.
 
 // The group's row totals: lane r (< R) gets row r's; other lanes get 0. lid: index in the
 // workgroup; g: the group (its slots in `red`); sg_size / sg_lane: the subgroup builtins (read
 // only with SG_ROWS). Every invocation of the workgroup calls it (barriers).
 fn matvec_row_sums(acc: array<f32, R>, lid: u32, lane: u32, g: u32, width: u32, sg_size: u32, sg_lane: u32) -> f32 {
   var s = 0.0;
+#ifdef SG_WHOLE
+  for (var r = 0u; r < R; r++) {
+    let t = subgroupAdd(acc[r]);
+    if (sg_lane == r) {
+      s = t;
+    }
+  }
+#else
 #ifdef SG_ROWS
   // A subgroup larger than the group (sizes up to 128 exist) holds the whole group.
   let nsg = max(1u, width / sg_size);
@@ -43,6 +52,7 @@ fn matvec_row_sums(acc: array<f32, R>, lid: u32, lane: u32, g: u32, width: u32, 
   if (lane < R) {
     s = red[base + lane * width];
   }
+#endif
 #endif
   return s;
 }
