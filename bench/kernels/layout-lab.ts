@@ -591,7 +591,7 @@ async function q40Matvecs(ctx: KernelContext, timer: GpuTimer, c: Q40Case, varia
       const err = checked ? relErr(new Float32Array(await gpuReadback(ctx.device, ys[0]!)), ref) : NaN;
       if (checked && !(err < 1e-4)) {
         ok = false;
-        out.push({ part: 'Q4_0 matvec', what: `${v.label}: WRONG (max error ${err.toExponential(2)} of the RMS)`, bytes, us: NaN });
+        out.push({ part: 'Q4_0 matvec', what: `${n}x${k} ${v.label}: WRONG (max error ${err.toExponential(2)} of the RMS)`, bytes, us: NaN });
         console.log(`  ${v.label}: WRONG, error ${err}`);
       } else {
         const iters = copies * Math.ceil(CHAIN / copies);
@@ -659,16 +659,38 @@ function q40Variants(n: number, k: number, subgroups: boolean, sg: number): Q40V
 }
 
 /** Runs the three parts; returns the markdown table and whether every kernel checked out. */
-export async function benchLayoutLab(ctx: KernelContext, timer: GpuTimer, quick: boolean, allSizes = false): Promise<{ table: string; ok: boolean }> {
+/**
+ * Part 4 (`--shapes`, alone): the engine's Q4_0 default against unroll4 wg128 r2 (the lead at
+ * [14336 x 4096]) at decode shapes around it, A/B/A: Llama 3 8B's gate, gate and up stacked,
+ * q/o and k/v; Qwen2.5-0.5B's down projection.
+ */
+async function q40Shapes(ctx: KernelContext, timer: GpuTimer, quick: boolean, out: Row[]): Promise<boolean> {
+  const shapes: [number, number][] = quick ? [[264, 1024]] : [[14336, 4096], [28672, 4096], [4096, 4096], [1024, 4096], [896, 4864]];
+  let ok = true;
+  for (const [n, k] of shapes) {
+    const d = matvecDefaults('Q4_0', k, 'int8', false, n);
+    const def: Q40Variant = { label: `engine, ${d.loop} wg${d.wg} r${d.rowsPerWorkgroup} (default)`, engine: { wg: d.wg, r: d.rowsPerWorkgroup, loop: d.loop } };
+    const alt: Q40Variant = { label: 'engine, unroll4 wg128 r2', engine: { wg: 128, r: 2, loop: 'unroll4' } };
+    ok = (await q40Matvecs(ctx, timer, q40Case(n, k), [def, alt, { ...def, label: `${def.label}, again` }], quick, out)) && ok;
+  }
+  return ok;
+}
+
+export async function benchLayoutLab(ctx: KernelContext, timer: GpuTimer, quick: boolean, allSizes = false, shapesOnly = false): Promise<{ table: string; ok: boolean }> {
   const rows: Row[] = [];
   const ceiling = await readCeiling(ctx, timer);
   console.log(`  read ceiling ${ceiling.gbps.toFixed(0)} GB/s (${ceiling.best})`);
   const [n, k] = quick ? [264, 1024] : [14336, 4096];
   const q40Bytes = n * 18 * (k / 32);
   const sizes = quick || !allSizes ? [q40Bytes] : [264 * 2304, 2048 * 4608, q40Bytes, 14336 * 3360, 2 * q40Bytes, 128256 * 1152];
-  await readChains(ctx, timer, sizes, quick, rows);
-  await emptyChains(ctx, timer, quick, rows);
-  const ok = await q40Matvecs(ctx, timer, q40Case(n, k), q40Variants(n, k, ctx.subgroups, ctx.subgroups && subgroupSizeRange(ctx).min === subgroupSizeRange(ctx).max ? subgroupSizeRange(ctx).min : 0), quick, rows);
+  let ok: boolean;
+  if (shapesOnly) {
+    ok = await q40Shapes(ctx, timer, quick, rows);
+  } else {
+    await readChains(ctx, timer, sizes, quick, rows);
+    await emptyChains(ctx, timer, quick, rows);
+    ok = await q40Matvecs(ctx, timer, q40Case(n, k), q40Variants(n, k, ctx.subgroups, ctx.subgroups && subgroupSizeRange(ctx).min === subgroupSizeRange(ctx).max ? subgroupSizeRange(ctx).min : 0), quick, rows);
+  }
   const table = [
     `Layout lab (bench/kernels/layout-lab.ts): GPU us per dispatch, ${CHAIN} dispatches chained in one pass (a barrier before each), median of ${quick ? 3 : 5} passes; GB/s over the bytes read (matvecs: the weights); % of the H100's ${CEILING_GBPS} GB/s and of this device's read ceiling.`,
     '',

@@ -7,7 +7,7 @@
  *   source .devpack/enter.sh && node .devpack/run.mjs [--quick] [--no-check] [--no-sweep] [--diag] [--warm-ms=N] [--matvec-only]
  *   ... node .devpack/run.mjs --loops [--budget-s=110] [--loop-shapes=14336x4096] [--loop-formats=Q4_0,Q6_K]   # matvec cases, then only the matvec
  *                                   # loop-variant sweep of matvec-loops.ts (kernels.md + kernels-raw.md)
- *   ... node .devpack/run.mjs --layout-lab [--all-sizes]   # layout-lab.ts: reads and empty dispatches chained, a row-aligned Q4_0 matvec (layout.md)
+ *   ... node .devpack/run.mjs --layout-lab [--all-sizes | --shapes]   # layout-lab.ts: reads and empty dispatches chained, a row-aligned Q4_0 matvec (layout.md)
  *
  * Timing: each measurement records `iters` dispatches into one compute pass, submits, and waits
  * for onSubmittedWorkDone. Two clocks per sample: timestamp queries at the pass's start and end
@@ -338,7 +338,7 @@ async function main(): Promise<void> {
   const loops = args.has('--loops');
   if (args.has('--layout-lab')) {
     const timer = new GpuTimer(ctx.device, gpu.hasTimestamps, 4);
-    const r = await benchLayoutLab(ctx, timer, quick, args.has('--all-sizes'));
+    const r = await benchLayoutLab(ctx, timer, quick, args.has('--all-sizes'), args.has('--shapes'));
     const text = `Device: ${info}\n\n${r.table}\n`;
     console.log(text);
     if (process.env.OUT) writeFileSync(`${process.env.OUT}/layout.md`, text);
