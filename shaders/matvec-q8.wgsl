@@ -12,7 +12,8 @@
 // Work split: a workgroup of WG invocations owns R consecutive rows; invocation t takes the
 // 32-weight units t, t + WG, ... (common/matvec-q8-units.wgsl, shared with matvec-q8-fused.wgsl);
 // reduction and store as matvec.wgsl's (common/matvec-rows.wgsl).
-// Defines: FMT, WG, R, SUBGROUPS, BIAS, ACCUMULATE, UNIT64 (64-weight units, formats with dotq2),
+// Defines: FMT, WG, R, SUBGROUPS, SG_WHOLE (the workgroup is one subgroup: common/matvec-rows.wgsl),
+//   BIAS, ACCUMULATE, UNIT64 (64-weight units, formats with dotq2),
 //   the unit loop's variant (UNROLL or TILE with its sizes; with TILE the weight binding is WQ
 //   (with TILE_VEC4 also 6 WQ4 = the same weight range as vec4<u32>)
 //   and W the workgroup tile, see common/matvec-q8-units.wgsl).

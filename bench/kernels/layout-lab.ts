@@ -1,21 +1,26 @@
 /**
- * Layout lab (issue 4's [14336 x 4096] matvecs): how much of a dependent dispatch is the fixed
- * cost, and what an aligned weight layout would buy, measured with the same chain as the matvec
- * rows of run.ts (640 dispatches in one timestamped pass, each writing its own output buffer, so
- * that Dawn puts a barrier before every one; inputs rotated past the 50 MB L2).
+ * Layout lab (issue 4's [14336 x 4096] matvecs): what a dependent dispatch costs besides its
+ * bytes, and where a matvec spends the rest, measured with the same chain as the matvec rows of
+ * run.ts (640 dispatches in one timestamped pass, each writing its own output buffer, so that
+ * Dawn puts a barrier before every one; inputs rotated past the 50 MB L2).
  *
- *   ... node .devpack/run.mjs --layout-lab [--quick]
+ *   ... node .devpack/run.mjs --layout-lab [--quick] [--all-sizes | --shapes]
  *
- * Three parts:
- *   1. Pure reads chained: read-ceiling.ts's kernel over S bytes (S = the issue's matrix sizes
- *      and a few around them), one output per copy. The best any kernel can show at a size, when
+ * Parts:
+ *   1. Pure reads chained: read-ceiling.ts's kernel over S bytes (the Q4_0 matrix's; with
+ *      --all-sizes 0.6-148 MB), one output per copy. The best any kernel can show at a size when
  *      each dispatch waits for the one before it.
  *   2. Empty dispatches chained: one workgroup, and 3584 workgroups of 32 (the Q4_0 matvec's
  *      grid), each writing one word: the launch after a barrier on its own.
- *   3. Q4_0 matvec over a row-aligned layout (each row's 16-byte nibble blocks first, then its
- *      f16 scales: the same bytes per row, reordered), read as vec4<u32>, against the engine's
- *      matvec over the GGUF layout, both on one int8 x, both checked against the CPU.
+ *   3. Q4_0 [14336 x 4096] matvecs on one int8 x, each checked against the CPU before it is
+ *      timed: the engine's (GGUF layout) at a few work splits, and lab kernels: q40LabCode (the
+ *      engine's work split, over the GGUF layout or a row-aligned one: each row's 16-byte nibble
+ *      blocks first, then its f16 scales, read as vec4<u32>; diagnostic modes without store,
+ *      reduction or products), q40LanesPerRowCode (a few lanes a row, shuffle reduction),
+ *      q40PipelinedCode (the next rows' loads issued before this rows' reduction).
+ *   4. --shapes, alone: the engine's Q4_0 default against unroll4 wg128 r2 at decode shapes.
  *
+ * Results: BENCHMARKS.md, Kernels, thirteenth run.
  * Written by hand for the lab: no library times WGSL dispatches under Dawn.
  */
 
