@@ -518,10 +518,12 @@ async function q40Matvecs(ctx: KernelContext, timer: GpuTimer, c: Q40Case, varia
   const { n, k } = c;
   const bytes = c.gguf.length;
   const copies = copiesFor(bytes);
-  const aligned = q40RowAligned(c.gguf, n, k);
+  // the row-aligned copies only where a variant reads them
+  const needAligned = variants.some((v) => (v.lab ?? v.lpr ?? v.pipe)?.layout === 'aligned');
+  const aligned = needAligned ? q40RowAligned(c.gguf, n, k) : new Uint8Array(0);
   const ref = q40Ref(c);
   const wsG = Array.from({ length: copies }, () => gpuBufferFrom(ctx.device, c.gguf, STORAGE, 'lab-q40'));
-  const wsA = Array.from({ length: copies }, () => gpuBufferFrom(ctx.device, aligned, STORAGE, 'lab-q40-aligned'));
+  const wsA = needAligned ? Array.from({ length: copies }, () => gpuBufferFrom(ctx.device, aligned, STORAGE, 'lab-q40-aligned')) : [];
   const ys = Array.from({ length: copies }, () => ctx.device.createBuffer({ size: n * 4, usage: STORAGE, label: 'lab-y' }));
   const xq = gpuBufferFrom(ctx.device, new Uint8Array(c.xq.buffer), STORAGE, 'lab-xq');
   const xs = gpuBufferFrom(ctx.device, c.xs, STORAGE, 'lab-xs');
