@@ -32,24 +32,11 @@ import { subgroupSizeRange, type KernelContext, type KernelPlan } from '../../en
 import { matvecDefaults, matvecPlan, type MatvecLoop } from '../../engine/kernels/matvec.ts';
 import { randomWeightBytes } from '../../test/kernels/weights-ref.ts';
 import { readCeiling, readKernelCode } from './read-ceiling.ts';
-import { timedPass } from './time.ts';
+import { medianPassMs } from './time.ts';
+import quantBytes from '../../shaders/common/quant-bytes.wgsl';
 
 const CEILING_GBPS = 2950;
 const CHAIN = 640;
-
-/** The median GPU (else host) ms per dispatch of `iters` dispatches in one pass. */
-async function perDispatchMs(ctx: KernelContext, timer: GpuTimer, record: (pass: GPUComputePassEncoder, i: number) => void, iters: number, reps: number, warmMs: number): Promise<number> {
-  const run = async (): Promise<number> => {
-    const t = await timedPass(ctx, timer, record, iters);
-    return Number.isFinite(t.gpu) && t.gpu > 0 ? t.gpu : t.host;
-  };
-  const w0 = performance.now();
-  do await run();
-  while (performance.now() - w0 < warmMs);
-  const t: number[] = [];
-  for (let i = 0; i < reps; i++) t.push(await run());
-  return t.sort((a, b) => a - b)[Math.floor(reps / 2)]!;
-}
 
 interface Row {
   part: string;
@@ -88,7 +75,7 @@ async function readChains(ctx: KernelContext, timer: GpuTimer, sizes: number[], 
       const pipeline = await pipelineOf(ctx, readKernelCode(wg, unroll));
       const bgs = as.map((a, c) => ctx.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries: [{ binding: 0, resource: { buffer: a } }, { binding: 1, resource: { buffer: os[c]! } }] }));
       const iters = copies * Math.ceil(CHAIN / copies);
-      const ms = await perDispatchMs(ctx, timer, (pass, i) => {
+      const ms = await medianPassMs(ctx, timer, (pass, i) => {
         pass.setPipeline(pipeline);
         pass.setBindGroup(0, bgs[i % copies]!);
         pass.dispatchWorkgroups(groups);
@@ -113,7 +100,7 @@ fn main(@builtin(global_invocation_id) g: vec3<u32>) {
   for (const groups of [1, 3584]) {
     const os = Array.from({ length: copies }, () => ctx.device.createBuffer({ size: groups * 32 * 4, usage: STORAGE, label: 'lab-empty' }));
     const bgs = os.map((o) => ctx.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries: [{ binding: 0, resource: { buffer: o } }] }));
-    const ms = await perDispatchMs(ctx, timer, (pass, i) => {
+    const ms = await medianPassMs(ctx, timer, (pass, i) => {
       pass.setPipeline(pipeline);
       pass.setBindGroup(0, bgs[i % copies]!);
       pass.dispatchWorkgroups(groups);
@@ -171,21 +158,9 @@ export function q40LabCode(o: LabKernel, subgroups: boolean): string {
   const weight = aligned
     ? `fn wq(i: u32, c: u32) -> vec4<u32> { return WQ4[q4[i] + c]; }
 fn wd(i: u32, c: u32) -> f32 { return unpack2x16float(W[sw[i] + (c >> 1u)] >> ((c & 1u) * 16u)).x; }`
-    : `fn wq(i: u32, c: u32) -> vec4<u32> {
-  let b = q4[i] + 18u * c + 2u;
-  let j = b >> 2u;
-  let w0 = W[j];
-  let w1 = W[j + 1u];
-  let w2 = W[j + 2u];
-  let w3 = W[j + 3u];
-  let w4 = W[j + 4u];
-  let sh = vec4<u32>((w0 >> 16u) | (w1 << 16u), (w1 >> 16u) | (w2 << 16u), (w2 >> 16u) | (w3 << 16u), (w3 >> 16u) | (w4 << 16u));
-  return select(sh, vec4<u32>(w0, w1, w2, w3), (b & 2u) == 0u);
-}
-fn wd(i: u32, c: u32) -> f32 {
-  let b = q4[i] + 18u * c;
-  return unpack2x16float((W[b >> 2u] >> ((b & 2u) * 8u)) & 0xFFFFu).x;
-}`;
+    : `${quantBytes}
+fn wq(i: u32, c: u32) -> vec4<u32> { return qb_u128(q4[i] + 18u * c + 2u); }
+fn wd(i: u32, c: u32) -> f32 { return qb_f16(q4[i] + 18u * c); }`;
   const loadsOnly = o.mode === 'loads-only';
   const product = loadsOnly
     ? `fold ^= w.x ^ w.y ^ w.z ^ w.w ^ bitcast<u32>(dd) ^ xl.x ^ xh.w ^ bitcast<u32>(xs.x);`
@@ -536,13 +511,17 @@ async function q40Matvecs(ctx: KernelContext, timer: GpuTimer, c: Q40Case, varia
       let plans: KernelPlan[] = [];
       if (v.engine) {
         for (let i = 0; i < copies; i++) plans.push(await matvecPlan(ctx, { format: 'Q4_0', rows: n, cols: k, weight: wsG[i]!, x, y: ys[i]!, quantizedX: qx, wg: v.engine.wg, rowsPerWorkgroup: v.engine.r, loop: v.engine.loop, sgWhole: v.engine.sgWhole ?? true }));
-      } else if (v.lpr || v.pipe) {
-        const a = (v.lpr ?? v.pipe)!;
-        const groups = v.lpr ? Math.ceil(n / (v.lpr.wg / v.lpr.lpr)) : Math.ceil(n / (v.pipe!.r * v.pipe!.g));
+      } else {
+        // a lab kernel: its WGSL and the rows one workgroup takes
+        const [layout, code, rowsPerWg] = v.lpr
+          ? [v.lpr.layout, q40LanesPerRowCode(v.lpr.layout, v.lpr.wg, v.lpr.lpr, v.lpr.u), v.lpr.wg / v.lpr.lpr]
+          : v.pipe
+            ? [v.pipe.layout, q40PipelinedCode(v.pipe.layout, v.pipe.wg, v.pipe.r, v.pipe.g, v.pipe.u, v.pipe.order), v.pipe.r * v.pipe.g]
+            : [v.lab!.layout, q40LabCode(v.lab!, ctx.subgroups), v.lab!.r];
+        const groups = Math.ceil(n / rowsPerWg);
         if (groups > 65535) throw new Error(`layout lab: ${groups} workgroups in one dimension`);
-        const pipeline = await pipelineOf(ctx, v.lpr ? q40LanesPerRowCode(v.lpr.layout, v.lpr.wg, v.lpr.lpr, v.lpr.u) : q40PipelinedCode(v.pipe!.layout, v.pipe!.wg, v.pipe!.r, v.pipe!.g, v.pipe!.u, v.pipe!.order));
-        const ws = a.layout === 'aligned' ? wsA : wsG;
-        plans = ws.map((w, i) => {
+        const pipeline = await pipelineOf(ctx, code);
+        plans = (layout === 'aligned' ? wsA : wsG).map((w, i) => {
           const entries: GPUBindGroupEntry[] = [
             { binding: 0, resource: { buffer: params } },
             { binding: 2, resource: { buffer: w } },
@@ -550,32 +529,7 @@ async function q40Matvecs(ctx: KernelContext, timer: GpuTimer, c: Q40Case, varia
             { binding: 4, resource: { buffer: xs } },
             { binding: 5, resource: { buffer: ys[i]! } },
           ];
-          if (a.layout === 'aligned') entries.push({ binding: 1, resource: { buffer: w } });
-          const bg = ctx.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
-          return {
-            encode(pass: GPUComputePassEncoder) {
-              pass.setPipeline(pipeline);
-              pass.setBindGroup(0, bg);
-              pass.dispatchWorkgroups(groups);
-            },
-            dispose() {},
-          };
-        });
-      } else if (v.lab) {
-        const a = v.lab;
-        const groups = Math.ceil(n / a.r);
-        if (groups > 65535) throw new Error(`layout lab: ${groups} workgroups in one dimension`);
-        const pipeline = await pipelineOf(ctx, q40LabCode(a, ctx.subgroups));
-        const ws = a.layout === 'aligned' ? wsA : wsG;
-        plans = ws.map((w, i) => {
-          const entries: GPUBindGroupEntry[] = [
-            { binding: 0, resource: { buffer: params } },
-            { binding: 2, resource: { buffer: w } },
-            { binding: 3, resource: { buffer: xq } },
-            { binding: 4, resource: { buffer: xs } },
-            { binding: 5, resource: { buffer: ys[i]! } },
-          ];
-          if (a.layout === 'aligned') entries.push({ binding: 1, resource: { buffer: w } });
+          if (layout === 'aligned') entries.push({ binding: 1, resource: { buffer: w } });
           const bg = ctx.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
           return {
             encode(pass: GPUComputePassEncoder) {
@@ -602,7 +556,7 @@ async function q40Matvecs(ctx: KernelContext, timer: GpuTimer, c: Q40Case, varia
         console.log(`  ${v.label}: WRONG, error ${err}`);
       } else {
         const iters = copies * Math.ceil(CHAIN / copies);
-        const ms = await perDispatchMs(ctx, timer, (p, i) => plans[i % copies]!.encode(p), iters, quick ? 3 : 5, 300);
+        const ms = await medianPassMs(ctx, timer, (p, i) => plans[i % copies]!.encode(p), iters, quick ? 3 : 5, 300);
         out.push({ part: 'Q4_0 matvec', what: `${n}x${k} ${v.label} (${checked ? `max error ${err.toExponential(1)} of the RMS` : 'diagnostic, not checked'})`, bytes, us: ms * 1000 });
         console.log(`  ${n}x${k} ${v.label}: ${(ms * 1000).toFixed(2)} us`);
       }

@@ -28,7 +28,7 @@ import type { KernelContext, KernelPlan } from '../../engine/kernels/context.ts'
 import { MATVEC_LOOPS, matvecDefaults, matvecPlan, type MatvecLoop } from '../../engine/kernels/matvec.ts';
 import { weightRowBytes, type WeightFormat } from '../../engine/kernels/weight-layout.ts';
 import { randomWeightBytes } from '../../test/kernels/weights-ref.ts';
-import { timedPass } from './time.ts';
+import { medianPassMs } from './time.ts';
 
 const READ_CEILING_GBPS = 2950;
 const LOOP_FORMATS: WeightFormat[] = ['Q8_0', 'Q4_0', 'Q4_K', 'Q6_K', 'F16'];
@@ -78,19 +78,6 @@ export function gpuClocks(): string {
   } catch {
     return '';
   }
-}
-
-async function median(ctx: KernelContext, timer: GpuTimer, record: (pass: GPUComputePassEncoder, i: number) => void, iters: number, reps: number, warmMs: number): Promise<number> {
-  const run = async (): Promise<number> => {
-    const t = await timedPass(ctx, timer, record, iters);
-    return Number.isFinite(t.gpu) && t.gpu > 0 ? t.gpu : t.host;
-  };
-  const w0 = performance.now();
-  do await run();
-  while (performance.now() - w0 < warmMs);
-  const t: number[] = [];
-  for (let i = 0; i < reps; i++) t.push(await run());
-  return t.sort((a, b) => a - b)[Math.floor(reps / 2)]!;
 }
 
 function variantsOf(fmt: WeightFormat, rows: number, cols: number): Variant[] {
@@ -162,7 +149,7 @@ export async function benchMatvecLoops(ctx: KernelContext, timer: GpuTimer, budg
         // the first measurement of the run warms the GPU up to its clocks for a second, every later
         // one for 300 ms: building a variant's pipelines leaves the GPU idle, and the H100 drops its
         // SM clock within that (1980 -> 675 MHz over a sweep with 15 ms warm-ups, eleventh run)
-        const ms = await median(ctx, timer, record, iters, quick ? 3 : 5, quick ? 15 : first ? 1000 : 300);
+        const ms = await medianPassMs(ctx, timer, record, iters, quick ? 3 : 5, quick ? 15 : first ? 1000 : 300);
         first = false;
         const gbps = (wBytes + k * 4 + n * 4) / ms / 1e6;
         const m: Measured = { ...v, us: ms * 1000, gbps };

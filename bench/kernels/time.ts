@@ -3,9 +3,10 @@
  *
  *   timedPass: `iters` repetitions of `record` in one timestamped compute pass, per repetition:
  *              GPU ms from the timestamps (NaN without a reading) and host ms around submit + wait.
- *   timeUs:    warm-up passes (one, or as many as fit `warmMs`: the H100 idles at a 345 MHz SM
+ *   medianPassMs: warm-up passes (one, or as many as fit `warmMs`: the H100 idles at a 345 MHz SM
  *              clock and short bursts may not reach boost), then the median of `reps` passes, in
- *              microseconds (GPU timestamps; the host clock where there are none).
+ *              ms per repetition (GPU timestamps; the host clock where there are none).
+ *   timeUs:    the same in microseconds.
  */
 import type { GpuTimer } from '../../engine/gpu/timing.ts';
 import type { KernelContext } from '../../engine/kernels/context.ts';
@@ -24,15 +25,23 @@ export async function timedPass(ctx: KernelContext, timer: GpuTimer, record: (pa
   return { gpu: row ? row.ms / iters : NaN, host };
 }
 
-export async function timeUs(ctx: KernelContext, timer: GpuTimer, record: (pass: GPUComputePassEncoder) => void, iters: number, reps = 5, warmMs = 0): Promise<number> {
+/**
+ * Warm-up passes (at least one, then as many as fit `warmMs`), then the median of `reps` passes:
+ * GPU ms per repetition from the timestamps, the host clock where there is no reading.
+ */
+export async function medianPassMs(ctx: KernelContext, timer: GpuTimer, record: (pass: GPUComputePassEncoder, i: number) => void, iters: number, reps: number, warmMs: number): Promise<number> {
   const run = async (): Promise<number> => {
-    const { gpu, host } = await timedPass(ctx, timer, record, iters);
-    return (timer.enabled && gpu > 0 ? gpu : host) * 1000;
+    const t = await timedPass(ctx, timer, record, iters);
+    return Number.isFinite(t.gpu) && t.gpu > 0 ? t.gpu : t.host;
   };
   const w0 = performance.now();
   do await run();
   while (performance.now() - w0 < warmMs);
   const t: number[] = [];
-  for (let r = 0; r < reps; r++) t.push(await run());
-  return t.sort((a, b) => a - b)[Math.floor(t.length / 2)]!;
+  for (let i = 0; i < reps; i++) t.push(await run());
+  return t.sort((a, b) => a - b)[Math.floor(reps / 2)]!;
+}
+
+export async function timeUs(ctx: KernelContext, timer: GpuTimer, record: (pass: GPUComputePassEncoder) => void, iters: number, reps = 5, warmMs = 0): Promise<number> {
+  return 1000 * (await medianPassMs(ctx, timer, record, iters, reps, warmMs));
 }
